@@ -1,0 +1,42 @@
+# Two commands matter: `make demo` and `make test`. Both create .venv and install when needed.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SQLITE_URL := sqlite:///$(CURDIR)/db.sqlite3
+PG_URL ?= postgres://postgres@127.0.0.1:5432/extranet
+# Applies to pip's isolated build environments too (XStatic-Bootstrap needs setuptools<81 to build).
+export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
+
+.PHONY: install demo test test-sqlite test-postgres lint lock
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+lint: install
+	$(VENV)/bin/ruff check .
+	DATABASE_URL=$(SQLITE_URL) $(PY) manage.py makemigrations --check --dry-run
+
+test-sqlite: install
+	DATABASE_URL=$(SQLITE_URL) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-postgres: install
+	DATABASE_URL=$(if $(findstring postgres,$(DATABASE_URL)),$(DATABASE_URL),$(PG_URL)) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The suite runs on SQLite, and on PostgreSQL too when DATABASE_URL points to it or in CI.
+test: lint test-sqlite
+ifneq ($(or $(findstring postgres,$(DATABASE_URL)),$(filter true,$(CI))),)
+	$(MAKE) test-postgres
+endif
+
+lock: install
+	{ head -3 constraints.txt; $(VENV)/bin/pip freeze --exclude-editable | grep -v '^espace-partenaires'; } > constraints.new
+	mv constraints.new constraints.txt

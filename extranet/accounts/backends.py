@@ -1,0 +1,30 @@
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+
+
+class EmailBackend(ModelBackend):
+    """Login by email, case-insensitive; loads the user's membership with the user (one query per request)."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        email = username or kwargs.get(get_user_model().USERNAME_FIELD)
+        if not email or password is None:
+            return None
+        user_model = get_user_model()
+        try:
+            user = user_model._default_manager.get(email__iexact=email.strip())
+        except user_model.DoesNotExist:
+            # Same cost as a real check, so that timing does not tell whether the email exists.
+            user_model().set_password(password)
+            return None
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        return None
+
+    def get_user(self, user_id):
+        user = (
+            get_user_model()
+            ._default_manager.select_related("membership__structure", "caissemembership__caisse")
+            .filter(pk=user_id)
+            .first()
+        )
+        return user if user and self.user_can_authenticate(user) else None

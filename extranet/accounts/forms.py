@@ -1,0 +1,85 @@
+from django import forms
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth import get_user_model
+
+from extranet.accounts.models import Civility
+from extranet.forms import StyledFormMixin
+from extranet.validators import normalize_french_phone
+
+
+class LoginForm(StyledFormMixin, auth_forms.AuthenticationForm):
+    username = forms.EmailField(
+        label="Adresse électronique",
+        widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+    error_messages = {
+        "invalid_login": "Adresse électronique ou mot de passe incorrect.",
+        "inactive": "Adresse électronique ou mot de passe incorrect.",
+    }
+
+
+class PasswordResetRequestForm(StyledFormMixin, forms.Form):
+    email = forms.EmailField(
+        label="Adresse électronique",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+class SetPasswordForm(StyledFormMixin, auth_forms.SetPasswordForm):
+    pass
+
+
+class PasswordChangeForm(StyledFormMixin, auth_forms.PasswordChangeForm):
+    pass
+
+
+class EmailChangeForm(StyledFormMixin, forms.Form):
+    new_email = forms.EmailField(
+        label="Nouvelle adresse électronique",
+        help_text="Un lien de confirmation sera envoyé à cette adresse ; le changement prend effet quand vous "
+        "l'ouvrez.",
+    )
+    password = forms.CharField(
+        label="Mot de passe actuel", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("Mot de passe incorrect.")
+        return password
+
+    def clean_new_email(self):
+        email = self.cleaned_data["new_email"]
+        if email.lower() == self.user.email.lower():
+            raise forms.ValidationError("C'est déjà l'adresse de votre compte.")
+        return email
+
+
+class IdentityForm(StyledFormMixin, forms.ModelForm):
+    """A person's details, as entered by whoever creates or edits their account."""
+
+    civility = forms.ChoiceField(label="Civilité", choices=Civility.choices, widget=forms.RadioSelect)
+
+    class Meta:
+        model = get_user_model()
+        fields = ["civility", "last_name", "first_name", "email", "phone"]
+        widgets = {"phone": forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"})}
+        help_texts = {"email": "Le lien d'activation du compte sera envoyé à cette adresse."}
+
+    def clean_email(self):
+        email = self.cleaned_data["email"]
+        others = get_user_model().objects.filter(email__iexact=email)
+        if self.instance.pk:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise forms.ValidationError("Cette adresse électronique est déjà associée à un compte.")
+        return email
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"]
+        return normalize_french_phone(phone) if phone else phone

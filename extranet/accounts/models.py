@@ -1,0 +1,149 @@
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.contrib.sessions.base_session import AbstractBaseSession
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class Civility(models.TextChoices):
+    MADAME = "mme", "Madame"
+    MONSIEUR = "m", "Monsieur"
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, email):
+        return self.get(email__iexact=email)
+
+    def create_user(self, email, password=None, **fields):
+        user = self.model(email=self.normalize_email(email), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **fields):
+        fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person: login by email. Partners belong to one structure, agents to one caisse."""
+
+    # unique=True for Django's checks; the constraint below makes it case-insensitive.
+    email = models.EmailField("adresse électronique", max_length=254, unique=True)
+    civility = models.CharField("civilité", max_length=3, choices=Civility.choices, blank=True)
+    last_name = models.CharField("nom", max_length=150)
+    first_name = models.CharField("prénom", max_length=150)
+    phone = models.CharField("téléphone", max_length=20, blank=True)
+    is_active = models.BooleanField("actif", default=True)
+    is_staff = models.BooleanField("accès à l'administration technique", default=False)
+    date_joined = models.DateTimeField("date de création", default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["last_name", "first_name"]
+
+    class Meta:
+        verbose_name = "utilisateur"
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                name="user_email_ci_unique",
+                violation_error_message="Cette adresse électronique est déjà associée à un compte.",
+            )
+        ]
+
+    def __str__(self):
+        return self.get_full_name() or self.email
+
+    def get_full_name(self):
+        return f"{self.first_name} {self.last_name.upper()}".strip()
+
+    def get_short_name(self):
+        return self.first_name
+
+    @property
+    def structure_membership(self):
+        try:
+            return self.membership
+        except models.ObjectDoesNotExist:
+            return None
+
+    @property
+    def caisse_membership(self):
+        try:
+            return self.caissemembership
+        except models.ObjectDoesNotExist:
+            return None
+
+    @property
+    def is_invited(self):
+        """Created by someone else and never activated (no password chosen yet)."""
+        return not self.has_usable_password()
+
+
+class Session(AbstractBaseSession):
+    """Database session that knows its user, so that every session of a user can be ended."""
+
+    user_id = models.BigIntegerField(null=True, db_index=True)
+
+    @classmethod
+    def get_session_store_class(cls):
+        from extranet.accounts.session_store import SessionStore
+
+        return SessionStore
+
+
+class AccountToken(models.Model):
+    """A single-use link sent by email. Only a hash of the secret is stored."""
+
+    class Purpose(models.TextChoices):
+        ACTIVATION = "activation", "Activation du compte"
+        PASSWORD_RESET = "password_reset", "Réinitialisation du mot de passe"
+        EMAIL_CHANGE = "email_change", "Changement d'adresse électronique"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_tokens")
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    new_email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "purpose"])]
+
+    def __str__(self):
+        return f"{self.get_purpose_display()} — {self.user}"
+
+    @staticmethod
+    def hash(secret):
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user, purpose, *, validity: timedelta, new_email=""):
+        """Create a token, revoking the user's earlier unused ones for the same purpose; returns the secret."""
+        now = timezone.now()
+        cls.objects.filter(user=user, purpose=purpose, used_at__isnull=True).update(used_at=now)
+        secret = secrets.token_urlsafe(32)
+        cls.objects.create(
+            user=user,
+            purpose=purpose,
+            token_hash=cls.hash(secret),
+            new_email=new_email,
+            created_at=now,
+            expires_at=now + validity,
+        )
+        return secret
+
+    @property
+    def is_usable(self):
+        return self.used_at is None and self.expires_at > timezone.now() and self.user.is_active

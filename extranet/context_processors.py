@@ -1,0 +1,23 @@
+from django.urls import reverse
+
+from extranet.roles import caisse_membership, partner_membership
+
+
+def navigation(request):
+    """Header and navigation for the logged-in user's role."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    items = [("Accueil", reverse("home"))]
+    partner = partner_membership(user)
+    staff = caisse_membership(user)
+    if partner and partner.is_gestionnaire:
+        items.append(("Techniciens", reverse("structures:technicien_list")))
+    if staff and staff.is_admin:
+        items += [("Structures", reverse("structures:structure_list")), ("Agents", reverse("structures:agent_list"))]
+    items.append(("Mon compte", reverse("accounts:account")))
+    return {
+        "nav_items": items,
+        "role_label": (partner or staff).get_role_display() if (partner or staff) else "",
+        "caisse_context": request.caisse_context,
+    }

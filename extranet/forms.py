@@ -1,0 +1,43 @@
+from django import forms
+from django.forms.renderers import TemplatesSetting
+
+
+class FormRenderer(TemplatesSetting):
+    """Renders every form field with its label, help text and French errors next to it (templates/forms/)."""
+
+    form_template_name = "forms/form.html"
+    field_template_name = "forms/field.html"
+
+
+_WIDGET_CLASSES = {
+    forms.CheckboxInput: "form-check-input",
+    forms.RadioSelect: "form-check-input",
+    forms.CheckboxSelectMultiple: "form-check-input",
+    forms.Select: "form-select",
+    forms.SelectMultiple: "form-select",
+}
+
+
+class StyledFormMixin:
+    """Bootstrap classes on widgets, and invalid fields marked for assistive technologies."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            css = next(
+                (css for widget, css in _WIDGET_CLASSES.items() if isinstance(field.widget, widget)), "form-control"
+            )
+            field.widget.attrs["class"] = f"{field.widget.attrs.get('class', '')} {css}".strip()
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                bound = self[name]
+                attrs = self.fields[name].widget.attrs
+                attrs["aria-invalid"] = "true"
+                attrs["class"] = f"{attrs.get('class', '')} is-invalid"
+                described = [f"{bound.auto_id}_error"]
+                if self.fields[name].help_text:
+                    described.append(f"{bound.auto_id}_helptext")
+                attrs["aria-describedby"] = " ".join(described)

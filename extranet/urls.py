@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from extranet import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("caisse/choisir/", views.switch_caisse, name="switch_caisse"),
+    path("mentions-legales/", views.legal_page, {"page": "legal_notice"}, name="legal_notice"),
+    path("donnees-personnelles/", views.legal_page, {"page": "personal_data"}, name="personal_data"),
+    path("accessibilite/", views.legal_page, {"page": "accessibility"}, name="accessibility"),
+    path("", include("extranet.accounts.urls")),
+    path("", include("structures.urls")),
+    path("admin-technique/", admin.site.urls),
+]

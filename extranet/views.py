@@ -1,0 +1,51 @@
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from extranet.middleware import SESSION_KEY
+from extranet.roles import caisse_membership, partner_membership
+from structures.models import Convention, Membership
+
+
+@login_required
+def home(request):
+    partner = partner_membership(request.user)
+    if partner:
+        if request.caisse_context.current is None:
+            return render(request, "home/no_convention.html", {"structure": partner.structure})
+        return render(request, "home/partner.html", {"membership": partner})
+    staff = caisse_membership(request.user)
+    if staff:
+        context = {"membership": staff}
+        if staff.is_admin:
+            caisse = staff.caisse
+            context |= {
+                "active_convention_count": caisse.conventions.filter(status=Convention.Status.ACTIVE).count(),
+                "agent_count": caisse.memberships.filter(is_active=True).count(),
+                "gestionnaire_count": Membership.objects.filter(
+                    structure__conventions__caisse=caisse, role=Membership.Role.GESTIONNAIRE, is_active=True
+                ).count(),
+            }
+        return render(request, "home/caisse.html", context)
+    # Technical staff (Django admin) have no role in the service.
+    return render(request, "home/no_role.html")
+
+
+@login_required
+@require_POST
+def switch_caisse(request):
+    choices = {str(caisse.pk): caisse for caisse in request.caisse_context.choices}
+    caisse = choices.get(request.POST.get("caisse", ""))
+    if caisse is None:
+        raise Http404
+    request.session[SESSION_KEY] = caisse.pk
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = "home"
+    return redirect(next_url)
+
+
+def legal_page(request, page):
+    return render(request, f"pages/{page}.html")

@@ -1,0 +1,81 @@
+from datetime import date
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from structures.models import Caisse, CaisseMembership, Convention, Membership, Structure
+from structures.services import grant_role_permissions
+
+DEMO_PASSWORD = "Demo-Partenaires-2026"
+
+CAISSES = [("331", "CPAM de la Gironde"), ("421", "CPAM de la Loire")]
+
+# (SIRET, name, kind, headcount, habilitated for insured people's documents, caisse codes with an active convention)
+STRUCTURES = [
+    ("31834567800011", "UDAF de la Gironde — service des tutelles", "guardianship", 40, True, ["331", "421"]),
+    ("77530082800016", "Association Solidarité Santé Bordeaux", "association", 18, False, ["331"]),
+    ("26420001600006", "CCAS de Saint-Étienne", "ccas", 8, False, ["421"]),
+]
+
+# (email, civility, first name, last name, role, where: SIRET or caisse code)
+ACCOUNTS = [
+    ("technicien@demo.example", "mme", "Martine", "Lapierre", Membership.Role.TECHNICIEN, "31834567800011"),
+    ("gestionnaire@demo.example", "m", "Karim", "Benali", Membership.Role.GESTIONNAIRE, "31834567800011"),
+    ("agent@demo.example", "mme", "Sophie", "Marchand", CaisseMembership.Role.AGENT, "331"),
+    ("admin@demo.example", "m", "Thomas", "Garnier", CaisseMembership.Role.ADMIN, "331"),
+]
+
+
+class Command(BaseCommand):
+    help = "Crée (ou remet en état) les données de démonstration et affiche les identifiants."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        caisses = {}
+        for code, name in CAISSES:
+            caisses[code], _ = Caisse.objects.update_or_create(code=code, defaults={"name": name})
+        structures = {}
+        for siret, name, kind, headcount, habilitated, codes in STRUCTURES:
+            structure, _ = Structure.objects.update_or_create(
+                siret=siret,
+                defaults={
+                    "name": name,
+                    "kind": kind,
+                    "headcount": headcount,
+                    "insured_documents_habilitation": habilitated,
+                },
+            )
+            structures[siret] = structure
+            for code in codes:
+                Convention.objects.update_or_create(
+                    structure=structure,
+                    caisse=caisses[code],
+                    defaults={"signed_on": date(2024, 1, 15), "status": Convention.Status.ACTIVE},
+                )
+        user_model = get_user_model()
+        for email, civility, first_name, last_name, role, where in ACCOUNTS:
+            user, _ = user_model.objects.update_or_create(
+                email=email,
+                defaults={"civility": civility, "first_name": first_name, "last_name": last_name, "is_active": True},
+            )
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+            if role in Membership.Role.values:
+                membership, _ = Membership.objects.update_or_create(
+                    user=user, defaults={"structure": structures[where], "role": role, "is_active": True}
+                )
+                grant_role_permissions(membership)
+            else:
+                CaisseMembership.objects.update_or_create(
+                    user=user, defaults={"caisse": caisses[where], "role": role, "is_active": True}
+                )
+        self.print_logins()
+
+    def print_logins(self):
+        self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes. Ouvrez http://127.0.0.1:8000"))
+        self.stdout.write(f"Mot de passe de tous les comptes : {DEMO_PASSWORD}")
+        for email, _, first_name, last_name, role, _where in ACCOUNTS:
+            label = dict(Membership.Role.choices + CaisseMembership.Role.choices)[role]
+            self.stdout.write(f"  {label:<22} {email:<28} ({first_name} {last_name})")
+        self.stdout.write("Les courriels (liens d'activation, de réinitialisation) s'affichent dans ce terminal.")

@@ -1,0 +1,177 @@
+"""Writes on caisses, structures, conventions and accounts. One transaction per user action."""
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from guardian.shortcuts import assign_perm, remove_perm
+
+from extranet.accounts.services import end_sessions, send_activation_link
+from structures.models import CaisseMembership, Convention, Membership, Structure
+
+MANAGE_TECHNICIANS = "structures.manage_technicians"
+
+
+class SeatLimitReached(Exception):
+    def __init__(self, structure, active_count):
+        self.cap = structure.gestionnaire_seat_cap
+        self.active_count = active_count
+        super().__init__(
+            f"Plafond atteint : {structure.name} compte {active_count} gestionnaire(s) actif(s) pour "
+            f"{self.cap} place(s) autorisée(s) avec un effectif de {structure.headcount} personne(s). "
+            "Désactivez un gestionnaire ou mettez à jour l'effectif pour libérer une place."
+        )
+
+
+class EmailAlreadyUsed(Exception):
+    message = "Cette adresse électronique est déjà associée à un compte."
+
+
+def _create_invited_user(*, email, civility, last_name, first_name, phone):
+    user_model = get_user_model()
+    email = user_model.objects.normalize_email(email.strip())
+    if user_model.objects.filter(email__iexact=email).exists():
+        raise EmailAlreadyUsed
+    return user_model.objects.create_user(
+        email, None, civility=civility, last_name=last_name, first_name=first_name, phone=phone
+    )
+
+
+def _lock_and_check_seat(structure):
+    """Lock the structure row so that concurrent gestionnaire creations are counted one after the other."""
+    structure = Structure.objects.select_for_update().get(pk=structure.pk)
+    active_count = structure.active_gestionnaires().count()
+    if active_count >= structure.gestionnaire_seat_cap:
+        raise SeatLimitReached(structure, active_count)
+    return structure
+
+
+def grant_role_permissions(membership):
+    if membership.is_gestionnaire:
+        assign_perm(MANAGE_TECHNICIANS, membership.user, membership.structure)
+
+
+def _revoke_role_permissions(membership):
+    remove_perm(MANAGE_TECHNICIANS, membership.user, membership.structure)
+
+
+def seat_situation(structure):
+    """What the seat cap means for this structure now, in words for the administrateur caisse."""
+    active_count = structure.active_gestionnaires().count()
+    cap = structure.gestionnaire_seat_cap
+    return {"cap": cap, "active_count": active_count, "free": max(cap - active_count, 0), "over": active_count > cap}
+
+
+@transaction.atomic
+def create_structure(*, caisse, signed_on, convention_status, **fields):
+    structure = Structure.objects.create(**fields)
+    Convention.objects.create(structure=structure, caisse=caisse, signed_on=signed_on, status=convention_status)
+    return structure
+
+
+@transaction.atomic
+def update_structure(structure, **fields):
+    for name, value in fields.items():
+        setattr(structure, name, value)
+    structure.save()
+    return seat_situation(structure)
+
+
+@transaction.atomic
+def add_convention(structure, *, caisse, signed_on, status):
+    return Convention.objects.create(structure=structure, caisse=caisse, signed_on=signed_on, status=status)
+
+
+@transaction.atomic
+def update_convention(convention, *, signed_on, status):
+    convention.signed_on = signed_on
+    convention.status = status
+    convention.save(update_fields=["signed_on", "status"])
+    return convention
+
+
+@transaction.atomic
+def create_partner_account(structure, *, role, by, **identity):
+    """Create a technicien or gestionnaire; gestionnaires only within the seat cap. Sends the activation link."""
+    if role == Membership.Role.GESTIONNAIRE:
+        structure = _lock_and_check_seat(structure)
+    user = _create_invited_user(**identity)
+    membership = Membership.objects.create(user=user, structure=structure, role=role, created_by=by)
+    grant_role_permissions(membership)
+    send_activation_link(user, invited_by=by)
+    return membership
+
+
+@transaction.atomic
+def update_account_identity(user, *, civility, last_name, first_name, phone, email=None):
+    """Edit a person's details. The email of an account can only change while it is still invited."""
+    user.civility, user.last_name, user.first_name, user.phone = civility, last_name, first_name, phone
+    resend = False
+    if email is not None and user.is_invited and email.strip().lower() != user.email.lower():
+        if get_user_model().objects.filter(email__iexact=email.strip()).exclude(pk=user.pk).exists():
+            raise EmailAlreadyUsed
+        user.email = get_user_model().objects.normalize_email(email.strip())
+        resend = True
+    user.save()
+    if resend:
+        send_activation_link(user)
+    return user
+
+
+def _lock_membership(membership):
+    return type(membership).objects.select_for_update().select_related("user").get(pk=membership.pk)
+
+
+def _set_membership_active(membership, active, *, by):
+    """Returns False when there was nothing to change."""
+    if membership.is_active == active:
+        return False
+    membership.is_active = active
+    membership.deactivated_at = None if active else timezone.now()
+    membership.deactivated_by = None if active else by
+    membership.save(update_fields=["is_active", "deactivated_at", "deactivated_by"])
+    membership.user.is_active = active
+    membership.user.save(update_fields=["is_active"])
+    if not active:
+        end_sessions(membership.user)
+    return True
+
+
+@transaction.atomic
+def deactivate_partner_account(membership, *, by):
+    membership = _lock_membership(membership)
+    if _set_membership_active(membership, False, by=by):
+        _revoke_role_permissions(membership)
+    return membership
+
+
+@transaction.atomic
+def reactivate_partner_account(membership, *, by):
+    if membership.role == Membership.Role.GESTIONNAIRE and not membership.is_active:
+        _lock_and_check_seat(membership.structure)
+    membership = _lock_membership(membership)
+    if _set_membership_active(membership, True, by=by):
+        grant_role_permissions(membership)
+    return membership
+
+
+@transaction.atomic
+def create_caisse_account(caisse, *, role, by, **identity):
+    user = _create_invited_user(**identity)
+    membership = CaisseMembership.objects.create(user=user, caisse=caisse, role=role, created_by=by)
+    send_activation_link(user, invited_by=by)
+    return membership
+
+
+@transaction.atomic
+def set_caisse_account_active(membership, active, *, by):
+    membership = _lock_membership(membership)
+    _set_membership_active(membership, active, by=by)
+    return membership
+
+
+@transaction.atomic
+def resend_activation(user, *, by):
+    if user.is_active and user.is_invited:
+        send_activation_link(user, invited_by=by)
+        return True
+    return False

@@ -1,0 +1,375 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from extranet.accounts.forms import IdentityForm
+from extranet.roles import require_caisse_admin, require_gestionnaire
+from structures import services
+from structures.forms import (
+    AccountEditForm,
+    ConventionForm,
+    ExistingStructureConventionForm,
+    StructureCreateForm,
+    StructureForm,
+)
+from structures.models import CaisseMembership, Membership, Structure
+
+PAGE_SIZE = 25
+
+IDENTITY_FIELDS = ("civility", "last_name", "first_name", "email", "phone")
+
+
+def _identity(form):
+    return {name: form.cleaned_data[name] for name in IDENTITY_FIELDS}
+
+
+def _create_account(request, form, create, **kwargs):
+    """Run an account-creating service; its refusals become form errors. Returns the membership or None."""
+    try:
+        return create(by=request.user, **kwargs, **_identity(form))
+    except services.SeatLimitReached as refusal:
+        form.add_error(None, str(refusal))
+    except services.EmailAlreadyUsed as refusal:
+        form.add_error("email", refusal.message)
+    return None
+
+
+def _seat_message(request, structure, situation):
+    if situation["active_count"] >= situation["cap"]:
+        messages.warning(
+            request,
+            f"{structure.name} compte {situation['active_count']} gestionnaire(s) actif(s) pour {situation['cap']} "
+            f"place(s) avec un effectif de {structure.headcount} : aucun gestionnaire ne peut être ajouté tant "
+            "qu'une place n'est pas libérée. Personne n'a été désactivé.",
+        )
+
+
+# Administrateur caisse: structures, conventions, gestionnaires
+
+
+def _admin_structures(caisse):
+    return Structure.objects.for_caisse(caisse)
+
+
+@login_required
+def structure_list(request):
+    caisse = require_caisse_admin(request.user).caisse
+    query = request.GET.get("q", "").strip()
+    structures = _admin_structures(caisse).with_active_gestionnaire_count()
+    if query:
+        structures = structures.filter(Q(name__icontains=query) | Q(siret__startswith=query.replace(" ", "")))
+    page = Paginator(structures.order_by("name", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    conventions = {
+        convention.structure_id: convention
+        for convention in caisse.conventions.filter(structure__in=[structure.pk for structure in page])
+    }
+    rows = [(structure, conventions.get(structure.pk)) for structure in page]
+    return render(request, "structures/structure_list.html", {"page": page, "rows": rows, "query": query})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def structure_create(request):
+    caisse = require_caisse_admin(request.user).caisse
+    form = StructureCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        structure = services.create_structure(
+            caisse=caisse,
+            signed_on=data["signed_on"],
+            convention_status=data["convention_status"],
+            **{name: data[name] for name in StructureForm.Meta.fields},
+        )
+        messages.success(
+            request, f"La structure {structure.name} est créée. Créez maintenant son premier gestionnaire."
+        )
+        return redirect("structures:structure_detail", structure.pk)
+    return render(request, "structures/structure_form.html", {"form": form, "creating": True})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def structure_add_convention(request):
+    caisse = require_caisse_admin(request.user).caisse
+    form = ExistingStructureConventionForm(request.POST or None, caisse=caisse)
+    if request.method == "POST" and form.is_valid():
+        services.add_convention(
+            form.structure, caisse=caisse, signed_on=form.cleaned_data["signed_on"], status=form.cleaned_data["status"]
+        )
+        messages.success(request, f"La convention avec {form.structure.name} est enregistrée.")
+        return redirect("structures:structure_detail", form.structure.pk)
+    return render(request, "structures/convention_existing_form.html", {"form": form})
+
+
+@login_required
+def structure_detail(request, pk):
+    caisse = require_caisse_admin(request.user).caisse
+    structure = get_object_or_404(_admin_structures(caisse), pk=pk)
+    gestionnaires = (
+        structure.memberships.filter(role=Membership.Role.GESTIONNAIRE)
+        .select_related("user")
+        .order_by("-is_active", "user__last_name")
+    )
+    return render(
+        request,
+        "structures/structure_detail.html",
+        {
+            "structure": structure,
+            "convention": structure.conventions.get(caisse=caisse),
+            "gestionnaires": gestionnaires,
+            "seats": services.seat_situation(structure),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def structure_edit(request, pk):
+    caisse = require_caisse_admin(request.user).caisse
+    structure = get_object_or_404(_admin_structures(caisse), pk=pk)
+    form = StructureForm(request.POST or None, instance=structure)
+    if request.method == "POST" and form.is_valid():
+        situation = services.update_structure(
+            structure, **{name: form.cleaned_data[name] for name in StructureForm.Meta.fields}
+        )
+        messages.success(request, "La structure est mise à jour.")
+        _seat_message(request, structure, situation)
+        return redirect("structures:structure_detail", structure.pk)
+    return render(request, "structures/structure_form.html", {"form": form, "structure": structure})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def convention_edit(request, pk):
+    caisse = require_caisse_admin(request.user).caisse
+    structure = get_object_or_404(_admin_structures(caisse), pk=pk)
+    convention = structure.conventions.get(caisse=caisse)
+    form = ConventionForm(request.POST or None, instance=convention)
+    if request.method == "POST" and form.is_valid():
+        services.update_convention(convention, **form.cleaned_data)
+        messages.success(request, f"La convention est désormais « {convention.get_status_display()} ».")
+        return redirect("structures:structure_detail", structure.pk)
+    return render(request, "structures/convention_form.html", {"form": form, "structure": structure})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def gestionnaire_create(request, pk):
+    caisse = require_caisse_admin(request.user).caisse
+    structure = get_object_or_404(_admin_structures(caisse), pk=pk)
+    form = IdentityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        membership = _create_account(
+            request, form, services.create_partner_account, structure=structure, role=Membership.Role.GESTIONNAIRE
+        )
+        if membership:
+            messages.success(
+                request, f"Le compte de {membership.user} est créé ; un lien d'activation lui est envoyé."
+            )
+            return redirect("structures:structure_detail", structure.pk)
+    return render(
+        request,
+        "structures/account_form.html",
+        {
+            "form": form,
+            "title": f"Nouveau gestionnaire — {structure.name}",
+            "seats": services.seat_situation(structure),
+            "cancel_url": reverse("structures:structure_detail", args=[structure.pk]),
+        },
+    )
+
+
+def _admin_gestionnaire(request, pk):
+    caisse = require_caisse_admin(request.user).caisse
+    memberships = Membership.objects.filter(
+        role=Membership.Role.GESTIONNAIRE, structure__in=_admin_structures(caisse)
+    ).select_related("user", "structure")
+    return get_object_or_404(memberships, pk=pk)
+
+
+@login_required
+@require_POST
+def gestionnaire_set_active(request, pk, active):
+    membership = _admin_gestionnaire(request, pk)
+    if active:
+        try:
+            services.reactivate_partner_account(membership, by=request.user)
+            messages.success(request, f"Le compte de {membership.user} est réactivé.")
+        except services.SeatLimitReached as refusal:
+            messages.error(request, str(refusal))
+    else:
+        services.deactivate_partner_account(membership, by=request.user)
+        messages.success(request, f"Le compte de {membership.user} est désactivé et ses sessions sont fermées.")
+    return redirect("structures:structure_detail", membership.structure_id)
+
+
+@login_required
+@require_POST
+def gestionnaire_resend(request, pk):
+    membership = _admin_gestionnaire(request, pk)
+    _resend(request, membership)
+    return redirect("structures:structure_detail", membership.structure_id)
+
+
+def _resend(request, membership):
+    if membership.is_active and services.resend_activation(membership.user, by=request.user):
+        messages.success(request, f"Un nouveau lien d'activation est envoyé à {membership.user.email}.")
+    else:
+        messages.error(request, "Ce compte est déjà activé ou désactivé : aucun lien n'a été envoyé.")
+
+
+# Administrateur caisse: agents
+
+
+def _caisse_agents(caisse):
+    return CaisseMembership.objects.filter(caisse=caisse, role=CaisseMembership.Role.AGENT).select_related("user")
+
+
+@login_required
+def agent_list(request):
+    caisse = require_caisse_admin(request.user).caisse
+    agents = _caisse_agents(caisse).order_by("-is_active", "user__last_name", "pk")
+    page = Paginator(agents, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "structures/agent_list.html", {"page": page, "caisse": caisse})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agent_create(request):
+    caisse = require_caisse_admin(request.user).caisse
+    form = IdentityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        membership = _create_account(
+            request, form, services.create_caisse_account, caisse=caisse, role=CaisseMembership.Role.AGENT
+        )
+        if membership:
+            messages.success(
+                request, f"Le compte de {membership.user} est créé ; un lien d'activation lui est envoyé."
+            )
+            return redirect("structures:agent_list")
+    return render(
+        request,
+        "structures/account_form.html",
+        {"form": form, "title": f"Nouvel agent — {caisse}", "cancel_url": reverse("structures:agent_list")},
+    )
+
+
+@login_required
+@require_POST
+def agent_set_active(request, pk, active):
+    membership = get_object_or_404(_caisse_agents(require_caisse_admin(request.user).caisse), pk=pk)
+    services.set_caisse_account_active(membership, active, by=request.user)
+    messages.success(
+        request,
+        f"Le compte de {membership.user} est réactivé."
+        if active
+        else f"Le compte de {membership.user} est désactivé et ses sessions sont fermées.",
+    )
+    return redirect("structures:agent_list")
+
+
+@login_required
+@require_POST
+def agent_resend(request, pk):
+    membership = get_object_or_404(_caisse_agents(require_caisse_admin(request.user).caisse), pk=pk)
+    _resend(request, membership)
+    return redirect("structures:agent_list")
+
+
+# Gestionnaire: the structure's techniciens
+
+
+def _structure_techniciens(request):
+    """The techniciens of the gestionnaire's own structure; anyone else's do not exist here."""
+    membership = require_gestionnaire(request.user)
+    if not request.user.has_perm(services.MANAGE_TECHNICIANS, membership.structure):
+        raise Http404
+    return membership.structure, Membership.objects.filter(
+        structure=membership.structure, role=Membership.Role.TECHNICIEN
+    ).select_related("user")
+
+
+@login_required
+def technicien_list(request):
+    structure, techniciens = _structure_techniciens(request)
+    page = Paginator(techniciens.order_by("-is_active", "user__last_name", "pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "structures/technicien_list.html", {"page": page, "structure": structure})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def technicien_create(request):
+    structure, _ = _structure_techniciens(request)
+    form = IdentityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        membership = _create_account(
+            request, form, services.create_partner_account, structure=structure, role=Membership.Role.TECHNICIEN
+        )
+        if membership:
+            messages.success(
+                request, f"Le compte de {membership.user} est créé ; un lien d'activation lui est envoyé."
+            )
+            return redirect("structures:technicien_list")
+    return render(
+        request,
+        "structures/account_form.html",
+        {"form": form, "title": "Nouveau technicien", "cancel_url": reverse("structures:technicien_list")},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def technicien_edit(request, pk):
+    _, techniciens = _structure_techniciens(request)
+    membership = get_object_or_404(techniciens, pk=pk)
+    form = AccountEditForm(request.POST or None, instance=membership.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_account_identity(
+                membership.user,
+                **{name: form.cleaned_data[name] for name in IDENTITY_FIELDS if name != "email"},
+                email=form.cleaned_data["email"],
+            )
+        except services.EmailAlreadyUsed as refusal:
+            form.add_error("email", refusal.message)
+        else:
+            messages.success(request, f"Le compte de {membership.user} est mis à jour.")
+            return redirect("structures:technicien_list")
+    return render(
+        request,
+        "structures/account_form.html",
+        {
+            "form": form,
+            "title": f"Modifier le compte de {membership.user}",
+            "cancel_url": reverse("structures:technicien_list"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def technicien_set_active(request, pk, active):
+    _, techniciens = _structure_techniciens(request)
+    membership = get_object_or_404(techniciens, pk=pk)
+    if active:
+        services.reactivate_partner_account(membership, by=request.user)
+        messages.success(request, f"Le compte de {membership.user} est réactivé.")
+    else:
+        services.deactivate_partner_account(membership, by=request.user)
+        messages.success(request, f"Le compte de {membership.user} est désactivé et ses sessions sont fermées.")
+    return redirect("structures:technicien_list")
+
+
+@login_required
+@require_POST
+def technicien_resend(request, pk):
+    _, techniciens = _structure_techniciens(request)
+    _resend(request, get_object_or_404(techniciens, pk=pk))
+    return redirect("structures:technicien_list")

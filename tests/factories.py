@@ -1,0 +1,89 @@
+from datetime import date
+
+import factory
+from django.contrib.auth import get_user_model
+from stdnum import luhn
+
+from structures.models import Caisse, CaisseMembership, Convention, Membership, Structure
+
+PASSWORD = "Un-mot-de-passe-solide-42"
+
+
+def valid_siret(n):
+    base = f"{n:013d}"
+    return base + luhn.calc_check_digit(base)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+
+    email = factory.Sequence(lambda n: f"personne{n}@exemple.fr")
+    civility = "mme"
+    first_name = factory.Faker("first_name", locale="fr_FR")
+    last_name = factory.Faker("last_name", locale="fr_FR")
+    password = factory.django.Password(PASSWORD)
+
+    class Params:
+        invited = factory.Trait(password=factory.django.Password(None))
+
+
+class CaisseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Caisse
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"{(n % 900) + 100:03d}")
+    name = factory.LazyAttribute(lambda o: f"CPAM {o.code}")
+
+
+class StructureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Structure
+
+    name = factory.Sequence(lambda n: f"Structure {n}")
+    siret = factory.Sequence(lambda n: valid_siret(1_000_000 + n))
+    kind = Structure.Kind.ASSOCIATION
+    headcount = 5
+
+
+class ConventionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Convention
+
+    structure = factory.SubFactory(StructureFactory)
+    caisse = factory.SubFactory(CaisseFactory)
+    signed_on = date(2024, 1, 15)
+    status = Convention.Status.ACTIVE
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory)
+    structure = factory.SubFactory(StructureFactory)
+    role = Membership.Role.TECHNICIEN
+
+    class Params:
+        gestionnaire = factory.Trait(role=Membership.Role.GESTIONNAIRE)
+
+    @factory.post_generation
+    def _permissions(obj, create, extracted, **kwargs):
+        if create and obj.is_active:
+            from structures.services import grant_role_permissions
+
+            grant_role_permissions(obj)
+
+
+class CaisseMembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CaisseMembership
+
+    user = factory.SubFactory(UserFactory)
+    caisse = factory.SubFactory(CaisseFactory)
+    role = CaisseMembership.Role.AGENT
+
+    class Params:
+        admin = factory.Trait(role=CaisseMembership.Role.ADMIN)

@@ -1,0 +1,23 @@
+import re
+
+from django.core import mail
+
+LINK = re.compile(r"https?://\S+")
+
+
+def last_link(to):
+    """The link in the last email sent to this address."""
+    messages = [message for message in mail.outbox if to in message.to]
+    assert messages, f"no email sent to {to}"
+    return LINK.findall(messages[-1].body)[0]
+
+
+def path_of(link):
+    return "/" + link.split("/", 3)[3]
+
+
+def text(response):
+    """The page's visible text, whitespace collapsed, for asserting what users read."""
+    html = response.content.decode()
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
