@@ -36,13 +36,15 @@ def _create_invited_user(*, email, civility, last_name, first_name, phone):
     )
 
 
-def _lock_and_check_seat(structure):
-    """Lock the structure row so that concurrent gestionnaire creations are counted one after the other."""
-    structure = Structure.objects.select_for_update().get(pk=structure.pk)
+def _lock_structure(structure):
+    """Concurrent gestionnaire creations on one structure wait for each other here, then count."""
+    return Structure.objects.select_for_update().get(pk=structure.pk)
+
+
+def _check_free_seat(structure):
     active_count = structure.active_gestionnaires().count()
     if active_count >= structure.gestionnaire_seat_cap:
         raise SeatLimitReached(structure, active_count)
-    return structure
 
 
 def grant_role_permissions(membership):
@@ -93,7 +95,8 @@ def update_convention(convention, *, signed_on, status):
 def create_partner_account(structure, *, role, by, **identity):
     """Create a technicien or gestionnaire; gestionnaires only within the seat cap. Sends the activation link."""
     if role == Membership.Role.GESTIONNAIRE:
-        structure = _lock_and_check_seat(structure)
+        structure = _lock_structure(structure)
+        _check_free_seat(structure)
     user = _create_invited_user(**identity)
     membership = Membership.objects.create(user=user, structure=structure, role=role, created_by=by)
     grant_role_permissions(membership)
@@ -146,11 +149,14 @@ def deactivate_partner_account(membership, *, by):
 
 @transaction.atomic
 def reactivate_partner_account(membership, *, by):
-    if membership.role == Membership.Role.GESTIONNAIRE and not membership.is_active:
-        _lock_and_check_seat(membership.structure)
+    structure = _lock_structure(membership.structure)
     membership = _lock_membership(membership)
-    if _set_membership_active(membership, True, by=by):
-        grant_role_permissions(membership)
+    if membership.is_active:
+        return membership
+    if membership.is_gestionnaire:
+        _check_free_seat(structure)
+    _set_membership_active(membership, True, by=by)
+    grant_role_permissions(membership)
     return membership
 
 

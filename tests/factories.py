@@ -10,7 +10,10 @@ PASSWORD = "Un-mot-de-passe-solide-42"
 
 
 def valid_siret(n):
-    base = f"{n:013d}"
+    """A SIRET whose SIREN (first 9 digits) and whole 14 digits both carry a valid Luhn key."""
+    siren = f"{n:08d}"
+    siren += luhn.calc_check_digit(siren)
+    base = siren + "0001"
     return base + luhn.calc_check_digit(base)
 
 

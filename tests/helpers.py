@@ -1,3 +1,4 @@
+import html as html_module
 import re
 
 from django.core import mail
@@ -20,4 +21,4 @@ def text(response):
     """The page's visible text, whitespace collapsed, for asserting what users read."""
     html = response.content.decode()
     html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    return " ".join(html_module.unescape(re.sub(r"<[^>]+>", " ", html)).split())

@@ -1,0 +1,87 @@
+"""Fixtures for the browser journeys: Debian's Chromium driven by Playwright against pytest-django's live server."""
+
+import io
+import os
+from urllib.parse import urlsplit
+
+import pytest
+
+# Playwright's sync API runs an asyncio event loop in the test thread: without this, every ORM call made by a
+# test (factories, seed_demo, assertions on the database) raises SynchronousOnlyOperation.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+MISSING_CHROMIUM = (
+    f"Chromium not found at {CHROMIUM} (apt-get install -y chromium); Playwright cannot download it here"
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.path.exists(CHROMIUM):
+        return
+    skip = pytest.mark.skip(reason=MISSING_CHROMIUM)
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per test module; the Playwright loop stops with it, so other modules are unaffected."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(MISSING_CHROMIUM)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class RecordedRequests(list):
+    """Every URL the page's browser context requested."""
+
+    def foreign(self, origin):
+        expected = urlsplit(origin).netloc
+        return [
+            url
+            for url in self
+            if urlsplit(url).scheme not in ("data", "blob", "about") and urlsplit(url).netloc != expected
+        ]
+
+
+@pytest.fixture
+def requests_made():
+    return RecordedRequests()
+
+
+@pytest.fixture
+def context(browser, live_server, transactional_db, requests_made):
+    """A fresh browser context (cookies, session) per test, with relative URLs resolved on the live server."""
+    context = browser.new_context(base_url=live_server.url, locale="fr-FR")
+    context.set_default_timeout(10_000)
+    context.on("request", lambda request: requests_made.append(request.url))
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context):
+    return context.new_page()
+
+
+@pytest.fixture
+def demo(transactional_db):
+    """The demo data set (`manage.py seed_demo`): four accounts, two caisses, three structures."""
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=io.StringIO())
