@@ -107,6 +107,8 @@ def create_partner_account(structure, *, role, by, **identity):
 @transaction.atomic
 def update_account_identity(user, *, civility, last_name, first_name, phone, email=None):
     """Edit a person's details. The email of an account can only change while it is still invited."""
+    # Fresh from the database: a bound ModelForm has already copied the submitted values onto its instance.
+    user = get_user_model().objects.select_for_update().get(pk=user.pk)
     user.civility, user.last_name, user.first_name, user.phone = civility, last_name, first_name, phone
     resend = False
     if email is not None and user.is_invited and email.strip().lower() != user.email.lower():

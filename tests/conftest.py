@@ -80,3 +80,11 @@ def other_caisse_admin(other_caisse):
 def commit(django_capture_on_commit_callbacks):
     """`with commit(): ...` runs what the action queued for after its transaction (emails), as production does."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
+def client_factory():
+    """Another browser: a second client with its own cookies."""
+    from django.test import Client
+
+    return Client

@@ -17,8 +17,11 @@ def path_of(link):
     return "/" + link.split("/", 3)[3]
 
 
-def text(response):
-    """The page's visible text, whitespace collapsed, for asserting what users read."""
-    html = response.content.decode()
+def visible_text(html):
+    """Text a reader sees in this HTML, whitespace collapsed."""
     html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
     return " ".join(html_module.unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def text(response):
+    return visible_text(response.content.decode())

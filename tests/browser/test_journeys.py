@@ -1,0 +1,259 @@
+"""What people do in the extranet, end to end in a real browser: log in, switch caisse, create accounts, activate."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.helpers import last_link, path_of
+
+pytestmark = pytest.mark.browser
+
+DEMO_PASSWORD = "Demo-Partenaires-2026"
+STRONG_PASSWORD = "Quatre-pommes-vertes-2026"
+
+
+def field(page: Page, label):
+    """The form control whose label starts with `label` (labels end with a hidden "(obligatoire)")."""
+    return page.get_by_label(re.compile(rf"^{re.escape(label)}(\s|$)"))
+
+
+def log_in(page: Page, email, password=DEMO_PASSWORD):
+    page.goto("/connexion/")
+    field(page, "Adresse électronique").fill(email)
+    field(page, "Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page).to_have_url(re.compile(r"/$"))
+
+
+def log_out(page: Page):
+    page.get_by_role("button", name="Se déconnecter").click()
+    expect(page).to_have_url(re.compile(r"/connexion/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Connexion")
+
+
+def expect_header(page: Page, identity, role):
+    header_identity = page.get_by_test_id("header-identity")
+    expect(header_identity).to_contain_text(identity)
+    expect(header_identity.get_by_text(role, exact=True)).to_be_visible()
+
+
+def navigation_links(page: Page):
+    return page.get_by_role("navigation", name="Navigation principale").get_by_role("list").get_by_role("link")
+
+
+def expect_page_basics(page: Page):
+    """Every page: French, and one (and only one) main heading."""
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page.locator("h1")).to_have_count(1)
+
+
+# 1. Each demo role logs in, sees who they are and what they may do, and logs out.
+
+ROLES = [
+    pytest.param(
+        "technicien@demo.example",
+        "CPAM DE LA GIRONDE — Martine LAPIERRE",
+        "Technicien",
+        "Bonjour Martine",
+        ["Accueil", "Mon compte"],
+        id="technicien",
+    ),
+    pytest.param(
+        "gestionnaire@demo.example",
+        "CPAM DE LA GIRONDE — Karim BENALI",
+        "Gestionnaire",
+        "Bonjour Karim",
+        ["Accueil", "Techniciens", "Mon compte"],
+        id="gestionnaire",
+    ),
+    pytest.param(
+        "agent@demo.example",
+        "CPAM DE LA GIRONDE — Sophie MARCHAND",
+        "Agent CPAM",
+        "Bonjour Sophie",
+        ["Accueil", "Mon compte"],
+        id="agent",
+    ),
+    pytest.param(
+        "admin@demo.example",
+        "CPAM DE LA GIRONDE — Thomas GARNIER",
+        "Administrateur caisse",
+        "Bonjour Thomas",
+        ["Accueil", "Structures", "Agents", "Mon compte"],
+        id="admin-caisse",
+    ),
+]
+
+
+@pytest.mark.parametrize(("email", "identity", "role", "greeting", "links"), ROLES)
+def test_demo_role_logs_in_sees_their_home_and_logs_out(page: Page, demo, email, identity, role, greeting, links):
+    log_in(page, email)
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(greeting)
+    expect_header(page, identity, role)
+    expect(navigation_links(page)).to_have_text(links)
+    expect(page.get_by_role("link", name="Accueil")).to_have_attribute("aria-current", "page")
+
+    log_out(page)
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/connexion/\?next=/$"))
+
+
+# 2. A technicien whose structure has two conventions switches caisse from the header.
+
+
+def test_technicien_switches_caisse_and_the_choice_persists(page: Page, demo):
+    log_in(page, "technicien@demo.example")
+    expect_header(page, "CPAM DE LA GIRONDE — Martine LAPIERRE", "Technicien")
+    switch = page.get_by_label("Caisse avec laquelle vous travaillez")
+    expect(switch.locator("option")).to_have_text(["CPAM de la Gironde", "CPAM de la Loire"])
+
+    switch.select_option(label="CPAM de la Loire")
+    page.get_by_role("button", name="Changer").click()
+
+    expect_header(page, "CPAM DE LA LOIRE — Martine LAPIERRE", "Technicien")
+    expect(page.get_by_text("vous travaillez avec la CPAM de la Loire")).to_be_visible()
+
+    page.get_by_role("link", name="Mon compte").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mon compte")
+    expect_header(page, "CPAM DE LA LOIRE — Martine LAPIERRE", "Technicien")
+    expect(page.get_by_label("Caisse avec laquelle vous travaillez").locator("option:checked")).to_have_text(
+        "CPAM de la Loire"
+    )
+
+
+def test_single_caisse_partner_has_no_caisse_switch(page: Page, demo):
+    log_in(page, "agent@demo.example")
+    expect(page.get_by_label("Caisse avec laquelle vous travaillez")).to_have_count(0)
+    expect(page.get_by_role("button", name="Changer")).to_have_count(0)
+
+
+# 3. From a new structure to its first technicien: admin caisse, gestionnaire, technicien.
+
+
+def test_admin_creates_structure_and_gestionnaire_who_activates_and_invites_a_technicien(page: Page, demo):
+    log_in(page, "admin@demo.example")
+    page.get_by_role("link", name="Structures", exact=True).click()
+    page.get_by_role("link", name="Nouvelle structure").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Nouvelle structure partenaire")
+
+    field(page, "Nom").fill("Les Quatre Vents")
+    field(page, "SIRET").fill("732 829 320 00075")
+    field(page, "Type de structure").select_option(label="Association")
+    field(page, "Effectif").fill("3")
+    page.get_by_label("Habilitée aux documents concernant un assuré").check()
+    field(page, "Date de signature de la convention").fill("2026-01-15")
+    expect(field(page, "Statut de la convention").locator("option:checked")).to_have_text("Active")
+    page.get_by_role("button", name="Enregistrer").click()
+
+    # A mistyped SIRET: the error is given next to the field, and what was typed is kept.
+    siret = field(page, "SIRET")
+    siret_error = "Ce SIRET n'est pas valide : sa clé de contrôle ne correspond pas. Vérifiez chaque chiffre."
+    expect(page.get_by_role("alert")).to_have_text("Le formulaire contient 1 erreur : corrigez les champs signalés.")
+    expect(siret).to_have_attribute("aria-invalid", "true")
+    expect(siret).to_have_accessible_description(re.compile(re.escape(siret_error)))
+    expect(page.locator("#id_siret ~ .invalid-feedback")).to_have_text(siret_error)
+    expect(field(page, "Nom")).to_have_value("Les Quatre Vents")
+    expect(field(page, "Effectif")).to_have_value("3")
+
+    siret.fill("73282932000074")
+    page.get_by_role("button", name="Enregistrer").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Les Quatre Vents")
+    expect(page.get_by_role("status")).to_contain_text(
+        "La structure Les Quatre Vents est créée. Créez maintenant son premier gestionnaire."
+    )
+    expect(page.get_by_test_id("seats")).to_have_text("0 gestionnaires actifs sur 2 places (effectif de 3).")
+
+    page.get_by_role("link", name="Créer un gestionnaire").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Nouveau gestionnaire — Les Quatre Vents")
+    page.get_by_label("Madame").check()
+    field(page, "Nom").fill("Delorme")
+    field(page, "Prénom").fill("Agathe")
+    field(page, "Adresse électronique").fill("agathe.delorme@quatre-vents.example")
+    field(page, "Téléphone").fill("05 56 00 00 00")
+    page.get_by_role("button", name="Enregistrer").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Les Quatre Vents")
+    expect(page.get_by_role("status")).to_contain_text(
+        "Le compte de Agathe DELORME est créé ; un lien d'activation lui est envoyé."
+    )
+    gestionnaire_row = page.get_by_role("row").filter(has_text="agathe.delorme@quatre-vents.example")
+    expect(gestionnaire_row).to_contain_text("Agathe DELORME")
+    expect(gestionnaire_row).to_contain_text("Invité")
+    log_out(page)
+
+    # The gestionnaire opens the emailed link, chooses a password, logs in.
+    page.goto(path_of(last_link("agathe.delorme@quatre-vents.example")))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Activer votre compte")
+    expect(page.get_by_text("agathe.delorme@quatre-vents.example")).to_be_visible()
+    field(page, "Nouveau mot de passe").fill(STRONG_PASSWORD)
+    field(page, "Confirmation du nouveau mot de passe").fill(STRONG_PASSWORD)
+    page.get_by_role("button", name="Activer mon compte").click()
+
+    expect(page).to_have_url(re.compile(r"/connexion/$"))
+    expect(page.get_by_role("status")).to_contain_text("Votre compte est activé.")
+    log_in(page, "agathe.delorme@quatre-vents.example", STRONG_PASSWORD)
+    expect_header(page, "CPAM DE LA GIRONDE — Agathe DELORME", "Gestionnaire")
+    expect(navigation_links(page)).to_have_text(["Accueil", "Techniciens", "Mon compte"])
+
+    # She invites a technicien.
+    page.get_by_role("link", name="Techniciens", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Techniciens de Les Quatre Vents")
+    expect(page.get_by_text("Aucun compte pour l'instant.")).to_be_visible()
+    page.get_by_role("link", name="Nouveau technicien").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Nouveau technicien")
+    page.get_by_label("Monsieur").check()
+    field(page, "Nom").fill("Ferreira")
+    field(page, "Prénom").fill("Hugo")
+    field(page, "Adresse électronique").fill("hugo.ferreira@quatre-vents.example")
+    page.get_by_role("button", name="Enregistrer").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Techniciens de Les Quatre Vents")
+    expect(page.get_by_role("status")).to_contain_text(
+        "Le compte de Hugo FERREIRA est créé ; un lien d'activation lui est envoyé."
+    )
+    technicien_row = page.get_by_role("row").filter(has_text="hugo.ferreira@quatre-vents.example")
+    expect(technicien_row).to_contain_text("Hugo FERREIRA")
+    expect(technicien_row.get_by_text("Invité", exact=True)).to_be_visible()
+    expect(technicien_row).to_contain_text("jamais")
+    assert "/activation/" in last_link("hugo.ferreira@quatre-vents.example")
+
+
+# 4. Keyboard and accessibility smoke test; the pages load nothing from elsewhere.
+
+
+def test_keyboard_skip_link_one_h1_french_pages_and_no_third_party_request(page: Page, demo, live_server, requests_made):
+    page.goto("/connexion/")
+    expect_page_basics(page)
+    page.keyboard.press("Tab")
+    skip_link = page.get_by_role("link", name="Aller au contenu")
+    expect(skip_link).to_be_focused()
+    expect(skip_link).to_be_visible()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("main")).to_be_focused()
+
+    for path in ("/mot-de-passe-oublie/", "/mentions-legales/", "/donnees-personnelles/", "/accessibilite/"):
+        page.goto(path)
+        expect_page_basics(page)
+
+    log_in(page, "admin@demo.example")
+    expect_page_basics(page)
+    for link in ("Structures", "Agents", "Mon compte"):
+        page.get_by_role("link", name=link, exact=True).click()
+        expect(page.get_by_role("link", name=link, exact=True)).to_have_attribute("aria-current", "page")
+        expect_page_basics(page)
+    page.get_by_role("link", name="Structures", exact=True).click()
+    page.get_by_role("link", name="UDAF de la Gironde — service des tutelles").click()
+    expect_page_basics(page)
+    page.get_by_role("link", name="Créer un gestionnaire").click()
+    expect_page_basics(page)
+    log_out(page)
+    expect_page_basics(page)
+
+    log_in(page, "technicien@demo.example")
+    expect_page_basics(page)
+
+    assert any("/static/bootstrap/css/bootstrap.min.css" in url for url in requests_made)
+    assert requests_made.foreign(live_server.url) == []
