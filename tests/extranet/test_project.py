@@ -1,0 +1,69 @@
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from extranet.accounts.models import User
+from structures.models import Caisse, CaisseMembership, Convention, Membership, Structure
+from tests.helpers import text
+
+
+def run_settings(**env):
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    return subprocess.run(
+        [sys.executable, "-c", "import extranet.settings as s; print(s.DEBUG, s.SECRET_KEY[:8])"],
+        env=clean | env,
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_production_refuses_to_start_without_secret_key():
+    result = run_settings(DEBUG="false")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_reads_secret_key_from_environment():
+    result = run_settings(DEBUG="false", SECRET_KEY="une-vraie-cle-secrete-de-production")
+    assert result.stdout.split() == ["False", "une-vrai"]
+
+
+def test_project_speaks_french_in_paris():
+    assert (settings.LANGUAGE_CODE, settings.TIME_ZONE, settings.USE_TZ) == ("fr", "Europe/Paris", True)
+
+
+@pytest.mark.django_db
+def test_seed_demo_is_idempotent_and_gives_one_account_per_role(capsys):
+    call_command("seed_demo")
+    counts = [model.objects.count() for model in (Caisse, Structure, Convention, User, Membership, CaisseMembership)]
+    call_command("seed_demo")
+    assert [
+        model.objects.count() for model in (Caisse, Structure, Convention, User, Membership, CaisseMembership)
+    ] == counts
+    assert counts[:3] == [2, 3, 4]
+    assert sorted(Membership.objects.values_list("role", flat=True)) == ["gestionnaire", "technicien"]
+    assert sorted(CaisseMembership.objects.values_list("role", flat=True)) == ["admin", "agent"]
+    assert sorted(Structure.objects.values_list("headcount", flat=True)) == [8, 18, 40]
+    output = capsys.readouterr().out
+    assert "technicien@demo.example" in output and "Demo-Partenaires-2026" in output
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("email", ["technicien", "gestionnaire", "agent", "admin"])
+def test_each_demo_login_reaches_its_home_page(client, email):
+    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    response = client.post("/connexion/", {"username": f"{email}@demo.example", "password": "Demo-Partenaires-2026"})
+    assert response.status_code == 302
+    assert "Bonjour" in text(client.get("/"))
+
+
+@pytest.mark.django_db
+def test_error_pages_are_in_french(client, technicien):
+    client.force_login(technicien)
+    assert "Page introuvable" in text(client.get("/nexiste-pas/"))
+    assert "Accès refusé" in text(client.get("/caisse/agents/"))
