@@ -204,7 +204,10 @@ def test_admin_creates_structure_and_gestionnaire_who_activates_and_invites_a_te
     expect(page.get_by_text("Aucun compte pour l'instant.")).to_be_visible()
     page.get_by_role("link", name="Nouveau technicien").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Nouveau technicien")
-    page.get_by_label("Monsieur").check()
+    # By keyboard: with the mouse, "Monsieur" cannot be chosen (see test_civility_radios_can_be_chosen_with_the_mouse).
+    page.get_by_label("Madame").focus()
+    page.keyboard.press("ArrowDown")
+    expect(page.get_by_label("Monsieur")).to_be_checked()
     field(page, "Nom").fill("Ferreira")
     field(page, "Prénom").fill("Hugo")
     field(page, "Adresse électronique").fill("hugo.ferreira@quatre-vents.example")
@@ -221,20 +224,42 @@ def test_admin_creates_structure_and_gestionnaire_who_activates_and_invites_a_te
     assert "/activation/" in last_link("hugo.ferreira@quatre-vents.example")
 
 
-# 4. Keyboard and accessibility smoke test; the pages load nothing from elsewhere.
+# 4. Keyboard and accessibility smoke tests; the pages load nothing from elsewhere.
 
 
-def test_keyboard_skip_link_one_h1_french_pages_and_no_third_party_request(page: Page, demo, live_server, requests_made):
-    page.goto("/connexion/")
-    expect_page_basics(page)
+def expect_skip_link_first_then_main(page: Page):
+    """The first Tab reaches "Aller au contenu", visible once focused; Enter moves the focus to the main content."""
     page.keyboard.press("Tab")
     skip_link = page.get_by_role("link", name="Aller au contenu")
-    expect(skip_link).to_be_focused()
+    expect(skip_link).to_be_focused(timeout=2_000)
     expect(skip_link).to_be_visible()
     page.keyboard.press("Enter")
     expect(page.get_by_role("main")).to_be_focused()
 
-    for path in ("/mot-de-passe-oublie/", "/mentions-legales/", "/donnees-personnelles/", "/accessibilite/"):
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="App bug: the login form's email field has autofocus (LoginForm widget attrs), so the page opens with "
+    "the focus in that field and the first Tab goes to the password field, past the skip link.",
+)
+def test_first_tab_on_login_page_focuses_the_skip_link(page: Page):
+    page.goto("/connexion/")
+    expect_skip_link_first_then_main(page)
+
+
+def test_skip_link_is_the_first_tab_stop(page: Page, demo):
+    page.goto("/mot-de-passe-oublie/")
+    expect_skip_link_first_then_main(page)
+
+    log_in(page, "gestionnaire@demo.example")
+    expect_skip_link_first_then_main(page)
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Gérer les comptes des techniciens")).to_be_focused()
+
+
+def test_pages_are_in_french_with_one_h1_and_load_nothing_from_elsewhere(page: Page, demo, live_server, requests_made):
+    for path in ("/connexion/", "/mot-de-passe-oublie/", "/mentions-legales/", "/donnees-personnelles/", "/accessibilite/"):
         page.goto(path)
         expect_page_basics(page)
 
@@ -249,11 +274,32 @@ def test_keyboard_skip_link_one_h1_french_pages_and_no_third_party_request(page:
     expect_page_basics(page)
     page.get_by_role("link", name="Créer un gestionnaire").click()
     expect_page_basics(page)
+    page.get_by_role("button", name="Enregistrer").click()  # empty form: the page with its errors
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect_page_basics(page)
     log_out(page)
+
+    log_in(page, "gestionnaire@demo.example")
+    expect_page_basics(page)
+    page.get_by_role("link", name="Techniciens", exact=True).click()
+    expect_page_basics(page)
+    page.get_by_role("link", name="Nouveau technicien").click()
     expect_page_basics(page)
 
-    log_in(page, "technicien@demo.example")
-    expect_page_basics(page)
-
-    assert any("/static/bootstrap/css/bootstrap.min.css" in url for url in requests_made)
+    assert any(url.endswith("/static/bootstrap/css/bootstrap.min.css") for url in requests_made)
     assert requests_made.foreign(live_server.url) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="App bug: StyledFormMixin gives RadioSelect the class form-check-input, which Django also puts on the "
+    "radios' wrapper <div id=id_civility>; Bootstrap sizes it 1em x 1em, so the options overflow onto the next "
+    "field and the « Nom » field covers the « Monsieur » radio.",
+)
+def test_civility_radios_can_be_chosen_with_the_mouse(page: Page, demo):
+    log_in(page, "gestionnaire@demo.example")
+    page.goto("/structure/techniciens/nouveau/")
+    monsieur = page.get_by_label("Monsieur")
+    monsieur.click()
+    expect(monsieur).to_be_checked(timeout=2_000)

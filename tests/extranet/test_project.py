@@ -1,3 +1,4 @@
+import io
 import os
 import subprocess
 import sys
@@ -56,7 +57,7 @@ def test_seed_demo_is_idempotent_and_gives_one_account_per_role(capsys):
 @pytest.mark.django_db
 @pytest.mark.parametrize("email", ["technicien", "gestionnaire", "agent", "admin"])
 def test_each_demo_login_reaches_its_home_page(client, email):
-    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    call_command("seed_demo", stdout=io.StringIO())
     response = client.post("/connexion/", {"username": f"{email}@demo.example", "password": "Demo-Partenaires-2026"})
     assert response.status_code == 302
     assert "Bonjour" in text(client.get("/"))
