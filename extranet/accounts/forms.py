@@ -10,7 +10,7 @@ from extranet.validators import normalize_french_phone
 class LoginForm(StyledFormMixin, auth_forms.AuthenticationForm):
     username = forms.EmailField(
         label="Adresse électronique",
-        widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
+        widget=forms.EmailInput(attrs={"autocomplete": "username"}),
     )
     error_messages = {
         "invalid_login": "Adresse électronique ou mot de passe incorrect.",
