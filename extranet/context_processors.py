@@ -11,6 +11,8 @@ def navigation(request):
     items = [("Accueil", reverse("home"))]
     partner = partner_membership(user)
     staff = caisse_membership(user)
+    if partner:
+        items.append(("Historique des demandes", reverse("requests:history")))
     if partner and partner.is_gestionnaire:
         items.append(("Techniciens", reverse("structures:technicien_list")))
     if staff and staff.is_admin:

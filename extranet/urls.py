@@ -11,5 +11,6 @@ urlpatterns = [
     path("accessibilite/", views.legal_page, {"page": "accessibility"}, name="accessibility"),
     path("", include("extranet.accounts.urls")),
     path("", include("structures.urls")),
+    path("", include("requests.urls")),
     path("admin-technique/", admin.site.urls),
 ]

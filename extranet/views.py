@@ -6,6 +6,8 @@ from django.views.decorators.http import require_POST
 
 from extranet.middleware import SESSION_KEY
 from extranet.roles import caisse_membership, partner_membership
+from requests.kinds import KINDS
+from requests.models import Request
 from structures.models import Convention, Membership
 
 
@@ -13,9 +15,18 @@ from structures.models import Convention, Membership
 def home(request):
     partner = partner_membership(request.user)
     if partner:
-        if request.caisse_context.current is None:
+        caisse = request.caisse_context.current
+        if caisse is None:
             return render(request, "home/no_convention.html", {"structure": partner.structure})
-        return render(request, "home/partner.html", {"membership": partner})
+        latest = (
+            Request.objects.visible_to(request.user)
+            .filter(caisse=caisse)
+            .select_related("author")
+            .order_by("-created_at", "-pk")[:5]
+        )
+        return render(
+            request, "home/partner.html", {"membership": partner, "offers": KINDS.values(), "latest": latest}
+        )
     staff = caisse_membership(request.user)
     if staff:
         context = {"membership": staff}

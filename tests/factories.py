@@ -4,6 +4,7 @@ import factory
 from django.contrib.auth import get_user_model
 from stdnum import luhn
 
+from requests.nir import nir_digest, nir_key
 from structures.models import Caisse, CaisseMembership, Convention, Membership, Structure
 
 PASSWORD = "Un-mot-de-passe-solide-42"
@@ -90,3 +91,59 @@ class CaisseMembershipFactory(factory.django.DjangoModelFactory):
 
     class Params:
         admin = factory.Trait(role=CaisseMembership.Role.ADMIN)
+
+
+def make_nir(sex="1", year="85", month="05", department="75", commune="056", order="123"):
+    """A NIR with its right key."""
+    body = f"{sex}{year}{month}{department}{commune}{order}"
+    return body + nir_key(body)
+
+
+class RequestFactory(factory.django.DjangoModelFactory):
+    """A deposited request (status Nouveau). Traits per kind: contact, appointment, case_review, document."""
+
+    class Meta:
+        model = "requests.Request"
+        skip_postgeneration_save = True
+
+    structure = factory.SubFactory(StructureFactory)
+    caisse = factory.SubFactory(CaisseFactory)
+    author = factory.LazyAttribute(lambda o: MembershipFactory(structure=o.structure).user)
+    number = factory.Sequence(lambda n: f"26{n // 100000 % 1000:03d}{n % 100000:05d}")
+    kind = "access_difficulty"
+    motif = "rights"
+    details = factory.LazyFunction(lambda: {"description": "Rupture de droits depuis mars."})
+    person_civility = "m"
+    person_last_name = factory.Faker("last_name", locale="fr_FR")
+    person_first_name = factory.Faker("first_name", locale="fr_FR")
+    person_birth_date = date(1985, 5, 12)
+    person_nir = factory.LazyFunction(make_nir)
+    person_nir_digest = factory.LazyAttribute(lambda o: nir_digest(o.person_nir))
+
+    class Params:
+        contact = factory.Trait(
+            kind="contact",
+            motif="technical",
+            details={"channel": "phone", "availabilities": "Lundi matin", "message": "Question d'accès."},
+            person_civility="",
+            person_last_name="",
+            person_first_name="",
+            person_birth_date=None,
+            person_nir="",
+            person_nir_digest="",
+        )
+        appointment = factory.Trait(
+            kind="appointment",
+            motif="c2s",
+            details={"motif_other": "", "channel": "in_person", "availabilities": "Mardi", "needs_accompaniment": "no",
+                     "message": ""},
+        )
+        case_review = factory.Trait(kind="case_review", motif="puma", details={"motif_other": "", "description": "PUMa"})
+        document = factory.Trait(kind="document", motif="vaccination", details={"comment": ""})
+
+    @factory.post_generation
+    def deposit_log(obj, create, extracted, **kwargs):
+        if create:
+            from requests.models import StatusChange
+
+            StatusChange.objects.create(request=obj, from_status="", to_status=obj.status, by=obj.author, at=obj.created_at)

@@ -56,7 +56,7 @@ ROLES = [
         "CPAM DE LA GIRONDE — Martine LAPIERRE",
         "Technicien",
         "Bonjour Martine",
-        ["Accueil", "Mon compte"],
+        ["Accueil", "Historique des demandes", "Mon compte"],
         id="technicien",
     ),
     pytest.param(
@@ -64,7 +64,7 @@ ROLES = [
         "CPAM DE LA GIRONDE — Karim BENALI",
         "Gestionnaire",
         "Bonjour Karim",
-        ["Accueil", "Techniciens", "Mon compte"],
+        ["Accueil", "Historique des demandes", "Techniciens", "Mon compte"],
         id="gestionnaire",
     ),
     pytest.param(
@@ -196,7 +196,7 @@ def test_admin_creates_structure_and_gestionnaire_who_activates_and_invites_a_te
     expect(page.get_by_role("status")).to_contain_text("Votre compte est activé.")
     log_in(page, "agathe.delorme@quatre-vents.example", STRONG_PASSWORD)
     expect_header(page, "CPAM DE LA GIRONDE — Agathe DELORME", "Gestionnaire")
-    expect(navigation_links(page)).to_have_text(["Accueil", "Techniciens", "Mon compte"])
+    expect(navigation_links(page)).to_have_text(["Accueil", "Historique des demandes", "Techniciens", "Mon compte"])
 
     # She invites a technicien.
     page.get_by_role("link", name="Techniciens", exact=True).click()
@@ -246,7 +246,7 @@ def test_skip_link_is_the_first_tab_stop(page: Page, demo):
     log_in(page, "gestionnaire@demo.example")
     expect_skip_link_first_then_main(page)
     page.keyboard.press("Tab")
-    expect(page.get_by_role("link", name="Gérer les comptes des techniciens")).to_be_focused()
+    expect(page.get_by_role("link", name=re.compile(r"^Nouvelle demande")).first).to_be_focused()
 
 
 def test_pages_are_in_french_with_one_h1_and_load_nothing_from_elsewhere(page: Page, demo, live_server, requests_made):

@@ -11,8 +11,12 @@ from tests.helpers import text, visible_text
 @pytest.mark.parametrize(
     ("role", "nav", "absent"),
     [
-        ("technicien", ["Accueil", "Mon compte"], ["Techniciens", "Structures", "Agents"]),
-        ("gestionnaire", ["Accueil", "Techniciens", "Mon compte"], ["Structures", "Agents"]),
+        ("technicien", ["Accueil", "Historique des demandes", "Mon compte"], ["Techniciens", "Structures", "Agents"]),
+        (
+            "gestionnaire",
+            ["Accueil", "Historique des demandes", "Techniciens", "Mon compte"],
+            ["Structures", "Agents"],
+        ),
         ("agent", ["Accueil", "Mon compte"], ["Techniciens", "Structures", "Agents"]),
         ("caisse_admin", ["Accueil", "Structures", "Agents", "Mon compte"], ["Techniciens"]),
     ],

@@ -30,7 +30,7 @@ def test_production_refuses_to_start_without_secret_key():
 
 
 def test_production_reads_secret_key_from_environment():
-    result = run_settings(DEBUG="false", SECRET_KEY="une-vraie-cle-secrete-de-production")
+    result = run_settings(DEBUG="false", SECRET_KEY="une-vraie-cle-secrete-de-production", NIR_HASH_KEY="autre-cle")
     assert result.stdout.split() == ["False", "une-vrai"]
 
 

@@ -1,0 +1,210 @@
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django_fsm import FSMField
+
+from extranet.roles import caisse_membership, partner_membership
+from requests.nir import format_nir, mask_nir
+
+
+class Kind(models.TextChoices):
+    CONTACT = "contact", "Contacter votre organisme d'assurance maladie"
+    ACCESS_DIFFICULTY = "access_difficulty", "Signaler une situation de difficulté d'accès aux droits et aux soins"
+    APPOINTMENT = "appointment", "Demander un rendez-vous pour un assuré"
+    CASE_REVIEW = "case_review", "Soumettre une demande d'étude de dossier"
+    DOCUMENT = "document", "Demander un document"
+
+
+class Status(models.TextChoices):
+    NEW = "new", "Nouveau"
+    IN_PROGRESS = "in_progress", "Pris en charge"
+    RESOLVED = "resolved", "Résolu"
+
+
+OPEN_STATUSES = (Status.NEW, Status.IN_PROGRESS)
+
+
+class PersonCivility(models.TextChoices):
+    MADAME = "mme", "Madame"
+    MONSIEUR = "m", "Monsieur"
+
+
+class RequestQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Partners see their structure's requests, caisse staff their caisse's; nobody else sees any."""
+        partner = partner_membership(user)
+        if partner:
+            return self.filter(structure_id=partner.structure_id)
+        staff = caisse_membership(user)
+        if staff:
+            return self.filter(caisse_id=staff.caisse_id)
+        return self.none()
+
+    def open(self):
+        return self.filter(status__in=OPEN_STATUSES)
+
+
+class Request(models.Model):
+    """A request (demande) from a partner structure to a caisse. Kind-specific answers live in `details`,
+    described by the kind's entry in requests/kinds.py."""
+
+    number = models.CharField("numéro", max_length=10, unique=True, editable=False)
+    kind = models.CharField("type de demande", max_length=20, choices=Kind.choices)
+    motif = models.CharField("motif", max_length=40)
+    caisse = models.ForeignKey("structures.Caisse", on_delete=models.PROTECT, related_name="requests")
+    structure = models.ForeignKey("structures.Structure", on_delete=models.PROTECT, related_name="requests")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authored_requests")
+    created_at = models.DateTimeField("déposée le", default=timezone.now, editable=False)
+    status = FSMField("statut", max_length=12, choices=Status.choices, default=Status.NEW, protected=True)
+    details = models.JSONField("informations de la demande", default=dict)
+
+    person_civility = models.CharField("civilité", max_length=3, choices=PersonCivility.choices, blank=True)
+    person_last_name = models.CharField("nom", max_length=150, blank=True)
+    person_first_name = models.CharField("prénom", max_length=150, blank=True)
+    person_birth_date = models.DateField("date de naissance", null=True, blank=True)
+    person_nir = models.CharField("numéro de sécurité sociale", max_length=15, blank=True)
+    person_nir_digest = models.CharField(max_length=64, blank=True, editable=False)
+    person_phone = models.CharField("téléphone", max_length=20, blank=True)
+    person_email = models.EmailField("adresse électronique", blank=True)
+
+    objects = RequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "demande"
+        indexes = [
+            models.Index(fields=["structure", "caisse", "-created_at"], name="request_structure_newest"),
+            models.Index(fields=["caisse", "status", "-created_at"], name="request_caisse_status_newest"),
+            models.Index(fields=["structure", "kind", "motif", "person_nir_digest"], name="request_duplicate_guard"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(number__regex=r"^\d{10}$"), name="request_number_ten_digits"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=Kind.CONTACT)
+                | (
+                    ~Q(person_last_name="")
+                    & ~Q(person_first_name="")
+                    & Q(person_birth_date__isnull=False)
+                    & ~Q(person_nir="")
+                    & ~Q(person_nir_digest="")
+                ),
+                name="request_person_required_but_for_contact",
+            ),
+            models.CheckConstraint(condition=~Q(motif=""), name="request_motif_required"),
+        ]
+
+    def __str__(self):
+        return f"Demande {self.number}"
+
+    @property
+    def spec(self):
+        from requests.kinds import KINDS
+
+        return KINDS[self.kind]
+
+    @property
+    def motif_label(self):
+        return self.spec.motif_label(self.motif)
+
+    @property
+    def has_person(self):
+        return bool(self.person_last_name)
+
+    @property
+    def person_name(self):
+        if not self.has_person:
+            return ""
+        return f"{self.get_person_civility_display()} {self.person_last_name.upper()} {self.person_first_name}".strip()
+
+    @property
+    def masked_nir(self):
+        return mask_nir(self.person_nir)
+
+    @property
+    def formatted_nir(self):
+        return format_nir(self.person_nir)
+
+    @property
+    def is_open(self):
+        return self.status in OPEN_STATUSES
+
+
+class NumberSequence(models.Model):
+    """Last number given to a request of this caisse this year; locked while a deposit allocates the next one."""
+
+    caisse = models.ForeignKey("structures.Caisse", on_delete=models.PROTECT)
+    year = models.PositiveSmallIntegerField()
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["caisse", "year"], name="one_sequence_per_caisse_year")]
+
+    def __str__(self):
+        return f"{self.caisse.code}/{self.year}: {self.last_value}"
+
+
+class StatusChange(models.Model):
+    """The log of a request's status: who, when, from, to. The deposit is the first row (from empty)."""
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField("ancien statut", max_length=12, choices=Status.choices, blank=True)
+    to_status = models.CharField("nouveau statut", max_length=12, choices=Status.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField("date", default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.request.number}: {self.from_status or '—'} → {self.to_status}"
+
+
+class Follow(models.Model):
+    """A star: the user follows this request."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows")
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="follows")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "request"], name="follow_once")]
+
+    def __str__(self):
+        return f"{self.user} ★ {self.request.number}"
+
+
+private_storage = FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+
+
+def attachment_path(instance, filename):
+    """A generated name: nothing the user typed reaches the file system."""
+    today = timezone.localdate()
+    return f"attachments/{today:%Y/%m}/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
+
+
+class Attachment(models.Model):
+    class FileType(models.TextChoices):
+        PDF = "application/pdf", "PDF"
+        JPEG = "image/jpeg", "JPEG"
+        PNG = "image/png", "PNG"
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(storage=private_storage, upload_to=attachment_path, max_length=200)
+    original_name = models.CharField("nom du fichier", max_length=120)
+    content_type = models.CharField(max_length=20, choices=FileType.choices)
+    size = models.PositiveIntegerField("taille")
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self):
+        return self.original_name

@@ -1,0 +1,65 @@
+"""The NIR (numéro d'inscription au répertoire, "numéro de sécurité sociale")."""
+
+import hashlib
+import hmac
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+_SHAPE = re.compile(r"^[123478]\d{4}(\d{2}|2A|2B)\d{8}$")
+_CORSICA = {"2A": "19", "2B": "18"}
+
+
+def normalize_nir(value):
+    return re.sub(r"[\s.\-]", "", value or "").upper()
+
+
+def nir_key(first13):
+    """97 − (the first 13 digits mod 97); Corsica's 2A/2B count as 19/18."""
+    digits = first13[:5] + _CORSICA.get(first13[5:7], first13[5:7]) + first13[7:13]
+    return f"{97 - int(digits) % 97:02d}"
+
+
+def validate_nir(value):
+    nir = normalize_nir(value)
+    if len(nir) != 15:
+        raise ValidationError(
+            "Le numéro de sécurité sociale comporte 15 caractères (13 chiffres et la clé de 2 chiffres).",
+            code="nir_length",
+        )
+    if not _SHAPE.match(nir):
+        raise ValidationError(
+            "Ce numéro de sécurité sociale n'a pas la bonne forme : il commence par 1 ou 2 et ne contient que des "
+            "chiffres, sauf « 2A » ou « 2B » (Corse) en 6e et 7e positions.",
+            code="nir_format",
+        )
+    if nir_key(nir[:13]) != nir[13:]:
+        raise ValidationError(
+            "La clé du numéro de sécurité sociale ne correspond pas : vérifiez chaque chiffre.", code="nir_key"
+        )
+    return nir
+
+
+def nir_birth_mismatch(nir, birth_date):
+    """A message if the NIR's year or (real) month of birth contradicts the birth date, else None."""
+    if int(nir[1:3]) != birth_date.year % 100:
+        return "L'année de naissance ne correspond pas au numéro de sécurité sociale (2e et 3e chiffres)."
+    month = int(nir[3:5])
+    if 1 <= month <= 12 and month != birth_date.month:
+        return "Le mois de naissance ne correspond pas au numéro de sécurité sociale (4e et 5e chiffres)."
+    return None
+
+
+def mask_nir(nir):
+    """Shown in lists: the sex and year of birth only, e.g. "2 85 •• •• ••• ••• ••"."""
+    return f"{nir[0]} {nir[1:3]} •• •• ••• ••• ••" if nir else ""
+
+
+def format_nir(nir):
+    return " ".join((nir[0], nir[1:3], nir[3:5], nir[5:7], nir[7:10], nir[10:13], nir[13:])) if nir else ""
+
+
+def nir_digest(nir):
+    """Keyed hash for exact search and the duplicate guard, without the NIR itself."""
+    return hmac.new(settings.NIR_HASH_KEY.encode(), normalize_nir(nir).encode(), hashlib.sha256).hexdigest()

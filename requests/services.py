@@ -1,0 +1,114 @@
+"""Writes on requests. One transaction per user action; emails leave on commit."""
+
+from contextlib import contextmanager
+
+from django.db import transaction
+from django.utils import timezone
+
+from extranet.emails import absolute_url, send_templated_email
+from requests.attachments import clean_original_name
+from requests.models import Attachment, Follow, NumberSequence, Request, Status, StatusChange
+from requests.nir import nir_digest
+
+SEQUENCE_CAPACITY = 99_999
+
+
+class DuplicateOpenRequest(Exception):
+    def __init__(self, existing):
+        self.existing = existing
+        super().__init__(existing.number)
+
+
+class YearlyNumberingExhausted(Exception):
+    pass
+
+
+def allocate_number(caisse, at):
+    """Next number for this caisse and year: 2 digits of the year, the caisse code, 5 digits of sequence.
+
+    The sequence row stays locked until the deposit commits, so concurrent deposits wait for each other and a
+    rolled-back deposit gives its number back: no gap, no duplicate.
+    """
+    year = timezone.localtime(at).year
+    NumberSequence.objects.get_or_create(caisse=caisse, year=year)
+    sequence = NumberSequence.objects.select_for_update().get(caisse=caisse, year=year)
+    if sequence.last_value >= SEQUENCE_CAPACITY:
+        raise YearlyNumberingExhausted(f"{caisse.code}/{year}")
+    sequence.last_value += 1
+    sequence.save(update_fields=["last_value"])
+    return f"{year % 100:02d}{caisse.code}{sequence.last_value:05d}"
+
+
+@contextmanager
+def files_removed_on_failure():
+    """Files are written last in the transaction; if it still fails, they are removed so none is orphaned."""
+    written = []
+    try:
+        yield written
+    except BaseException:
+        for stored in written:
+            stored.storage.delete(stored.name)
+        raise
+
+
+def _store_attachments(request, files, by, written):
+    for uploaded, file_type, digest in files:
+        attachment = Attachment(
+            request=request,
+            original_name=clean_original_name(uploaded.name),
+            content_type=file_type,
+            size=uploaded.size,
+            sha256=digest,
+            uploaded_by=by,
+        )
+        attachment.file.save(uploaded.name, uploaded, save=False)
+        written.append(attachment.file)
+        attachment.save()
+
+
+def deposit_request(*, kind, motif, structure, caisse, author, details, person, files):
+    """Create a request with its number, its first log row and its attachments, then acknowledge it by email."""
+    with files_removed_on_failure() as written, transaction.atomic():
+        now = timezone.now()
+        number = allocate_number(caisse, now)
+        digest = nir_digest(person["person_nir"]) if person else ""
+        if digest:
+            # Checked again under the sequence lock: two simultaneous deposits cannot both pass the form's check.
+            existing = (
+                Request.objects.open()
+                .filter(structure=structure, kind=kind, motif=motif, person_nir_digest=digest)
+                .first()
+            )
+            if existing:
+                raise DuplicateOpenRequest(existing)
+        request = Request(
+            number=number,
+            kind=kind,
+            motif=motif,
+            caisse=caisse,
+            structure=structure,
+            author=author,
+            created_at=now,
+            details=details,
+            person_nir_digest=digest,
+            **person,
+        )
+        request.save()
+        StatusChange.objects.create(request=request, from_status="", to_status=Status.NEW, by=author, at=now)
+        _store_attachments(request, files, author, written)
+        send_templated_email(
+            author.email,
+            "request_deposited",
+            {"user": author, "request": request, "link": absolute_url("requests:detail", number)},
+        )
+    return request
+
+
+@transaction.atomic
+def toggle_follow(request, user):
+    """Star or unstar; returns whether the user now follows the request."""
+    deleted, _ = Follow.objects.filter(request=request, user=user).delete()
+    if deleted:
+        return False
+    Follow.objects.get_or_create(request=request, user=user)
+    return True

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from requests import views
+
+app_name = "requests"
+
+urlpatterns = [
+    path("demandes/", views.history, name="history"),
+    path("demandes/nouvelle/<slug:slug>/", views.create, name="create"),
+    path("demandes/<str:number>/", views.detail, name="detail"),
+    path("demandes/<str:number>/confirmation/", views.confirmation, name="confirmation"),
+    path("demandes/<str:number>/recapitulatif.pdf", views.summary_pdf, name="summary_pdf"),
+    path("demandes/<str:number>/pieces/<int:pk>/", views.download_attachment, name="attachment"),
+    path("demandes/<str:number>/suivre/", views.toggle_follow, name="follow"),
+]

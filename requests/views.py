@@ -1,0 +1,191 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Case, IntegerField, Value, When
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from extranet.roles import require_partner
+from requests import services
+from requests.filters import HistoryFilter
+from requests.forms import PERSON_FIELDS, AccessDifficultyForm, duplicate_message
+from requests.kinds import KINDS_BY_SLUG
+from requests.models import Follow, Kind, Request, Status
+from requests.pdf import render_pdf
+
+PAGE_SIZES = (10, 20, 50)
+SORTS = {
+    "date": ("created_at", "Date de dépôt"),
+    "status": ("status_rank", "Statut"),
+    "kind": ("kind_rank", "Type de demande"),
+}
+
+
+def _rank(field, choices):
+    return Case(
+        *[When(**{field: value}, then=Value(rank)) for rank, value in enumerate(choices.values)],
+        output_field=IntegerField(),
+    )
+
+
+def _partner_and_caisse(request):
+    """The partner's membership and the caisse they work with (None when no convention is active)."""
+    return require_partner(request.user), request.caisse_context.current
+
+
+def _no_convention(request, membership):
+    return render(request, "home/no_convention.html", {"structure": membership.structure})
+
+
+def _followed_ids(user, requests):
+    return set(
+        Follow.objects.filter(user=user, request__in=[item.pk for item in requests]).values_list(
+            "request_id", flat=True
+        )
+    )
+
+
+@login_required
+def history(request):
+    membership, caisse = _partner_and_caisse(request)
+    if caisse is None:
+        return _no_convention(request, membership)
+    base = Request.objects.visible_to(request.user).filter(caisse=caisse)
+    filterset = HistoryFilter(request.GET or None, queryset=base, structure=membership.structure, user=request.user)
+    sort = request.GET.get("tri") if request.GET.get("tri") in SORTS else "date"
+    descending = request.GET.get("ordre", "desc") != "asc"
+    size = int(request.GET["taille"]) if request.GET.get("taille") in {str(s) for s in PAGE_SIZES} else PAGE_SIZES[0]
+    field = SORTS[sort][0]
+    requests = (
+        filterset.qs.select_related("author")
+        .annotate(status_rank=_rank("status", Status), kind_rank=_rank("kind", Kind))
+        .order_by(f"-{field}" if descending else field, "-pk" if descending else "pk")
+    )
+    page = Paginator(requests, size).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "requests/history.html",
+        {
+            "filterset": filterset,
+            "page": page,
+            "followed": _followed_ids(request.user, page),
+            "sort": sort,
+            "descending": descending,
+            "size": size,
+            "sorts": [(key, label) for key, (_, label) in SORTS.items()],
+            "page_sizes": PAGE_SIZES,
+            "query": params.urlencode(),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def create(request, slug):
+    membership, caisse = _partner_and_caisse(request)
+    spec = KINDS_BY_SLUG.get(slug)
+    if spec is None:
+        raise Http404
+    if caisse is None:
+        return _no_convention(request, membership)
+    if (
+        request.method == "POST"
+        and spec.kind == Kind.ACCESS_DIFFICULTY
+        and request.POST.get("motif") == AccessDifficultyForm.MAS_REFERRAL
+    ):
+        return redirect("requests:mas_create")
+    form = spec.form_class(request.POST or None, request.FILES or None, structure=membership.structure)
+    if request.method == "POST" and form.is_valid():
+        try:
+            deposited = services.deposit_request(
+                kind=spec.kind,
+                motif=form.cleaned_data["motif"],
+                structure=membership.structure,
+                caisse=caisse,
+                author=request.user,
+                details=form.details(),
+                person=form.person(),
+                files=form.cleaned_data["attachments"],
+            )
+        except services.DuplicateOpenRequest as refusal:
+            form.add_error(None, duplicate_message(refusal.existing))
+        else:
+            return redirect("requests:confirmation", deposited.number)
+    sections = [("Votre demande", [form["motif"], *(form[name] for name in form.detail_fields)])]
+    if form.has_person:
+        sections.append(("Personne concernée", [form[name] for name in PERSON_FIELDS]))
+    sections.append(("Pièces jointes", [form["attachments"]]))
+    return render(
+        request, "requests/request_form.html", {"form": form, "spec": spec, "caisse": caisse, "sections": sections}
+    )
+
+
+def _visible_request(request, number):
+    return get_object_or_404(
+        Request.objects.visible_to(request.user).select_related("caisse", "structure", "author"), number=number
+    )
+
+
+def _summary_context(request_obj):
+    return {
+        "demande": request_obj,
+        "spec": request_obj.spec,
+        "details": request_obj.spec.form_class.describe(request_obj.details),
+        "status_changes": request_obj.status_changes.select_related("by"),
+        "attachments": request_obj.attachments.all(),
+    }
+
+
+@login_required
+def detail(request, number):
+    request_obj = _visible_request(request, number)
+    context = _summary_context(request_obj) | {
+        "following": Follow.objects.filter(request=request_obj, user=request.user).exists()
+    }
+    return render(request, "requests/detail.html", context)
+
+
+@login_required
+def confirmation(request, number):
+    return render(request, "requests/confirmation.html", {"demande": _visible_request(request, number)})
+
+
+@login_required
+def summary_pdf(request, number):
+    request_obj = _visible_request(request, number)
+    pdf = render_pdf("requests/pdf/summary.html", _summary_context(request_obj))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="demande-{request_obj.number}.pdf"'
+    return response
+
+
+@login_required
+def download_attachment(request, number, pk):
+    attachment = get_object_or_404(_visible_request(request, number).attachments, pk=pk)
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+
+
+@login_required
+@require_POST
+def toggle_follow(request, number):
+    request_obj = _visible_request(request, number)
+    following = services.toggle_follow(request_obj, request.user)
+    messages.success(
+        request,
+        f"Vous suivez la demande {request_obj.number}."
+        if following
+        else f"Vous ne suivez plus la demande {request_obj.number}.",
+    )
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        return redirect("requests:detail", request_obj.number)
+    return redirect(next_url)
