@@ -146,6 +146,9 @@ ATTACHMENT_MAX_COUNT = int(os.environ.get("ATTACHMENT_MAX_COUNT", 5))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FILES = ATTACHMENT_MAX_COUNT + 5
 
+# MAS referrals: personal data erased this long after the accompaniment ends (the request is resolved).
+MAS_RETENTION_MONTHS = 18
+
 # Keyed hash of NIRs (duplicate guard, exact search): a separate secret from SECRET_KEY.
 NIR_HASH_KEY = os.environ.get("NIR_HASH_KEY") or (SECRET_KEY if DEBUG else None)
 if not NIR_HASH_KEY:

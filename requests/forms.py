@@ -167,7 +167,7 @@ def duplicate_message(duplicate):
 
 
 class OtherMotifMixin:
-    """"Autre" motif: the precision becomes required."""
+    """ "Autre" motif: the precision becomes required."""
 
     def clean(self):
         cleaned = super().clean()

@@ -62,6 +62,9 @@ class Request(models.Model):
     created_at = models.DateTimeField("déposée le", default=timezone.now, editable=False)
     status = FSMField("statut", max_length=12, choices=Status.choices, default=Status.NEW, protected=True)
     details = models.JSONField("informations de la demande", default=dict)
+    resolved_at = models.DateTimeField("résolue le", null=True, blank=True, editable=False)
+    # Set when retention removed the person's data; the request stays for statistics.
+    purged_at = models.DateTimeField("données personnelles effacées le", null=True, blank=True, editable=False)
 
     person_civility = models.CharField("civilité", max_length=3, choices=PersonCivility.choices, blank=True)
     person_last_name = models.CharField("nom", max_length=150, blank=True)
@@ -82,11 +85,10 @@ class Request(models.Model):
             models.Index(fields=["structure", "kind", "motif", "person_nir_digest"], name="request_duplicate_guard"),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(number__regex=r"^\d{10}$"), name="request_number_ten_digits"
-            ),
+            models.CheckConstraint(condition=Q(number__regex=r"^\d{10}$"), name="request_number_ten_digits"),
             models.CheckConstraint(
                 condition=Q(kind=Kind.CONTACT)
+                | Q(purged_at__isnull=False)
                 | (
                     ~Q(person_last_name="")
                     & ~Q(person_first_name="")
@@ -101,6 +103,11 @@ class Request(models.Model):
 
     def __str__(self):
         return f"Demande {self.number}"
+
+    def refresh_from_db(self, *args, **kwargs):
+        # The protected FSMField refuses any assignment once loaded; reloading from the database is not one.
+        self.__dict__.pop("status", None)
+        super().refresh_from_db(*args, **kwargs)
 
     @property
     def spec(self):
@@ -208,3 +215,53 @@ class Attachment(models.Model):
 
     def __str__(self):
         return self.original_name
+
+
+class MasReferral(models.Model):
+    """Saisine de la Mission accompagnement santé: the referral form and the evidence of the person's consent.
+
+    The person concerned is on the request. Lists (contexts, cares, causes, actions) are slugs from
+    requests/mas.py; they stay after retention for statistics, while the free texts and contacts are erased.
+    """
+
+    class ConsentMode(models.TextChoices):
+        SIGNED = "signed", "Signée par l'assuré(e)"
+        REMOTE = "remote", "Détection à distance"
+
+    request = models.OneToOneField(Request, on_delete=models.CASCADE, related_name="mas_referral")
+    referral_date = models.DateField("date de la saisine")
+    contexts = models.JSONField("contexte", default=list)
+    actions = models.JSONField("actions déjà engagées", default=list)
+    action_other = models.CharField("autre action", max_length=300, blank=True)
+    cares = models.JSONField("soins non réalisés", default=list)
+    care_other = models.CharField("autre soin", max_length=300, blank=True)
+    renunciation_duration = models.CharField("depuis", max_length=20, blank=True)
+    causes = models.JSONField("causes du renoncement", default=list)
+    cause_other = models.CharField("autre cause", max_length=300, blank=True)
+
+    detector_name = models.CharField("nom et prénom du détecteur", max_length=300)
+    detector_email = models.EmailField("adresse électronique du détecteur")
+    detector_structure = models.CharField("structure du détecteur", max_length=200)
+    detector_phone = models.CharField("téléphone du détecteur", max_length=20, blank=True)
+
+    consent_mode = models.CharField("accord de la personne", max_length=10, choices=ConsentMode.choices)
+    consent_collected_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    consent_collected_at = models.DateTimeField("accord recueilli le")
+    notice_version = models.CharField("version de la notice d'information", max_length=20)
+    consent_document = models.ForeignKey(
+        Attachment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    confirmation_letter_sent_at = models.DateTimeField("courrier de confirmation envoyé le", null=True, blank=True)
+    confirmation_letter_sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "saisine MAS"
+
+    def __str__(self):
+        return f"Saisine MAS {self.request.number}"
+
+    @property
+    def needs_confirmation_letter(self):
+        return self.consent_mode == self.ConsentMode.REMOTE

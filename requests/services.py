@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from extranet.emails import absolute_url, send_templated_email
 from requests.attachments import clean_original_name
-from requests.models import Attachment, Follow, NumberSequence, Request, Status, StatusChange
+from requests.mas import NOTICE_VERSION
+from requests.models import Attachment, Follow, MasReferral, NumberSequence, Request, Status, StatusChange
 from requests.nir import nir_digest
 
 SEQUENCE_CAPACITY = 99_999
@@ -52,6 +53,7 @@ def files_removed_on_failure():
 
 
 def _store_attachments(request, files, by, written):
+    stored = []
     for uploaded, file_type, digest in files:
         attachment = Attachment(
             request=request,
@@ -64,44 +66,76 @@ def _store_attachments(request, files, by, written):
         attachment.file.save(uploaded.name, uploaded, save=False)
         written.append(attachment.file)
         attachment.save()
+        stored.append(attachment)
+    return stored
 
 
-def deposit_request(*, kind, motif, structure, caisse, author, details, person, files):
+def _deposit(written, *, kind, motif, structure, caisse, author, details, person, files):
+    now = timezone.now()
+    number = allocate_number(caisse, now)
+    digest = nir_digest(person["person_nir"]) if person else ""
+    if digest:
+        # Checked again under the sequence lock: two simultaneous deposits cannot both pass the form's check.
+        existing = (
+            Request.objects.open()
+            .filter(structure=structure, kind=kind, motif=motif, person_nir_digest=digest)
+            .first()
+        )
+        if existing:
+            raise DuplicateOpenRequest(existing)
+    request = Request(
+        number=number,
+        kind=kind,
+        motif=motif,
+        caisse=caisse,
+        structure=structure,
+        author=author,
+        created_at=now,
+        details=details,
+        person_nir_digest=digest,
+        **person,
+    )
+    request.save()
+    StatusChange.objects.create(request=request, from_status="", to_status=Status.NEW, by=author, at=now)
+    _store_attachments(request, files, author, written)
+    send_templated_email(
+        author.email,
+        "request_deposited",
+        {"user": author, "request": request, "link": absolute_url("requests:detail", number)},
+    )
+    return request
+
+
+def deposit_request(**deposit):
     """Create a request with its number, its first log row and its attachments, then acknowledge it by email."""
     with files_removed_on_failure() as written, transaction.atomic():
-        now = timezone.now()
-        number = allocate_number(caisse, now)
-        digest = nir_digest(person["person_nir"]) if person else ""
-        if digest:
-            # Checked again under the sequence lock: two simultaneous deposits cannot both pass the form's check.
-            existing = (
-                Request.objects.open()
-                .filter(structure=structure, kind=kind, motif=motif, person_nir_digest=digest)
-                .first()
-            )
-            if existing:
-                raise DuplicateOpenRequest(existing)
-        request = Request(
-            number=number,
-            kind=kind,
-            motif=motif,
-            caisse=caisse,
-            structure=structure,
-            author=author,
-            created_at=now,
-            details=details,
-            person_nir_digest=digest,
-            **person,
+        return _deposit(written, **deposit)
+
+
+def deposit_mas_referral(*, referral, consent_document, **deposit):
+    """A MAS referral: the request, the referral form and the evidence of the person's consent, together."""
+    with files_removed_on_failure() as written, transaction.atomic():
+        request = _deposit(written, **deposit)
+        signed = _store_attachments(request, consent_document, deposit["author"], written)
+        MasReferral.objects.create(
+            request=request,
+            consent_collected_by=deposit["author"],
+            consent_collected_at=request.created_at,
+            notice_version=NOTICE_VERSION,
+            consent_document=signed[0] if signed else None,
+            **referral,
         )
-        request.save()
-        StatusChange.objects.create(request=request, from_status="", to_status=Status.NEW, by=author, at=now)
-        _store_attachments(request, files, author, written)
-        send_templated_email(
-            author.email,
-            "request_deposited",
-            {"user": author, "request": request, "link": absolute_url("requests:detail", number)},
-        )
-    return request
+        return request
+
+
+@transaction.atomic
+def mark_confirmation_letter_sent(request, *, agent):
+    referral = MasReferral.objects.select_for_update().get(request=request)
+    if referral.needs_confirmation_letter and referral.confirmation_letter_sent_at is None:
+        referral.confirmation_letter_sent_at = timezone.now()
+        referral.confirmation_letter_sent_by = agent
+        referral.save(update_fields=["confirmation_letter_sent_at", "confirmation_letter_sent_by"])
+    return referral
 
 
 @transaction.atomic

@@ -6,10 +6,13 @@ app_name = "requests"
 
 urlpatterns = [
     path("demandes/", views.history, name="history"),
+    path("demandes/nouvelle/saisine-mas/", views.mas_create, name="mas_create"),
     path("demandes/nouvelle/<slug:slug>/", views.create, name="create"),
     path("demandes/<str:number>/", views.detail, name="detail"),
     path("demandes/<str:number>/confirmation/", views.confirmation, name="confirmation"),
     path("demandes/<str:number>/recapitulatif.pdf", views.summary_pdf, name="summary_pdf"),
     path("demandes/<str:number>/pieces/<int:pk>/", views.download_attachment, name="attachment"),
     path("demandes/<str:number>/suivre/", views.toggle_follow, name="follow"),
+    path("demandes/<str:number>/fiche-saisine.pdf", views.mas_sheet, name="mas_sheet"),
+    path("demandes/<str:number>/courrier-confirmation/", views.mas_letter_sent, name="mas_letter_sent"),
 ]

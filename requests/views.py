@@ -7,12 +7,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from extranet.roles import require_partner
-from requests import services
+from extranet.roles import caisse_membership, require_partner
+from requests import mas, services
 from requests.filters import HistoryFilter
 from requests.forms import PERSON_FIELDS, AccessDifficultyForm, duplicate_message
 from requests.kinds import KINDS_BY_SLUG
-from requests.models import Follow, Kind, Request, Status
+from requests.models import Follow, Kind, MasReferral, Request, Status
 from requests.pdf import render_pdf
 
 PAGE_SIZES = (10, 20, 50)
@@ -126,13 +126,31 @@ def create(request, slug):
 
 def _visible_request(request, number):
     return get_object_or_404(
-        Request.objects.visible_to(request.user).select_related("caisse", "structure", "author"), number=number
+        Request.objects.visible_to(request.user).select_related(
+            "caisse",
+            "structure",
+            "author",
+            "mas_referral__consent_document",
+            "mas_referral__consent_collected_by",
+            "mas_referral__confirmation_letter_sent_by",
+        ),
+        number=number,
     )
 
 
+def _mas_referral(request_obj):
+    try:
+        return request_obj.mas_referral
+    except MasReferral.DoesNotExist:
+        return None
+
+
 def _summary_context(request_obj):
+    referral = _mas_referral(request_obj)
     return {
         "demande": request_obj,
+        "referral": referral,
+        "sheet": mas.sheet_values(referral) if referral else None,
         "spec": request_obj.spec,
         "details": request_obj.spec.form_class.describe(request_obj.details),
         "status_changes": request_obj.status_changes.select_related("by"),
@@ -144,9 +162,77 @@ def _summary_context(request_obj):
 def detail(request, number):
     request_obj = _visible_request(request, number)
     context = _summary_context(request_obj) | {
-        "following": Follow.objects.filter(request=request_obj, user=request.user).exists()
+        "following": Follow.objects.filter(request=request_obj, user=request.user).exists(),
+        "is_caisse_staff": caisse_membership(request.user) is not None,
     }
     return render(request, "requests/detail.html", context)
+
+
+def _mas_sheet_response(values, filename):
+    pdf = render_pdf("requests/pdf/mas_sheet.html", values)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mas_create(request):
+    membership, caisse = _partner_and_caisse(request)
+    if caisse is None:
+        return _no_convention(request, membership)
+    form = mas.MasReferralForm(
+        request.POST or None, request.FILES or None, structure=membership.structure, user=request.user
+    )
+    if request.method == "POST" and request.POST.get("action") == "fiche":
+        # The sheet to print and have signed, from what is typed so far: nothing is validated nor saved.
+        typed = request.POST.copy()
+        typed["detector_name"], typed["detector_structure"] = request.user.get_full_name(), membership.structure.name
+        return _mas_sheet_response(mas.sheet_values(typed), "fiche-saisine-mas.pdf")
+    if request.method == "POST" and form.is_valid():
+        try:
+            deposited = services.deposit_mas_referral(
+                kind=Kind.ACCESS_DIFFICULTY,
+                motif=mas.MOTIF,
+                structure=membership.structure,
+                caisse=caisse,
+                author=request.user,
+                details={},
+                person=form.person(),
+                files=form.cleaned_data["attachments"],
+                referral=form.referral(),
+                consent_document=form.cleaned_data["consent_document"],
+            )
+        except services.DuplicateOpenRequest as refusal:
+            form.add_error(None, duplicate_message(refusal.existing))
+        else:
+            return redirect("requests:confirmation", deposited.number)
+    sections = [(title, [form[name] for name in names]) for title, names in form.sections]
+    return render(
+        request,
+        "requests/mas_form.html",
+        {"form": form, "caisse": caisse, "sections": sections, "notice_template": mas.NOTICE_TEMPLATE},
+    )
+
+
+@login_required
+def mas_sheet(request, number):
+    referral = _mas_referral(_visible_request(request, number))
+    if referral is None:
+        raise Http404
+    return _mas_sheet_response(mas.sheet_values(referral), f"fiche-saisine-{number}.pdf")
+
+
+@login_required
+@require_POST
+def mas_letter_sent(request, number):
+    staff = caisse_membership(request.user)
+    request_obj = _visible_request(request, number)
+    if staff is None or _mas_referral(request_obj) is None:
+        raise Http404
+    services.mark_confirmation_letter_sent(request_obj, agent=request.user)
+    messages.success(request, "L'envoi du courrier de confirmation est enregistré.")
+    return redirect("requests:detail", number)
 
 
 @login_required

@@ -135,10 +135,17 @@ class RequestFactory(factory.django.DjangoModelFactory):
         appointment = factory.Trait(
             kind="appointment",
             motif="c2s",
-            details={"motif_other": "", "channel": "in_person", "availabilities": "Mardi", "needs_accompaniment": "no",
-                     "message": ""},
+            details={
+                "motif_other": "",
+                "channel": "in_person",
+                "availabilities": "Mardi",
+                "needs_accompaniment": "no",
+                "message": "",
+            },
         )
-        case_review = factory.Trait(kind="case_review", motif="puma", details={"motif_other": "", "description": "PUMa"})
+        case_review = factory.Trait(
+            kind="case_review", motif="puma", details={"motif_other": "", "description": "PUMa"}
+        )
         document = factory.Trait(kind="document", motif="vaccination", details={"comment": ""})
 
     @factory.post_generation
@@ -146,4 +153,6 @@ class RequestFactory(factory.django.DjangoModelFactory):
         if create:
             from requests.models import StatusChange
 
-            StatusChange.objects.create(request=obj, from_status="", to_status=obj.status, by=obj.author, at=obj.created_at)
+            StatusChange.objects.create(
+                request=obj, from_status="", to_status=obj.status, by=obj.author, at=obj.created_at
+            )

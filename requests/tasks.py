@@ -1,0 +1,33 @@
+from datetime import datetime, time, timedelta
+
+from django.utils import timezone
+from django_tasks import TaskResultStatus, task
+
+from requests.retention import purge_mas_referrals
+
+DAILY_AT = time(3, 0)
+
+
+@task()
+def daily_retention():
+    report = purge_mas_referrals()
+    schedule_daily_retention()
+    return str(report)
+
+
+def next_daily_run(now=None):
+    local = timezone.localtime(now)
+    run = timezone.make_aware(datetime.combine(local.date(), DAILY_AT))
+    return run if run > local else timezone.make_aware(datetime.combine(local.date() + timedelta(days=1), DAILY_AT))
+
+
+def schedule_daily_retention():
+    """Queue the next run for 3 a.m. unless one is already waiting; only queues that can defer run it daily."""
+    if not daily_retention.get_backend().supports_defer:
+        return None
+    from django_tasks_db.models import DBTaskResult
+
+    waiting = DBTaskResult.objects.filter(status=TaskResultStatus.READY, task_path=daily_retention.module_path)
+    if waiting.exists():
+        return None
+    return daily_retention.using(run_after=next_daily_run()).enqueue()
