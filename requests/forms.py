@@ -1,4 +1,5 @@
 import re
+import unicodedata
 from datetime import date
 
 from django import forms
@@ -26,11 +27,14 @@ FREE_TEXT_HELP = (
     "N'écrivez que ce qui est utile au traitement de la demande, sans données de santé détaillées. "
     "Le numéro de sécurité sociale a son propre champ."
 )
-_LONG_DIGIT_RUN = re.compile(r"(?:\d[\s.\-]?){13,}")
+# 13 digits or more, separators allowed, Corsica's 2A/2B at the 6th-7th place included.
+_NIR_LIKE = re.compile(
+    r"[0-9](?:[\s.\-]?[0-9]){4}[\s.\-]?(?:[0-9][\s.\-]?[0-9]|2[\s.\-]?[AB])(?:[\s.\-]?[0-9]){6}", re.I
+)
 
 
 def no_nir_in_free_text(value):
-    if _LONG_DIGIT_RUN.search(value):
+    if _NIR_LIKE.search(unicodedata.normalize("NFKC", value)):
         raise ValidationError(
             "Ce texte contient une longue suite de chiffres : n'y écrivez pas de numéro de sécurité sociale, il a "
             "son propre champ.",

@@ -26,6 +26,10 @@ class KindSpec:
     def has_person(self):
         return self.form_class.has_person
 
+    @property
+    def motif_field_label(self):
+        return self.form_class.base_fields["motif"].label
+
     def motif_label(self, motif):
         return dict(self.form_class.motif_choices()).get(motif, motif)
 

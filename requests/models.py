@@ -1,3 +1,4 @@
+import os
 import uuid
 from pathlib import PurePath
 
@@ -186,7 +187,19 @@ class Follow(models.Model):
         return f"{self.user} ★ {self.request.number}"
 
 
-private_storage = FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+class PrivateStorage(FileSystemStorage):
+    """Files outside any public folder, in settings.PRIVATE_MEDIA_ROOT as it is when a file is read or written."""
+
+    @property
+    def base_location(self):
+        return str(settings.PRIVATE_MEDIA_ROOT)
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+
+private_storage = PrivateStorage(base_url=None)
 
 
 def attachment_path(instance, filename):

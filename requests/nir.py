@@ -3,16 +3,18 @@
 import hashlib
 import hmac
 import re
+import unicodedata
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-_SHAPE = re.compile(r"^[123478]\d{4}(\d{2}|2A|2B)\d{8}$")
+_SHAPE = re.compile(r"^[123478][0-9]{4}([0-9]{2}|2A|2B)[0-9]{8}$")
 _CORSICA = {"2A": "19", "2B": "18"}
 
 
 def normalize_nir(value):
-    return re.sub(r"[\s.\-]", "", value or "").upper()
+    """ASCII, upper case, no separators: full-width or other Unicode digits become 0-9."""
+    return re.sub(r"[\s.\-]", "", unicodedata.normalize("NFKC", value or "")).upper()
 
 
 def nir_key(first13):
@@ -28,7 +30,7 @@ def validate_nir(value):
             "Le numéro de sécurité sociale comporte 15 caractères (13 chiffres et la clé de 2 chiffres).",
             code="nir_length",
         )
-    if not _SHAPE.match(nir):
+    if not _SHAPE.fullmatch(nir):
         raise ValidationError(
             "Ce numéro de sécurité sociale n'a pas la bonne forme : il commence par 1 ou 2 et ne contient que des "
             "chiffres, sauf « 2A » ou « 2B » (Corse) en 6e et 7e positions.",

@@ -10,6 +10,7 @@ from requests.attachments import clean_original_name
 from requests.mas import NOTICE_VERSION
 from requests.models import Attachment, Follow, MasReferral, NumberSequence, Request, Status, StatusChange
 from requests.nir import nir_digest
+from structures.models import Structure
 
 SEQUENCE_CAPACITY = 99_999
 
@@ -72,10 +73,11 @@ def _store_attachments(request, files, by, written):
 
 def _deposit(written, *, kind, motif, structure, caisse, author, details, person, files):
     now = timezone.now()
-    number = allocate_number(caisse, now)
     digest = nir_digest(person["person_nir"]) if person else ""
     if digest:
-        # Checked again under the sequence lock: two simultaneous deposits cannot both pass the form's check.
+        # Checked again under the structure's row lock: two simultaneous deposits for the same person, even to
+        # two caisses, cannot both pass the form's check. The structure is locked before the sequence, always.
+        Structure.objects.select_for_update().only("pk").get(pk=structure.pk)
         existing = (
             Request.objects.open()
             .filter(structure=structure, kind=kind, motif=motif, person_nir_digest=digest)
@@ -83,6 +85,7 @@ def _deposit(written, *, kind, motif, structure, caisse, author, details, person
         )
         if existing:
             raise DuplicateOpenRequest(existing)
+    number = allocate_number(caisse, now)
     request = Request(
         number=number,
         kind=kind,

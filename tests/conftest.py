@@ -88,3 +88,12 @@ def client_factory():
     from django.test import Client
 
     return Client
+
+
+@pytest.fixture(autouse=True)
+def private_media(tmp_path, settings):
+    """Attachments land in a temporary folder, never in the project's private/ folder."""
+    root = tmp_path / "private"
+    root.mkdir()
+    settings.PRIVATE_MEDIA_ROOT = root
+    return root

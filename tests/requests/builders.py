@@ -1,0 +1,118 @@
+"""Form data and real small files for the request tests."""
+
+import io
+import re
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from tests.factories import make_nir
+
+NIR = make_nir()  # 1 85 05 75 056 123 + key: born in May 1985
+NIR_SPACED = " ".join((NIR[0], NIR[1:3], NIR[3:5], NIR[5:7], NIR[7:10], NIR[10:13], NIR[13:]))
+
+PERSON = {
+    "person_civility": "m",
+    "person_last_name": "Lefebvre-Kermadec",
+    "person_first_name": "Armandine",
+    "person_birth_date": "1985-05-12",
+    "person_nir": NIR_SPACED,
+    "person_phone": "06 12 34 56 78",
+    "person_email": "armandine.lk@exemple.fr",
+}
+PERSON_FIELDS = list(PERSON)
+REQUIRED_PERSON_FIELDS = {
+    "person_civility",
+    "person_last_name",
+    "person_first_name",
+    "person_birth_date",
+    "person_nir",
+}
+
+SLUGS = ["contacter", "signaler", "rendez-vous", "etude-de-dossier", "document"]
+KIND_OF_SLUG = {
+    "contacter": "contact",
+    "signaler": "access_difficulty",
+    "rendez-vous": "appointment",
+    "etude-de-dossier": "case_review",
+    "document": "document",
+}
+# What each kind asks besides the person concerned, filled as a user would.
+KIND_FIELDS = {
+    "contacter": {
+        "motif": "technical",
+        "channel": "phone",
+        "availabilities": "Lundi et jeudi matin",
+        "message": "Comment déclarer un changement d'adresse pour nos usagers ?",
+    },
+    "signaler": {"motif": "rights", "description": "Rupture de droits depuis le mois de mars."},
+    "rendez-vous": {
+        "motif": "c2s",
+        "motif_other": "",
+        "channel": "in_person",
+        "availabilities": "Mardi après-midi",
+        "needs_accompaniment": "yes",
+        "message": "Personne malentendante.",
+    },
+    "etude-de-dossier": {"motif": "puma", "motif_other": "", "description": "Dossier PUMa déposé en janvier."},
+    "document": {"motif": "vaccination", "comment": "Calendrier vaccinal à jour."},
+}
+TEXT_FIELDS = {
+    "contacter": ["availabilities", "message"],
+    "signaler": ["description"],
+    "rendez-vous": ["motif_other", "availabilities", "message"],
+    "etude-de-dossier": ["motif_other", "description"],
+    "document": ["comment"],
+}
+
+
+def create_url(slug):
+    return f"/demandes/nouvelle/{slug}/"
+
+
+def pdf_bytes(text="Justificatif"):
+    return (
+        b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+        b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
+        b"% " + text.encode() + b"\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    )
+
+
+def image_bytes(fmt="PNG", size=(4, 3), color=(200, 30, 30)):
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def upload(name, content, content_type="application/octet-stream"):
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def a_pdf(name="justificatif.pdf", text="Justificatif"):
+    return upload(name, pdf_bytes(text), "application/pdf")
+
+
+def form_data(slug, *, files=None, **overrides):
+    """A valid submission of this kind (with the person concerned, but for "contacter")."""
+    data = dict(KIND_FIELDS[slug])
+    if slug != "contacter":
+        data |= PERSON
+    if slug == "etude-de-dossier" and files is None:
+        files = [a_pdf()]
+    if files:
+        data["attachments"] = files
+    return data | overrides
+
+
+def empty_submission(slug):
+    """What a browser sends when the user submits the form without filling anything."""
+    names = TEXT_FIELDS[slug] + ([] if slug == "contacter" else [f for f in PERSON_FIELDS if f != "person_civility"])
+    return dict.fromkeys(names, "")
+
+
+NUMBER = re.compile(r'<span class="font-monospace">(\d{10})</span>')
+
+
+def listed_numbers(response):
+    """The request numbers in a history page, in the order shown."""
+    return NUMBER.findall(response.content.decode())

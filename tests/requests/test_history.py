@@ -1,0 +1,370 @@
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from requests.models import Follow, Request
+from tests.factories import ConventionFactory, MembershipFactory, RequestFactory, make_nir
+from tests.helpers import text
+from tests.requests.builders import listed_numbers
+
+START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+def count_line(response):
+    return re.search(r'data-testid="result-count">([^<]*)<', response.content.decode()).group(1)
+
+
+@pytest.fixture
+def make(structure, caisse, technicien):
+    """A request of the structure to the caisse, deposited `hour` hours after START; numbers follow the hour."""
+
+    def make_request(hour, **kwargs):
+        kwargs.setdefault("number", f"26331{hour:05d}")
+        kwargs.setdefault("person_nir", make_nir(order=f"{hour % 1000:03d}"))
+        return RequestFactory(
+            structure=kwargs.pop("structure", structure),
+            caisse=kwargs.pop("caisse", caisse),
+            author=kwargs.pop("author", technicien),
+            created_at=START + timedelta(hours=hour),
+            **kwargs,
+        )
+
+    return make_request
+
+
+def set_status(request_obj, status):
+    Request.objects.filter(pk=request_obj.pk).update(status=status)
+
+
+@pytest.mark.django_db
+class TestListing:
+    def test_newest_first_with_the_count(self, technicien_client, make):
+        made = [make(hour) for hour in [5, 1, 8, 3, 2, 7, 4, 6]]
+        response = technicien_client.get("/demandes/")
+        assert response.status_code == 200
+        assert count_line(response) == "1-8 sur 8 résultats"
+        assert listed_numbers(response) == [r.number for r in sorted(made, key=lambda r: r.created_at, reverse=True)]
+
+    def test_a_row_shows_kind_status_number_date_author_and_person(self, technicien_client, technicien, make):
+        deposited = make(
+            0,
+            number="2233100012",
+            person_civility="mme",
+            person_last_name="Durand",
+            person_first_name="Léa",
+            person_nir=make_nir(sex="2", year="91"),
+        )
+        Request.objects.filter(pk=deposited.pk).update(created_at=datetime(2022, 2, 16, 15, 30, tzinfo=UTC))
+        page = text(technicien_client.get("/demandes/"))
+        author = f"{technicien.last_name.upper()} {technicien.first_name}"
+        assert (
+            "Signaler une situation de difficulté d'accès aux droits et aux soins Nouveau "
+            f"☆ Suivre la demande 2233100012 2233100012 — déposée le 16/02/2022 16h30 "
+            f"Demandeur {author} — Personne concernée Madame DURAND Léa (NIR 2 91 •• •• ••• ••• ••) "
+            "Consulter le détail de la demande 2233100012"
+        ) in page
+        html = technicien_client.get("/demandes/").content.decode()
+        assert 'href="/demandes/2233100012/"' in html
+
+    def test_contact_request_has_no_person(self, technicien_client, make):
+        make(1, contact=True)
+        page = text(technicien_client.get("/demandes/"))
+        assert "Contacter votre organisme d'assurance maladie Nouveau" in page
+        assert "— Personne concernée" not in page
+
+    def test_single_and_empty_results(self, technicien_client, make):
+        assert "Aucune demande ne correspond." in text(technicien_client.get("/demandes/"))
+        make(1)
+        assert count_line(technicien_client.get("/demandes/")) == "1-1 sur 1 résultat"
+
+    @pytest.mark.parametrize(
+        ("query", "line", "hours"),
+        [
+            ("", "1-10 sur 25 résultats", range(25, 15, -1)),
+            ("?page=2", "11-20 sur 25 résultats", range(15, 5, -1)),
+            ("?page=3", "21-25 sur 25 résultats", range(5, 0, -1)),
+            ("?taille=20", "1-20 sur 25 résultats", range(25, 5, -1)),
+            ("?taille=20&page=2", "21-25 sur 25 résultats", range(5, 0, -1)),
+            ("?taille=50", "1-25 sur 25 résultats", range(25, 0, -1)),
+            ("?taille=7", "1-10 sur 25 résultats", range(25, 15, -1)),
+            ("?taille=100000", "1-10 sur 25 résultats", range(25, 15, -1)),
+            ("?page=99", "21-25 sur 25 résultats", range(5, 0, -1)),
+            ("?page=abc", "1-10 sur 25 résultats", range(25, 15, -1)),
+        ],
+    )
+    def test_page_sizes_and_pages(self, technicien_client, make, query, line, hours):
+        for hour in range(1, 26):
+            make(hour)
+        response = technicien_client.get(f"/demandes/{query}")
+        assert count_line(response) == line
+        assert listed_numbers(response) == [f"26331{hour:05d}" for hour in hours]
+
+    def test_pagination_links_keep_filters_sort_and_size(self, technicien_client, make):
+        for hour in range(1, 46):
+            make(hour)
+        response = technicien_client.get("/demandes/?status=new&tri=date&ordre=asc&taille=20&page=2")
+        page = text(response)
+        assert "Page 2 sur 3" in page
+        links = {
+            label: href.replace("&amp;", "&")
+            for href, label in re.findall(
+                r'<a class="page-link" href="([^"]+)">([^<]+)</a>', response.content.decode()
+            )
+        }
+        for label, target in [("Précédente", "page=1"), ("Suivante", "page=3")]:
+            href = links[label]
+            for kept in ["status=new", "tri=date", "ordre=asc", "taille=20", target]:
+                assert kept in href, (label, href)
+            assert href.count("page=") == 1
+        following = technicien_client.get("/demandes/" + links["Suivante"])
+        assert count_line(following) == "41-45 sur 45 résultats"
+        assert listed_numbers(following) == [f"26331{hour:05d}" for hour in range(41, 46)]
+
+
+@pytest.mark.django_db
+class TestSorting:
+    @pytest.fixture
+    def made(self, make):
+        rows = {
+            "a": make(1, kind="document", motif="vaccination", details={"comment": ""}),
+            "b": make(2, contact=True),
+            "c": make(3),
+            "d": make(4, appointment=True),
+            "e": make(5, case_review=True),
+            "f": make(6, contact=True),
+        }
+        set_status(rows["a"], "resolved")
+        set_status(rows["c"], "in_progress")
+        set_status(rows["d"], "resolved")
+        set_status(rows["f"], "in_progress")
+        return rows
+
+    @pytest.mark.parametrize(
+        ("query", "order"),
+        [
+            ("?tri=date", "fedcba"),
+            ("?tri=date&ordre=desc", "fedcba"),
+            ("?tri=date&ordre=asc", "abcdef"),
+            # Nouveau, Pris en charge, Résolu; ties: oldest first when ascending, newest first when descending.
+            ("?tri=status&ordre=asc", "becfad"),
+            ("?tri=status&ordre=desc", "dafceb"),
+            # The order of the five offers: contacter, signaler, rendez-vous, étude de dossier, document.
+            ("?tri=kind&ordre=asc", "bfcdea"),
+            ("?tri=kind&ordre=desc", "aedcfb"),
+            ("?tri=inconnu&ordre=asc", "abcdef"),
+            ("?tri=kind&ordre=nimportequoi", "aedcfb"),
+        ],
+    )
+    def test_sort_field_and_order(self, technicien_client, made, query, order):
+        response = technicien_client.get(f"/demandes/{query}")
+        assert listed_numbers(response) == [made[key].number for key in order]
+
+    def test_sort_choice_is_kept_in_the_form(self, technicien_client, made):
+        html = technicien_client.get("/demandes/?tri=kind&ordre=asc&taille=20").content.decode()
+        assert '<option value="kind" selected>Type de demande</option>' in html
+        assert '<option value="asc" selected>Croissant</option>' in html
+        assert '<option value="20" selected>20 par page</option>' in html
+
+
+@pytest.mark.django_db
+class TestFilters:
+    def test_status(self, technicien_client, make):
+        new, taken, done = make(1), make(2), make(3)
+        set_status(taken, "in_progress")
+        set_status(done, "resolved")
+        assert listed_numbers(technicien_client.get("/demandes/?status=resolved")) == [done.number]
+        assert listed_numbers(technicien_client.get("/demandes/?status=in_progress")) == [taken.number]
+        assert listed_numbers(technicien_client.get("/demandes/?status=new")) == [new.number]
+        assert len(listed_numbers(technicien_client.get("/demandes/?status="))) == 3
+
+    def test_kind(self, technicien_client, make):
+        make(1)
+        document = make(2, document=True)
+        contact = make(3, contact=True)
+        assert listed_numbers(technicien_client.get("/demandes/?kind=document")) == [document.number]
+        assert listed_numbers(technicien_client.get("/demandes/?kind=contact")) == [contact.number]
+        assert listed_numbers(technicien_client.get("/demandes/?kind=appointment")) == []
+
+    def test_period_uses_french_dates(self, technicien_client, make):
+        # START is 02/03/2026 09h00 in Paris; hour 14 is 22h00 UTC = 23h00 in Paris, still 02/03 there.
+        morning, late_evening, next_day, later = make(0), make(14), make(16), make(72)
+        assert listed_numbers(
+            technicien_client.get("/demandes/?deposited_from=2026-03-02&deposited_to=2026-03-02")
+        ) == [
+            late_evening.number,
+            morning.number,
+        ]
+        assert listed_numbers(technicien_client.get("/demandes/?deposited_from=2026-03-03")) == [
+            later.number,
+            next_day.number,
+        ]
+        assert listed_numbers(technicien_client.get("/demandes/?deposited_to=2026-03-03")) == [
+            next_day.number,
+            late_evening.number,
+            morning.number,
+        ]
+        assert (
+            listed_numbers(technicien_client.get("/demandes/?deposited_from=2026-03-04&deposited_to=2026-03-04")) == []
+        )
+
+    def test_demandeur(self, technicien_client, structure, other_structure, make):
+        colleague = MembershipFactory(structure=structure, user__last_name="Zeller", user__first_name="Paul").user
+        outsider = MembershipFactory(structure=other_structure, user__last_name="Ailleurs").user
+        mine = make(1)
+        theirs = make(2, author=colleague)
+        response = technicien_client.get(f"/demandes/?author={colleague.pk}")
+        assert listed_numbers(response) == [theirs.number]
+        assert listed_numbers(technicien_client.get(f"/demandes/?author={mine.author.pk}")) == [mine.number]
+        select = re.search(r'<select name="author".*?</select>', response.content.decode(), re.S).group(0)
+        assert "Paul ZELLER" in select and mine.author.last_name.upper() in select
+        assert "Ailleurs" not in select
+        # Another structure's user is not a choice: their requests stay out of reach, and the filter says so.
+        foreign = RequestFactory(structure=other_structure, caisse=structure.conventions.get().caisse, author=outsider)
+        response = technicien_client.get(f"/demandes/?author={outsider.pk}")
+        assert foreign.number not in listed_numbers(response)
+        assert "Sélectionnez un choix valide." in text(response)
+
+    def test_person_name(self, technicien_client, make):
+        armand = make(1, person_last_name="Lefebvre", person_first_name="Armand")
+        lea = make(2, person_last_name="Lefèvre", person_first_name="Léa")
+        make(3, person_last_name="Martin", person_first_name="Armande")
+        assert listed_numbers(technicien_client.get("/demandes/?person=lefebvre")) == [armand.number]
+        assert listed_numbers(technicien_client.get("/demandes/?person=LEF")) == [lea.number, armand.number]
+        assert listed_numbers(technicien_client.get("/demandes/?person=armand+lefebvre")) == [armand.number]
+        assert listed_numbers(technicien_client.get("/demandes/?person=L%C3%A9a")) == [lea.number]
+        assert listed_numbers(technicien_client.get("/demandes/?person=Dupont")) == []
+
+    def test_number_prefix(self, technicien_client, make):
+        first, second, third = make(11), make(12), make(21)
+        assert listed_numbers(technicien_client.get("/demandes/?number=263310001")) == [second.number, first.number]
+        assert listed_numbers(technicien_client.get(f"/demandes/?number={third.number}")) == [third.number]
+        assert listed_numbers(technicien_client.get("/demandes/?number=2742")) == []
+        # A prefix, not a fragment: the end of a number finds nothing.
+        assert listed_numbers(technicien_client.get("/demandes/?number=00021")) == []
+
+    def test_filters_combine(self, technicien_client, make):
+        target = make(1, document=True, person_last_name="Lefebvre")
+        make(2, document=True, person_last_name="Martin")
+        resolved = make(3, document=True, person_last_name="Lefebvre", person_nir=make_nir(order="901"))
+        set_status(resolved, "resolved")
+        make(4, person_last_name="Lefebvre", person_nir=make_nir(order="902"))
+        response = technicien_client.get("/demandes/?kind=document&status=new&person=lefebvre")
+        assert listed_numbers(response) == [target.number]
+        assert count_line(response) == "1-1 sur 1 résultat"
+
+    def test_clear_filters_link(self, technicien_client, make):
+        make(1)
+        html = technicien_client.get("/demandes/?status=resolved").content.decode()
+        assert '<a class="btn btn-link" href="/demandes/">Effacer les filtres</a>' in html
+
+
+@pytest.mark.django_db
+class TestFollowing:
+    def test_star_toggles_following_and_the_followed_filter_lists_it(self, technicien_client, technicien, make):
+        followed, other = make(1), make(2)
+        html = technicien_client.get("/demandes/").content.decode()
+        assert html.count('aria-pressed="false"') == 2 and 'aria-pressed="true"' not in html
+
+        response = technicien_client.post(f"/demandes/{followed.number}/suivre/", {"next": "/demandes/?tri=date"})
+        assert response.status_code == 302 and response["Location"] == "/demandes/?tri=date"
+        page = technicien_client.get(response["Location"])
+        assert f"Vous suivez la demande {followed.number}." in text(page)
+        assert Follow.objects.filter(user=technicien, request=followed).exists()
+        star = re.search(
+            rf'<button[^>]*aria-pressed="(true|false)">\s*<span aria-hidden="true">(.)</span>\s*'
+            rf'<span class="visually-hidden">Suivre la demande {followed.number}</span>',
+            page.content.decode(),
+        )
+        assert star.groups() == ("true", "★")
+
+        response = technicien_client.get("/demandes/?followed=on")
+        assert listed_numbers(response) == [followed.number]
+        assert count_line(response) == "1-1 sur 1 résultat"
+        assert len(listed_numbers(technicien_client.get("/demandes/"))) == 2
+        assert other.number not in listed_numbers(response)
+
+        technicien_client.post(f"/demandes/{followed.number}/suivre/", {"next": "/demandes/"})
+        assert f"Vous ne suivez plus la demande {followed.number}." in text(technicien_client.get("/demandes/"))
+        assert listed_numbers(technicien_client.get("/demandes/?followed=on")) == []
+        assert not Follow.objects.exists()
+
+    def test_following_is_personal(self, technicien_client, structure, make, client_factory):
+        deposited = make(1)
+        technicien_client.post(f"/demandes/{deposited.number}/suivre/")
+        colleague = client_factory()
+        colleague.force_login(MembershipFactory(structure=structure).user)
+        assert listed_numbers(colleague.get("/demandes/?followed=on")) == []
+        assert 'aria-pressed="true"' not in colleague.get("/demandes/").content.decode()
+
+    def test_detail_page_star(self, technicien_client, make):
+        deposited = make(1)
+        assert "☆ Suivre cette demande" in text(technicien_client.get(f"/demandes/{deposited.number}/"))
+        response = technicien_client.post(f"/demandes/{deposited.number}/suivre/")
+        assert response["Location"] == f"/demandes/{deposited.number}/"
+        assert "★ Ne plus suivre" in text(technicien_client.get(response["Location"]))
+
+    @pytest.mark.parametrize(
+        "next_url", ["https://pirate.example/", "//pirate.example/demandes/", "javascript:alert(1)"]
+    )
+    def test_follow_never_redirects_elsewhere(self, technicien_client, make, next_url):
+        deposited = make(1)
+        response = technicien_client.post(f"/demandes/{deposited.number}/suivre/", {"next": next_url})
+        assert response["Location"] == f"/demandes/{deposited.number}/"
+
+    def test_follow_is_a_post(self, technicien_client, make):
+        deposited = make(1)
+        assert technicien_client.get(f"/demandes/{deposited.number}/suivre/").status_code == 405
+        assert not Follow.objects.exists()
+
+
+@pytest.mark.django_db
+class TestScope:
+    def test_only_the_structures_requests_to_the_current_caisse(
+        self, technicien_client, structure, caisse, other_caisse, make
+    ):
+        ConventionFactory(structure=structure, caisse=other_caisse)
+        neighbour = ConventionFactory(caisse=caisse).structure
+        to_gironde = make(1)
+        to_loire = make(2, caisse=other_caisse, number="2642100001")
+        neighbours = make(3, structure=neighbour, author=MembershipFactory(structure=neighbour).user)
+
+        response = technicien_client.get("/demandes/")
+        assert "Toutes les demandes de votre structure auprès de la CPAM de la Gironde" in text(response)
+        assert listed_numbers(response) == [to_gironde.number]
+        assert [to_gironde.number] == listed_numbers(technicien_client.get("/"))
+
+        technicien_client.post("/caisse/choisir/", {"caisse": other_caisse.pk})
+        response = technicien_client.get("/demandes/")
+        assert "Toutes les demandes de votre structure auprès de la CPAM de la Loire" in text(response)
+        assert listed_numbers(response) == [to_loire.number]
+        assert [to_loire.number] == listed_numbers(technicien_client.get("/"))
+        for query in ["?number=26", f"?number={neighbours.number}", "?status=new", f"?author={neighbours.author.pk}"]:
+            assert neighbours.number not in listed_numbers(technicien_client.get(f"/demandes/{query}"))
+
+    def test_caisse_staff_have_no_partner_history(self, client, agent, caisse_admin):
+        for user in [agent, caisse_admin]:
+            client.force_login(user)
+            assert client.get("/demandes/").status_code == 403
+
+    def test_no_convention_no_history(self, client, caisse):
+        from structures.models import Convention
+
+        structure = ConventionFactory(caisse=caisse, status=Convention.Status.ENDED).structure
+        client.force_login(MembershipFactory(structure=structure).user)
+        assert "Aucune convention active" in text(client.get("/demandes/"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", [5, 50])
+def test_history_has_constant_queries(
+    technicien_client, technicien, structure, make, django_assert_max_num_queries, size
+):
+    colleagues = [MembershipFactory(structure=structure).user for _ in range(3)]
+    for hour in range(size):
+        deposited = make(hour, author=colleagues[hour % 3], **({"contact": True} if hour % 4 == 0 else {}))
+        if hour % 2:
+            Follow.objects.create(user=technicien, request=deposited)
+    with django_assert_max_num_queries(7):
+        response = technicien_client.get("/demandes/?taille=50&status=new")
+    assert len(listed_numbers(response)) == size

@@ -1,0 +1,185 @@
+import io
+from datetime import UTC, datetime
+
+import pypdf
+import pytest
+
+from requests import pdf as pdf_module
+from requests.models import Request, StatusChange
+from tests.factories import RequestFactory, make_nir
+from tests.requests.builders import create_url, form_data, image_bytes, upload
+
+HOSTILE = '<img src="file:///etc/passwd"> <link rel=attachment href="file:///etc/passwd"> http://127.0.0.1:1/'
+
+
+def squeeze(value):
+    """PDF text extraction wraps long lines: compare without any whitespace."""
+    return "".join(value.split())
+
+
+def pdf_reader(response):
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    return pypdf.PdfReader(io.BytesIO(response.content))
+
+
+def pdf_text(reader):
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def assert_in_pdf(expected, extracted):
+    assert squeeze(expected) in squeeze(extracted), expected
+
+
+@pytest.mark.django_db
+class TestSummaryPdf:
+    def test_contains_the_request_the_person_and_the_status_history(
+        self, technicien_client, technicien, agent, structure, caisse
+    ):
+        deposited = RequestFactory(
+            structure=structure,
+            caisse=caisse,
+            author=technicien,
+            case_review=True,
+            motif="other",
+            details={"motif_other": "Aide au transport", "description": "Dossier déposé le 3 février,\nsans réponse."},
+            person_civility="mme",
+            person_last_name="Lefebvre",
+            person_first_name="Jeanne",
+            person_birth_date=datetime(1991, 11, 3).date(),
+            person_nir=make_nir(sex="2", year="91", month="11", department="2A"),
+            person_phone="06 12 34 56 78",
+            created_at=datetime(2026, 2, 16, 15, 30, tzinfo=UTC),
+        )
+        StatusChange.objects.filter(request=deposited).update(at=deposited.created_at)
+        StatusChange.objects.create(
+            request=deposited,
+            from_status="new",
+            to_status="in_progress",
+            by=agent,
+            at=datetime(2026, 2, 17, 8, 5, tzinfo=UTC),
+        )
+        StatusChange.objects.create(
+            request=deposited,
+            from_status="in_progress",
+            to_status="resolved",
+            by=agent,
+            at=datetime(2026, 2, 20, 13, 45, tzinfo=UTC),
+        )
+        Request.objects.filter(pk=deposited.pk).update(status="resolved")
+
+        extracted = pdf_text(pdf_reader(technicien_client.get(f"/demandes/{deposited.number}/recapitulatif.pdf")))
+        agent_name = f"{agent.last_name.upper()} {agent.first_name}"
+        author_name = f"{technicien.last_name.upper()} {technicien.first_name}"
+        for expected in [
+            f"Demande {deposited.number}",
+            f"Numéro {deposited.number}",
+            "Type Soumettre une demande d'étude de dossier",
+            "Statut Résolu",
+            "Déposée le 16/02/2026 16h30",
+            f"Demandeur {author_name}",
+            "Structure Association Alpha",
+            "Caisse CPAM de la Gironde",
+            "Objet de la demande Autre",
+            "Précisez l'objet Aide au transport",
+            "Description de la demande Dossier déposé le 3 février, sans réponse.",
+            "Nom Madame LEFEBVRE Jeanne",
+            "Date de naissance 03/11/1991",
+            f"Numéro de sécurité sociale {deposited.formatted_nir}",
+            "Téléphone 06 12 34 56 78",
+            f"16/02/2026 16h30 Dépôt → Nouveau {author_name}",
+            f"17/02/2026 09h05 Nouveau → Pris en charge {agent_name}",
+            f"20/02/2026 14h45 Pris en charge → Résolu {agent_name}",
+            "Aucune pièce jointe.",
+        ]:
+            assert_in_pdf(expected, extracted)
+
+    @pytest.mark.parametrize(
+        ("slug", "rows"),
+        [
+            ("contacter", ["Objet de votre demande Technique", "Rendez-vous souhaité Téléphone"]),
+            ("signaler", ["Motif du signalement Droits", "Description de la situation Rupture de droits"]),
+            (
+                "rendez-vous",
+                [
+                    "Motif du rendez-vous Complémentaire santé solidaire (C2S)",
+                    "La personne a-t-elle besoin d'être accompagnée ? Oui",
+                ],
+            ),
+            ("etude-de-dossier", ["Objet de la demande Protection universelle maladie (PUMa)", "justificatif.pdf"]),
+            ("document", ["Document demandé Vaccination", "Précisions Calendrier vaccinal à jour."]),
+        ],
+    )
+    def test_every_kind_has_its_summary(self, technicien_client, slug, rows):
+        technicien_client.post(create_url(slug), form_data(slug))
+        deposited = Request.objects.get()
+        extracted = pdf_text(pdf_reader(technicien_client.get(f"/demandes/{deposited.number}/recapitulatif.pdf")))
+        for expected in [f"Demande {deposited.number}", deposited.get_kind_display(), *rows]:
+            assert_in_pdf(expected, extracted)
+        if slug != "contacter":
+            assert_in_pdf("Nom Monsieur LEFEBVRE-KERMADEC Armandine", extracted)
+
+    def test_attachments_are_listed_not_embedded(self, technicien_client):
+        files = [upload("scan carte.png", image_bytes("PNG")), upload("avis.jpg", image_bytes("JPEG"))]
+        technicien_client.post(create_url("signaler"), form_data("signaler", files=files))
+        reader = pdf_reader(technicien_client.get(f"/demandes/{Request.objects.get().number}/recapitulatif.pdf"))
+        extracted = pdf_text(reader)
+        assert_in_pdf("scan carte.png (PNG,", extracted)
+        assert_in_pdf("avis.jpg (JPEG,", extracted)
+        assert dict(reader.attachments) == {}
+        assert all(len(page.images) == 0 for page in reader.pages)
+
+
+@pytest.mark.django_db
+class TestUserTextInThePdf:
+    @pytest.fixture
+    def hostile(self, structure, caisse, technicien):
+        return RequestFactory(
+            structure=structure,
+            caisse=caisse,
+            author=technicien,
+            person_last_name='<img src="file:///etc/hostname">Durand',
+            details={"description": HOSTILE},
+        )
+
+    def test_markup_stays_literal_text_and_nothing_is_fetched_or_embedded(self, technicien_client, hostile):
+        response = technicien_client.get(f"/demandes/{hostile.number}/recapitulatif.pdf")
+        reader = pdf_reader(response)
+        extracted = pdf_text(reader)
+        assert_in_pdf(f"Description de la situation {HOSTILE}", extracted)
+        assert_in_pdf('<IMG SRC="FILE:///ETC/HOSTNAME">DURAND', extracted)
+        assert dict(reader.attachments) == {}
+        assert all(len(page.images) == 0 for page in reader.pages)
+        assert b"/EmbeddedFile" not in response.content
+        assert b"/URI" not in response.content  # no link annotation either
+        assert "root:" not in extracted
+
+    def test_the_pdf_fetches_nothing_even_from_unescaped_html(self, monkeypatch, tmp_path):
+        """Defence in depth: should a template ever print raw HTML, WeasyPrint loads no resource and still renders.
+
+        The resources are real local files: had WeasyPrint read them, the PDF would show the image, carry the
+        embedded file and use the stylesheet's red text.
+        """
+        picture = tmp_path / "pixel.png"
+        picture.write_bytes(image_bytes("PNG", size=(40, 40)))
+        secret = tmp_path / "secret.txt"
+        secret.write_text("root:x:0:0:secret")
+        stylesheet = tmp_path / "style.css"
+        stylesheet.write_text("p::after { content: 'FEUILLE-DE-STYLE-LUE'; }")
+        html = (
+            f"<html><head><link rel=stylesheet href='{stylesheet.as_uri()}'></head><body><p>Texte</p>"
+            f"<img src='{picture.as_uri()}'><img src='http://127.0.0.1:1/pixel.png'>"
+            f"<link rel=attachment href='{secret.as_uri()}'>"
+            f"<a rel=attachment href='{secret.as_uri()}'>pièce</a></body></html>"
+        )
+        monkeypatch.setattr(pdf_module, "render_to_string", lambda template, context: html)
+
+        content = pdf_module.render_pdf("requests/pdf/summary.html", {})
+
+        reader = pypdf.PdfReader(io.BytesIO(content))
+        extracted = pdf_text(reader)
+        assert "Texte" in extracted
+        assert "FEUILLE-DE-STYLE-LUE" not in extracted
+        assert dict(reader.attachments) == {}
+        assert all(len(page.images) == 0 for page in reader.pages)
+        assert b"root:x" not in content
