@@ -5,7 +5,8 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from extranet.tasks import deliver_email
+from extranet.notifications.delivery import deliver_email
+from extranet.notifications.models import OutgoingEmail
 
 
 def absolute_url(viewname, *args):
@@ -13,11 +14,14 @@ def absolute_url(viewname, *args):
 
 
 def send_templated_email(recipient, template, context):
-    """Queue an email once the current transaction commits, so that a rolled-back action sends nothing.
+    """Write the email to the outbox in the current transaction and hand it to the worker once it commits:
+    a rolled-back action sends nothing, a committed one cannot lose its email.
 
     ``template`` names a pair ``emails/<template>.subject.txt`` / ``emails/<template>.body.txt``.
     """
     context = {"site_url": settings.SITE_URL, **context}
     subject = " ".join(render_to_string(f"emails/{template}.subject.txt", context).split())
     body = render_to_string(f"emails/{template}.body.txt", context)
-    transaction.on_commit(partial(deliver_email.enqueue, recipient, subject, body))
+    email = OutgoingEmail.objects.create(recipient=recipient, subject=subject[:255], body=body)
+    transaction.on_commit(partial(deliver_email.enqueue, email.pk))
+    return email

@@ -316,3 +316,43 @@ class DocumentForm(RequestForm):
         if motif in dict(INSURED_DOCUMENTS) and not self.structure.insured_documents_habilitation:
             raise ValidationError(NOT_HABILITATED, code="not_habilitated")
         return motif
+
+
+class MessageForm(StyledFormMixin, forms.Form):
+    body = free_text("Votre message", rows=4)
+    internal = forms.BooleanField(
+        label="Note interne : visible des seuls agents de la caisse, jamais de la structure", required=False
+    )
+
+    def __init__(self, *args, staff, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not staff:
+            del self.fields["internal"]
+        self.fields["attachments"] = AttachmentsField(label="Pièces jointes (facultatif)")
+        self.fields["attachments"].widget.attrs["class"] = "form-control"
+
+
+class ResolveForm(StyledFormMixin, forms.Form):
+    answer = free_text(
+        "Réponse à la structure",
+        help_text="Elle est envoyée à la structure et clôt la demande. Joignez le document demandé le cas échéant.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attachments"] = AttachmentsField(label="Pièces jointes à la réponse (facultatif)")
+        self.fields["attachments"].widget.attrs["class"] = "form-control"
+
+
+class ReassignForm(StyledFormMixin, forms.Form):
+    agent = forms.ModelChoiceField(label="Réattribuer à", queryset=None, empty_label="Choisissez un agent")
+
+    def __init__(self, *args, caisse, **kwargs):
+        super().__init__(*args, **kwargs)
+        from django.contrib.auth import get_user_model
+
+        self.fields["agent"].queryset = (
+            get_user_model()
+            .objects.filter(caissemembership__caisse=caisse, caissemembership__is_active=True, is_active=True)
+            .order_by("last_name", "first_name")
+        )

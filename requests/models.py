@@ -7,7 +7,7 @@ from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django_fsm import FSMField
+from django_fsm import FSMField, transition
 
 from extranet.roles import caisse_membership, partner_membership
 from requests.nir import format_nir, mask_nir
@@ -63,6 +63,15 @@ class Request(models.Model):
     created_at = models.DateTimeField("déposée le", default=timezone.now, editable=False)
     status = FSMField("statut", max_length=12, choices=Status.choices, default=Status.NEW, protected=True)
     details = models.JSONField("informations de la demande", default=dict)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_requests",
+        verbose_name="agent en charge",
+    )
+    taken_at = models.DateTimeField("prise en charge le", null=True, blank=True, editable=False)
     resolved_at = models.DateTimeField("résolue le", null=True, blank=True, editable=False)
     # Set when retention removed the person's data; the request stays for statistics.
     purged_at = models.DateTimeField("données personnelles effacées le", null=True, blank=True, editable=False)
@@ -104,6 +113,33 @@ class Request(models.Model):
 
     def __str__(self):
         return f"Demande {self.number}"
+
+    # The workflow. Only requests.services call these, under a row lock, and log each move.
+
+    @transition(field=status, source=Status.NEW, target=Status.IN_PROGRESS, permission=lambda r, u: r.can_handle(u))
+    def take_charge(self, *, agent, at):
+        self.assigned_to = agent
+        self.taken_at = at
+
+    @transition(
+        field=status, source=Status.IN_PROGRESS, target=Status.RESOLVED, permission=lambda r, u: r.can_resolve(u)
+    )
+    def resolve(self, *, at):
+        self.resolved_at = at
+
+    def can_handle(self, user):
+        """Agents and administrateurs of the request's caisse."""
+        staff = caisse_membership(user)
+        return staff is not None and staff.caisse_id == self.caisse_id
+
+    def can_resolve(self, user):
+        """The agent in charge, or an administrateur of the caisse."""
+        staff = caisse_membership(user)
+        return (
+            staff is not None
+            and staff.caisse_id == self.caisse_id
+            and (self.assigned_to_id == user.pk or staff.is_admin)
+        )
 
     def refresh_from_db(self, *args, **kwargs):
         # The protected FSMField refuses any assignment once loaded; reloading from the database is not one.
@@ -165,6 +201,10 @@ class StatusChange(models.Model):
     to_status = models.CharField("nouveau statut", max_length=12, choices=Status.choices)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField("date", default=timezone.now)
+    # Who has the request after this change (take charge, reassignment).
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["at", "pk"]
@@ -208,6 +248,54 @@ def attachment_path(instance, filename):
     return f"attachments/{today:%Y/%m}/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
 
 
+class MessageQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Partners never see internal notes; caisse staff see everything on their caisse's requests."""
+        messages = self.filter(request__in=Request.objects.visible_to(user))
+        return messages if caisse_membership(user) else messages.filter(is_internal=False)
+
+
+class Message(models.Model):
+    """An exchange on a request: from the partner or from the caisse; internal notes are between agents only."""
+
+    class Side(models.TextChoices):
+        PARTNER = "partner", "Structure partenaire"
+        CAISSE = "caisse", "Caisse"
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    side = models.CharField("de la part de", max_length=10, choices=Side.choices)
+    is_internal = models.BooleanField("note interne", default=False)
+    is_answer = models.BooleanField("réponse de résolution", default=False)
+    body = models.TextField("message")
+    created_at = models.DateTimeField("envoyé le", default=timezone.now)
+
+    objects = MessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_internal=False) | Q(side="caisse"), name="internal_notes_are_from_the_caisse"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_answer=False) | Q(side="caisse", is_internal=False), name="answer_is_public"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_side_display()} — {self.request.number}"
+
+
+class AttachmentQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """As their request, except that the files of internal notes stay with the caisse."""
+        attachments = self.filter(request__in=Request.objects.visible_to(user))
+        if caisse_membership(user):
+            return attachments
+        return attachments.filter(Q(message__isnull=True) | Q(message__is_internal=False))
+
+
 class Attachment(models.Model):
     class FileType(models.TextChoices):
         PDF = "application/pdf", "PDF"
@@ -215,6 +303,8 @@ class Attachment(models.Model):
         PNG = "image/png", "PNG"
 
     request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="attachments")
+    # Files of a message belong to it (an internal note's files are internal too); others to the request itself.
+    message = models.ForeignKey("Message", on_delete=models.CASCADE, null=True, blank=True, related_name="attachments")
     file = models.FileField(storage=private_storage, upload_to=attachment_path, max_length=200)
     original_name = models.CharField("nom du fichier", max_length=120)
     content_type = models.CharField(max_length=20, choices=FileType.choices)
@@ -222,6 +312,8 @@ class Attachment(models.Model):
     sha256 = models.CharField(max_length=64)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(default=timezone.now)
+
+    objects = AttachmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["uploaded_at", "pk"]

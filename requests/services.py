@@ -4,11 +4,22 @@ from contextlib import contextmanager
 
 from django.db import transaction
 from django.utils import timezone
+from django_fsm import has_transition_perm
 
-from extranet.emails import absolute_url, send_templated_email
+from extranet.roles import caisse_membership
+from requests import notifications
 from requests.attachments import clean_original_name
 from requests.mas import NOTICE_VERSION
-from requests.models import Attachment, Follow, MasReferral, NumberSequence, Request, Status, StatusChange
+from requests.models import (
+    Attachment,
+    Follow,
+    MasReferral,
+    Message,
+    NumberSequence,
+    Request,
+    Status,
+    StatusChange,
+)
 from requests.nir import nir_digest
 from structures.models import Structure
 
@@ -53,11 +64,12 @@ def files_removed_on_failure():
         raise
 
 
-def _store_attachments(request, files, by, written):
+def _store_attachments(request, files, by, written, message=None):
     stored = []
     for uploaded, file_type, digest in files:
         attachment = Attachment(
             request=request,
+            message=message,
             original_name=clean_original_name(uploaded.name),
             content_type=file_type,
             size=uploaded.size,
@@ -101,11 +113,7 @@ def _deposit(written, *, kind, motif, structure, caisse, author, details, person
     request.save()
     StatusChange.objects.create(request=request, from_status="", to_status=Status.NEW, by=author, at=now)
     _store_attachments(request, files, author, written)
-    send_templated_email(
-        author.email,
-        "request_deposited",
-        {"user": author, "request": request, "link": absolute_url("requests:detail", number)},
-    )
+    notifications.deposited(request)
     return request
 
 
@@ -149,3 +157,114 @@ def toggle_follow(request, user):
         return False
     Follow.objects.get_or_create(request=request, user=user)
     return True
+
+
+class WorkflowRefused(Exception):
+    """A move the workflow or the user's role does not allow; the message says why, in French."""
+
+
+class AlreadyTaken(WorkflowRefused):
+    def __init__(self, request):
+        holder = request.assigned_to.get_full_name() if request.assigned_to else "un autre agent"
+        super().__init__(f"La demande {request.number} vient d'être prise en charge par {holder}.")
+        self.holder = request.assigned_to
+
+
+def _lock(request):
+    return Request.objects.select_for_update().select_related("assigned_to", "author", "caisse").get(pk=request.pk)
+
+
+def take_charge(request, *, agent):
+    """Nouveau → Pris en charge, assigned to the agent. Of two agents at once, exactly one wins."""
+    with transaction.atomic():
+        locked = _lock(request)
+        if locked.status != Status.NEW:
+            raise AlreadyTaken(locked)
+        if not has_transition_perm(locked.take_charge, agent):
+            raise WorkflowRefused("Seuls les agents de la caisse destinataire prennent en charge ses demandes.")
+        now = timezone.now()
+        locked.take_charge(agent=agent, at=now)
+        locked.save()
+        StatusChange.objects.create(
+            request=locked, from_status=Status.NEW, to_status=Status.IN_PROGRESS, by=agent, at=now, assigned_to=agent
+        )
+        notifications.taken_in_charge(locked)
+    return locked
+
+
+def resolve(request, *, agent, answer, files=()):
+    """Pris en charge → Résolu, with the answer the partner receives (and its files, such as the document)."""
+    with files_removed_on_failure() as written, transaction.atomic():
+        locked = _lock(request)
+        if locked.status != Status.IN_PROGRESS:
+            raise WorkflowRefused(
+                f"La demande {locked.number} est « {locked.get_status_display()} » : "
+                "seule une demande prise en charge peut être résolue."
+            )
+        if not has_transition_perm(locked.resolve, agent):
+            raise WorkflowRefused("Seul l'agent en charge, ou un administrateur de la caisse, résout cette demande.")
+        if not answer.strip():
+            raise WorkflowRefused("La réponse à la structure est obligatoire pour résoudre la demande.")
+        now = timezone.now()
+        message = Message.objects.create(
+            request=locked, author=agent, side=Message.Side.CAISSE, body=answer, is_answer=True, created_at=now
+        )
+        _store_attachments(locked, files, agent, written, message=message)
+        locked.resolve(at=now)
+        locked.save()
+        StatusChange.objects.create(
+            request=locked, from_status=Status.IN_PROGRESS, to_status=Status.RESOLVED, by=agent, at=now
+        )
+        notifications.resolved(locked, message)
+    return locked
+
+
+@transaction.atomic
+def reassign(request, *, admin, agent):
+    """An administrateur of the caisse gives a request in progress to another agent of the caisse."""
+    locked = _lock(request)
+    staff = caisse_membership(admin)
+    if staff is None or not staff.is_admin or staff.caisse_id != locked.caisse_id:
+        raise WorkflowRefused("Seul un administrateur de la caisse réattribue une demande.")
+    if locked.status != Status.IN_PROGRESS:
+        raise WorkflowRefused("Seule une demande prise en charge peut être réattribuée.")
+    target = caisse_membership(agent)
+    if target is None or target.caisse_id != locked.caisse_id:
+        raise WorkflowRefused("Choisissez un agent actif de la caisse.")
+    if locked.assigned_to_id == agent.pk:
+        return locked
+    locked.assigned_to = agent
+    locked.save(update_fields=["assigned_to"])
+    StatusChange.objects.create(
+        request=locked, from_status=Status.IN_PROGRESS, to_status=Status.IN_PROGRESS, by=admin, assigned_to=agent
+    )
+    return locked
+
+
+def post_message(request, *, author, body, internal=False, files=()):
+    """A message on an open request: from the partner, from the caisse, or an internal note between agents."""
+    with files_removed_on_failure() as written, transaction.atomic():
+        locked = _lock(request)
+        staff = caisse_membership(author)
+        from_caisse = staff is not None and staff.caisse_id == locked.caisse_id
+        if not from_caisse and not Request.objects.visible_to(author).filter(pk=locked.pk).exists():
+            raise WorkflowRefused("Vous ne pouvez pas écrire sur cette demande.")
+        if internal and not from_caisse:
+            raise WorkflowRefused("Seuls les agents de la caisse écrivent des notes internes.")
+        if not locked.is_open:
+            raise WorkflowRefused(
+                f"La demande {locked.number} est résolue : déposez une nouvelle demande en citant ce numéro."
+            )
+        if not body.strip():
+            raise WorkflowRefused("Le message est vide.")
+        message = Message.objects.create(
+            request=locked,
+            author=author,
+            side=Message.Side.CAISSE if from_caisse else Message.Side.PARTNER,
+            is_internal=internal,
+            body=body,
+        )
+        _store_attachments(locked, files, author, written, message=message)
+        if from_caisse and not internal:
+            notifications.caisse_message(locked, message)
+    return message

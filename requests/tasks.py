@@ -3,16 +3,21 @@ from datetime import datetime, time, timedelta
 from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 
+from extranet.notifications.delivery import send_pending
+from requests.notifications import send_daily_digests
 from requests.retention import purge_mas_referrals
 
 DAILY_AT = time(3, 0)
 
 
 @task()
-def daily_retention():
+def daily_jobs():
+    """Every night: retention, pending emails, then the agents' morning digest; then plan the next night."""
     report = purge_mas_referrals()
-    schedule_daily_retention()
-    return str(report)
+    resent = send_pending()
+    digests = send_daily_digests()
+    schedule_daily_jobs()
+    return f"{report}; {resent} courriel(s) renvoyé(s); {digests} récapitulatif(s)"
 
 
 def next_daily_run(now=None):
@@ -21,13 +26,13 @@ def next_daily_run(now=None):
     return run if run > local else timezone.make_aware(datetime.combine(local.date() + timedelta(days=1), DAILY_AT))
 
 
-def schedule_daily_retention():
+def schedule_daily_jobs():
     """Queue the next run for 3 a.m. unless one is already waiting; only queues that can defer run it daily."""
-    if not daily_retention.get_backend().supports_defer:
+    if not daily_jobs.get_backend().supports_defer:
         return None
     from django_tasks_db.models import DBTaskResult
 
-    waiting = DBTaskResult.objects.filter(status=TaskResultStatus.READY, task_path=daily_retention.module_path)
+    waiting = DBTaskResult.objects.filter(status=TaskResultStatus.READY, task_path=daily_jobs.module_path)
     if waiting.exists():
         return None
-    return daily_retention.using(run_after=next_daily_run()).enqueue()
+    return daily_jobs.using(run_after=next_daily_run()).enqueue()

@@ -13,6 +13,10 @@ urlpatterns = [
     path("demandes/<str:number>/recapitulatif.pdf", views.summary_pdf, name="summary_pdf"),
     path("demandes/<str:number>/pieces/<int:pk>/", views.download_attachment, name="attachment"),
     path("demandes/<str:number>/suivre/", views.toggle_follow, name="follow"),
+    path("demandes/<str:number>/prendre-en-charge/", views.take_charge, name="take_charge"),
+    path("demandes/<str:number>/resoudre/", views.resolve, name="resolve"),
+    path("demandes/<str:number>/reattribuer/", views.reassign, name="reassign"),
+    path("demandes/<str:number>/messages/", views.post_message, name="post_message"),
     path("demandes/<str:number>/fiche-saisine.pdf", views.mas_sheet, name="mas_sheet"),
     path("demandes/<str:number>/courrier-confirmation/", views.mas_letter_sent, name="mas_letter_sent"),
 ]

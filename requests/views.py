@@ -10,9 +10,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 from extranet.roles import caisse_membership, require_partner
 from requests import mas, services
 from requests.filters import HistoryFilter
-from requests.forms import PERSON_FIELDS, AccessDifficultyForm, duplicate_message
+from requests.forms import (
+    PERSON_FIELDS,
+    AccessDifficultyForm,
+    MessageForm,
+    ReassignForm,
+    ResolveForm,
+    duplicate_message,
+)
 from requests.kinds import KINDS_BY_SLUG
-from requests.models import Follow, Kind, MasReferral, Request, Status
+from requests.models import Attachment, Follow, Kind, MasReferral, Message, Request, Status
 from requests.pdf import render_pdf
 
 PAGE_SIZES = (10, 20, 50)
@@ -161,11 +168,116 @@ def _summary_context(request_obj):
 @login_required
 def detail(request, number):
     request_obj = _visible_request(request, number)
+    return _detail_page(request, request_obj)
+
+
+def _detail_page(request, request_obj, *, message_form=None, resolve_form=None, reassign_form=None, status=200):
+    staff = caisse_membership(request.user)
     context = _summary_context(request_obj) | {
         "following": Follow.objects.filter(request=request_obj, user=request.user).exists(),
-        "is_caisse_staff": caisse_membership(request.user) is not None,
+        "is_caisse_staff": staff is not None,
+        "exchanges": Message.objects.visible_to(request.user)
+        .filter(request=request_obj)
+        .select_related("author")
+        .prefetch_related("attachments"),
+        "message_form": message_form or MessageForm(staff=staff is not None),
     }
-    return render(request, "requests/detail.html", context)
+    if staff:
+        context |= {
+            "can_take_charge": request_obj.status == Status.NEW,
+            "can_resolve": request_obj.status == Status.IN_PROGRESS and request_obj.can_resolve(request.user),
+            "resolve_form": resolve_form or ResolveForm(),
+            "can_reassign": staff.is_admin and request_obj.status == Status.IN_PROGRESS,
+            "reassign_form": reassign_form or ReassignForm(caisse=request_obj.caisse),
+        }
+    return render(request, "requests/detail.html", context, status=status)
+
+
+def _staff_request(request, number):
+    """A request of the agent's caisse; partners and others get a 404 for these actions."""
+    if caisse_membership(request.user) is None:
+        raise Http404
+    return _visible_request(request, number)
+
+
+@login_required
+@require_POST
+def take_charge(request, number):
+    request_obj = _staff_request(request, number)
+    try:
+        services.take_charge(request_obj, agent=request.user)
+    except services.WorkflowRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, f"Vous avez pris en charge la demande {number}.")
+    return redirect("requests:detail", number)
+
+
+@login_required
+@require_POST
+def resolve(request, number):
+    request_obj = _staff_request(request, number)
+    form = ResolveForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.resolve(
+                request_obj,
+                agent=request.user,
+                answer=form.cleaned_data["answer"],
+                files=form.cleaned_data["attachments"],
+            )
+        except services.WorkflowRefused as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            messages.success(request, f"La demande {number} est résolue ; la structure est prévenue.")
+            return redirect("requests:detail", number)
+    return _detail_page(request, request_obj, resolve_form=form, status=400)
+
+
+@login_required
+@require_POST
+def reassign(request, number):
+    request_obj = _staff_request(request, number)
+    form = ReassignForm(request.POST, caisse=request_obj.caisse)
+    if form.is_valid():
+        try:
+            services.reassign(request_obj, admin=request.user, agent=form.cleaned_data["agent"])
+        except services.WorkflowRefused as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            messages.success(
+                request, f"La demande {number} est confiée à {form.cleaned_data['agent'].get_full_name()}."
+            )
+            return redirect("requests:detail", number)
+    return _detail_page(request, request_obj, reassign_form=form, status=400)
+
+
+@login_required
+@require_POST
+def post_message(request, number):
+    request_obj = _visible_request(request, number)
+    staff = caisse_membership(request.user) is not None
+    form = MessageForm(request.POST, request.FILES, staff=staff)
+    if form.is_valid():
+        try:
+            services.post_message(
+                request_obj,
+                author=request.user,
+                body=form.cleaned_data["body"],
+                internal=form.cleaned_data.get("internal", False),
+                files=form.cleaned_data["attachments"],
+            )
+        except services.WorkflowRefused as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            messages.success(
+                request,
+                "Votre note interne est enregistrée."
+                if form.cleaned_data.get("internal")
+                else "Votre message est envoyé.",
+            )
+            return redirect("requests:detail", number)
+    return _detail_page(request, request_obj, message_form=form, status=400)
 
 
 def _mas_sheet_response(values, filename):
@@ -251,7 +363,9 @@ def summary_pdf(request, number):
 
 @login_required
 def download_attachment(request, number, pk):
-    attachment = get_object_or_404(_visible_request(request, number).attachments, pk=pk)
+    attachment = get_object_or_404(
+        Attachment.objects.visible_to(request.user).filter(request=_visible_request(request, number)), pk=pk
+    )
     return FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,

@@ -44,6 +44,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField("actif", default=True)
     is_staff = models.BooleanField("accès à l'administration technique", default=False)
     date_joined = models.DateTimeField("date de création", default=timezone.now)
+    # Emails one may turn off. Answers and messages from the caisse are always sent: they carry the reply.
+    notify_take_charge = models.BooleanField("me prévenir quand la caisse prend en charge ma demande", default=True)
+    notify_daily_digest = models.BooleanField(
+        "recevoir chaque matin la liste des nouvelles demandes de ma caisse", default=True
+    )
 
     objects = UserManager()
 

@@ -285,12 +285,12 @@ class TestRetention:
 def test_daily_job_is_queued_once_for_3am(settings):
     from django_tasks_db.models import DBTaskResult
 
-    from requests.tasks import schedule_daily_retention
+    from requests.tasks import schedule_daily_jobs
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     with time_machine.travel(timezone.make_aware(timezone.datetime(2026, 3, 10, 14, 0))):
-        first = schedule_daily_retention()
-        assert schedule_daily_retention() is None
+        first = schedule_daily_jobs()
+        assert schedule_daily_jobs() is None
     queued = DBTaskResult.objects.get()
     assert str(queued.id) == str(first.id)
     assert timezone.localtime(queued.run_after).isoformat().startswith("2026-03-11T03:00")

@@ -90,7 +90,7 @@ class TestNumbers:
 
             # The acknowledgement is written last, after the number, the log row and the stored file.
             with monkeypatch.context() as patch, pytest.raises(RuntimeError), commit():
-                patch.setattr(services, "send_templated_email", broken_mail)
+                patch.setattr(services.notifications, "deposited", broken_mail)
                 technicien_client.post(create_url("etude-de-dossier"), form_data("etude-de-dossier", files=[a_pdf()]))
             assert Request.objects.count() == earlier_deposits
             assert StatusChange.objects.count() == earlier_deposits
