@@ -83,3 +83,17 @@ class IdentityForm(StyledFormMixin, forms.ModelForm):
     def clean_phone(self):
         phone = self.cleaned_data["phone"]
         return normalize_french_phone(phone) if phone else phone
+
+
+class NotificationPreferencesForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = get_user_model()
+        fields = ["notify_take_charge", "notify_daily_digest"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Each person sees only what concerns their role.
+        if self.instance.caisse_membership is None:
+            del self.fields["notify_daily_digest"]
+        else:
+            del self.fields["notify_take_charge"]

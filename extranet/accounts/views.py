@@ -9,6 +9,7 @@ from extranet.accounts import services
 from extranet.accounts.forms import (
     EmailChangeForm,
     LoginForm,
+    NotificationPreferencesForm,
     PasswordChangeForm,
     PasswordResetRequestForm,
     SetPasswordForm,
@@ -72,8 +73,14 @@ def password_reset(request):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def account(request):
-    return render(request, "accounts/account.html")
+    form = NotificationPreferencesForm(request.POST if request.method == "POST" else None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Vos préférences de courriel sont enregistrées.")
+        return redirect("accounts:account")
+    return render(request, "accounts/account.html", {"preferences_form": form})
 
 
 @login_required

@@ -81,7 +81,7 @@ def page(context):
 
 @pytest.fixture
 def demo(transactional_db):
-    """The demo data set (`manage.py seed_demo`): four accounts, two caisses, three structures."""
+    """The demo accounts, caisses and structures (`manage.py seed_demo --no-requests`): journeys start empty."""
     from django.core.management import call_command
 
-    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", "--no-requests", stdout=io.StringIO())

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from extranet.accounts.models import User
+from requests.models import Request
 from structures.models import Caisse, CaisseMembership, Convention, Membership, Structure
 from tests.helpers import text
 
@@ -50,6 +51,7 @@ def test_seed_demo_is_idempotent_and_gives_one_account_per_role(capsys):
     assert sorted(Membership.objects.values_list("role", flat=True)) == ["gestionnaire", "technicien"]
     assert sorted(CaisseMembership.objects.values_list("role", flat=True)) == ["admin", "agent"]
     assert sorted(Structure.objects.values_list("headcount", flat=True)) == [8, 18, 40]
+    assert sorted(Request.objects.values_list("status", flat=True)) == ["in_progress", "new", "resolved"]
     output = capsys.readouterr().out
     assert "technicien@demo.example" in output and "Demo-Partenaires-2026" in output
 

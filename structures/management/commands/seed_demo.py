@@ -30,8 +30,13 @@ ACCOUNTS = [
 class Command(BaseCommand):
     help = "Crée (ou remet en état) les données de démonstration et affiche les identifiants."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--no-requests", action="store_true", help="Seulement les caisses, structures et comptes, sans demandes."
+        )
+
     @transaction.atomic
-    def handle(self, *args, **options):
+    def handle(self, *args, no_requests=False, **options):
         caisses = {}
         for code, name in CAISSES:
             caisses[code], _ = Caisse.objects.update_or_create(code=code, defaults={"name": name})
@@ -70,7 +75,65 @@ class Command(BaseCommand):
                 CaisseMembership.objects.update_or_create(
                     user=user, defaults={"caisse": caisses[where], "role": role, "is_active": True}
                 )
+        if not no_requests:
+            self.seed_requests(structures["31834567800011"], caisses["331"])
         self.print_logins()
+
+    def seed_requests(self, structure, caisse):
+        """A few requests so that the history, the queue and the workflow have something to show (once)."""
+        from requests import services
+        from requests.nir import nir_key
+
+        if structure.requests.exists():
+            return
+        user_model = get_user_model()
+        technicien = user_model.objects.get(email="technicien@demo.example")
+        agent = user_model.objects.get(email="agent@demo.example")
+
+        def person(last_name, first_name, sex, birth):
+            body = f"{sex}{birth.year % 100:02d}{birth.month:02d}33063{len(last_name):03d}"
+            return {
+                "person_civility": "m" if sex == "1" else "mme",
+                "person_last_name": last_name,
+                "person_first_name": first_name,
+                "person_birth_date": birth,
+                "person_nir": body + nir_key(body),
+                "person_phone": "",
+                "person_email": "",
+            }
+
+        common = {"structure": structure, "caisse": caisse, "author": technicien, "files": []}
+        services.deposit_request(
+            kind="case_review",
+            motif="c2s",
+            details={"motif_other": "", "description": "Renouvellement de la C2S en attente depuis trois mois."},
+            person=person("Prince", "Marius", "1", date(1961, 4, 2)),
+            **common,
+        )
+        in_progress = services.deposit_request(
+            kind="access_difficulty",
+            motif="complex_case",
+            details={"description": "Indemnités journalières interrompues après une reprise à temps partiel."},
+            person=person("Morel", "Claire", "2", date(1979, 11, 23)),
+            **common,
+        )
+        services.take_charge(in_progress, agent=agent)
+        resolved = services.deposit_request(
+            kind="contact",
+            motif="regulatory",
+            details={
+                "channel": "phone",
+                "availabilities": "Mardi et jeudi après-midi",
+                "message": "Quelles pièces demander pour une première affiliation PUMa ?",
+            },
+            person={},
+            **common,
+        )
+        services.take_charge(resolved, agent=agent)
+        services.resolve(
+            resolved, agent=agent, answer="Un justificatif d'identité et de résidence stable suffisent ; "
+            "le formulaire S1106 est à joindre."
+        )
 
     def print_logins(self):
         self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes. Ouvrez http://127.0.0.1:8000"))
