@@ -6,7 +6,9 @@ from tests.helpers import text
 @pytest.mark.django_db
 def test_partner_turns_off_take_charge_emails(client, technicien):
     client.force_login(technicien)
-    page = text(client.get("/compte/"))
+    response = client.get("/compte/")
+    assert "<title>Mon compte — Espace Partenaires</title>" in response.content.decode()
+    page = text(response)
     assert "Me prévenir quand la caisse prend en charge ma demande" in page
     client.post("/compte/", {})
     technicien.refresh_from_db()
