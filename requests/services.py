@@ -171,7 +171,12 @@ class AlreadyTaken(WorkflowRefused):
 
 
 def _lock(request):
-    return Request.objects.select_for_update().select_related("assigned_to", "author", "caisse").get(pk=request.pk)
+    # OF self: PostgreSQL cannot lock the nullable side of the outer join to assigned_to.
+    return (
+        Request.objects.select_for_update(of=("self",))
+        .select_related("assigned_to", "author", "caisse")
+        .get(pk=request.pk)
+    )
 
 
 def take_charge(request, *, agent):
