@@ -11,10 +11,15 @@ def navigation(request):
     items = [("Accueil", reverse("home"))]
     partner = partner_membership(user)
     staff = caisse_membership(user)
+    if staff:
+        items.append(("File des demandes", reverse("requests:queue")))
     if partner:
         items.append(("Historique des demandes", reverse("requests:history")))
     if partner and partner.is_gestionnaire:
+        items.append(("Tableau de bord", reverse("requests:structure_dashboard")))
         items.append(("Techniciens", reverse("structures:technicien_list")))
+    if staff:
+        items.append(("Tableau de bord", reverse("requests:dashboard")))
     if staff and staff.is_admin:
         items += [("Structures", reverse("structures:structure_list")), ("Agents", reverse("structures:agent_list"))]
     items.append(("Mon compte", reverse("accounts:account")))

@@ -32,3 +32,11 @@ def require_caisse_admin(user):
     if membership is None or not membership.is_admin:
         raise PermissionDenied
     return membership
+
+
+def require_caisse_staff(user):
+    """Agents and administrateurs of a caisse; anyone else (partners included) is refused."""
+    membership = caisse_membership(user)
+    if membership is None:
+        raise PermissionDenied
+    return membership

@@ -150,6 +150,26 @@ DATA_UPLOAD_MAX_NUMBER_FILES = ATTACHMENT_MAX_COUNT + 5
 # MAS referrals: personal data erased this long after the accompaniment ends (the request is resolved).
 MAS_RETENTION_MONTHS = 18
 
+# Deadlines of the caisse's queue, in working days since the deposit (requests/deadlines.py), per kind of
+# request, "default" for a kind not listed. A new request is overdue once older than its take-charge deadline,
+# one in progress once older than its resolution deadline (both counted from the deposit).
+TAKE_CHARGE_WITHIN_WORKING_DAYS = {
+    "default": 2,
+    "contact": 2,
+    "access_difficulty": 2,
+    "appointment": 2,
+    "case_review": 2,
+    "document": 2,
+}
+RESOLVE_WITHIN_WORKING_DAYS = {
+    "default": 10,
+    "contact": 10,
+    "access_difficulty": 10,
+    "appointment": 10,
+    "case_review": 10,
+    "document": 10,
+}
+
 # Keyed hash of NIRs (duplicate guard, exact search): a separate secret from SECRET_KEY.
 NIR_HASH_KEY = os.environ.get("NIR_HASH_KEY") or (SECRET_KEY if DEBUG else None)
 if not NIR_HASH_KEY:

@@ -1,10 +1,18 @@
+from datetime import date, timedelta
+
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db import models
 from django.db.models import Q
+from django.http import QueryDict
+from django.utils import timezone
 
 from extranet.forms import StyledFormMixin
-from requests.models import Kind, Status
+from requests.deadlines import overdue_q, start_of_day
+from requests.kinds import KINDS
+from requests.models import OPEN_STATUSES, Kind, Status
+from structures.models import Structure
 
 
 class FilterForm(StyledFormMixin, forms.Form):
@@ -55,3 +63,107 @@ class HistoryFilter(django_filters.FilterSet):
 
     def filter_followed(self, queryset, name, value):
         return queryset.filter(follows__user=self.user) if value else queryset
+
+
+QUEUE_STATUSES = [
+    ("open", "À traiter (Nouveau et Pris en charge)"),
+    *Status.choices,
+    ("all", "Tous les statuts"),
+]
+ASSIGNMENTS = [("me", "Prises en charge par moi"), ("none", "Non attribuées")]
+
+
+def queue_motif_choices():
+    """Every motif, grouped by kind. Values are "kind:motif": a slug ("other", "c2s") may exist for several kinds."""
+    return [
+        (spec.title, [(f"{spec.kind}:{value}", label) for value, label in spec.form_class.motif_choices()])
+        for spec in KINDS.values()
+    ]
+
+
+class QueueFilter(django_filters.FilterSet):
+    """Filters of the caisse's queue (the queryset is already the caisse's). Without a status, the open requests.
+
+    Period filters compare `created_at` with midnight in Europe/Paris rather than casting it to a date, so that
+    the indexes on (caisse, created_at) serve them.
+    """
+
+    status = django_filters.ChoiceFilter(
+        choices=QUEUE_STATUSES, method="filter_status", label="Statut", empty_label=None
+    )
+    kind = django_filters.ChoiceFilter(choices=Kind.choices, label="Type de demande", empty_label="Tous les types")
+    motif = django_filters.ChoiceFilter(
+        choices=queue_motif_choices, method="filter_motif", label="Motif", empty_label="Tous les motifs"
+    )
+    structure = django_filters.ModelChoiceFilter(
+        queryset=Structure.objects.none(), label="Structure", empty_label="Toutes les structures"
+    )
+    assignment = django_filters.ChoiceFilter(
+        choices=ASSIGNMENTS, method="filter_assignment", label="Attribution", empty_label="Toutes"
+    )
+    deposited_from = django_filters.DateFilter(
+        method="filter_deposited_from", label="Déposée à partir du", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    deposited_to = django_filters.DateFilter(
+        method="filter_deposited_to", label="Déposée jusqu'au", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    number = django_filters.CharFilter(field_name="number", lookup_expr="startswith", label="Numéro")
+    overdue = django_filters.BooleanFilter(
+        method="filter_overdue", label="Seulement les demandes en retard", widget=forms.CheckboxInput
+    )
+
+    class Meta:
+        form = FilterForm
+        fields = []
+
+    def __init__(self, data=None, *args, caisse, user, today=None, **kwargs):
+        data = data.copy() if data is not None else QueryDict(mutable=True)
+        if not data.get("status"):
+            data["status"] = "open"
+        super().__init__(data, *args, **kwargs)
+        self.user = user
+        self.today = today or timezone.localdate()
+        self.filters["structure"].queryset = Structure.objects.for_caisse(caisse).order_by("name")
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if "status" not in self.form.cleaned_data:
+            # An unknown status is reported next to the field; meanwhile the list stays the default one.
+            queryset = self.filter_status(queryset, "status", "open")
+        return queryset
+
+    def filter_status(self, queryset, name, value):
+        if value == "open":
+            return queryset.filter(status__in=OPEN_STATUSES)
+        return queryset if value == "all" else queryset.filter(status=value)
+
+    def filter_motif(self, queryset, name, value):
+        kind, _, motif = value.partition(":")
+        return queryset.filter(kind=kind, motif=motif)
+
+    def filter_assignment(self, queryset, name, value):
+        if value == "me":
+            return queryset.filter(assigned_to=self.user)
+        return queryset.filter(assigned_to__isnull=True)
+
+    def filter_deposited_from(self, queryset, name, value):
+        return queryset.filter(created_at__gte=start_of_day(value))
+
+    def filter_deposited_to(self, queryset, name, value):
+        return queryset.filter(created_at__lt=start_of_day(value + timedelta(days=1)))
+
+    def filter_overdue(self, queryset, name, value):
+        return queryset.filter(overdue_q(self.today)) if value else queryset
+
+    def applied(self):
+        """The filters in force, as JSON values (for the export log)."""
+        applied = {}
+        for name, value in self.form.cleaned_data.items():
+            if value in (None, "", False):
+                continue
+            if isinstance(value, models.Model):
+                value = value.pk
+            elif isinstance(value, date):
+                value = value.isoformat()
+            applied[name] = value
+        return applied

@@ -92,6 +92,13 @@ class Request(models.Model):
         indexes = [
             models.Index(fields=["structure", "caisse", "-created_at"], name="request_structure_newest"),
             models.Index(fields=["caisse", "status", "-created_at"], name="request_caisse_status_newest"),
+            # The caisse's queue: its open requests by age (the default view), and all of them by age.
+            models.Index(
+                fields=["caisse", "created_at"],
+                condition=Q(status__in=["new", "in_progress"]),
+                name="request_caisse_open_oldest",
+            ),
+            models.Index(fields=["caisse", "created_at"], name="request_caisse_oldest"),
             models.Index(fields=["structure", "kind", "motif", "person_nir_digest"], name="request_duplicate_guard"),
         ]
         constraints = [
@@ -141,10 +148,20 @@ class Request(models.Model):
             and (self.assigned_to_id == user.pk or staff.is_admin)
         )
 
-    def refresh_from_db(self, *args, **kwargs):
-        # The protected FSMField refuses any assignment once loaded; reloading from the database is not one.
-        self.__dict__.pop("status", None)
-        super().refresh_from_db(*args, **kwargs)
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        # The protected FSMField refuses any assignment once loaded, and reloading from the database is not one:
+        # the status is dropped just before the reload, which puts it back (so it is protected again after).
+        reload_everything = fields is None
+        if reload_everything:
+            deferred = self.get_deferred_fields()
+            fields = [field.attname for field in self._meta.concrete_fields if field.attname not in deferred]
+        if "status" in fields:
+            self.__dict__.pop("status", None)
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        if reload_everything:
+            for relation in self._meta.related_objects:
+                if relation.is_cached(self):
+                    relation.delete_cached_value(self)
 
     @property
     def spec(self):
@@ -225,6 +242,29 @@ class Follow(models.Model):
 
     def __str__(self):
         return f"{self.user} ★ {self.request.number}"
+
+
+class ExportLog(models.Model):
+    """Every CSV export of the caisse's queue: who, when, with which filters, with or without personal data.
+
+    Written before the first row leaves; `row_count` and `finished_at` are filled when the stream ends, and stay
+    empty if the download was interrupted.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    caisse = models.ForeignKey("structures.Caisse", on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField("date", default=timezone.now)
+    filters = models.JSONField("filtres", default=dict)
+    with_personal_data = models.BooleanField("avec données personnelles", default=False)
+    row_count = models.PositiveIntegerField("lignes exportées", null=True, blank=True)
+    finished_at = models.DateTimeField("terminé le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "export de la file des demandes"
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"Export {self.at:%Y-%m-%d %H:%M} par {self.user}"
 
 
 class PrivateStorage(FileSystemStorage):

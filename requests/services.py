@@ -171,18 +171,20 @@ class AlreadyTaken(WorkflowRefused):
 
 
 def _lock(request):
-    # OF self: PostgreSQL cannot lock the nullable side of the outer join to assigned_to.
-    return (
-        Request.objects.select_for_update(of=("self",))
-        .select_related("assigned_to", "author", "caisse")
-        .get(pk=request.pk)
-    )
+    """The request's row, locked. Related rows are read after the lock is granted: joined in the locking query,
+    they would be those seen before waiting (a loser of the race would not know who won)."""
+    locked = Request.objects.select_for_update().get(pk=request.pk)
+    for relation in ("assigned_to", "author", "caisse"):
+        getattr(locked, relation)
+    return locked
 
 
 def take_charge(request, *, agent):
     """Nouveau → Pris en charge, assigned to the agent. Of two agents at once, exactly one wins."""
     with transaction.atomic():
         locked = _lock(request)
+        if locked.status == Status.RESOLVED:
+            raise WorkflowRefused(f"La demande {locked.number} est déjà résolue.")
         if locked.status != Status.NEW:
             raise AlreadyTaken(locked)
         if not has_transition_perm(locked.take_charge, agent):

@@ -1,11 +1,13 @@
 from django.urls import path
 
-from requests import views
+from requests import dashboard, queue, views
 
 app_name = "requests"
 
 urlpatterns = [
     path("demandes/", views.history, name="history"),
+    path("caisse/demandes/", queue.queue, name="queue"),
+    path("caisse/demandes/export.csv", queue.queue_export, name="queue_export"),
     path("demandes/nouvelle/saisine-mas/", views.mas_create, name="mas_create"),
     path("demandes/nouvelle/<slug:slug>/", views.create, name="create"),
     path("demandes/<str:number>/", views.detail, name="detail"),
@@ -19,4 +21,6 @@ urlpatterns = [
     path("demandes/<str:number>/messages/", views.post_message, name="post_message"),
     path("demandes/<str:number>/fiche-saisine.pdf", views.mas_sheet, name="mas_sheet"),
     path("demandes/<str:number>/courrier-confirmation/", views.mas_letter_sent, name="mas_letter_sent"),
+    path("caisse/tableau-de-bord/", dashboard.caisse_dashboard, name="dashboard"),
+    path("structure/tableau-de-bord/", dashboard.structure_dashboard, name="structure_dashboard"),
 ]

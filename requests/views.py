@@ -153,6 +153,7 @@ def _mas_referral(request_obj):
 
 
 def _summary_context(request_obj):
+    """What the detail page and the PDF both show."""
     referral = _mas_referral(request_obj)
     return {
         "demande": request_obj,
@@ -160,8 +161,13 @@ def _summary_context(request_obj):
         "sheet": mas.sheet_values(referral) if referral else None,
         "spec": request_obj.spec,
         "details": request_obj.spec.form_class.describe(request_obj.details),
-        "status_changes": request_obj.status_changes.select_related("by"),
-        "attachments": request_obj.attachments.all(),
+        "status_changes": request_obj.status_changes.select_related("by", "assigned_to"),
+        # Files of messages are shown with their message; the files listed here are the request's own.
+        "attachments": request_obj.attachments.filter(message__isnull=True),
+        # The PDF shows public exchanges only, whoever prints it; the detail page scopes them per user.
+        "exchanges": request_obj.messages.filter(is_internal=False)
+        .select_related("author")
+        .prefetch_related("attachments"),
     }
 
 
@@ -181,6 +187,8 @@ def _detail_page(request, request_obj, *, message_form=None, resolve_form=None, 
         .select_related("author")
         .prefetch_related("attachments"),
         "message_form": message_form or MessageForm(staff=staff is not None),
+        # Every file this user may see: the request's own and those of the messages they can read.
+        "attachments": Attachment.objects.visible_to(request.user).filter(request=request_obj),
     }
     if staff:
         context |= {
@@ -227,7 +235,9 @@ def resolve(request, number):
                 files=form.cleaned_data["attachments"],
             )
         except services.WorkflowRefused as refusal:
-            form.add_error(None, str(refusal))
+            # The request moved meanwhile: the form may no longer be on the page, the message always is.
+            messages.error(request, str(refusal))
+            return redirect("requests:detail", number)
         else:
             messages.success(request, f"La demande {number} est résolue ; la structure est prévenue.")
             return redirect("requests:detail", number)
@@ -243,7 +253,9 @@ def reassign(request, number):
         try:
             services.reassign(request_obj, admin=request.user, agent=form.cleaned_data["agent"])
         except services.WorkflowRefused as refusal:
-            form.add_error(None, str(refusal))
+            # The request moved meanwhile: the form may no longer be on the page, the message always is.
+            messages.error(request, str(refusal))
+            return redirect("requests:detail", number)
         else:
             messages.success(
                 request, f"La demande {number} est confiée à {form.cleaned_data['agent'].get_full_name()}."
@@ -268,7 +280,9 @@ def post_message(request, number):
                 files=form.cleaned_data["attachments"],
             )
         except services.WorkflowRefused as refusal:
-            form.add_error(None, str(refusal))
+            # The request moved meanwhile: the form may no longer be on the page, the message always is.
+            messages.error(request, str(refusal))
+            return redirect("requests:detail", number)
         else:
             messages.success(
                 request,

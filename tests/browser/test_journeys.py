@@ -64,7 +64,7 @@ ROLES = [
         "CPAM DE LA GIRONDE — Karim BENALI",
         "Gestionnaire",
         "Bonjour Karim",
-        ["Accueil", "Historique des demandes", "Techniciens", "Mon compte"],
+        ["Accueil", "Historique des demandes", "Tableau de bord", "Techniciens", "Mon compte"],
         id="gestionnaire",
     ),
     pytest.param(
@@ -72,7 +72,7 @@ ROLES = [
         "CPAM DE LA GIRONDE — Sophie MARCHAND",
         "Agent CPAM",
         "Bonjour Sophie",
-        ["Accueil", "Mon compte"],
+        ["Accueil", "File des demandes", "Tableau de bord", "Mon compte"],
         id="agent",
     ),
     pytest.param(
@@ -80,7 +80,7 @@ ROLES = [
         "CPAM DE LA GIRONDE — Thomas GARNIER",
         "Administrateur caisse",
         "Bonjour Thomas",
-        ["Accueil", "Structures", "Agents", "Mon compte"],
+        ["Accueil", "File des demandes", "Tableau de bord", "Structures", "Agents", "Mon compte"],
         id="admin-caisse",
     ),
 ]
@@ -196,7 +196,9 @@ def test_admin_creates_structure_and_gestionnaire_who_activates_and_invites_a_te
     expect(page.get_by_role("status")).to_contain_text("Votre compte est activé.")
     log_in(page, "agathe.delorme@quatre-vents.example", STRONG_PASSWORD)
     expect_header(page, "CPAM DE LA GIRONDE — Agathe DELORME", "Gestionnaire")
-    expect(navigation_links(page)).to_have_text(["Accueil", "Historique des demandes", "Techniciens", "Mon compte"])
+    expect(navigation_links(page)).to_have_text(
+        ["Accueil", "Historique des demandes", "Tableau de bord", "Techniciens", "Mon compte"]
+    )
 
     # She invites a technicien.
     page.get_by_role("link", name="Techniciens", exact=True).click()

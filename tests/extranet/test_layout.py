@@ -14,11 +14,19 @@ from tests.helpers import text, visible_text
         ("technicien", ["Accueil", "Historique des demandes", "Mon compte"], ["Techniciens", "Structures", "Agents"]),
         (
             "gestionnaire",
-            ["Accueil", "Historique des demandes", "Techniciens", "Mon compte"],
+            ["Accueil", "Historique des demandes", "Tableau de bord", "Techniciens", "Mon compte"],
             ["Structures", "Agents"],
         ),
-        ("agent", ["Accueil", "Mon compte"], ["Techniciens", "Structures", "Agents"]),
-        ("caisse_admin", ["Accueil", "Structures", "Agents", "Mon compte"], ["Techniciens"]),
+        (
+            "agent",
+            ["Accueil", "File des demandes", "Tableau de bord", "Mon compte"],
+            ["Techniciens", "Structures", "Agents"],
+        ),
+        (
+            "caisse_admin",
+            ["Accueil", "File des demandes", "Tableau de bord", "Structures", "Agents", "Mon compte"],
+            ["Techniciens"],
+        ),
     ],
 )
 def test_header_and_navigation_per_role(client, request, role, nav, absent):

@@ -131,8 +131,9 @@ class Command(BaseCommand):
         )
         services.take_charge(resolved, agent=agent)
         services.resolve(
-            resolved, agent=agent, answer="Un justificatif d'identité et de résidence stable suffisent ; "
-            "le formulaire S1106 est à joindre."
+            resolved,
+            agent=agent,
+            answer="Un justificatif d'identité et de résidence stable suffisent ; le formulaire S1106 est à joindre.",
         )
 
     def print_logins(self):

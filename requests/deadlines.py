@@ -1,0 +1,71 @@
+"""Age and deadlines of requests in the caisse's queue, in working days (requests/workdays.py).
+
+- Age: working days from the deposit date (Europe/Paris) to today; a resolved request's age stops at its
+  resolution date.
+- A new request is overdue when its age exceeds TAKE_CHARGE_WITHIN_WORKING_DAYS[kind]; a request in progress
+  when its age (still counted from the deposit: the person has waited since then, whoever took it and when)
+  exceeds RESOLVE_WITHIN_WORKING_DAYS[kind]. A resolved request is never overdue.
+
+The same rule runs in Python for a page of rows (`is_overdue`) and in the database for the "en retard" filter
+(`overdue_q`): each deadline becomes a cutoff datetime, so the filter is a comparison on `created_at`.
+"""
+
+from collections import defaultdict
+from datetime import datetime, time
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from requests.models import Kind, Status
+from requests.workdays import first_day_within, working_days_between
+
+DEADLINE_SETTINGS = {
+    Status.NEW: "TAKE_CHARGE_WITHIN_WORKING_DAYS",
+    Status.IN_PROGRESS: "RESOLVE_WITHIN_WORKING_DAYS",
+}
+
+
+def within(status, kind):
+    """Working days allowed for a request of this kind in this status; None when it has no deadline."""
+    setting = DEADLINE_SETTINGS.get(status)
+    if setting is None:
+        return None
+    table = getattr(settings, setting)
+    return int(table.get(kind, table["default"]))
+
+
+def age(request_obj, today=None):
+    today = today or timezone.localdate()
+    if request_obj.status == Status.RESOLVED and request_obj.resolved_at:
+        today = min(today, timezone.localdate(request_obj.resolved_at))
+    return working_days_between(timezone.localdate(request_obj.created_at), today)
+
+
+def is_overdue(request_obj, today=None, *, age_in_days=None):
+    limit = within(request_obj.status, request_obj.kind)
+    if limit is None:
+        return False
+    return (age(request_obj, today) if age_in_days is None else age_in_days) > limit
+
+
+def start_of_day(day):
+    """Midnight of this date in the current time zone (Europe/Paris), as an aware datetime."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def overdue_q(today=None):
+    """The requests overdue on `today`, as a filter on status, kind and created_at (an index range per clause)."""
+    today = today or timezone.localdate()
+    clauses = Q()
+    for status in DEADLINE_SETTINGS:
+        kinds_by_limit = defaultdict(list)
+        for kind in Kind.values:
+            kinds_by_limit[within(status, kind)].append(kind)
+        for limit, kinds in kinds_by_limit.items():
+            cutoff = start_of_day(first_day_within(today, limit))
+            clause = Q(status=status, created_at__lt=cutoff)
+            if len(kinds) < len(Kind.values):
+                clause &= Q(kind__in=kinds)
+            clauses |= clause
+    return clauses

@@ -1,0 +1,212 @@
+"""The caisse's queue ("File des demandes"): every request of the agent's caisse, filtered, by age, and its CSV export.
+
+The queue of a big caisse is a hot list: no COUNT(*) of the filtered rows, a page is `size + 1` rows read from an
+index (the extra row tells whether a next page exists), and the export streams from a server-side cursor.
+"""
+
+import csv
+
+from django.contrib.auth.decorators import login_required
+from django.http import StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from extranet.roles import require_caisse_staff
+from requests import deadlines
+from requests.filters import QueueFilter
+from requests.models import ExportLog, Request
+
+PAGE_SIZES = (20, 50, 100)
+ORDERS = {
+    "anciennes": (("created_at", "pk"), "Les plus anciennes d'abord"),
+    "recentes": (("-created_at", "-pk"), "Les plus récentes d'abord"),
+}
+DEFAULT_ORDER = "anciennes"
+PERSONAL_DATA_PARAM = "donnees_personnelles"
+PERSONAL_DATA_REFUSED = (
+    "L'export avec les données personnelles (nom, prénom, date de naissance, NIR) est réservé aux "
+    "administrateurs de la caisse. Aucun fichier n'a été produit : vous pouvez exporter la file sans ces données."
+)
+INVALID_FILTERS = "Corrigez les filtres signalés ci-dessous : aucun fichier n'a été produit."
+EXPORT_CHUNK_SIZE = 2000
+
+CSV_COLUMNS = [
+    "Numéro",
+    "Type de demande",
+    "Motif",
+    "Structure",
+    "Caisse",
+    "Statut",
+    "Déposée le",
+    "Prise en charge le",
+    "Résolue le",
+    "Agent en charge",
+    "Âge (jours ouvrés)",
+    "En retard",
+]
+CSV_PERSONAL_COLUMNS = ["Nom", "Prénom", "Date de naissance", "NIR"]
+
+
+def _filtered(request, staff, today):
+    filterset = QueueFilter(
+        request.GET,
+        queryset=Request.objects.visible_to(request.user),
+        caisse=staff.caisse_id,
+        user=request.user,
+        today=today,
+    )
+    order = request.GET.get("ordre") if request.GET.get("ordre") in ORDERS else DEFAULT_ORDER
+    return filterset, order
+
+
+def _positive_int(value, default=1):
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    return number if number >= 1 else default
+
+
+@login_required
+def queue(request):
+    staff = require_caisse_staff(request.user)
+    return _queue_page(request, staff)
+
+
+def _queue_page(request, staff, *, error=None, status=200):
+    today = timezone.localdate()
+    filterset, order = _filtered(request, staff, today)
+    size = int(request.GET["taille"]) if request.GET.get("taille") in {str(s) for s in PAGE_SIZES} else PAGE_SIZES[0]
+    page = _positive_int(request.GET.get("page"))
+    offset = (page - 1) * size
+    rows = list(
+        filterset.qs.select_related("structure", "assigned_to", "author").order_by(*ORDERS[order][0])[
+            offset : offset + size + 1
+        ]
+    )
+    has_next = len(rows) > size
+    rows = rows[:size]
+    for row in rows:
+        row.age = deadlines.age(row, today)
+        row.overdue = deadlines.is_overdue(row, today, age_in_days=row.age)
+    params = request.GET.copy()
+    params.pop("page", None)
+    params.pop(PERSONAL_DATA_PARAM, None)
+    export_params = params.copy()
+    export_params.pop("taille", None)
+    return render(
+        request,
+        "requests/queue.html",
+        {
+            "filterset": filterset,
+            "rows": rows,
+            "page": page,
+            "has_previous": page > 1,
+            "has_next": has_next,
+            "first_index": offset + 1,
+            "last_index": offset + len(rows),
+            "size": size,
+            "page_sizes": PAGE_SIZES,
+            "order": order,
+            "orders": [(key, label) for key, (_, label) in ORDERS.items()],
+            "query": params.urlencode(),
+            "export_params": [(name, value) for name, values in export_params.lists() for value in values],
+            "personal_data_param": PERSONAL_DATA_PARAM,
+            "can_export_personal_data": staff.is_admin,
+            "error": error,
+            "caisse": staff.caisse,
+        },
+        status=status,
+    )
+
+
+@login_required
+def queue_export(request):
+    """The filtered queue as CSV for Excel (UTF-8 with BOM, ";"), streamed; logged before the first row leaves.
+
+    Personal data (name, birth date, NIR) only when asked for, and only for administrateurs caisse: an agent who
+    asks gets the queue page with a refusal and no file. Message bodies and internal notes are never exported.
+    """
+    staff = require_caisse_staff(request.user)
+    personal = request.GET.get(PERSONAL_DATA_PARAM, "") not in ("", "0", "false", "off")
+    if personal and not staff.is_admin:
+        return _queue_page(request, staff, error=PERSONAL_DATA_REFUSED, status=403)
+    today = timezone.localdate()
+    filterset, order = _filtered(request, staff, today)
+    if not filterset.is_valid():
+        return _queue_page(request, staff, error=INVALID_FILTERS, status=400)
+    log = ExportLog.objects.create(
+        user=request.user,
+        caisse_id=staff.caisse_id,
+        filters=filterset.applied() | {"ordre": order},
+        with_personal_data=personal,
+    )
+    rows = filterset.qs.select_related("structure", "caisse", "assigned_to").order_by(*ORDERS[order][0])
+    response = StreamingHttpResponse(_csv_stream(rows, log, personal, today), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="file-des-demandes-{staff.caisse.code}-{timezone.localtime():%Y%m%d-%H%M}.csv"'
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class _Line:
+    """csv.writer writes one line into this and gets it back."""
+
+    def write(self, value):
+        return value
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value):
+    """Text as typed by users cannot become a spreadsheet formula."""
+    if value is None:
+        return ""
+    value = str(value)
+    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
+
+
+def _when(moment):
+    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M") if moment else ""
+
+
+def _csv_row(row, personal, today):
+    age = deadlines.age(row, today)
+    values = [
+        row.number,
+        row.get_kind_display(),
+        row.motif_label,
+        row.structure.name,
+        row.caisse.name,
+        row.get_status_display(),
+        _when(row.created_at),
+        _when(row.taken_at),
+        _when(row.resolved_at),
+        row.assigned_to.get_full_name() if row.assigned_to else "",
+        age,
+        "Oui" if deadlines.is_overdue(row, today, age_in_days=age) else "Non",
+    ]
+    if personal:
+        values += [
+            row.person_last_name,
+            row.person_first_name,
+            row.person_birth_date.strftime("%d/%m/%Y") if row.person_birth_date else "",
+            row.person_nir,
+        ]
+    return [_cell(value) for value in values]
+
+
+def _csv_stream(rows, log, personal, today, lines_per_chunk=200):
+    writer = csv.writer(_Line(), delimiter=";")
+    chunk = ["\ufeff", writer.writerow(CSV_COLUMNS + (CSV_PERSONAL_COLUMNS if personal else []))]
+    count = 0
+    for row in rows.iterator(chunk_size=EXPORT_CHUNK_SIZE):
+        chunk.append(writer.writerow(_csv_row(row, personal, today)))
+        count += 1
+        if len(chunk) >= lines_per_chunk:
+            yield "".join(chunk)
+            chunk = []
+    yield "".join(chunk)
+    ExportLog.objects.filter(pk=log.pk).update(row_count=count, finished_at=timezone.now())

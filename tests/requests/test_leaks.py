@@ -1,0 +1,203 @@
+"""Internal notes never leave the caisse: a canary note, and a canary file on it, looked for everywhere."""
+
+import io
+
+import pypdf
+import pytest
+from django.core import mail
+
+from extranet.notifications.models import OutgoingEmail
+from requests.models import Attachment, Message, Request
+from tests.factories import CaisseMembershipFactory, RequestFactory
+from tests.helpers import text
+from tests.requests.builders import a_pdf
+
+CANARY = "CANARI-NOTE-7f3a"
+CANARY_FILE = "canari-interne.pdf"
+CANARY_FILE_CONTENT = "CANARI-FICHIER-19be"
+INTERNAL_NOTE = f"{CANARY} : le médecin-conseil a déjà refusé ce dossier en 2024."
+PUBLIC_MESSAGE = "Merci de joindre le dernier avis d'imposition."
+PARTNER_MESSAGE = "Voici l'avis d'imposition."
+ANSWER = "Les droits à la C2S sont ouverts jusqu'au 31 décembre."
+CANARIES = [CANARY, CANARY_FILE, "canari-interne", CANARY_FILE_CONTENT, "médecin-conseil"]
+
+
+def squeeze(value):
+    """PDF text extraction wraps long lines: compare without any whitespace."""
+    return "".join(value.split())
+
+
+def pdf_text(response):
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    reader = pypdf.PdfReader(io.BytesIO(response.content))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def assert_no_canary(where, content):
+    for canary in CANARIES:
+        assert canary.lower() not in content.lower(), f"{canary!r} leaks into {where}"
+        assert squeeze(canary).lower() not in squeeze(content).lower(), f"{canary!r} leaks into {where}"
+
+
+class Scene:
+    """A request with a public exchange and an internal note carrying a file, seen from both sides."""
+
+    def __init__(self, client_factory, commit, structure, caisse, technicien, gestionnaire, agent):
+        self.technicien, self.gestionnaire, self.agent = technicien, gestionnaire, agent
+        self.request = RequestFactory(structure=structure, caisse=caisse, author=technicien)
+        self.number = self.request.number
+        self.client_factory = client_factory
+        self.partner = self.browser_for(technicien)
+        self.caisse_side = self.browser_for(agent)
+        self.commit = commit
+        with commit():
+            assert self.caisse_side.post(f"/demandes/{self.number}/prendre-en-charge/").status_code == 302
+            posted = self.caisse_side.post(
+                f"/demandes/{self.number}/messages/",
+                {"body": INTERNAL_NOTE, "internal": "on", "attachments": [a_pdf(CANARY_FILE, CANARY_FILE_CONTENT)]},
+            )
+            assert posted.status_code == 302
+            assert (
+                self.caisse_side.post(
+                    f"/demandes/{self.number}/messages/", {"body": PUBLIC_MESSAGE, "attachments": [a_pdf("liste.pdf")]}
+                ).status_code
+                == 302
+            )
+            assert (
+                self.partner.post(
+                    f"/demandes/{self.number}/messages/", {"body": PARTNER_MESSAGE, "attachments": [a_pdf("avis.pdf")]}
+                ).status_code
+                == 302
+            )
+        self.note = Message.objects.get(request=self.request, is_internal=True)
+        self.note_file = Attachment.objects.get(message=self.note)
+        assert self.note.body == INTERNAL_NOTE and self.note_file.original_name == CANARY_FILE
+
+    def browser_for(self, user):
+        browser = self.client_factory()
+        browser.force_login(user)
+        return browser
+
+    def resolve(self):
+        with self.commit():
+            response = self.caisse_side.post(
+                f"/demandes/{self.number}/resoudre/", {"answer": ANSWER, "attachments": [a_pdf("attestation.pdf")]}
+            )
+        assert response.status_code == 302
+        assert Request.objects.get(pk=self.request.pk).status == "resolved"
+
+    def detail(self, browser):
+        response = browser.get(f"/demandes/{self.number}/")
+        assert response.status_code == 200
+        return response
+
+    def pdf(self, browser):
+        return pdf_text(browser.get(f"/demandes/{self.number}/recapitulatif.pdf"))
+
+
+@pytest.fixture
+def scene(client_factory, commit, structure, caisse, technicien, gestionnaire, agent):
+    return Scene(client_factory, commit, structure, caisse, technicien, gestionnaire, agent)
+
+
+@pytest.fixture(params=["open", "resolved"])
+def any_scene(request, scene):
+    if request.param == "resolved":
+        scene.resolve()
+    return scene
+
+
+def attachments_section(html):
+    """The "Pièces jointes" section of the detail page (the request's file listing)."""
+    start = html.index('id="pieces-titre"')
+    return html[start : html.index("</section>", start)]
+
+
+@pytest.mark.django_db
+class TestPartnerPages:
+    def test_the_detail_page_html_has_no_trace_of_the_note(self, any_scene):
+        for user in (any_scene.technicien, any_scene.gestionnaire):
+            response = any_scene.detail(any_scene.browser_for(user))
+            html = response.content.decode()
+            assert PUBLIC_MESSAGE in text(response)  # the page does show the exchanges
+            assert_no_canary(f"the detail page of {user}", html)
+
+    def test_the_attachment_listing_has_no_trace_of_the_note_file(self, any_scene):
+        html = any_scene.detail(any_scene.partner).content.decode()
+        listing = attachments_section(html)
+        assert "avis.pdf" in listing and "liste.pdf" in listing
+        assert_no_canary("the partner's attachment listing", listing)
+        visible = Attachment.objects.visible_to(any_scene.technicien).filter(request=any_scene.request)
+        assert CANARY_FILE not in [attachment.original_name for attachment in visible]
+
+    def test_the_note_file_cannot_be_downloaded_by_the_partner(self, any_scene):
+        response = any_scene.partner.get(f"/demandes/{any_scene.number}/pieces/{any_scene.note_file.pk}/")
+        assert response.status_code == 404
+        assert_no_canary("the 404 page", response.content.decode())
+
+    def test_the_history_page_has_no_trace_of_the_note(self, any_scene):
+        response = any_scene.partner.get("/demandes/")
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert any_scene.number in html
+        assert_no_canary("the history page", html)
+        for params in ({"status": "in_progress"}, {"status": "resolved"}, {"tri": "status", "taille": "50"}):
+            listed = any_scene.partner.get("/demandes/", params)
+            assert listed.status_code == 200
+            assert_no_canary(f"the history page {params}", listed.content.decode())
+
+    def test_the_partner_api_of_models_hides_the_note(self, any_scene):
+        assert not Message.objects.visible_to(any_scene.technicien).filter(is_internal=True).exists()
+        assert not Message.objects.visible_to(any_scene.gestionnaire).filter(body__contains=CANARY).exists()
+
+
+@pytest.mark.django_db
+class TestSummaryPdf:
+    def test_the_partner_pdf_has_no_trace_of_the_note(self, any_scene):
+        extracted = any_scene.pdf(any_scene.partner)
+        assert squeeze(f"Demande {any_scene.number}") in squeeze(extracted)
+        assert_no_canary("the partner's PDF", extracted)
+
+    def test_the_agent_pdf_has_no_trace_of_the_note_either(self, any_scene, caisse):
+        """The PDF is printed and handed over: it never carries internal notes, whoever downloads it."""
+        for browser in (any_scene.caisse_side, any_scene.browser_for(CaisseMembershipFactory(caisse=caisse).user)):
+            extracted = any_scene.pdf(browser)
+            assert squeeze(f"Demande {any_scene.number}") in squeeze(extracted)
+            assert_no_canary("the agent's PDF", extracted)
+
+    def test_the_pdf_shows_the_public_exchanges(self, scene):
+        """Control for the two tests above: the PDF's "Échanges avec la caisse" section is not always empty."""
+        scene.resolve()
+        for browser in (scene.partner, scene.caisse_side):
+            extracted = squeeze(scene.pdf(browser))
+            for body in (PUBLIC_MESSAGE, PARTNER_MESSAGE, ANSWER):
+                assert squeeze(body) in extracted, body
+            assert squeeze("Aucun échange.") not in extracted
+
+
+@pytest.mark.django_db
+class TestEmails:
+    def test_no_email_carries_the_note_after_the_whole_workflow(self, scene):
+        scene.resolve()
+        queued = list(OutgoingEmail.objects.all())
+        assert len(queued) == 3  # take charge, the public message, the resolution
+        assert len(mail.outbox) == 3
+        for email in queued:
+            assert_no_canary(f"the email {email.subject!r}", email.subject + "\n" + email.body)
+        for sent in mail.outbox:
+            assert_no_canary(f"the sent email {sent.subject!r}", sent.subject + "\n" + sent.body)
+            for _, content, _ in sent.attachments:
+                assert_no_canary("an email attachment", str(content))
+
+
+@pytest.mark.django_db
+class TestCaisseSide:
+    def test_the_agent_detail_page_shows_the_note_and_its_file(self, any_scene, caisse):
+        for browser in (any_scene.caisse_side, any_scene.browser_for(CaisseMembershipFactory(caisse=caisse).user)):
+            page = text(any_scene.detail(browser))
+            assert CANARY in page
+            assert CANARY_FILE in page
+            served = browser.get(f"/demandes/{any_scene.number}/pieces/{any_scene.note_file.pk}/")
+            assert served.status_code == 200
+            assert CANARY_FILE_CONTENT.encode() in b"".join(served.streaming_content)

@@ -1,0 +1,374 @@
+"""Emails about requests: through the OutgoingEmail outbox, only what the partner must know, retried on failure."""
+
+import logging
+import smtplib
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import transaction
+from django.utils import timezone
+
+from extranet.notifications import delivery
+from extranet.notifications.delivery import MAX_ATTEMPTS, send_pending
+from extranet.notifications.models import OutgoingEmail
+from requests import services
+from requests.models import Request
+from requests.notifications import send_daily_digests
+from tests.factories import CaisseFactory, CaisseMembershipFactory, ConventionFactory, RequestFactory, make_nir
+
+FAILING_BACKEND = "tests.requests.test_notifications.FailingBackend"
+LOCMEM_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+NIR = make_nir(sex="2", year="91", month="11", department="33", commune="063", order="457")
+PERSON = {"person_last_name": "Quintavalle-Oyarzun", "person_first_name": "Zéphirine", "person_nir": NIR}
+
+PARTNER_MESSAGE = "MESSAGE-PARTENAIRE-91c2 : la personne est hébergée chez sa sœur."
+CAISSE_MESSAGE = "MESSAGE-CAISSE-4d7e : merci de joindre l'avis d'imposition."
+INTERNAL_NOTE = "NOTE-INTERNE-b3a9 : dossier signalé au contrôle."
+ANSWER = "REPONSE-CAISSE-e5f0 : droits C2S ouverts jusqu'au 31/12."
+
+
+class FailingBackend(BaseEmailBackend):
+    """An SMTP server that hangs up."""
+
+    def send_messages(self, email_messages):
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+
+def at(moment):
+    return time_machine.travel(moment, tick=False)
+
+
+@pytest.fixture
+def demande(structure, caisse, technicien):
+    return RequestFactory(structure=structure, caisse=caisse, author=technicien, **PERSON)
+
+
+def fresh(request_obj):
+    return Request.objects.get(pk=request_obj.pk)
+
+
+def emails_to(address):
+    return list(OutgoingEmail.objects.filter(recipient=address).order_by("pk"))
+
+
+def subjects(address):
+    return [email.subject for email in emails_to(address)]
+
+
+@pytest.mark.django_db
+class TestWhoIsEmailedWhen:
+    def test_take_charge_emails_the_author_once_committed(self, commit, mailoutbox, demande, technicien, agent):
+        with commit():
+            services.take_charge(demande, agent=agent)
+            [email] = OutgoingEmail.objects.all()
+            assert (email.state, email.attempts) == (OutgoingEmail.State.PENDING, 0)
+            assert mailoutbox == []  # nothing leaves before the action commits
+        email.refresh_from_db()
+        assert email.recipient == technicien.email
+        assert email.subject == f"Demande {demande.number} prise en charge"
+        assert (email.state, email.attempts) == (OutgoingEmail.State.SENT, 1)
+        assert [(sent.to, sent.subject) for sent in mailoutbox] == [([technicien.email], email.subject)]
+        assert f"/demandes/{demande.number}/" in mailoutbox[0].body
+
+    def test_take_charge_through_the_page_emails_the_author(self, commit, client, mailoutbox, demande, agent):
+        client.force_login(agent)
+        with commit():
+            response = client.post(f"/demandes/{demande.number}/prendre-en-charge/")
+        assert response.status_code == 302
+        assert [sent.subject for sent in mailoutbox] == [f"Demande {demande.number} prise en charge"]
+
+    def test_no_take_charge_email_for_an_author_who_turned_it_off(
+        self, commit, mailoutbox, demande, technicien, agent
+    ):
+        technicien.notify_take_charge = False
+        technicien.save()
+        with commit():
+            services.take_charge(fresh(demande), agent=agent)
+        assert OutgoingEmail.objects.count() == 0
+        # Messages and the answer still reach them: they carry the caisse's reply.
+        with commit():
+            services.post_message(fresh(demande), author=agent, body=CAISSE_MESSAGE)
+            services.resolve(fresh(demande), agent=agent, answer=ANSWER)
+        assert subjects(technicien.email) == [
+            f"Nouveau message de la caisse sur la demande {demande.number}",
+            f"Demande {demande.number} résolue : la caisse vous a répondu",
+        ]
+        assert len(mailoutbox) == 2
+
+    def test_resolution_emails_the_author(self, commit, mailoutbox, demande, technicien, agent):
+        services.take_charge(demande, agent=agent)
+        OutgoingEmail.objects.all().delete()
+        with commit():
+            services.resolve(fresh(demande), agent=agent, answer=ANSWER)
+        assert subjects(technicien.email) == [f"Demande {demande.number} résolue : la caisse vous a répondu"]
+        assert [sent.to for sent in mailoutbox] == [[technicien.email]]
+
+    def test_each_caisse_message_emails_the_author_internal_notes_and_partner_messages_do_not(
+        self, commit, mailoutbox, demande, technicien, gestionnaire, agent, caisse_admin
+    ):
+        with commit():
+            services.post_message(demande, author=technicien, body=PARTNER_MESSAGE)
+            services.post_message(demande, author=gestionnaire, body=PARTNER_MESSAGE)
+            services.post_message(demande, author=agent, body=INTERNAL_NOTE, internal=True)
+            services.post_message(demande, author=caisse_admin, body=INTERNAL_NOTE, internal=True)
+        assert OutgoingEmail.objects.count() == 0
+        with commit():
+            services.post_message(demande, author=agent, body=CAISSE_MESSAGE)
+            services.post_message(demande, author=caisse_admin, body=CAISSE_MESSAGE + " (2)")
+        assert subjects(technicien.email) == [f"Nouveau message de la caisse sur la demande {demande.number}"] * 2
+        assert OutgoingEmail.objects.count() == 2
+        assert len(mailoutbox) == 2
+
+    def test_internal_note_through_the_page_sends_nothing(self, commit, client, mailoutbox, demande, agent):
+        client.force_login(agent)
+        with commit():
+            response = client.post(f"/demandes/{demande.number}/messages/", {"body": INTERNAL_NOTE, "internal": "on"})
+        assert response.status_code == 302
+        assert OutgoingEmail.objects.count() == 0
+        assert mailoutbox == []
+
+    def test_refused_moves_send_nothing(self, commit, mailoutbox, demande, technicien, agent):
+        with commit():
+            for refused in (
+                lambda: services.take_charge(demande, agent=technicien),
+                lambda: services.resolve(demande, agent=agent, answer=ANSWER),
+                lambda: services.post_message(demande, author=technicien, body="Note", internal=True),
+            ):
+                with pytest.raises(services.WorkflowRefused):
+                    refused()
+        assert OutgoingEmail.objects.count() == 0
+        assert mailoutbox == []
+
+
+@pytest.mark.django_db
+class TestWhatEmailsSay:
+    def test_emails_name_the_request_and_carry_no_content(
+        self, commit, client, mailoutbox, demande, technicien, agent
+    ):
+        client.force_login(technicien)
+        with commit():
+            client.post(f"/demandes/{demande.number}/messages/", {"body": PARTNER_MESSAGE})
+            services.take_charge(fresh(demande), agent=agent)
+            services.post_message(fresh(demande), author=agent, body=INTERNAL_NOTE, internal=True)
+            services.post_message(fresh(demande), author=agent, body=CAISSE_MESSAGE)
+            services.resolve(fresh(demande), agent=agent, answer=ANSWER)
+        emails = list(OutgoingEmail.objects.order_by("pk"))
+        assert [email.subject for email in emails] == [
+            f"Demande {demande.number} prise en charge",
+            f"Nouveau message de la caisse sur la demande {demande.number}",
+            f"Demande {demande.number} résolue : la caisse vous a répondu",
+        ]
+        assert len(mailoutbox) == 3
+        request_obj = fresh(demande)
+        secrets = [
+            PARTNER_MESSAGE,
+            CAISSE_MESSAGE,
+            INTERNAL_NOTE,
+            ANSWER,
+            "91c2",
+            "4d7e",
+            "b3a9",
+            "e5f0",
+            NIR,
+            NIR[:13],
+            request_obj.formatted_nir,
+            request_obj.formatted_nir.replace(" ", ""),
+            "Quintavalle",
+            "QUINTAVALLE",
+            "Oyarzun",
+            "Zéphirine",
+        ]
+        for text_ in [email.subject + "\n" + email.body for email in emails] + [
+            sent.subject + "\n" + sent.body for sent in mailoutbox
+        ]:
+            assert demande.number in text_
+            assert f"/demandes/{demande.number}/" in text_
+            for secret in secrets:
+                assert secret.lower() not in text_.lower(), (secret, text_)
+
+
+@pytest.mark.django_db
+class TestDailyDigest:
+    def test_each_agent_who_wants_it_gets_the_count_of_new_requests_of_their_caisse_only(
+        self, caisse, other_caisse, structure, other_structure
+    ):
+        now = timezone.now().replace(microsecond=0)
+        wants = CaisseMembershipFactory(caisse=caisse).user
+        also_wants = CaisseMembershipFactory(caisse=caisse).user
+        does_not_want = CaisseMembershipFactory(caisse=caisse, user__notify_daily_digest=False).user
+        deactivated = CaisseMembershipFactory(caisse=caisse, is_active=False).user
+        disabled_user = CaisseMembershipFactory(caisse=caisse, user__is_active=False).user
+        other = CaisseMembershipFactory(caisse=other_caisse).user
+        idle_caisse = CaisseFactory(code="133", name="CPAM des Bouches-du-Rhône")
+        idle = CaisseMembershipFactory(caisse=idle_caisse).user
+        ConventionFactory(structure=structure, caisse=idle_caisse)
+
+        def deposit(caisse_, structure_, hours_ago, **extra):
+            return RequestFactory(
+                caisse=caisse_, structure=structure_, created_at=now - timedelta(hours=hours_ago), **PERSON, **extra
+            )
+
+        fresh_1 = deposit(caisse, structure, 2)
+        fresh_2 = deposit(caisse, structure, 23)
+        old = deposit(caisse, structure, 25)
+        taken = deposit(caisse, structure, 3)
+        services.take_charge(taken, agent=wants)
+        elsewhere = deposit(other_caisse, other_structure, 1)
+        deposit(idle_caisse, structure, 30)  # too old for the idle caisse's digest
+        OutgoingEmail.objects.all().delete()
+
+        with at(now):
+            assert send_daily_digests() == 3
+
+        by_recipient = {email.recipient: email for email in OutgoingEmail.objects.all()}
+        assert set(by_recipient) == {wants.email, also_wants.email, other.email}
+        for recipient in (does_not_want, deactivated, disabled_user, idle):
+            assert recipient.email not in by_recipient
+        for user in (wants, also_wants):
+            email = by_recipient[user.email]
+            assert email.subject == "2 nouvelles demandes pour la CPAM de la Gironde"
+            assert "2 demandes déposées depuis 24 heures attendent une prise en charge" in email.body
+            assert fresh_1.number in email.body and fresh_2.number in email.body
+            for number in (old.number, taken.number, elsewhere.number):
+                assert number not in email.body
+        email = by_recipient[other.email]
+        assert email.subject == "1 nouvelle demande pour la CPAM de la Loire"
+        assert elsewhere.number in email.body
+        assert fresh_1.number not in email.body and fresh_2.number not in email.body
+        for email in by_recipient.values():
+            for secret in ("Quintavalle", "Zéphirine", NIR):
+                assert secret.lower() not in (email.subject + email.body).lower()
+
+    def test_no_digest_without_new_requests(self, caisse):
+        CaisseMembershipFactory(caisse=caisse)
+        assert send_daily_digests() == 0
+        assert OutgoingEmail.objects.count() == 0
+
+
+@pytest.mark.django_db
+class TestSmtpFailures:
+    @pytest.fixture
+    def start(self):
+        return timezone.now().replace(microsecond=0) + timedelta(minutes=5)
+
+    def queue_one_email(self, commit, demande, agent, start):
+        with at(start), commit():
+            services.take_charge(demande, agent=agent)
+        return OutgoingEmail.objects.get()
+
+    def test_a_failed_email_stays_pending_and_is_sent_once_later(
+        self, settings, commit, mailoutbox, demande, agent, start, caplog
+    ):
+        settings.EMAIL_BACKEND = FAILING_BACKEND
+        caplog.set_level(logging.WARNING, logger=delivery.__name__)
+        email = self.queue_one_email(commit, demande, agent, start)
+        assert email.state == OutgoingEmail.State.PENDING
+        assert email.attempts == 1
+        assert email.last_error == "SMTPServerDisconnected: Connection unexpectedly closed"
+        assert email.next_attempt_at == start + timedelta(minutes=1)
+        assert email.sent_at is None
+        assert mailoutbox == []
+        assert [record.levelname for record in caplog.records if record.name == delivery.__name__] == ["WARNING"]
+
+        # Not due yet: nothing is tried.
+        settings.EMAIL_BACKEND = LOCMEM_BACKEND
+        with at(start + timedelta(seconds=30)):
+            assert send_pending() == 0
+        email.refresh_from_db()
+        assert (email.state, email.attempts) == (OutgoingEmail.State.PENDING, 1)
+        assert mailoutbox == []
+
+        with at(email.next_attempt_at + timedelta(seconds=1)):
+            assert send_pending() == 1
+        email.refresh_from_db()
+        assert email.state == OutgoingEmail.State.SENT
+        assert email.attempts == 2
+        assert email.sent_at == email.next_attempt_at + timedelta(seconds=1)
+        assert [(sent.to, sent.subject) for sent in mailoutbox] == [([email.recipient], email.subject)]
+
+        with at(start + timedelta(days=1)):
+            assert send_pending() == 0
+        assert len(mailoutbox) == 1
+
+    def test_the_delay_between_attempts_doubles(self, settings, commit, demande, agent, start):
+        settings.EMAIL_BACKEND = FAILING_BACKEND
+        email = self.queue_one_email(commit, demande, agent, start)
+        delays = [email.next_attempt_at - start]
+        for _ in range(3):
+            tried_at = email.next_attempt_at + timedelta(seconds=1)
+            with at(tried_at):
+                assert send_pending() == 0
+            email.refresh_from_db()
+            delays.append(email.next_attempt_at - tried_at)
+        assert delays == [timedelta(minutes=minutes) for minutes in (1, 2, 4, 8)]
+        assert email.attempts == 4
+
+    def test_after_max_attempts_the_email_is_abandoned_and_the_error_logged(
+        self, settings, commit, mailoutbox, demande, agent, start, caplog
+    ):
+        settings.EMAIL_BACKEND = FAILING_BACKEND
+        caplog.set_level(logging.WARNING, logger=delivery.__name__)
+        email = self.queue_one_email(commit, demande, agent, start)
+        while email.state == OutgoingEmail.State.PENDING:
+            assert email.attempts < MAX_ATTEMPTS
+            with at(email.next_attempt_at + timedelta(seconds=1)):
+                assert send_pending() == 0
+            email.refresh_from_db()
+        assert email.state == OutgoingEmail.State.FAILED
+        assert email.attempts == MAX_ATTEMPTS
+        assert email.last_error.startswith("SMTPServerDisconnected")
+        ours = [record for record in caplog.records if record.name == delivery.__name__]
+        assert [record.levelname for record in ours] == ["WARNING"] * (MAX_ATTEMPTS - 1) + ["ERROR"]
+        assert str(email.pk) in ours[-1].getMessage()
+        assert f"{MAX_ATTEMPTS} tentatives" in ours[-1].getMessage()
+
+        # Abandoned for good: a working server later sends nothing.
+        settings.EMAIL_BACKEND = LOCMEM_BACKEND
+        with at(start + timedelta(days=30)):
+            assert send_pending() == 0
+        assert mailoutbox == []
+        email.refresh_from_db()
+        assert (email.state, email.attempts) == (OutgoingEmail.State.FAILED, MAX_ATTEMPTS)
+
+
+class Rollback(Exception):
+    pass
+
+
+@pytest.mark.django_db
+class TestRolledBackActions:
+    def test_a_rolled_back_take_charge_leaves_no_email(self, commit, mailoutbox, demande, agent):
+        with commit(), pytest.raises(Rollback), transaction.atomic():
+            services.take_charge(demande, agent=agent)
+            assert OutgoingEmail.objects.count() == 1
+            raise Rollback
+        assert OutgoingEmail.objects.count() == 0
+        assert mailoutbox == []
+        assert fresh(demande).status == "new"
+
+    def test_a_rolled_back_resolution_leaves_no_email(self, commit, mailoutbox, demande, agent):
+        services.take_charge(demande, agent=agent)
+        OutgoingEmail.objects.all().delete()
+        with commit(), pytest.raises(Rollback), transaction.atomic():
+            services.post_message(fresh(demande), author=agent, body=CAISSE_MESSAGE)
+            services.resolve(fresh(demande), agent=agent, answer=ANSWER)
+            raise Rollback
+        assert OutgoingEmail.objects.count() == 0
+        assert mailoutbox == []
+        assert fresh(demande).status == "in_progress"
+
+    def test_an_email_failing_to_render_rolls_the_action_back(self, commit, mailoutbox, demande, agent, monkeypatch):
+        """The email is part of the action: if it cannot be written, the move does not happen either."""
+        from requests import notifications
+
+        def broken(request):
+            raise RuntimeError("template missing")
+
+        monkeypatch.setattr(notifications, "taken_in_charge", broken)
+        with commit(), pytest.raises(RuntimeError):
+            services.take_charge(demande, agent=agent)
+        assert fresh(demande).status == "new"
+        assert OutgoingEmail.objects.count() == 0
+        assert mailoutbox == []

@@ -1,0 +1,563 @@
+"""The workflow Nouveau → Pris en charge → Résolu: the whole table of (status × action × role), the log, the race."""
+
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.messages import ERROR, SUCCESS, get_messages
+from django.db import connection
+from django.shortcuts import resolve_url
+
+from extranet.notifications.models import OutgoingEmail
+from requests import services
+from requests.models import Attachment, Message, Request, Status, StatusChange
+from tests.factories import CaisseMembershipFactory, ConventionFactory, MembershipFactory, RequestFactory
+from tests.helpers import text
+from tests.requests.builders import a_pdf, image_bytes, upload
+
+NEW, IN_PROGRESS, RESOLVED = Status.NEW, Status.IN_PROGRESS, Status.RESOLVED
+STATUSES = [NEW, IN_PROGRESS, RESOLVED]
+ACTIONS = ["take_charge", "resolve", "reassign"]
+ROLES = [
+    "anonymous",
+    "technicien of the structure",
+    "gestionnaire of the structure",
+    "technicien of another structure of the caisse",
+    "technicien of a structure of another caisse",
+    "assigned agent",
+    "other agent of the caisse",
+    "administrateur of the caisse",
+    "agent of another caisse",
+    "administrateur of another caisse",
+]
+CAISSE_STAFF = {"assigned agent", "other agent of the caisse", "administrateur of the caisse"}
+# The only edges: anything else is refused.
+ALLOWED = {
+    (NEW, "take_charge"): {"assigned agent", "other agent of the caisse", "administrateur of the caisse"},
+    (IN_PROGRESS, "resolve"): {"assigned agent", "administrateur of the caisse"},
+    (IN_PROGRESS, "reassign"): {"administrateur of the caisse"},
+}
+ANSWER = "Vos droits sont rétablis depuis le 1er mars ; l'attestation est jointe."
+TABLE = [(status, action, role) for status in STATUSES for action in ACTIONS for role in ROLES]
+
+
+def table_id(value):
+    return str(value).replace(" ", "-")
+
+
+@dataclass
+class Cast:
+    request: Request
+    users: dict
+    # The agent an administrateur hands the request to.
+    target: object
+
+
+def build_cast(status, caisse, structure, other_caisse, other_structure):
+    technicien = MembershipFactory(structure=structure).user
+    assigned = CaisseMembershipFactory(caisse=caisse, user__last_name="Assignée").user
+    users = {
+        "anonymous": AnonymousUser(),
+        "technicien of the structure": technicien,
+        "gestionnaire of the structure": MembershipFactory(structure=structure, gestionnaire=True).user,
+        "technicien of another structure of the caisse": MembershipFactory(
+            structure=ConventionFactory(caisse=caisse).structure
+        ).user,
+        "technicien of a structure of another caisse": MembershipFactory(structure=other_structure).user,
+        "assigned agent": assigned,
+        "other agent of the caisse": CaisseMembershipFactory(caisse=caisse, user__last_name="Autre").user,
+        "administrateur of the caisse": CaisseMembershipFactory(caisse=caisse, admin=True).user,
+        "agent of another caisse": CaisseMembershipFactory(caisse=other_caisse).user,
+        "administrateur of another caisse": CaisseMembershipFactory(caisse=other_caisse, admin=True).user,
+    }
+    request_obj = RequestFactory(structure=structure, caisse=caisse, author=technicien)
+    if status in (IN_PROGRESS, RESOLVED):
+        services.take_charge(request_obj, agent=assigned)
+    if status == RESOLVED:
+        services.resolve(request_obj, agent=assigned, answer=ANSWER)
+    return Cast(Request.objects.get(pk=request_obj.pk), users, users["other agent of the caisse"])
+
+
+def snapshot(request_obj):
+    """Everything a refused move must leave as it was."""
+    request_obj = Request.objects.get(pk=request_obj.pk)
+    return {
+        "status": request_obj.status,
+        "assigned_to": request_obj.assigned_to_id,
+        "taken_at": request_obj.taken_at,
+        "resolved_at": request_obj.resolved_at,
+        "log": list(StatusChange.objects.filter(request=request_obj).values_list("pk", flat=True)),
+        "messages": Message.objects.filter(request=request_obj).count(),
+        "attachments": Attachment.objects.filter(request=request_obj).count(),
+        "emails": OutgoingEmail.objects.count(),
+    }
+
+
+def assert_moved(cast, before, status, action, actor):
+    """The allowed edge happened, with exactly one log row saying who, when, from and to."""
+    request_obj = Request.objects.get(pk=cast.request.pk)
+    new_rows = StatusChange.objects.filter(request=request_obj).exclude(pk__in=before["log"])
+    assert new_rows.count() == 1
+    row = new_rows.get()
+    assert row.by == actor
+    if action == "take_charge":
+        assert request_obj.status == IN_PROGRESS
+        assert request_obj.assigned_to == actor
+        assert request_obj.taken_at is not None
+        assert (row.from_status, row.to_status, row.assigned_to, row.at) == (
+            NEW,
+            IN_PROGRESS,
+            actor,
+            request_obj.taken_at,
+        )
+    elif action == "resolve":
+        assert request_obj.status == RESOLVED
+        assert request_obj.resolved_at is not None
+        assert request_obj.assigned_to_id == before["assigned_to"]
+        assert (row.from_status, row.to_status, row.at) == (IN_PROGRESS, RESOLVED, request_obj.resolved_at)
+        answer = Message.objects.get(request=request_obj, is_answer=True)
+        assert (answer.body, answer.author, answer.side, answer.is_internal) == (ANSWER, actor, "caisse", False)
+    else:
+        assert request_obj.status == IN_PROGRESS
+        assert request_obj.assigned_to == cast.target
+        assert request_obj.taken_at == before["taken_at"]
+        assert (row.from_status, row.to_status, row.assigned_to) == (IN_PROGRESS, IN_PROGRESS, cast.target)
+
+
+def assert_unchanged(cast, before):
+    assert snapshot(cast.request) == before
+
+
+@pytest.fixture
+def cast_for(caisse, structure, other_caisse, other_structure):
+    return lambda status: build_cast(status, caisse, structure, other_caisse, other_structure)
+
+
+def post_action(client, action, cast, **data):
+    number = cast.request.number
+    if action == "take_charge":
+        return client.post(f"/demandes/{number}/prendre-en-charge/")
+    if action == "resolve":
+        return client.post(f"/demandes/{number}/resoudre/", {"answer": ANSWER} | data)
+    return client.post(f"/demandes/{number}/reattribuer/", {"agent": cast.target.pk} | data)
+
+
+def flash(response):
+    return [(message.level, message.message) for message in get_messages(response.wsgi_request)]
+
+
+@pytest.mark.django_db
+class TestWorkflowTableThroughTheViews:
+    @pytest.mark.parametrize(("status", "action", "role"), TABLE, ids=table_id)
+    def test_only_the_allowed_edges_move(self, client, cast_for, status, action, role):
+        cast = cast_for(status)
+        actor = cast.users[role]
+        if role != "anonymous":
+            client.force_login(actor)
+        before = snapshot(cast.request)
+        response = post_action(client, action, cast)
+        detail = f"/demandes/{cast.request.number}/"
+
+        if role in ALLOWED.get((status, action), ()):
+            assert response.status_code == 302, response.content.decode()[:2000]
+            assert response.url == detail
+            assert [level for level, _ in flash(response)] == [SUCCESS]
+            assert_moved(cast, before, status, action, actor)
+            return
+
+        assert_unchanged(cast, before)
+        if role == "anonymous":
+            assert response.status_code == 302
+            assert response.url.startswith(resolve_url(settings.LOGIN_URL) + "?next=")
+        elif role not in CAISSE_STAFF:
+            # Partners, and the staff of another caisse: the request, and its actions, do not exist for them.
+            assert response.status_code == 404
+        else:
+            # Back to the request with the reason: the form may no longer be on the page, the message always is.
+            assert response.status_code == 302
+            assert response.url == detail
+            [(level, message)] = flash(response)
+            assert level == ERROR
+            if action == "take_charge" and status == IN_PROGRESS:
+                assert f"La demande {cast.request.number}" in message
+                assert cast.request.assigned_to.get_full_name() in message
+
+
+@pytest.mark.django_db
+class TestWorkflowTableThroughTheServices:
+    @pytest.mark.parametrize(("status", "action", "role"), TABLE, ids=table_id)
+    def test_only_the_allowed_edges_move(self, cast_for, status, action, role):
+        cast = cast_for(status)
+        actor = cast.users[role]
+        before = snapshot(cast.request)
+
+        def act():
+            if action == "take_charge":
+                return services.take_charge(cast.request, agent=actor)
+            if action == "resolve":
+                return services.resolve(cast.request, agent=actor, answer=ANSWER)
+            return services.reassign(cast.request, admin=actor, agent=cast.target)
+
+        if role in ALLOWED.get((status, action), ()):
+            act()
+            assert_moved(cast, before, status, action, actor)
+        else:
+            with pytest.raises(services.WorkflowRefused) as refusal:
+                act()
+            assert str(refusal.value)
+            assert_unchanged(cast, before)
+
+
+@pytest.mark.django_db
+class TestRefusalsAreExplained:
+    """A refused move says why, in French, where the agent looks."""
+
+    def test_take_charge_of_a_request_already_taken_names_the_holder(self, client, cast_for):
+        cast = cast_for(IN_PROGRESS)
+        client.force_login(cast.users["other agent of the caisse"])
+        response = post_action(client, "take_charge", cast)
+        holder = cast.users["assigned agent"].get_full_name()
+        assert flash(response) == [
+            (ERROR, f"La demande {cast.request.number} vient d'être prise en charge par {holder}.")
+        ]
+        page = text(client.get(response.url))
+        assert f"vient d'être prise en charge par {holder}" in page
+
+    def test_a_second_resolve_of_the_same_request_is_explained(self, client, cast_for):
+        """Double submission of the resolve form: the second one is refused and the agent is told why."""
+        cast = cast_for(IN_PROGRESS)
+        client.force_login(cast.users["assigned agent"])
+        assert post_action(client, "resolve", cast).status_code == 302
+        before = snapshot(cast.request)
+        response = post_action(client, "resolve", cast)
+        assert response.status_code == 302
+        assert_unchanged(cast, before)
+        assert "seule une demande prise en charge peut être résolue" in text(client.get(response.url))
+
+    def test_resolving_a_request_reassigned_meanwhile_is_explained(self, client, cast_for):
+        """The agent had the form open; an administrateur gave the request to someone else in between."""
+        cast = cast_for(IN_PROGRESS)
+        services.reassign(cast.request, admin=cast.users["administrateur of the caisse"], agent=cast.target)
+        client.force_login(cast.users["assigned agent"])
+        before = snapshot(cast.request)
+        response = post_action(client, "resolve", cast)
+        assert response.status_code == 302
+        assert_unchanged(cast, before)
+        assert "Seul l'agent en charge, ou un administrateur de la caisse, résout cette demande." in text(
+            client.get(response.url)
+        )
+
+    def test_reassigning_a_request_resolved_meanwhile_is_explained(self, client, cast_for):
+        cast = cast_for(RESOLVED)
+        client.force_login(cast.users["administrateur of the caisse"])
+        before = snapshot(cast.request)
+        response = post_action(client, "reassign", cast)
+        assert response.status_code == 302
+        assert_unchanged(cast, before)
+        assert "Seule une demande prise en charge peut être réattribuée." in text(client.get(response.url))
+
+
+@pytest.mark.django_db
+class TestStatusField:
+    def test_status_cannot_be_assigned_by_hand(self, cast_for):
+        request_obj = cast_for(NEW).request
+        for status in STATUSES:
+            with pytest.raises(AttributeError, match="Direct status modification is not allowed"):
+                request_obj.status = status
+        created = RequestFactory()
+        with pytest.raises(AttributeError):
+            created.status = RESOLVED
+        assert Request.objects.get(pk=request_obj.pk).status == NEW
+
+    def test_status_cannot_be_assigned_by_hand_after_refresh_from_db(self, cast_for):
+        """Request.refresh_from_db drops `status` from the instance so that it can be reloaded; it must stay
+        protected: assigning it, then saving, must not move the request outside the workflow."""
+        request_obj = cast_for(IN_PROGRESS).request
+        request_obj.refresh_from_db()
+        try:
+            request_obj.status = RESOLVED
+        except AttributeError:
+            refused = True
+        else:
+            refused = False
+            request_obj.save()
+        stored = Request.objects.get(pk=request_obj.pk)
+        assert (refused, stored.status, stored.resolved_at) == (True, IN_PROGRESS, None)
+
+    def test_refresh_from_db_reloads_the_status(self, cast_for):
+        cast = cast_for(NEW)
+        request_obj = cast.request
+        assert request_obj.status == NEW
+        services.take_charge(Request.objects.get(pk=request_obj.pk), agent=cast.users["assigned agent"])
+        request_obj.refresh_from_db()
+        assert request_obj.status == IN_PROGRESS
+        with pytest.raises(AttributeError):
+            request_obj.status = NEW
+
+    def test_status_is_not_a_field_of_any_form_post(self, client, cast_for):
+        """Posting `status` alongside an action changes nothing but what the action does."""
+        cast = cast_for(NEW)
+        client.force_login(cast.users["assigned agent"])
+        response = client.post(f"/demandes/{cast.request.number}/prendre-en-charge/", {"status": RESOLVED})
+        assert response.status_code == 302
+        assert Request.objects.get(pk=cast.request.pk).status == IN_PROGRESS
+
+
+def at(moment):
+    return time_machine.travel(moment, tick=False)
+
+
+@pytest.mark.django_db
+class TestLog:
+    def test_every_move_writes_one_row_who_when_from_to(self, cast_for):
+        cast = cast_for(NEW)
+        agent, admin, other = (
+            cast.users["assigned agent"],
+            cast.users["administrateur of the caisse"],
+            cast.users["other agent of the caisse"],
+        )
+        t1 = cast.request.created_at.replace(microsecond=0) + timedelta(hours=1)
+        with at(t1):
+            services.take_charge(cast.request, agent=agent)
+        with at(t1 + timedelta(hours=1)):
+            services.reassign(cast.request, admin=admin, agent=other)
+        with at(t1 + timedelta(hours=2)):
+            services.resolve(cast.request, agent=other, answer=ANSWER)
+        rows = list(
+            StatusChange.objects.filter(request=cast.request).values_list(
+                "from_status", "to_status", "by", "at", "assigned_to"
+            )
+        )
+        author = cast.request.author_id
+        assert rows == [
+            ("", NEW, author, cast.request.created_at, None),
+            (NEW, IN_PROGRESS, agent.pk, t1, agent.pk),
+            (IN_PROGRESS, IN_PROGRESS, admin.pk, t1 + timedelta(hours=1), other.pk),
+            (IN_PROGRESS, RESOLVED, other.pk, t1 + timedelta(hours=2), None),
+        ]
+        request_obj = Request.objects.get(pk=cast.request.pk)
+        assert (request_obj.taken_at, request_obj.resolved_at, request_obj.assigned_to) == (
+            t1,
+            t1 + timedelta(hours=2),
+            other,
+        )
+
+    def test_reassigning_to_the_agent_already_in_charge_logs_nothing(self, cast_for):
+        cast = cast_for(IN_PROGRESS)
+        before = snapshot(cast.request)
+        services.reassign(
+            cast.request, admin=cast.users["administrateur of the caisse"], agent=cast.users["assigned agent"]
+        )
+        assert_unchanged(cast, before)
+
+    @pytest.mark.parametrize(
+        "target",
+        [
+            "technicien of the structure",
+            "agent of another caisse",
+            "administrateur of another caisse",
+            "deactivated agent of the caisse",
+        ],
+    )
+    def test_reassignment_only_to_an_active_agent_of_the_caisse(self, client, cast_for, caisse, target):
+        cast = cast_for(IN_PROGRESS)
+        admin = cast.users["administrateur of the caisse"]
+        if target == "deactivated agent of the caisse":
+            cast.users[target] = CaisseMembershipFactory(caisse=caisse, is_active=False).user
+        before = snapshot(cast.request)
+        with pytest.raises(services.WorkflowRefused, match="Choisissez un agent actif de la caisse."):
+            services.reassign(cast.request, admin=admin, agent=cast.users[target])
+        client.force_login(admin)
+        response = post_action(client, "reassign", cast, agent=cast.users[target].pk)
+        assert response.status_code == 400
+        assert "agent" in response.context["reassign_form"].errors
+        assert_unchanged(cast, before)
+
+    def test_the_detail_page_shows_the_log_to_both_sides(self, client, client_factory, cast_for):
+        cast = cast_for(NEW)
+        agent, admin, other = (
+            cast.users["assigned agent"],
+            cast.users["administrateur of the caisse"],
+            cast.users["other agent of the caisse"],
+        )
+        services.take_charge(cast.request, agent=agent)
+        services.reassign(cast.request, admin=admin, agent=other)
+        services.resolve(cast.request, agent=other, answer=ANSWER)
+
+        def name(user):
+            return f"{user.last_name.upper()} {user.first_name}"
+
+        expected = [
+            f"Dépôt → Nouveau {name(cast.request.author)}",
+            f"Nouveau → Pris en charge (en charge : {agent.get_full_name()}) {name(agent)}",
+            f"Réattribuée (en charge : {other.get_full_name()}) {name(admin)}",
+            f"Pris en charge → Résolu {name(other)}",
+        ]
+        for user in (cast.users["technicien of the structure"], cast.users["gestionnaire of the structure"], agent):
+            viewer = client_factory()
+            viewer.force_login(user)
+            page = text(viewer.get(f"/demandes/{cast.request.number}/"))
+            assert "Historique des statuts" in page
+            log = page.split("Historique des statuts", 1)[1]
+            positions = [log.find(row) for row in expected]
+            assert -1 not in positions, (expected, log)
+            assert positions == sorted(positions)
+
+
+@pytest.mark.django_db
+class TestResolve:
+    @pytest.mark.parametrize("answer", ["", "   ", "\n\t"])
+    def test_the_answer_is_required(self, client, cast_for, answer):
+        cast = cast_for(IN_PROGRESS)
+        client.force_login(cast.users["assigned agent"])
+        before = snapshot(cast.request)
+        response = post_action(client, "resolve", cast, answer=answer)
+        assert response.status_code == 400
+        assert response.context["resolve_form"].errors["answer"]
+        assert "Réponse à la structure" in text(response)
+        assert_unchanged(cast, before)
+        with pytest.raises(services.WorkflowRefused, match="La réponse à la structure est obligatoire"):
+            services.resolve(cast.request, agent=cast.users["assigned agent"], answer=answer)
+        assert_unchanged(cast, before)
+
+    def test_attachments_of_the_answer_are_stored_on_the_answer_message(self, client, client_factory, cast_for):
+        cast = cast_for(IN_PROGRESS)
+        agent = cast.users["assigned agent"]
+        client.force_login(agent)
+        files = [a_pdf("attestation-droits.pdf"), upload("courrier.png", image_bytes("PNG"), "image/png")]
+        response = post_action(client, "resolve", cast, attachments=files)
+        assert response.status_code == 302
+        answer = Message.objects.get(request=cast.request, is_answer=True)
+        stored = Attachment.objects.filter(request=cast.request).order_by("original_name")
+        assert [(a.original_name, a.message_id, a.uploaded_by_id) for a in stored] == [
+            ("attestation-droits.pdf", answer.pk, agent.pk),
+            ("courrier.png", answer.pk, agent.pk),
+        ]
+        partner = client_factory()
+        partner.force_login(cast.users["technicien of the structure"])
+        for attachment in stored:
+            download = partner.get(f"/demandes/{cast.request.number}/pieces/{attachment.pk}/")
+            assert download.status_code == 200
+            assert f'filename="{attachment.original_name}"' in download["Content-Disposition"]
+
+    def test_a_refused_file_refuses_the_whole_resolution(self, client, cast_for, private_media):
+        cast = cast_for(IN_PROGRESS)
+        client.force_login(cast.users["assigned agent"])
+        before = snapshot(cast.request)
+        response = post_action(client, "resolve", cast, attachments=[upload("virus.exe", b"MZ\x90\x00", "x/y")])
+        assert response.status_code == 400
+        assert response.context["resolve_form"].errors["attachments"]
+        assert_unchanged(cast, before)
+        assert not [path for path in private_media.rglob("*") if path.is_file()]
+
+
+# The race: 16 agents take the same request at the same instant, 20 times over.
+
+THREADS = 16
+TRIALS = 20
+
+
+def unlocked_fetch(request):
+    """The row lock removed: what `requests.services._lock` would be without select_for_update."""
+    return Request.objects.select_related("assigned_to", "author", "caisse").get(pk=request.pk)
+
+
+def simultaneous_take_charge(request_obj, agents):
+    barrier = threading.Barrier(len(agents))
+    outcomes = [None] * len(agents)
+
+    def attempt(index, agent):
+        try:
+            barrier.wait(timeout=60)
+            won = services.take_charge(request_obj, agent=agent)
+            outcomes[index] = ("won", won.assigned_to_id, agent.pk)
+        except services.AlreadyTaken as refusal:
+            outcomes[index] = ("taken", refusal.holder.pk if refusal.holder else None, str(refusal))
+        except Exception as error:  # reported by the assertions, not swallowed
+            outcomes[index] = ("error", repr(error), agent.pk)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(n, agent)) for n, agent in enumerate(agents)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def race(caisse, structure, agents, trials=TRIALS):
+    """Run the trials; for each, what it takes to check "exactly one winner, the others told who, one log row"."""
+    author = MembershipFactory(structure=structure).user
+    names = {agent.pk: agent.get_full_name() for agent in agents}
+    results = []
+    for _ in range(trials):
+        request_obj = RequestFactory(structure=structure, caisse=caisse, author=author)
+        outcomes = simultaneous_take_charge(request_obj, agents)
+        winners = [outcome[2] for outcome in outcomes if outcome[0] == "won"]
+        holder = Request.objects.get(pk=request_obj.pk).assigned_to_id
+        refusals = [outcome for outcome in outcomes if outcome[0] == "taken"]
+        expected = f"La demande {request_obj.number} vient d'être prise en charge par {names.get(holder)}."
+        rows = StatusChange.objects.filter(request=request_obj, from_status=NEW, to_status=IN_PROGRESS)
+        results.append(
+            {
+                "winners": len(winners),
+                "holder is the winner": winners == [holder],
+                "log rows": list(rows.values_list("by", flat=True)),
+                "errors": [outcome for outcome in outcomes if outcome[0] == "error"],
+                "refusals naming the holder": sum(o[1] == holder and o[2] == expected for o in refusals),
+                "refusals": sorted({o[2].replace(request_obj.number, "N") for o in refusals}),
+            }
+        )
+    return results
+
+
+def lock_violations(results):
+    """Trials without exactly one winner, holding the request, with one log row."""
+    return [
+        (trial, result)
+        for trial, result in enumerate(results)
+        if result["winners"] != 1
+        or not result["holder is the winner"]
+        or len(result["log rows"]) != 1
+        or result["errors"]
+    ]
+
+
+def naming_violations(results):
+    """Trials where some of the 15 losers were not told who has the request."""
+    return [
+        (trial, result["refusals"])
+        for trial, result in enumerate(results)
+        if result["refusals naming the holder"] != THREADS - 1
+    ]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+class TestSimultaneousTakeCharge:
+    def agents(self, caisse):
+        return [CaisseMembershipFactory(caisse=caisse).user for _ in range(THREADS)]
+
+    def test_16_agents_at_once_exactly_one_wins_with_one_log_row(self, caisse, structure):
+        results = race(caisse, structure, self.agents(caisse))
+        assert lock_violations(results) == []
+        assert StatusChange.objects.filter(from_status=NEW, to_status=IN_PROGRESS).count() == TRIALS
+        assert OutgoingEmail.objects.count() == TRIALS  # one take-charge email per request, not 16
+
+    def test_16_agents_at_once_the_15_others_are_told_who_has_it(self, caisse, structure):
+        results = race(caisse, structure, self.agents(caisse))
+        assert lock_violations(results) == []
+        assert naming_violations(results) == []
+
+    def test_the_check_fails_without_the_row_lock(self, caisse, structure, monkeypatch):
+        """Mutation check: with `_lock` fetching without select_for_update, the race above is lost."""
+        monkeypatch.setattr(services, "_lock", unlocked_fetch)
+        results = race(caisse, structure, self.agents(caisse))
+        lost = [result for result in results if result["winners"] > 1 or len(result["log rows"]) > 1]
+        assert lost, f"the race check did not notice the missing row lock: {results}"
+        assert lock_violations(results)
