@@ -23,6 +23,7 @@ demo: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/bandit --quiet --recursive extranet structures requests --exclude '*/migrations/*' --severity-level high
 	DATABASE_URL=$(SQLITE_URL) $(PY) manage.py makemigrations --check --dry-run
 
 test-sqlite: install

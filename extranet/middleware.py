@@ -1,5 +1,6 @@
 from dataclasses import dataclass, field
 
+from django.utils.cache import patch_cache_control
 from django.utils.functional import SimpleLazyObject
 
 from extranet.roles import caisse_membership, partner_membership
@@ -40,3 +41,23 @@ class CurrentCaisseMiddleware:
     def __call__(self, request):
         request.caisse_context = SimpleLazyObject(lambda: CaisseContext.for_request(request))
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """No cache (browser or proxy) keeps a page of a signed-in user: every such page may carry personal data.
+
+    The account pages (login, activation, password reset, email change) get the same treatment: their links
+    carry one-time secrets and their forms passwords.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        match = getattr(request, "resolver_match", None)
+        if (user is not None and user.is_authenticated) or (match is not None and match.namespace == "accounts"):
+            patch_cache_control(response, no_store=True)
+            response["Pragma"] = "no-cache"
+        return response

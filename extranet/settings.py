@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django.forms",
+    "csp",
     "guardian",
     "django_filters",
     "rest_framework",
@@ -47,17 +48,20 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "extranet.accounts",
     "extranet.notifications",
+    "extranet.audit",
     "structures",
     "requests",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "extranet.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "extranet.middleware.CurrentCaisseMiddleware",
@@ -121,9 +125,54 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 # Sessions carry the user id in a column so that deactivation can end every session of a user.
 SESSION_ENGINE = "extranet.accounts.session_store"
 SESSION_COOKIE_HTTPONLY = True
+# Lax, not Strict: with Strict, following a link from an email (activation, reset, a request's page) arrives
+# without the session cookie, so a signed-in user would be shown the login page. Lax still withholds the
+# cookie from cross-site POSTs, and every state change here is a POST (plus the CSRF token).
 SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# No script reads the CSRF cookie: forms carry the token in a hidden field.
+CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+
+# Response headers sent in every mode (the demo and the tests check them too).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# django-csp: no inline script or style anywhere (Bootstrap's bundle is a static file, no style="" attributes).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+if not DEBUG:
+    # Production is HTTPS only. The __Host- prefix makes browsers accept the cookie only when Secure, set by
+    # this very host (no Domain attribute) for path /; it cannot work over plain http, hence prod only.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+    SECURE_HSTS_SECONDS = 365 * 24 * 60 * 60
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
+    # Behind a TLS-terminating proxy, e.g. SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https — only if that
+    # proxy always sets (overwrites) this header, otherwise a client could claim https.
+    if os.environ.get("SECURE_PROXY_SSL_HEADER"):
+        header, _, value = os.environ["SECURE_PROXY_SSL_HEADER"].partition(",")
+        if not header.strip() or not value.strip():
+            raise ImproperlyConfigured(
+                "SECURE_PROXY_SSL_HEADER must read HEADER,value, e.g. HTTP_X_FORWARDED_PROTO,https."
+            )
+        SECURE_PROXY_SSL_HEADER = (header.strip(), value.strip())
 
 ACTIVATION_LINK_VALIDITY_HOURS = 24 * 7
 PASSWORD_RESET_LINK_VALIDITY_MINUTES = 60
@@ -169,6 +218,9 @@ RESOLVE_WITHIN_WORKING_DAYS = {
     "case_review": 10,
     "document": 10,
 }
+
+# The access journal keeps who read what for 12 months (PostgreSQL's trigger refuses earlier deletions).
+ACCESS_LOG_RETENTION_MONTHS = 12
 
 # Keyed hash of NIRs (duplicate guard, exact search): a separate secret from SECRET_KEY.
 NIR_HASH_KEY = os.environ.get("NIR_HASH_KEY") or (SECRET_KEY if DEBUG else None)

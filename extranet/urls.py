@@ -12,5 +12,6 @@ urlpatterns = [
     path("", include("extranet.accounts.urls")),
     path("", include("structures.urls")),
     path("", include("requests.urls")),
+    path("", include("extranet.audit.urls")),
     path("admin-technique/", admin.site.urls),
 ]

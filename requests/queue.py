@@ -11,6 +11,7 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from extranet.audit.models import AccessLog, record_access
 from extranet.roles import require_caisse_staff
 from requests import deadlines
 from requests.filters import QueueFilter
@@ -141,6 +142,10 @@ def queue_export(request):
         filters=filterset.applied() | {"ordre": order},
         with_personal_data=personal,
     )
+    if personal:
+        record_access(
+            request.user, AccessLog.Action.EXPORT, caisse=staff.caisse, target=f"export n° {log.pk} de la file"
+        )
     rows = filterset.qs.select_related("structure", "caisse", "assigned_to").order_by(*ORDERS[order][0])
     response = StreamingHttpResponse(_csv_stream(rows, log, personal, today), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (

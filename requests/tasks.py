@@ -3,6 +3,7 @@ from datetime import datetime, time, timedelta
 from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 
+from extranet.audit.retention import purge_access_log
 from extranet.notifications.delivery import send_pending
 from requests.notifications import send_daily_digests
 from requests.retention import purge_mas_referrals
@@ -12,8 +13,10 @@ DAILY_AT = time(3, 0)
 
 @task()
 def daily_jobs():
-    """Every night: retention, pending emails, then the agents' morning digest; then plan the next night."""
+    """Every night: retention (MAS data, access journal), pending emails, the agents' morning digest; then
+    plan the next night."""
     report = purge_mas_referrals()
+    purge_access_log()
     resent = send_pending()
     digests = send_daily_digests()
     schedule_daily_jobs()

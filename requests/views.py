@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from extranet.audit.models import AccessLog, record_access
 from extranet.roles import caisse_membership, require_partner
 from requests import mas, services
 from requests.filters import HistoryFilter
@@ -174,6 +175,8 @@ def _summary_context(request_obj):
 @login_required
 def detail(request, number):
     request_obj = _visible_request(request, number)
+    if request_obj.has_person:
+        record_access(request.user, AccessLog.Action.DETAIL, caisse=request_obj.caisse, request=request_obj)
     return _detail_page(request, request_obj)
 
 
@@ -343,9 +346,11 @@ def mas_create(request):
 
 @login_required
 def mas_sheet(request, number):
-    referral = _mas_referral(_visible_request(request, number))
+    request_obj = _visible_request(request, number)
+    referral = _mas_referral(request_obj)
     if referral is None:
         raise Http404
+    record_access(request.user, AccessLog.Action.MAS_SHEET, caisse=request_obj.caisse, request=request_obj)
     return _mas_sheet_response(mas.sheet_values(referral), f"fiche-saisine-{number}.pdf")
 
 
@@ -370,6 +375,8 @@ def confirmation(request, number):
 def summary_pdf(request, number):
     request_obj = _visible_request(request, number)
     pdf = render_pdf("requests/pdf/summary.html", _summary_context(request_obj))
+    if request_obj.has_person:
+        record_access(request.user, AccessLog.Action.PDF, caisse=request_obj.caisse, request=request_obj)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="demande-{request_obj.number}.pdf"'
     return response
@@ -377,8 +384,14 @@ def summary_pdf(request, number):
 
 @login_required
 def download_attachment(request, number, pk):
-    attachment = get_object_or_404(
-        Attachment.objects.visible_to(request.user).filter(request=_visible_request(request, number)), pk=pk
+    request_obj = _visible_request(request, number)
+    attachment = get_object_or_404(Attachment.objects.visible_to(request.user).filter(request=request_obj), pk=pk)
+    record_access(
+        request.user,
+        AccessLog.Action.ATTACHMENT,
+        caisse=request_obj.caisse,
+        request=request_obj,
+        target=f"{request_obj.number} — pièce n° {attachment.pk}",
     )
     return FileResponse(
         attachment.file.open("rb"),

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from extranet.audit import views
+
+app_name = "audit"
+
+urlpatterns = [path("caisse/journal-des-acces/", views.journal, name="journal")]

@@ -1,0 +1,466 @@
+"""Permission matrix: every URL of the site, for every role, against objects of S1/C1 and of S2/C2.
+
+Roles: anonymous; technicien and gestionnaire of structure S1; technicien of S2; agent and administrateur of caisse
+C1; agent of C2. S1 has a convention with C1, S2 with C2. Each side has a request (with an attachment and a MAS
+referral), techniciens, gestionnaires and agents to act on (active and invited, or deactivated).
+
+Outcomes: "ok" (2xx, or a redirect that is not to the login page), "login" (redirect to the login page with
+`next`), "forbidden" (403: the page is not for this role, whatever the object), "missing" (404: the object does not
+exist for this user — someone else's object is indistinguishable from a non-existent one), "gone" (410: a bogus
+single-use link).
+
+Besides the status, every attempt that is not expected to succeed must leave the database as it was, and no
+successful response may carry anything of the other side (request number, person's name, structure, caisse,
+file name or content, emails of its accounts).
+
+A URL added to the URLconf without an entry here fails `test_every_url_has_an_entry`.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.core.files.base import ContentFile
+from django.urls import URLResolver, get_resolver, reverse
+from guardian.models import UserObjectPermission
+
+from extranet.accounts.models import AccountToken
+from extranet.audit.models import AccessLog
+from extranet.notifications.models import OutgoingEmail
+from requests.models import Attachment, ExportLog, Follow, MasReferral, Message, Request, StatusChange
+from structures.models import Caisse, CaisseMembership, Convention, Membership, Structure
+from tests.factories import CaisseMembershipFactory, MembershipFactory, RequestFactory, UserFactory
+from tests.requests.builders import pdf_bytes
+
+ANONYMOUS = "anonyme"
+ROLES = [ANONYMOUS, "technicien_s1", "gestionnaire_s1", "technicien_s2", "agent_c1", "admin_c1", "agent_c2"]
+SIDE_OF_ROLE = {
+    "technicien_s1": 0,
+    "gestionnaire_s1": 0,
+    "technicien_s2": 1,
+    "agent_c1": 0,
+    "admin_c1": 0,
+    "agent_c2": 1,
+}
+PARTNERS = ("technicien_s1", "gestionnaire_s1", "technicien_s2")
+GESTIONNAIRES = ("gestionnaire_s1",)
+STAFF = ("agent_c1", "admin_c1", "agent_c2")
+ADMINS = ("admin_c1",)
+
+# The Django admin is the technical staff's tool (is_staff accounts only, no service role): its own login guards
+# every page. It is left out of the matrix; `test_django_admin_is_for_staff_only` checks the guard.
+EXCLUDED_NAMESPACES = {"admin": "Django admin: staff-only technical tool, guarded by is_staff"}
+
+
+# Expectations
+
+
+def everyone(outcome):
+    return dict.fromkeys(ROLES, outcome)
+
+
+def logged_in():
+    """Any account, for its own data (no object of anyone else in the URL)."""
+    return everyone("ok") | {ANONYMOUS: "login"}
+
+
+def only(allowed, refused="forbidden"):
+    """A page without object: these roles get it, the others are refused."""
+    return {role: "login" if role == ANONYMOUS else "ok" if role in allowed else refused for role in ROLES}
+
+
+def scoped(allowed, refused="forbidden"):
+    """An object of S1/C1 and one of S2/C2: these roles reach their own side's only; the other side does not exist."""
+    expected = {}
+    for role in ROLES:
+        if role == ANONYMOUS:
+            expected[role] = ("login", "login")
+        elif role in allowed:
+            expected[role] = ("ok", "missing") if SIDE_OF_ROLE[role] == 0 else ("missing", "ok")
+        else:
+            expected[role] = (refused, refused)
+    return expected
+
+
+@dataclass(frozen=True)
+class Entry:
+    """How to call a URL and what each role gets. `expect[role]` is an outcome, or a pair (S1/C1 object, S2/C2
+    object) when the URL names an object; `args(side)` and `data(side, scene)` build the call for a side."""
+
+    expect: dict
+    args: Callable = field(default=lambda side: [])
+    methods: tuple = ("GET",)
+    data: Callable = field(default=lambda side, scene: {})
+
+    @property
+    def scoped(self):
+        return isinstance(next(iter(self.expect.values())), tuple)
+
+
+def bogus_secret(side):
+    return ["jeton-inexistant-0000"]
+
+
+def request_number(side):
+    return [side.request.number]
+
+
+def by_pk(attribute):
+    return lambda side: [getattr(side, attribute).pk]
+
+
+SHOWN_TO_BOTH_SIDES = PARTNERS + STAFF  # partners of the structure, staff of the caisse
+
+MATRIX = {
+    # Site
+    "home": Entry(logged_in()),
+    "switch_caisse": Entry(
+        scoped(PARTNERS, refused="missing"), methods=("POST",), data=lambda side, scene: {"caisse": side.caisse.pk}
+    ),
+    "legal_notice": Entry(everyone("ok")),
+    "personal_data": Entry(everyone("ok")),
+    "accessibility": Entry(everyone("ok")),
+    # Accounts: public pages, bogus links, and one's own account
+    "accounts:login": Entry(everyone("ok")),
+    "accounts:logout": Entry(everyone("ok"), methods=("POST",)),
+    "accounts:activate": Entry(everyone("gone"), args=bogus_secret, methods=("GET", "POST")),
+    "accounts:password_reset": Entry(everyone("ok")),
+    "accounts:password_reset_confirm": Entry(everyone("gone"), args=bogus_secret, methods=("GET", "POST")),
+    "accounts:account": Entry(logged_in()),
+    "accounts:password_change": Entry(logged_in()),
+    "accounts:email_change": Entry(logged_in()),
+    "accounts:email_change_confirm": Entry(everyone("gone"), args=bogus_secret, methods=("GET", "POST")),
+    # Administrateur caisse: structures, conventions, gestionnaires, agents
+    "structures:structure_list": Entry(only(ADMINS)),
+    "structures:structure_create": Entry(only(ADMINS), methods=("GET", "POST")),
+    "structures:structure_add_convention": Entry(only(ADMINS), methods=("GET", "POST")),
+    "structures:structure_detail": Entry(scoped(ADMINS), args=by_pk("structure")),
+    "structures:structure_edit": Entry(scoped(ADMINS), args=by_pk("structure"), methods=("GET", "POST")),
+    "structures:convention_edit": Entry(scoped(ADMINS), args=by_pk("structure"), methods=("GET", "POST")),
+    "structures:gestionnaire_create": Entry(scoped(ADMINS), args=by_pk("structure"), methods=("GET", "POST")),
+    "structures:gestionnaire_deactivate": Entry(scoped(ADMINS), args=by_pk("gestionnaire"), methods=("POST",)),
+    "structures:gestionnaire_reactivate": Entry(
+        scoped(ADMINS), args=by_pk("inactive_gestionnaire"), methods=("POST",)
+    ),
+    "structures:gestionnaire_resend": Entry(scoped(ADMINS), args=by_pk("gestionnaire"), methods=("POST",)),
+    "structures:agent_list": Entry(only(ADMINS)),
+    "structures:agent_create": Entry(only(ADMINS), methods=("GET", "POST")),
+    "structures:agent_deactivate": Entry(scoped(ADMINS), args=by_pk("agent"), methods=("POST",)),
+    "structures:agent_reactivate": Entry(scoped(ADMINS), args=by_pk("inactive_agent"), methods=("POST",)),
+    "structures:agent_resend": Entry(scoped(ADMINS), args=by_pk("agent"), methods=("POST",)),
+    # Gestionnaire: the structure's techniciens
+    "structures:technicien_list": Entry(only(GESTIONNAIRES)),
+    "structures:technicien_create": Entry(only(GESTIONNAIRES), methods=("GET", "POST")),
+    "structures:technicien_edit": Entry(scoped(GESTIONNAIRES), args=by_pk("technicien"), methods=("GET", "POST")),
+    "structures:technicien_deactivate": Entry(scoped(GESTIONNAIRES), args=by_pk("technicien"), methods=("POST",)),
+    "structures:technicien_reactivate": Entry(
+        scoped(GESTIONNAIRES), args=by_pk("inactive_technicien"), methods=("POST",)
+    ),
+    "structures:technicien_resend": Entry(scoped(GESTIONNAIRES), args=by_pk("technicien"), methods=("POST",)),
+    # Administrateur caisse: the access journal of the caisse
+    "audit:journal": Entry(only(ADMINS)),
+    # Requests: lists, forms, dashboards
+    "requests:history": Entry(only(PARTNERS)),
+    "requests:queue": Entry(only(STAFF)),
+    "requests:queue_export": Entry(only(STAFF)),
+    "requests:mas_create": Entry(only(PARTNERS), methods=("GET", "POST")),
+    "requests:create": Entry(only(PARTNERS), args=lambda side: ["contacter"], methods=("GET", "POST")),
+    "requests:dashboard": Entry(only(STAFF)),
+    "requests:structure_dashboard": Entry(only(GESTIONNAIRES)),
+    # Requests: one request
+    "requests:detail": Entry(scoped(SHOWN_TO_BOTH_SIDES), args=request_number),
+    "requests:confirmation": Entry(scoped(SHOWN_TO_BOTH_SIDES), args=request_number),
+    "requests:summary_pdf": Entry(scoped(SHOWN_TO_BOTH_SIDES), args=request_number),
+    "requests:mas_sheet": Entry(scoped(SHOWN_TO_BOTH_SIDES), args=request_number),
+    "requests:attachment": Entry(
+        scoped(SHOWN_TO_BOTH_SIDES), args=lambda side: [side.request.number, side.attachment.pk]
+    ),
+    "requests:follow": Entry(scoped(SHOWN_TO_BOTH_SIDES), args=request_number, methods=("POST",)),
+    "requests:post_message": Entry(
+        scoped(SHOWN_TO_BOTH_SIDES),
+        args=request_number,
+        methods=("POST",),
+        data=lambda side, scene: {"body": "Message de la matrice des droits."},
+    ),
+    # Caisse actions: partners get a 404 even on their own structure's request.
+    "requests:take_charge": Entry(scoped(STAFF, refused="missing"), args=request_number, methods=("POST",)),
+    "requests:resolve": Entry(
+        scoped(STAFF, refused="missing"),
+        args=request_number,
+        methods=("POST",),
+        data=lambda side, scene: {"answer": "Réponse de la matrice des droits."},
+    ),
+    "requests:reassign": Entry(
+        scoped(STAFF, refused="missing"),
+        args=request_number,
+        methods=("POST",),
+        data=lambda side, scene: {"agent": side.staff_user.pk},
+    ),
+    "requests:mas_letter_sent": Entry(scoped(STAFF, refused="missing"), args=request_number, methods=("POST",)),
+}
+
+
+# URLconf
+
+
+def url_names(patterns=None, prefix=""):
+    """Every "namespace:name" of the URLconf; unnamed patterns are returned as such (they cannot have an entry)."""
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace in EXCLUDED_NAMESPACES:
+                continue
+            namespace = f"{prefix}{pattern.namespace}:" if pattern.namespace else prefix
+            yield from url_names(pattern.url_patterns, namespace)
+        elif pattern.name:
+            yield prefix + pattern.name
+        else:
+            yield f"<unnamed pattern {prefix}{pattern.pattern}>"
+
+
+def test_every_url_has_an_entry():
+    names = set(url_names())
+    missing = sorted(names - MATRIX.keys())
+    stale = sorted(MATRIX.keys() - names)
+    assert not missing, f"URLs without an entry in the permission matrix: {missing}"
+    assert not stale, f"Entries of the permission matrix no longer in the URLconf: {stale}"
+
+
+def test_every_entry_covers_every_role():
+    for name, entry in MATRIX.items():
+        assert set(entry.expect) == set(ROLES), name
+
+
+def test_markers_are_found_where_they_belong(client, scene):
+    """The leak check looks for each side's markers: they do show on that side's own pages."""
+    own = scene.sides[0]
+    client.force_login(scene.users["technicien_s1"])
+    page = body(client.get(reverse("requests:detail", args=[own.request.number])))
+    for marker in (own.request.number, own.request.person_last_name, own.attachment.original_name):
+        assert marker.lower() in page.lower()
+    client.force_login(scene.users["agent_c1"])
+    export = body(client.get(reverse("requests:queue_export")))
+    assert own.request.number in export
+    assert scene.sides[1].request.number not in export
+    client.force_login(scene.users["admin_c1"])
+    assert own.request.number in body(client.get(reverse("audit:journal")))
+
+
+@pytest.mark.parametrize("role", [ANONYMOUS, "technicien_s1", "admin_c1"])
+def test_django_admin_is_for_staff_only(client, scene, role):
+    if role != ANONYMOUS:
+        client.force_login(scene.users[role])
+    for url in (reverse("admin:index"), reverse("admin:accounts_user_changelist")):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert urlparse(response["Location"]).path == reverse("admin:login"), url
+    login_page = client.get(reverse("admin:login"))
+    assert login_page.status_code == 200
+
+
+# Objects
+
+
+@dataclass
+class Side:
+    """The objects of one side: S1/C1 or S2/C2, and what of them must never reach the other side."""
+
+    structure: Structure
+    caisse: Caisse
+    staff_user: object  # an active agent of the caisse (target of a reassignment)
+    request: Request = None
+    attachment: Attachment = None
+    technicien: Membership = None
+    inactive_technicien: Membership = None
+    gestionnaire: Membership = None
+    inactive_gestionnaire: Membership = None
+    agent: CaisseMembership = None
+    inactive_agent: CaisseMembership = None
+    markers: list = field(default_factory=list)
+
+
+def build_side(label, structure, caisse, author, staff_user):
+    side = Side(structure=structure, caisse=caisse, staff_user=staff_user)
+    side.request = RequestFactory(
+        structure=structure,
+        caisse=caisse,
+        author=author,
+        motif="mas_referral",
+        person_last_name=f"Canari{label}Nom",
+        person_first_name=f"Canari{label}Prenom",
+    )
+    content = pdf_bytes(f"CanariFichier{label}")
+    side.attachment = Attachment(
+        request=side.request,
+        original_name=f"piece-canari-{label.lower()}.pdf",
+        content_type="application/pdf",
+        size=len(content),
+        sha256="0" * 64,
+        uploaded_by=author,
+    )
+    side.attachment.file.save("piece.pdf", ContentFile(content), save=False)
+    side.attachment.save()
+    MasReferral.objects.create(
+        request=side.request,
+        referral_date=side.request.created_at.date(),
+        contexts=["renunciation"],
+        detector_name=f"Detecteur{label}",
+        detector_email=f"detecteur-{label.lower()}@exemple.fr",
+        detector_structure=structure.name,
+        consent_mode=MasReferral.ConsentMode.REMOTE,
+        consent_collected_by=author,
+        consent_collected_at=side.request.created_at,
+        notice_version="2026-01",
+    )
+
+    # An access by the caisse's agent: the other caisse's journal must not show it.
+    AccessLog.objects.create(
+        user=staff_user, action="detail", caisse=caisse, request=side.request, target=side.request.number
+    )
+
+    def invited(kind):
+        return UserFactory(invited=True, email=f"{kind}-cible-{label.lower()}@exemple.fr")
+
+    def deactivated(kind):
+        return UserFactory(is_active=False, email=f"{kind}-inactif-{label.lower()}@exemple.fr")
+
+    side.technicien = MembershipFactory(structure=structure, user=invited("technicien"))
+    side.inactive_technicien = MembershipFactory(structure=structure, user=deactivated("technicien"), is_active=False)
+    side.gestionnaire = MembershipFactory(structure=structure, gestionnaire=True, user=invited("gestionnaire"))
+    side.inactive_gestionnaire = MembershipFactory(
+        structure=structure, gestionnaire=True, user=deactivated("gestionnaire"), is_active=False
+    )
+    side.agent = CaisseMembershipFactory(caisse=caisse, user=invited("agent"))
+    side.inactive_agent = CaisseMembershipFactory(caisse=caisse, user=deactivated("agent"), is_active=False)
+    side.markers = [
+        side.request.number,
+        side.request.person_last_name,
+        side.request.person_first_name,
+        structure.name,
+        caisse.name,
+        side.attachment.original_name,
+        f"CanariFichier{label}",
+        f"Detecteur{label}",
+        *(
+            membership.user.email
+            for membership in (
+                side.technicien,
+                side.inactive_technicien,
+                side.gestionnaire,
+                side.inactive_gestionnaire,
+                side.agent,
+                side.inactive_agent,
+            )
+        ),
+    ]
+    return side
+
+
+SNAPSHOT_MODELS = [
+    Request,
+    StatusChange,
+    Message,
+    Follow,
+    Attachment,
+    MasReferral,
+    Structure,
+    Convention,
+    Caisse,
+    Membership,
+    CaisseMembership,
+    get_user_model(),
+    AccountToken,
+    UserObjectPermission,
+    OutgoingEmail,
+    ExportLog,
+    AccessLog,
+]
+
+
+class Scene:
+    def __init__(self, structure, other_structure, caisse, other_caisse):
+        self.users = {ANONYMOUS: None}
+        self.users["technicien_s1"] = MembershipFactory(structure=structure).user
+        self.users["gestionnaire_s1"] = MembershipFactory(structure=structure, gestionnaire=True).user
+        self.users["technicien_s2"] = MembershipFactory(structure=other_structure).user
+        self.users["agent_c1"] = CaisseMembershipFactory(caisse=caisse).user
+        self.users["admin_c1"] = CaisseMembershipFactory(caisse=caisse, admin=True).user
+        self.users["agent_c2"] = CaisseMembershipFactory(caisse=other_caisse).user
+        self.sides = (
+            build_side("Alpha", structure, caisse, self.users["technicien_s1"], self.users["agent_c1"]),
+            build_side("Beta", other_structure, other_caisse, self.users["technicien_s2"], self.users["agent_c2"]),
+        )
+
+    def snapshot(self):
+        state = {model.__name__: list(model.objects.order_by("pk").values()) for model in SNAPSHOT_MODELS}
+        state["outbox"] = len(mail.outbox)
+        return state
+
+    def foreign_markers(self, role):
+        if role == ANONYMOUS:
+            return self.sides[0].markers + self.sides[1].markers
+        return self.sides[1 - SIDE_OF_ROLE[role]].markers
+
+
+@pytest.fixture
+def scene(structure, other_structure, caisse, other_caisse):
+    return Scene(structure, other_structure, caisse, other_caisse)
+
+
+# The matrix
+
+
+def outcome(response):
+    status = response.status_code
+    if 300 <= status < 400:
+        location = urlparse(response["Location"])
+        if location.path == reverse("accounts:login") and "next" in parse_qs(location.query):
+            return "login"
+        return "ok"
+    if 200 <= status < 300:
+        return "ok"
+    return {403: "forbidden", 404: "missing", 410: "gone"}.get(status, f"HTTP {status}")
+
+
+def body(response):
+    content = b"".join(response.streaming_content) if getattr(response, "streaming", False) else response.content
+    return content.decode("utf-8", errors="replace")
+
+
+def changes(before, after):
+    return sorted(key for key in before if before[key] != after[key])
+
+
+CASES = [(name, role) for name in MATRIX for role in ROLES]
+
+
+@pytest.mark.parametrize(("name", "role"), CASES, ids=[f"{name}-{role}" for name, role in CASES])
+def test_permission_matrix(client, scene, name, role):
+    entry = MATRIX[name]
+    expected = entry.expect[role]
+    if scene.users[role] is not None:
+        client.force_login(scene.users[role])
+    attempts = list(zip(scene.sides, expected, strict=True)) if entry.scoped else [(scene.sides[0], expected)]
+    foreign = scene.foreign_markers(role)
+    failures = []
+    for index, (side, wanted) in enumerate(attempts):
+        url = reverse(name, args=entry.args(side))
+        where = ("S1/C1 object" if index == 0 else "S2/C2 object") if entry.scoped else "page"
+        for method in entry.methods:
+            before = scene.snapshot()
+            response = client.get(url) if method == "GET" else client.post(url, entry.data(side, scene))
+            got = outcome(response)
+            label = f"{method} {url} ({where}) as {role}"
+            if got != wanted:
+                failures.append(f"{label}: expected {wanted}, got {got} (HTTP {response.status_code})")
+            if wanted != "ok":
+                changed = changes(before, scene.snapshot())
+                if changed:
+                    failures.append(f"{label}: refused attempt changed {changed}")
+            if got == "ok":
+                leaked = [marker for marker in foreign if marker.lower() in body(response).lower()]
+                if leaked:
+                    failures.append(f"{label}: response reveals the other side: {leaked}")
+    assert not failures, "\n".join(failures)
