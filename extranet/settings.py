@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "extranet.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "extranet.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "extranet.middleware.CurrentCaisseMiddleware",
 ]
@@ -125,6 +126,10 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 # Sessions carry the user id in a column so that deactivation can end every session of a user.
 SESSION_ENGINE = "extranet.accounts.session_store"
 SESSION_COOKIE_HTTPONLY = True
+# A signed-in session ends after 30 minutes without a request, and 12 hours after sign-in in any case.
+SESSION_IDLE_TIMEOUT = 30 * 60
+SESSION_ABSOLUTE_TIMEOUT = 12 * 60 * 60
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
 # Lax, not Strict: with Strict, following a link from an email (activation, reset, a request's page) arrives
 # without the session cookie, so a signed-in user would be shown the login page. Lax still withholds the
 # cookie from cross-site POSTs, and every state change here is a POST (plus the CSRF token).

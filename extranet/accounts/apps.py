@@ -5,3 +5,10 @@ class AccountsConfig(AppConfig):
     name = "extranet.accounts"
     label = "accounts"
     verbose_name = "Comptes"
+
+    def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
+        from extranet.middleware import stamp_new_session
+
+        user_logged_in.connect(stamp_new_session, dispatch_uid="stamp_new_session")
