@@ -1,5 +1,7 @@
 """Settings read from the environment; defaults suit the demo (SQLite, console emails)."""
 
+import base64
+import hashlib
 import os
 from pathlib import Path
 
@@ -231,6 +233,14 @@ ACCESS_LOG_RETENTION_MONTHS = 12
 NIR_HASH_KEY = os.environ.get("NIR_HASH_KEY") or (SECRET_KEY if DEBUG else None)
 if not NIR_HASH_KEY:
     raise ImproperlyConfigured("NIR_HASH_KEY must be set when DEBUG is off.")
+# NIRs are encrypted at rest (AES-256-GCM) with this key: 32 random bytes in base64, e.g.
+# `python -c "import base64, os; print(base64.b64encode(os.urandom(32)).decode())"`.
+NIR_ENCRYPTION_KEY = os.environ.get("NIR_ENCRYPTION_KEY")
+if not NIR_ENCRYPTION_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("NIR_ENCRYPTION_KEY must be set when DEBUG is off.")
+    # Demo and tests only: derived from the development SECRET_KEY.
+    NIR_ENCRYPTION_KEY = base64.b64encode(hashlib.sha256(b"nir-encryption:" + SECRET_KEY.encode()).digest()).decode()
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django_fsm import FSMField, transition
 
 from extranet.roles import caisse_membership, partner_membership
+from requests.crypto import EncryptedCharField
 from requests.nir import format_nir, mask_nir
 
 
@@ -80,7 +81,7 @@ class Request(models.Model):
     person_last_name = models.CharField("nom", max_length=150, blank=True)
     person_first_name = models.CharField("prénom", max_length=150, blank=True)
     person_birth_date = models.DateField("date de naissance", null=True, blank=True)
-    person_nir = models.CharField("numéro de sécurité sociale", max_length=15, blank=True)
+    person_nir = EncryptedCharField("numéro de sécurité sociale", blank=True)
     person_nir_digest = models.CharField(max_length=64, blank=True, editable=False)
     person_phone = models.CharField("téléphone", max_length=20, blank=True)
     person_email = models.EmailField("adresse électronique", blank=True)

@@ -14,7 +14,9 @@ from tests.helpers import text
 
 
 def run_settings(**env):
-    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "NIR_HASH_KEY", "NIR_ENCRYPTION_KEY"}
+    }
     return subprocess.run(
         [sys.executable, "-c", "import extranet.settings as s; print(s.DEBUG, s.SECRET_KEY[:8])"],
         env=clean | env,
@@ -31,7 +33,12 @@ def test_production_refuses_to_start_without_secret_key():
 
 
 def test_production_reads_secret_key_from_environment():
-    result = run_settings(DEBUG="false", SECRET_KEY="une-vraie-cle-secrete-de-production", NIR_HASH_KEY="autre-cle")
+    result = run_settings(
+        DEBUG="false",
+        SECRET_KEY="une-vraie-cle-secrete-de-production",
+        NIR_HASH_KEY="autre-cle",
+        NIR_ENCRYPTION_KEY="QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=",
+    )
     assert result.stdout.split() == ["False", "une-vrai"]
 
 

@@ -1,6 +1,7 @@
 """Security headers on every page, no inline script or style, and a production configuration that passes
 `check --deploy`."""
 
+import base64
 import json
 import os
 import re
@@ -175,13 +176,21 @@ print(json.dumps({
 
 def production_env(**extra):
     # A production process: none of the test run's own variables (the browser tests allow async-unsafe calls).
-    dropped = {"DEBUG", "SECRET_KEY", "NIR_HASH_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    dropped = {
+        "DEBUG",
+        "SECRET_KEY",
+        "NIR_HASH_KEY",
+        "NIR_ENCRYPTION_KEY",
+        "ALLOWED_HOSTS",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+    }
     keep = {k: v for k, v in os.environ.items() if k not in dropped}
     return keep | {
         "DJANGO_SETTINGS_MODULE": "extranet.settings",
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(64),
         "NIR_HASH_KEY": secrets.token_urlsafe(32),
+        "NIR_ENCRYPTION_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         "ALLOWED_HOSTS": "extranet.example",
         **extra,
     }
