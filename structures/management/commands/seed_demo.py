@@ -35,8 +35,13 @@ class Command(BaseCommand):
             "--no-requests", action="store_true", help="Seulement les caisses, structures et comptes, sans demandes."
         )
 
-    @transaction.atomic
     def handle(self, *args, no_requests=False, **options):
+        self.seed(no_requests=no_requests)
+        # After the commit, so that the logins come last, below the emails the demo requests sent.
+        self.print_logins()
+
+    @transaction.atomic
+    def seed(self, *, no_requests):
         caisses = {}
         for code, name in CAISSES:
             caisses[code], _ = Caisse.objects.update_or_create(code=code, defaults={"name": name})
@@ -77,7 +82,6 @@ class Command(BaseCommand):
                 )
         if not no_requests:
             self.seed_requests(structures["31834567800011"], caisses["331"])
-        self.print_logins()
 
     def seed_requests(self, structure, caisse):
         """A few requests so that the history, the queue and the workflow have something to show (once)."""
