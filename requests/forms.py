@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from extranet.forms import StyledFormMixin
 from extranet.validators import normalize_french_phone
 from requests.attachments import AttachmentsField
-from requests.models import PersonCivility, Request
+from requests.models import MAS_REFERRAL_MOTIF, PersonCivility, Request
 from requests.nir import nir_birth_mismatch, nir_digest, validate_nir
 
 PERSON_FIELDS = [
@@ -205,7 +205,6 @@ class ContactForm(RequestForm):
 class AccessDifficultyForm(RequestForm):
     kind = "access_difficulty"
     detail_fields = ["description"]
-    MAS_REFERRAL = "mas_referral"
 
     motif = forms.ChoiceField(
         label="Motif du signalement",
@@ -213,7 +212,7 @@ class AccessDifficultyForm(RequestForm):
             ("complex_case", "Dossier complexe (rétroactivité, rupture de droits, IJ complexes…)"),
             ("rights", "Droits"),
             ("emergency", "Situation d'urgence"),
-            (MAS_REFERRAL, "Saisine de la Mission accompagnement santé (MAS), avec l'accord de la personne"),
+            (MAS_REFERRAL_MOTIF, "Saisine de la Mission accompagnement santé (MAS), avec l'accord de la personne"),
             ("follow_up", "Suivi du traitement d'une demande faite par l'assuré"),
         ],
         widget=forms.RadioSelect,

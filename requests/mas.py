@@ -9,9 +9,8 @@ from django.utils import timezone
 from extranet.validators import normalize_french_phone
 from requests.attachments import AttachmentsField
 from requests.forms import PERSON_FIELDS, RequestForm
-from requests.models import MasReferral, PersonCivility
+from requests.models import MAS_REFERRAL_MOTIF, MasReferral, PersonCivility
 
-MOTIF = "mas_referral"
 NOTICE_VERSION = "2026-01"
 NOTICE_TEMPLATE = "requests/mas_notice.html"
 
@@ -122,7 +121,7 @@ class MasReferralForm(RequestForm):
 
     @classmethod
     def motif_choices(cls):
-        return [(MOTIF, "Saisine de la Mission accompagnement santé (MAS)")]
+        return [(MAS_REFERRAL_MOTIF, "Saisine de la Mission accompagnement santé (MAS)")]
 
     def clean_referral_date(self):
         referral_date = self.cleaned_data["referral_date"]
@@ -135,7 +134,7 @@ class MasReferralForm(RequestForm):
         return normalize_french_phone(phone) if phone else phone
 
     def clean(self):
-        self.cleaned_data["motif"] = MOTIF
+        self.cleaned_data["motif"] = MAS_REFERRAL_MOTIF
         cleaned = super().clean()
         self._require_other_texts(cleaned)
         if RENUNCIATION_CONTEXTS & set(cleaned.get("contexts", [])):

@@ -29,6 +29,8 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = (Status.NEW, Status.IN_PROGRESS)
+# The access-difficulty motif that is a MAS referral (its own form, consent and retention).
+MAS_REFERRAL_MOTIF = "mas_referral"
 
 
 class PersonCivility(models.TextChoices):

@@ -9,10 +9,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from requests.models import Kind, MasReferral, Request, Status
+from requests.models import MAS_REFERRAL_MOTIF, Kind, MasReferral, Request, Status
 
 logger = logging.getLogger(__name__)
-MAS_MOTIF = "mas_referral"
 ERASED_PERSON = {
     "person_civility": "",
     "person_last_name": "",
@@ -55,7 +54,7 @@ def expired_mas_referrals(now=None):
     cutoff = months_before(now or timezone.now(), settings.MAS_RETENTION_MONTHS)
     return Request.objects.filter(
         kind=Kind.ACCESS_DIFFICULTY,
-        motif=MAS_MOTIF,
+        motif=MAS_REFERRAL_MOTIF,
         status=Status.RESOLVED,
         resolved_at__lt=cutoff,
         purged_at__isnull=True,

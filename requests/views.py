@@ -13,14 +13,13 @@ from requests import mas, services
 from requests.filters import HistoryFilter
 from requests.forms import (
     PERSON_FIELDS,
-    AccessDifficultyForm,
     MessageForm,
     ReassignForm,
     ResolveForm,
     duplicate_message,
 )
 from requests.kinds import KINDS_BY_SLUG
-from requests.models import Attachment, Follow, Kind, MasReferral, Message, Request, Status
+from requests.models import MAS_REFERRAL_MOTIF, Attachment, Follow, Kind, MasReferral, Message, Request, Status
 from requests.pdf import render_pdf
 
 PAGE_SIZES = (10, 20, 50)
@@ -103,7 +102,7 @@ def create(request, slug):
     if (
         request.method == "POST"
         and spec.kind == Kind.ACCESS_DIFFICULTY
-        and request.POST.get("motif") == AccessDifficultyForm.MAS_REFERRAL
+        and request.POST.get("motif") == MAS_REFERRAL_MOTIF
     ):
         return redirect("requests:mas_create")
     form = spec.form_class(request.POST or None, request.FILES or None, structure=membership.structure)
@@ -211,17 +210,28 @@ def _staff_request(request, number):
     return _visible_request(request, number)
 
 
+def _act(request, number, action, success):
+    """Run a workflow service, then tell its outcome on the request's page. The request may have moved
+    meanwhile, so the page may no longer show the form: a refusal is a message, which it always shows."""
+    try:
+        action()
+    except services.WorkflowRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, success)
+    return redirect("requests:detail", number)
+
+
 @login_required
 @require_POST
 def take_charge(request, number):
     request_obj = _staff_request(request, number)
-    try:
-        services.take_charge(request_obj, agent=request.user)
-    except services.WorkflowRefused as refusal:
-        messages.error(request, str(refusal))
-    else:
-        messages.success(request, f"Vous avez pris en charge la demande {number}.")
-    return redirect("requests:detail", number)
+    return _act(
+        request,
+        number,
+        lambda: services.take_charge(request_obj, agent=request.user),
+        f"Vous avez pris en charge la demande {number}.",
+    )
 
 
 @login_required
@@ -229,22 +239,16 @@ def take_charge(request, number):
 def resolve(request, number):
     request_obj = _staff_request(request, number)
     form = ResolveForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.resolve(
-                request_obj,
-                agent=request.user,
-                answer=form.cleaned_data["answer"],
-                files=form.cleaned_data["attachments"],
-            )
-        except services.WorkflowRefused as refusal:
-            # The request moved meanwhile: the form may no longer be on the page, the message always is.
-            messages.error(request, str(refusal))
-            return redirect("requests:detail", number)
-        else:
-            messages.success(request, f"La demande {number} est résolue ; la structure est prévenue.")
-            return redirect("requests:detail", number)
-    return _detail_page(request, request_obj, resolve_form=form, status=400)
+    if not form.is_valid():
+        return _detail_page(request, request_obj, resolve_form=form, status=400)
+    return _act(
+        request,
+        number,
+        lambda: services.resolve(
+            request_obj, agent=request.user, answer=form.cleaned_data["answer"], files=form.cleaned_data["attachments"]
+        ),
+        f"La demande {number} est résolue ; la structure est prévenue.",
+    )
 
 
 @login_required
@@ -252,49 +256,37 @@ def resolve(request, number):
 def reassign(request, number):
     request_obj = _staff_request(request, number)
     form = ReassignForm(request.POST, caisse=request_obj.caisse)
-    if form.is_valid():
-        try:
-            services.reassign(request_obj, admin=request.user, agent=form.cleaned_data["agent"])
-        except services.WorkflowRefused as refusal:
-            # The request moved meanwhile: the form may no longer be on the page, the message always is.
-            messages.error(request, str(refusal))
-            return redirect("requests:detail", number)
-        else:
-            messages.success(
-                request, f"La demande {number} est confiée à {form.cleaned_data['agent'].get_full_name()}."
-            )
-            return redirect("requests:detail", number)
-    return _detail_page(request, request_obj, reassign_form=form, status=400)
+    if not form.is_valid():
+        return _detail_page(request, request_obj, reassign_form=form, status=400)
+    agent = form.cleaned_data["agent"]
+    return _act(
+        request,
+        number,
+        lambda: services.reassign(request_obj, admin=request.user, agent=agent),
+        f"La demande {number} est confiée à {agent.get_full_name()}.",
+    )
 
 
 @login_required
 @require_POST
 def post_message(request, number):
     request_obj = _visible_request(request, number)
-    staff = caisse_membership(request.user) is not None
-    form = MessageForm(request.POST, request.FILES, staff=staff)
-    if form.is_valid():
-        try:
-            services.post_message(
-                request_obj,
-                author=request.user,
-                body=form.cleaned_data["body"],
-                internal=form.cleaned_data.get("internal", False),
-                files=form.cleaned_data["attachments"],
-            )
-        except services.WorkflowRefused as refusal:
-            # The request moved meanwhile: the form may no longer be on the page, the message always is.
-            messages.error(request, str(refusal))
-            return redirect("requests:detail", number)
-        else:
-            messages.success(
-                request,
-                "Votre note interne est enregistrée."
-                if form.cleaned_data.get("internal")
-                else "Votre message est envoyé.",
-            )
-            return redirect("requests:detail", number)
-    return _detail_page(request, request_obj, message_form=form, status=400)
+    form = MessageForm(request.POST, request.FILES, staff=caisse_membership(request.user) is not None)
+    if not form.is_valid():
+        return _detail_page(request, request_obj, message_form=form, status=400)
+    internal = form.cleaned_data.get("internal", False)
+    return _act(
+        request,
+        number,
+        lambda: services.post_message(
+            request_obj,
+            author=request.user,
+            body=form.cleaned_data["body"],
+            internal=internal,
+            files=form.cleaned_data["attachments"],
+        ),
+        "Votre note interne est enregistrée." if internal else "Votre message est envoyé.",
+    )
 
 
 def _mas_sheet_response(values, filename):
@@ -322,7 +314,7 @@ def mas_create(request):
         try:
             deposited = services.deposit_mas_referral(
                 kind=Kind.ACCESS_DIFFICULTY,
-                motif=mas.MOTIF,
+                motif=MAS_REFERRAL_MOTIF,
                 structure=membership.structure,
                 caisse=caisse,
                 author=request.user,
