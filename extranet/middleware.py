@@ -5,9 +5,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.functional import SimpleLazyObject
+from django.utils.http import urlencode
 
+from extranet.accounts.second_factor import has_second_factor
 from extranet.roles import caisse_membership, partner_membership
 from structures.models import Caisse, Convention
 
@@ -101,3 +105,41 @@ class SessionTimeoutMiddleware:
             if now - last_seen >= LAST_SEEN_RESOLUTION_SECONDS or LAST_SEEN_AT not in request.session:
                 request.session[LAST_SEEN_AT] = now
         return self.get_response(request)
+
+
+class SecondFactorMiddleware:
+    """A signed-in account reaches nothing but these pages until its second factor passes (or is set up)."""
+
+    OPEN_VIEWS = {
+        "accounts:logout",
+        "accounts:login",
+        "accounts:second_factor",
+        "accounts:second_factor_send_code",
+        "accounts:second_factor_setup",
+        "accounts:second_factor_setup_totp",
+        "accounts:second_factor_setup_email",
+        "accounts:second_factor_backup_codes",
+        # Links received by email work for anyone holding them, signed in or not.
+        "accounts:activate",
+        "accounts:password_reset",
+        "accounts:password_reset_confirm",
+        "accounts:email_change_confirm",
+        "legal_notice",
+        "personal_data",
+        "accessibility",
+    }
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or user.is_verified():
+            return None
+        if request.resolver_match.view_name in self.OPEN_VIEWS:
+            return None
+        target = "accounts:second_factor" if has_second_factor(user) else "accounts:second_factor_setup"
+        return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")

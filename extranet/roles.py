@@ -1,6 +1,15 @@
-"""Who the logged-in person is for this service: partner (technicien, gestionnaire) or caisse staff."""
+"""Who the logged-in person is for this service: partner (technicien, gestionnaire) or caisse staff.
+
+A membership is the role; the object permissions its services grant (django-guardian) are the rights. Pages ask
+for both: an active membership, and the permission on its structure or caisse.
+"""
 
 from django.core.exceptions import PermissionDenied
+
+DEPOSIT_REQUESTS = "structures.deposit_requests"
+MANAGE_TECHNICIANS = "structures.manage_technicians"
+HANDLE_REQUESTS = "structures.handle_requests"
+ADMINISTER_CAISSE = "structures.administer_caisse"
 
 
 def partner_membership(user):
@@ -15,21 +24,25 @@ def caisse_membership(user):
 
 def require_partner(user):
     membership = partner_membership(user)
-    if membership is None:
+    if membership is None or not user.has_perm(DEPOSIT_REQUESTS, membership.structure):
         raise PermissionDenied
     return membership
 
 
 def require_gestionnaire(user):
-    membership = require_partner(user)
-    if not membership.is_gestionnaire:
+    membership = partner_membership(user)
+    if (
+        membership is None
+        or not membership.is_gestionnaire
+        or not user.has_perm(MANAGE_TECHNICIANS, membership.structure)
+    ):
         raise PermissionDenied
     return membership
 
 
 def require_caisse_admin(user):
     membership = caisse_membership(user)
-    if membership is None or not membership.is_admin:
+    if membership is None or not membership.is_admin or not user.has_perm(ADMINISTER_CAISSE, membership.caisse):
         raise PermissionDenied
     return membership
 
@@ -37,6 +50,6 @@ def require_caisse_admin(user):
 def require_caisse_staff(user):
     """Agents and administrateurs of a caisse; anyone else (partners included) is refused."""
     membership = caisse_membership(user)
-    if membership is None:
+    if membership is None or not user.has_perm(HANDLE_REQUESTS, membership.caisse):
         raise PermissionDenied
     return membership

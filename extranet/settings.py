@@ -1,6 +1,7 @@
 """Settings read from the environment; defaults suit the demo (SQLite, console emails)."""
 
 import base64
+import datetime
 import hashlib
 import os
 from pathlib import Path
@@ -48,6 +49,11 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_email",
+    "django_otp.plugins.otp_static",
+    "axes",
     "extranet.accounts",
     "extranet.notifications",
     "extranet.audit",
@@ -63,11 +69,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "extranet.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "extranet.middleware.SessionTimeoutMiddleware",
+    "extranet.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "extranet.middleware.CurrentCaisseMiddleware",
+    # Last, as django-axes asks: it turns a locked-out authentication into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 FORM_RENDERER = "extranet.forms.FormRenderer"
@@ -101,6 +111,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: it refuses every attempt on a locked account or address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "extranet.accounts.backends.EmailBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -122,6 +134,32 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
+
+# Second factor (django-otp): TOTP application, or for partners a code by email; backup codes for both.
+OTP_TOTP_ISSUER = "Espace Partenaires"
+OTP_EMAIL_TOKEN_VALIDITY = 10 * 60
+# A new email code at most once a minute; failed codes double the wait before the next try (1 s, 2 s, 4 s…).
+OTP_EMAIL_COOLDOWN_DURATION = 60
+OTP_EMAIL_THROTTLE_FACTOR = 1
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+BACKUP_CODES_COUNT = 10
+
+# Login throttling (django-axes): 5 failures lock the account, and separately the address they came from, for
+# 15 minutes. Unknown emails are counted like known ones, so the lock does not tell which exist.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "extranet.accounts.throttling.attempted_email"
+AXES_LOCKOUT_CALLABLE = "extranet.accounts.throttling.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+# Successful logins are not journaled by axes: the session table and last_login already tell.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "extranet.accounts.throttling.client_ip"
+# Behind reverse proxies that append the client's address to X-Forwarded-For, how many of them there are; 0 when
+# clients reach the application server directly (a client-supplied X-Forwarded-For is then ignored).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
@@ -203,8 +241,25 @@ ATTACHMENT_MAX_COUNT = int(os.environ.get("ATTACHMENT_MAX_COUNT", 5))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FILES = ATTACHMENT_MAX_COUNT + 5
 
-# MAS referrals: personal data erased this long after the accompaniment ends (the request is resolved).
-MAS_RETENTION_MONTHS = 18
+# Retention: the personal data of a request are erased this many months after it was resolved, per kind of
+# request ("mas_referral" for MAS referrals, "default" for a kind not listed). Each value can be set from the
+# environment, e.g. RETENTION_MONTHS_CASE_REVIEW=36. MAS referrals: 18 months after the end of the accompaniment,
+# as the notice given to the person says.
+RETENTION_MONTHS = {
+    "default": 24,
+    "mas_referral": 18,
+    "contact": 24,
+    "access_difficulty": 24,
+    "appointment": 24,
+    "case_review": 24,
+    "document": 24,
+}
+for _retention_key in RETENTION_MONTHS:
+    _override = os.environ.get(f"RETENTION_MONTHS_{_retention_key.upper()}")
+    if _override is not None:
+        if not _override.isdigit() or int(_override) < 1:
+            raise ImproperlyConfigured(f"RETENTION_MONTHS_{_retention_key.upper()} must be a number of months (≥ 1).")
+        RETENTION_MONTHS[_retention_key] = int(_override)
 
 # Deadlines of the caisse's queue, in working days since the deposit (requests/deadlines.py), per kind of
 # request, "default" for a kind not listed. A new request is overdue once older than its take-charge deadline,
@@ -273,5 +328,7 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
         # One line per task at INFO; failures still show.
         "django_tasks": {"level": "WARNING"},
+        # Every sign-in at INFO; lockouts still show.
+        "axes": {"level": "WARNING"},
     },
 }

@@ -8,8 +8,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django_fsm import FSMField, transition
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from extranet.roles import caisse_membership, partner_membership
+from extranet.roles import ADMINISTER_CAISSE, HANDLE_REQUESTS, caisse_membership, partner_membership
 from requests.crypto import EncryptedCharField
 from requests.nir import format_nir, mask_nir
 
@@ -92,6 +93,7 @@ class Request(models.Model):
 
     class Meta:
         verbose_name = "demande"
+        permissions = [("resolve_request", "Résoudre la demande (l'agent qui l'a prise en charge)")]
         indexes = [
             models.Index(fields=["structure", "caisse", "-created_at"], name="request_structure_newest"),
             models.Index(fields=["caisse", "status", "-created_at"], name="request_caisse_status_newest"),
@@ -138,18 +140,18 @@ class Request(models.Model):
         self.resolved_at = at
 
     def can_handle(self, user):
-        """Agents and administrateurs of the request's caisse."""
+        """Agents and administrateurs of the request's caisse (their membership grants the object permission)."""
         staff = caisse_membership(user)
-        return staff is not None and staff.caisse_id == self.caisse_id
+        return staff is not None and staff.caisse_id == self.caisse_id and user.has_perm(HANDLE_REQUESTS, self.caisse)
 
     def can_resolve(self, user):
-        """The agent in charge, or an administrateur of the caisse."""
+        """The agent in charge (granted on this request when taking charge), or an administrateur of the caisse."""
         staff = caisse_membership(user)
-        return (
-            staff is not None
-            and staff.caisse_id == self.caisse_id
-            and (self.assigned_to_id == user.pk or staff.is_admin)
-        )
+        if staff is None or staff.caisse_id != self.caisse_id:
+            return False
+        if self.assigned_to_id == user.pk and user.has_perm(RESOLVE_REQUEST, self):
+            return True
+        return staff.is_admin and user.has_perm(ADMINISTER_CAISSE, self.caisse)
 
     def refresh_from_db(self, using=None, fields=None, from_queryset=None):
         # The protected FSMField refuses any assignment once loaded, and reloading from the database is not one:
@@ -197,6 +199,17 @@ class Request(models.Model):
     @property
     def is_open(self):
         return self.status in OPEN_STATUSES
+
+
+RESOLVE_REQUEST = "requests.resolve_request"
+
+
+class RequestUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Request, on_delete=models.CASCADE)
+
+
+class RequestGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Request, on_delete=models.CASCADE)
 
 
 class NumberSequence(models.Model):

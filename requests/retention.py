@@ -1,15 +1,19 @@
-"""Retention of personal data. MAS referrals: erased 18 months after the request is resolved (the end of the
-accompaniment); what is not personal (contexts, cares, duration, causes, dates, caisse, structure) stays."""
+"""Retention of personal data, per kind of request (settings.RETENTION_MONTHS): once a request has been resolved
+for that long, the person's identity, the free texts, the exchanges and the files are erased. What is not
+personal stays for the statistics: number, kind, motif, dates, caisse, structure, status history, and for MAS
+referrals the contexts, cares, duration and causes. MAS referrals: 18 months after the end of the accompaniment,
+as the notice given to the person says."""
 
 import logging
 from calendar import monthrange
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from requests.models import MAS_REFERRAL_MOTIF, Kind, MasReferral, Request, Status
+from requests.models import MAS_REFERRAL_MOTIF, Kind, MasReferral, Message, Request, Status
 
 logger = logging.getLogger(__name__)
 ERASED_PERSON = {
@@ -41,37 +45,74 @@ def months_before(moment, months):
     return moment.replace(year=year, month=month + 1, day=day)
 
 
+POLICY_LABELS = {MAS_REFERRAL_MOTIF: "saisine MAS", **{kind.value: kind.label for kind in Kind}}
+
+
+ERASED_MESSAGE = "[Message effacé à l'échéance de la durée de conservation]"
+
+
 @dataclass
 class PurgeReport:
-    requests: int = 0
+    by_policy: dict = field(default_factory=dict)
     attachments: int = 0
+    messages: int = 0
+
+    @property
+    def requests(self):
+        return sum(self.by_policy.values())
 
     def __str__(self):
-        return f"{self.requests} saisine(s) MAS, {self.attachments} pièce(s) jointe(s)"
+        detail = ", ".join(f"{POLICY_LABELS[key]} : {count}" for key, count in sorted(self.by_policy.items()))
+        return (
+            f"{self.requests} demande(s){f' ({detail})' if detail else ''}, {self.messages} message(s), "
+            f"{self.attachments} pièce(s) jointe(s)"
+        )
 
 
-def expired_mas_referrals(now=None):
-    cutoff = months_before(now or timezone.now(), settings.MAS_RETENTION_MONTHS)
-    return Request.objects.filter(
-        kind=Kind.ACCESS_DIFFICULTY,
-        motif=MAS_REFERRAL_MOTIF,
-        status=Status.RESOLVED,
-        resolved_at__lt=cutoff,
-        purged_at__isnull=True,
-    )
+def policy_filter(key):
+    """The requests a retention setting applies to: the MAS referral has its own, apart from its kind's."""
+    mas = Q(kind=Kind.ACCESS_DIFFICULTY, motif=MAS_REFERRAL_MOTIF)
+    return mas if key == MAS_REFERRAL_MOTIF else Q(kind=key) & ~mas
 
 
-def purge_mas_referrals(*, now=None, dry_run=False):
-    """Erase the personal data of MAS referrals past retention. Idempotent: purged requests are marked."""
+def expired_requests(now=None):
+    """Resolved requests past their retention, not purged yet, with the setting that applies to each."""
+    now = now or timezone.now()
+    for key in POLICY_LABELS:
+        months = settings.RETENTION_MONTHS.get(key, settings.RETENTION_MONTHS["default"])
+        yield (
+            key,
+            Request.objects.filter(
+                policy_filter(key),
+                status=Status.RESOLVED,
+                resolved_at__lt=months_before(now, months),
+                purged_at__isnull=True,
+            ),
+        )
+
+
+def purge_expired_requests(*, now=None, dry_run=False):
+    """Erase the personal data of requests past retention. Idempotent: purged requests are marked and skipped;
+    one transaction per request, so that an interruption leaves each request either whole or purged."""
     report = PurgeReport()
-    for request_id in expired_mas_referrals(now).values_list("pk", flat=True).iterator():
-        report.requests += 1
-        if dry_run:
-            report.attachments += Request.objects.get(pk=request_id).attachments.count()
-        else:
-            report.attachments += _purge_one(request_id, now or timezone.now())
-    logger.info("Rétention MAS%s : %s", " (simulation)" if dry_run else "", report)
+    for key, expired in expired_requests(now):
+        for request_id in expired.values_list("pk", flat=True).iterator():
+            if dry_run:
+                attachments, messages = _counts(request_id)
+            else:
+                attachments, messages = _purge_one(request_id, now or timezone.now())
+            report.by_policy[key] = report.by_policy.get(key, 0) + 1
+            report.attachments += attachments
+            report.messages += messages
+    logger.info("Rétention%s : %s", " (simulation)" if dry_run else "", report)
     return report
+
+
+def _counts(request_id):
+    return (
+        Request.objects.get(pk=request_id).attachments.count(),
+        Message.objects.filter(request_id=request_id).count(),
+    )
 
 
 def _purge_one(request_id, now):
@@ -79,14 +120,14 @@ def _purge_one(request_id, now):
     with transaction.atomic():
         request = Request.objects.select_for_update().get(pk=request_id)
         if request.purged_at:
-            return 0
-        attachments = list(request.attachments.all())
-        files = [attachment.file.name for attachment in attachments]
+            return 0, 0
+        files = [attachment.file.name for attachment in request.attachments.all()]
         MasReferral.objects.filter(request=request).update(**ERASED_REFERRAL)
         request.attachments.all().delete()
+        messages = Message.objects.filter(request=request).update(body=ERASED_MESSAGE)
         Request.objects.filter(pk=request.pk).update(purged_at=now, **ERASED_PERSON)
         transaction.on_commit(lambda: _delete_files(files))
-    return len(files)
+    return len(files), messages
 
 
 def _delete_files(names):

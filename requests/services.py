@@ -5,12 +5,14 @@ from contextlib import contextmanager
 from django.db import transaction
 from django.utils import timezone
 from django_fsm import has_transition_perm
+from guardian.shortcuts import assign_perm, remove_perm
 
-from extranet.roles import caisse_membership
+from extranet.roles import ADMINISTER_CAISSE, HANDLE_REQUESTS, caisse_membership
 from requests import notifications
 from requests.attachments import clean_original_name
 from requests.mas import NOTICE_VERSION
 from requests.models import (
+    RESOLVE_REQUEST,
     Attachment,
     Follow,
     MasReferral,
@@ -192,6 +194,8 @@ def take_charge(request, *, agent):
         now = timezone.now()
         locked.take_charge(agent=agent, at=now)
         locked.save()
+        # Only the agent in charge (and the caisse's administrateurs) may resolve it.
+        assign_perm(RESOLVE_REQUEST, agent, locked)
         StatusChange.objects.create(
             request=locked, from_status=Status.NEW, to_status=Status.IN_PROGRESS, by=agent, at=now, assigned_to=agent
         )
@@ -219,6 +223,8 @@ def resolve(request, *, agent, answer, files=()):
         _store_attachments(locked, files, agent, written, message=message)
         locked.resolve(at=now)
         locked.save()
+        # A resolved request moves no more: the permission row would only linger.
+        remove_perm(RESOLVE_REQUEST, locked.assigned_to, locked)
         StatusChange.objects.create(
             request=locked, from_status=Status.IN_PROGRESS, to_status=Status.RESOLVED, by=agent, at=now
         )
@@ -231,15 +237,22 @@ def reassign(request, *, admin, agent):
     """An administrateur of the caisse gives a request in progress to another agent of the caisse."""
     locked = _lock(request)
     staff = caisse_membership(admin)
-    if staff is None or not staff.is_admin or staff.caisse_id != locked.caisse_id:
+    if (
+        staff is None
+        or not staff.is_admin
+        or staff.caisse_id != locked.caisse_id
+        or not admin.has_perm(ADMINISTER_CAISSE, locked.caisse)
+    ):
         raise WorkflowRefused("Seul un administrateur de la caisse réattribue une demande.")
     if locked.status != Status.IN_PROGRESS:
         raise WorkflowRefused("Seule une demande prise en charge peut être réattribuée.")
     target = caisse_membership(agent)
-    if target is None or target.caisse_id != locked.caisse_id:
+    if target is None or target.caisse_id != locked.caisse_id or not agent.has_perm(HANDLE_REQUESTS, locked.caisse):
         raise WorkflowRefused("Choisissez un agent actif de la caisse.")
     if locked.assigned_to_id == agent.pk:
         return locked
+    remove_perm(RESOLVE_REQUEST, locked.assigned_to, locked)
+    assign_perm(RESOLVE_REQUEST, agent, locked)
     locked.assigned_to = agent
     locked.save(update_fields=["assigned_to"])
     StatusChange.objects.create(

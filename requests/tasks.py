@@ -6,16 +6,16 @@ from django_tasks import TaskResultStatus, task
 from extranet.audit.retention import purge_access_log
 from extranet.notifications.delivery import send_pending
 from requests.notifications import send_daily_digests
-from requests.retention import purge_mas_referrals
+from requests.retention import purge_expired_requests
 
 DAILY_AT = time(3, 0)
 
 
 @task()
 def daily_jobs():
-    """Every night: retention (MAS data, access journal), pending emails, the agents' morning digest; then
-    plan the next night."""
-    report = purge_mas_referrals()
+    """Every night: retention (requests' personal data, access journal), pending emails, the agents' morning
+    digest; then plan the next night."""
+    report = purge_expired_requests()
     purge_access_log()
     resent = send_pending()
     digests = send_daily_digests()

@@ -28,9 +28,21 @@ class Caisse(models.Model):
 
     class Meta:
         ordering = ["code"]
+        permissions = [
+            ("handle_requests", "Traiter les demandes adressées à la caisse"),
+            ("administer_caisse", "Administrer les structures, les agents et le journal des accès de la caisse"),
+        ]
 
     def __str__(self):
         return self.name
+
+
+class CaisseUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Caisse, on_delete=models.CASCADE)
+
+
+class CaisseGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Caisse, on_delete=models.CASCADE)
 
 
 class StructureQuerySet(models.QuerySet):
@@ -78,7 +90,10 @@ class Structure(models.Model):
 
     class Meta:
         ordering = ["name"]
-        permissions = [("manage_technicians", "Gérer les comptes techniciens de la structure")]
+        permissions = [
+            ("manage_technicians", "Gérer les comptes techniciens de la structure"),
+            ("deposit_requests", "Déposer et suivre les demandes de la structure"),
+        ]
         constraints = [models.CheckConstraint(condition=Q(headcount__gte=1), name="structure_headcount_positive")]
 
     def __str__(self):

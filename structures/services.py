@@ -6,9 +6,8 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
 from extranet.accounts.services import end_sessions, send_activation_link
-from structures.models import CaisseMembership, Convention, Membership, Structure
-
-MANAGE_TECHNICIANS = "structures.manage_technicians"
+from extranet.roles import ADMINISTER_CAISSE, DEPOSIT_REQUESTS, HANDLE_REQUESTS, MANAGE_TECHNICIANS
+from structures.models import Caisse, CaisseMembership, Convention, Membership, Structure
 
 
 class SeatLimitReached(Exception):
@@ -47,13 +46,32 @@ def _check_free_seat(structure):
         raise SeatLimitReached(structure, active_count)
 
 
+def role_permissions(membership):
+    """The object permissions a membership brings, and the object they apply to."""
+    if isinstance(membership, CaisseMembership):
+        perms = [HANDLE_REQUESTS] + ([ADMINISTER_CAISSE] if membership.is_admin else [])
+        return perms, membership.caisse
+    return [DEPOSIT_REQUESTS] + ([MANAGE_TECHNICIANS] if membership.is_gestionnaire else []), membership.structure
+
+
 def grant_role_permissions(membership):
-    if membership.is_gestionnaire:
-        assign_perm(MANAGE_TECHNICIANS, membership.user, membership.structure)
+    perms, target = role_permissions(membership)
+    for perm in perms:
+        assign_perm(perm, membership.user, target)
 
 
 def _revoke_role_permissions(membership):
-    remove_perm(MANAGE_TECHNICIANS, membership.user, membership.structure)
+    target = membership.caisse if isinstance(membership, CaisseMembership) else membership.structure
+    every_role = (
+        (HANDLE_REQUESTS, ADMINISTER_CAISSE)
+        if isinstance(target, Caisse)
+        else (
+            DEPOSIT_REQUESTS,
+            MANAGE_TECHNICIANS,
+        )
+    )
+    for perm in every_role:
+        remove_perm(perm, membership.user, target)
 
 
 def seat_situation(structure):
@@ -166,6 +184,7 @@ def reactivate_partner_account(membership, *, by):
 def create_caisse_account(caisse, *, role, by, **identity):
     user = _create_invited_user(**identity)
     membership = CaisseMembership.objects.create(user=user, caisse=caisse, role=role, created_by=by)
+    grant_role_permissions(membership)
     send_activation_link(user, invited_by=by)
     return membership
 
@@ -173,7 +192,8 @@ def create_caisse_account(caisse, *, role, by, **identity):
 @transaction.atomic
 def set_caisse_account_active(membership, active, *, by):
     membership = _lock_membership(membership)
-    _set_membership_active(membership, active, by=by)
+    if _set_membership_active(membership, active, by=by):
+        (grant_role_permissions if active else _revoke_role_permissions)(membership)
     return membership
 
 

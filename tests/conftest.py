@@ -1,4 +1,7 @@
 import pytest
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.factories import (
     CaisseFactory,
@@ -24,6 +27,32 @@ def pytest_collection_modifyitems(config, items):
 def fast_password_hashing(settings):
     # Argon2 is deliberately slow; the suite checks it is configured (test_passwords) and uses MD5 elsewhere.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def force_login_passes_second_factor(monkeypatch):
+    """`client.force_login(user)` stands for a complete sign-in, second factor included, as most tests need.
+
+    Tests of the sign-in itself go through the login and verification pages instead
+    (tests/extranet/test_second_factor.py), or call `log_in_with_password_only`."""
+    monkeypatch.setattr(Client, "force_login", _force_login_with_second_factor)
+
+
+_password_only_login = Client.force_login
+
+
+def log_in_with_password_only(client, user):
+    _password_only_login(client, user)
+
+
+def _force_login_with_second_factor(client, user, backend=None):
+    _password_only_login(client, user, backend)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+        user=user, name="Application d'authentification"
+    )
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
 
 
 @pytest.fixture

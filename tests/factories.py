@@ -82,15 +82,23 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
 
 class CaisseMembershipFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = CaisseMembership
-
     user = factory.SubFactory(UserFactory)
     caisse = factory.SubFactory(CaisseFactory)
     role = CaisseMembership.Role.AGENT
 
+    class Meta:
+        model = CaisseMembership
+        skip_postgeneration_save = True
+
     class Params:
         admin = factory.Trait(role=CaisseMembership.Role.ADMIN)
+
+    @factory.post_generation
+    def _permissions(obj, create, extracted, **kwargs):
+        if create and obj.is_active:
+            from structures.services import grant_role_permissions
+
+            grant_role_permissions(obj)
 
 
 def make_nir(sex="1", year="85", month="05", department="75", commune="056", order="123"):

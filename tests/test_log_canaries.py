@@ -14,7 +14,7 @@ from django.core import mail
 from extranet.notifications.delivery import send_pending
 from extranet.notifications.models import OutgoingEmail
 from requests.models import Attachment, Request
-from requests.retention import purge_mas_referrals
+from requests.retention import purge_expired_requests
 from tests.factories import make_nir
 from tests.requests.builders import a_pdf, create_url, form_data, image_bytes, upload
 
@@ -188,7 +188,7 @@ def test_mas_referral_journey(logs, technicien_client, staff_client, agent, comm
     agent_client = staff_client(agent)
     assert agent_client.get(f"/demandes/{request.number}/").status_code == 200
     assert agent_client.get(f"/demandes/{request.number}/fiche-saisine.pdf").status_code == 200
-    purge_mas_referrals(dry_run=True)
+    purge_expired_requests(dry_run=True)
     not_found(agent_client)
     assert_no_canary(logs)
 

@@ -133,6 +133,18 @@ MATRIX = {
     "accounts:password_change": Entry(logged_in()),
     "accounts:email_change": Entry(logged_in()),
     "accounts:email_change_confirm": Entry(everyone("gone"), args=bogus_secret, methods=("GET", "POST")),
+    # Second factor: the matrix's accounts have passed it (an application); its own tests cover the sign-in.
+    "accounts:second_factor": Entry(logged_in(), methods=("GET", "POST")),
+    "accounts:second_factor_send_code": Entry(
+        everyone("missing") | {ANONYMOUS: "login"}, methods=("POST",), data=lambda side, scene: {"enrolment": "0"}
+    ),
+    "accounts:second_factor_setup": Entry(logged_in()),
+    "accounts:second_factor_setup_totp": Entry(logged_in(), methods=("GET", "POST")),
+    "accounts:second_factor_setup_email": Entry(
+        only(PARTNERS, refused="missing"), methods=("GET", "POST"), data=lambda side, scene: {"code": "000000"}
+    ),
+    "accounts:second_factor_backup_codes": Entry(logged_in()),
+    "accounts:second_factor_regenerate_backup_codes": Entry(logged_in(), methods=("POST",)),
     # Administrateur caisse: structures, conventions, gestionnaires, agents
     "structures:structure_list": Entry(only(ADMINS)),
     "structures:structure_create": Entry(only(ADMINS), methods=("GET", "POST")),

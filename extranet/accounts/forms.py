@@ -97,3 +97,34 @@ class NotificationPreferencesForm(StyledFormMixin, forms.ModelForm):
             del self.fields["notify_daily_digest"]
         else:
             del self.fields["notify_take_charge"]
+
+
+class SecondFactorCodeForm(StyledFormMixin, forms.Form):
+    code = forms.CharField(
+        label="Code de vérification",
+        max_length=20,
+        help_text="Les 6 chiffres affichés par votre application ou reçus par courriel, ou l'un de vos codes de "
+        "secours.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text", "spellcheck": "false"}),
+        error_messages={"required": "Saisissez le code."},
+    )
+
+
+class EnrolmentCodeForm(StyledFormMixin, forms.Form):
+    code = forms.CharField(
+        label="Code à 6 chiffres",
+        max_length=6,
+        min_length=6,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9]*"}),
+        error_messages={
+            "required": "Saisissez le code à 6 chiffres.",
+            "min_length": "Le code comporte 6 chiffres.",
+            "max_length": "Le code comporte 6 chiffres.",
+        },
+    )
+
+    def clean_code(self):
+        code = "".join(self.cleaned_data["code"].split())
+        if not code.isdigit():
+            raise forms.ValidationError("Le code ne contient que des chiffres.")
+        return code

@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from extranet.accounts import services
+from extranet.accounts import second_factor, services
 from extranet.accounts.forms import (
     EmailChangeForm,
     LoginForm,
@@ -80,7 +80,15 @@ def account(request):
         form.save()
         messages.success(request, "Vos préférences de courriel sont enregistrées.")
         return redirect("accounts:account")
-    return render(request, "accounts/account.html", {"preferences_form": form})
+    return render(
+        request,
+        "accounts/account.html",
+        {
+            "preferences_form": form,
+            "second_factor_device": second_factor.primary_device(request.user),
+            "backup_codes_remaining": second_factor.remaining_backup_codes(request.user),
+        },
+    )
 
 
 @login_required

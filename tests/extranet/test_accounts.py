@@ -10,13 +10,13 @@ from extranet.accounts.models import Session
 from structures import services
 from structures.models import Membership
 from tests.factories import PASSWORD, MembershipFactory, UserFactory
-from tests.helpers import last_link, path_of, text
+from tests.helpers import last_link, path_of, sign_in, text
 
 NEW_PASSWORD = "Trois-chevaux-bleus-au-pre"
 
 
 def login(client, email, password=PASSWORD):
-    return client.post("/connexion/", {"username": email, "password": password})
+    return sign_in(client, email, password)
 
 
 @pytest.mark.django_db

@@ -1,5 +1,6 @@
 import io
 import os
+import re
 import subprocess
 import sys
 
@@ -10,7 +11,7 @@ from django.core.management import call_command
 from extranet.accounts.models import User
 from requests.models import Request
 from structures.models import Caisse, CaisseMembership, Convention, Membership, Structure
-from tests.helpers import text
+from tests.helpers import sign_in, text
 
 
 def run_settings(**env):
@@ -61,15 +62,27 @@ def test_seed_demo_is_idempotent_and_gives_one_account_per_role(capsys):
     assert sorted(Request.objects.values_list("status", flat=True)) == ["in_progress", "new", "resolved"]
     output = capsys.readouterr().out
     assert "technicien@demo.example" in output and "Demo-Partenaires-2026" in output
+    # How to pass the second factor: the application key of the caisse accounts, and their backup codes.
+    assert "MRSW23ZNMVZXAYLDMUWXAYLSORXGK4TT" in output
+    assert re.search(r"agent@demo\.example\s+([a-z2-7]{8} ){9}[a-z2-7]{8}", output)
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("email", ["technicien", "gestionnaire", "agent", "admin"])
-def test_each_demo_login_reaches_its_home_page(client, email):
+@pytest.mark.parametrize(
+    ("email", "role_page"),
+    [
+        ("technicien", "/demandes/"),
+        ("gestionnaire", "/structure/techniciens/"),
+        ("agent", "/caisse/demandes/"),
+        ("admin", "/caisse/structures/"),
+    ],
+)
+def test_each_demo_login_reaches_its_home_page_and_its_role_pages(client, email, role_page):
     call_command("seed_demo", stdout=io.StringIO())
-    response = client.post("/connexion/", {"username": f"{email}@demo.example", "password": "Demo-Partenaires-2026"})
+    response = sign_in(client, f"{email}@demo.example", "Demo-Partenaires-2026")
     assert response.status_code == 302
     assert "Bonjour" in text(client.get("/"))
+    assert client.get(role_page).status_code == 200
 
 
 @pytest.mark.django_db

@@ -6,12 +6,12 @@ from django.utils import timezone
 
 from extranet.accounts.models import Session
 from tests.factories import PASSWORD
-from tests.helpers import text
+from tests.helpers import sign_in, text
 
 
 @pytest.fixture
 def signed_in(client, technicien):
-    client.post("/connexion/", {"username": technicien.email, "password": PASSWORD})
+    sign_in(client, technicien.email, PASSWORD)
     return client
 
 

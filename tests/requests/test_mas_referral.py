@@ -8,7 +8,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from requests.models import Attachment, MasReferral, Request, Status
-from requests.retention import months_before, purge_mas_referrals
+from requests.retention import months_before, purge_expired_requests
 from tests.factories import CaisseMembershipFactory, make_nir
 from tests.helpers import text
 from tests.requests.builders import a_pdf
@@ -219,13 +219,13 @@ class TestRetention:
         request, resolved_at = resolved_referral
         assert len(stored_files()) == 2
         with time_machine.travel(resolved_at + timedelta(days=365 + 181 - 1)):  # 14/07/2026: 18 months minus a day
-            assert purge_mas_referrals().requests == 0
+            assert purge_expired_requests().requests == 0
         request.refresh_from_db()
         assert request.person_nir and not request.purged_at
 
         day_after = timezone.make_aware(timezone.datetime(2026, 7, 16, 10, 0))
         with time_machine.travel(day_after), self.commit_files():
-            report = purge_mas_referrals()
+            report = purge_expired_requests()
         assert (report.requests, report.attachments) == (1, 2)
         self.assert_purged(request, stored_files)
 
@@ -233,17 +233,18 @@ class TestRetention:
         request, _ = resolved_referral
         later = timezone.make_aware(timezone.datetime(2026, 8, 1))
         with time_machine.travel(later), self.commit_files():
-            assert purge_mas_referrals().requests == 1
+            assert purge_expired_requests().requests == 1
         with time_machine.travel(later), self.commit_files():
-            assert purge_mas_referrals().requests == 0
+            assert purge_expired_requests().requests == 0
         self.assert_purged(request, stored_files)
 
     def test_dry_run_counts_and_changes_nothing(self, resolved_referral, stored_files):
         request, _ = resolved_referral
         with time_machine.travel(timezone.make_aware(timezone.datetime(2026, 8, 1))):
             out = io.StringIO()
-            call_command("purge_mas_referrals", "--dry-run", stdout=out)
-        assert "Données personnelles seraient effacées : 1 saisine(s) MAS, 2 pièce(s) jointe(s)." in out.getvalue()
+            call_command("purge_personal_data", "--dry-run", stdout=out)
+        assert "Données personnelles seraient effacées : 1 demande(s) (saisine MAS : 1)," in out.getvalue()
+        assert "2 pièce(s) jointe(s)." in out.getvalue()
         request.refresh_from_db()
         assert request.person_nir and len(stored_files()) == 2
 
@@ -251,7 +252,7 @@ class TestRetention:
         with commit():
             partner.post(URL, referral_data())
         with time_machine.travel(timezone.now() + timedelta(days=800)):
-            assert purge_mas_referrals().requests == 0
+            assert purge_expired_requests().requests == 0
 
     @pytest.fixture(autouse=True)
     def _capture(self, django_capture_on_commit_callbacks):

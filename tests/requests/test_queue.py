@@ -551,10 +551,10 @@ def test_queue_has_constant_queries(agent_client, agent, caisse, structure, make
         )
         if index % 3 == 1:
             take(deposited, colleagues[index % 3])
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(7):
         response = agent_client.get(QUEUE + "?taille=100")
     assert len(listed_numbers(response)) == size
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(7):
         response = agent_client.get(QUEUE + "?taille=100&overdue=on&assignment=none&motif=contact:technical")
     assert response.status_code == 200
 

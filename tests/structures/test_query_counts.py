@@ -26,7 +26,7 @@ def test_structure_list_has_constant_queries(client, caisse, caisse_admin, djang
 def test_technicien_list_has_constant_queries(client, structure, gestionnaire, django_assert_max_num_queries, size):
     grow(size, lambda: MembershipFactory(structure=structure))
     client.force_login(gestionnaire)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(10):
         assert client.get("/structure/techniciens/").status_code == 200
 
 

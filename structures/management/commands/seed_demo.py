@@ -1,13 +1,19 @@
+import base64
 from datetime import date
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django_otp.plugins.otp_email.models import EmailDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from extranet.accounts import second_factor
 from structures.models import Caisse, CaisseMembership, Convention, Membership, Structure
 from structures.services import grant_role_permissions
 
 DEMO_PASSWORD = "Demo-Partenaires-2026"
+# Demo only: the caisse accounts' authenticator key is public, so that anyone can add it to an application.
+DEMO_TOTP_KEY = b"demo-espace-partners"
 
 CAISSES = [("331", "CPAM de la Gironde"), ("421", "CPAM de la Loire")]
 
@@ -36,6 +42,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, no_requests=False, **options):
+        self.backup_codes = {}
         self.seed(no_requests=no_requests)
         # After the commit, so that the logins come last, below the emails the demo requests sent.
         self.print_logins()
@@ -71,15 +78,16 @@ class Command(BaseCommand):
             )
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
+            self.set_up_second_factor(user, by_email=role in Membership.Role.values)
             if role in Membership.Role.values:
                 membership, _ = Membership.objects.update_or_create(
                     user=user, defaults={"structure": structures[where], "role": role, "is_active": True}
                 )
-                grant_role_permissions(membership)
             else:
-                CaisseMembership.objects.update_or_create(
+                membership, _ = CaisseMembership.objects.update_or_create(
                     user=user, defaults={"caisse": caisses[where], "role": role, "is_active": True}
                 )
+            grant_role_permissions(membership)
         if not no_requests:
             self.seed_requests(structures["31834567800011"], caisses["331"])
 
@@ -140,6 +148,18 @@ class Command(BaseCommand):
             answer="Un justificatif d'identité et de résidence stable suffisent ; le formulaire S1106 est à joindre.",
         )
 
+    def set_up_second_factor(self, user, *, by_email):
+        """Partners receive codes by email (shown in this terminal); caisse accounts use an application with the
+        public demo key, or one of the backup codes printed below (new ones at each run)."""
+        second_factor.reset(user)
+        if by_email:
+            EmailDevice.objects.create(user=user, name=second_factor.METHOD_LABELS[second_factor.EMAIL])
+        else:
+            TOTPDevice.objects.create(
+                user=user, name=second_factor.METHOD_LABELS[second_factor.TOTP], key=DEMO_TOTP_KEY.hex()
+            )
+            self.backup_codes[user.email] = second_factor.regenerate_backup_codes(user)
+
     def print_logins(self):
         self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes. Ouvrez http://127.0.0.1:8000"))
         self.stdout.write(f"Mot de passe de tous les comptes : {DEMO_PASSWORD}")
@@ -147,3 +167,14 @@ class Command(BaseCommand):
             label = dict(Membership.Role.choices + CaisseMembership.Role.choices)[role]
             self.stdout.write(f"  {label:<22} {email:<28} ({first_name} {last_name})")
         self.stdout.write("Les courriels (liens d'activation, de réinitialisation) s'affichent dans ce terminal.")
+        self.stdout.write("Double authentification :")
+        self.stdout.write(
+            "  technicien, gestionnaire : le code à 6 chiffres est envoyé par courriel, donc affiché dans ce terminal."
+        )
+        key = base64.b32encode(DEMO_TOTP_KEY).decode()
+        self.stdout.write(
+            f"  agent, administrateur : ajoutez la clé {key} à une application d'authentification (TOTP), "
+            "ou utilisez un code de secours (une seule fois chacun) :"
+        )
+        for email, codes in self.backup_codes.items():
+            self.stdout.write(f"    {email:<28} {' '.join(codes)}")

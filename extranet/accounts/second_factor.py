@@ -1,0 +1,166 @@
+"""Second factor: enrolment, verification and backup codes (django-otp devices).
+
+Every account has one primary device, a TOTP application or (partners only) codes sent by email, and a set of
+single-use backup codes. Codes cannot be replayed: TOTP refuses a time step already used, email and backup codes
+are consumed when accepted, and each device slows down repeated failures (django-otp's throttling).
+"""
+
+import math
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django_otp import verify_token
+from django_otp.plugins.otp_email.models import EmailDevice
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from extranet.emails import send_templated_email
+from extranet.roles import caisse_membership
+
+TOTP = "totp"
+EMAIL = "email"
+METHOD_LABELS = {TOTP: "Application d'authentification", EMAIL: "Code envoyé par courriel"}
+BACKUP_DEVICE_NAME = "Codes de secours"
+
+
+def allowed_methods(user):
+    """Caisse staff handle every structure's requests: an application only. Partners may also use email codes."""
+    if caisse_membership(user) is not None or user.is_staff:
+        return [TOTP]
+    return [TOTP, EMAIL]
+
+
+def primary_device(user, *, confirmed=True):
+    for model in (TOTPDevice, EmailDevice):
+        device = model.objects.filter(user=user, confirmed=confirmed).order_by("-pk").first()
+        if device is not None:
+            return device
+    return None
+
+
+def method_of(device):
+    return EMAIL if isinstance(device, EmailDevice) else TOTP
+
+
+def has_second_factor(user):
+    return primary_device(user) is not None
+
+
+def remaining_backup_codes(user):
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+def pending_enrolment(user, method):
+    """The device being set up for this method, created on first call; the account's current device, if any,
+    keeps working until the new one is confirmed."""
+    model = TOTPDevice if method == TOTP else EmailDevice
+    device = model.objects.filter(user=user, confirmed=False).order_by("-pk").first()
+    if device is None:
+        device = model.objects.create(user=user, name=METHOD_LABELS[method], confirmed=False)
+    return device
+
+
+def send_email_code(device, *, on_request=False):
+    """Email a fresh code. Asked for again (`on_request`), not more than once a minute; the first code of a sign-in
+    always goes, since that sign-in already got past the password and its throttling. Returns False when it had
+    to wait."""
+    if on_request and not device.generate_is_allowed()[0]:
+        return False
+    with transaction.atomic():
+        device.generate_token(valid_secs=settings.OTP_EMAIL_TOKEN_VALIDITY)
+        device.cooldown_set(commit=True)
+        send_templated_email(
+            device.user.email,
+            "second_factor_code",
+            {
+                "user": device.user,
+                "code": device.token,
+                "validity_minutes": settings.OTP_EMAIL_TOKEN_VALIDITY // 60,
+            },
+        )
+    return True
+
+
+def email_code_pending(device):
+    return bool(device.token) and device.valid_until is not None and device.valid_until > timezone.now()
+
+
+def confirm_enrolment(user, device, code):
+    """Checks the first code of a new device; on success the device replaces any previous one and a new set of
+    backup codes is issued. Returns (device, backup codes to show once), or None when the code is wrong; raises
+    TooManyTries while the device is throttled."""
+    _refuse_while_throttled(device)
+    with transaction.atomic():
+        # Through django_otp.verify_token: it locks the device row, so a code cannot be accepted twice.
+        verified = verify_token(user, device.persistent_id, code.strip())
+        if verified is None:
+            return None
+        for model in (TOTPDevice, EmailDevice):
+            model.objects.filter(user=user).exclude(pk=verified.pk if isinstance(verified, model) else None).delete()
+        verified.confirmed = True
+        verified.save(update_fields=["confirmed"])
+        codes = regenerate_backup_codes(user)
+    return verified, codes
+
+
+def regenerate_backup_codes(user):
+    """A new set of backup codes; the previous ones stop working."""
+    with transaction.atomic():
+        device, _ = StaticDevice.objects.get_or_create(
+            user=user, name=BACKUP_DEVICE_NAME, defaults={"confirmed": True}
+        )
+        device.token_set.all().delete()
+        codes = [StaticToken.random_token() for _ in range(settings.BACKUP_CODES_COUNT)]
+        StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
+
+
+class TooManyTries(Exception):
+    """The device refuses every code for a while after wrong ones (django-otp's throttling: 1 s, 2 s, 4 s…)."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        unit = "secondes" if seconds > 1 else "seconde"
+        super().__init__(f"Trop d'essais : patientez {seconds} {unit} avant de réessayer.")
+
+
+def _refuse_while_throttled(device):
+    seconds = wait_seconds(device)
+    if seconds:
+        raise TooManyTries(seconds)
+
+
+def verify(user, code):
+    """The device that accepts this code (application or email, or backup codes), or None. Raises TooManyTries
+    while the device is throttled, without looking at the code."""
+    code = "".join(code.split()).lower()
+    # Six digits come from the application or the email; backup codes have eight letters and digits. Trying a
+    # code on one kind only keeps a typo from counting as a failure on the other.
+    if len(code) == 6 and code.isdigit():
+        device = primary_device(user)
+    else:
+        device = StaticDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        return None
+    _refuse_while_throttled(device)
+    return verify_token(user, device.persistent_id, code)
+
+
+def wait_seconds(device):
+    """How long before the device accepts another try (django-otp's throttling), 0 if it does now."""
+    if device is None:
+        return 0
+    device.refresh_from_db()
+    allowed, data = device.verify_is_allowed()
+    if allowed or not data or not data.get("locked_until"):
+        return 0
+    return max(1, math.ceil((data["locked_until"] - timezone.now()).total_seconds()))
+
+
+def reset(user):
+    """Remove every device: the account sets up a second factor again at its next sign-in, and its sessions,
+    verified by a device that no longer exists, lose access to every page until then."""
+    with transaction.atomic():
+        for model in (TOTPDevice, EmailDevice, StaticDevice):
+            model.objects.filter(user=user).delete()
