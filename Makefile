@@ -32,10 +32,13 @@ test-sqlite: install
 test-postgres: install
 	DATABASE_URL=$(if $(findstring postgres,$(DATABASE_URL)),$(DATABASE_URL),$(PG_URL)) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
-# The suite runs on SQLite, and on PostgreSQL too when DATABASE_URL points to it or in CI.
-test: lint test-sqlite
+# The suite runs on SQLite, and on PostgreSQL too when DATABASE_URL points to it or in CI: then both run at once
+# (separate databases and files), each one's output printed whole when it ends.
+test: lint
 ifneq ($(or $(findstring postgres,$(DATABASE_URL)),$(filter true,$(CI))),)
-	$(MAKE) test-postgres
+	$(MAKE) --jobs=2 --output-sync=target test-sqlite test-postgres
+else
+	$(MAKE) test-sqlite
 endif
 
 lock: install

@@ -141,5 +141,7 @@ class SecondFactorMiddleware:
             return None
         if request.resolver_match.view_name in self.OPEN_VIEWS:
             return None
+        if request.resolver_match.namespace == "api":
+            return None  # the API answers 403 in JSON itself (extranet.api.permissions)
         target = "accounts:second_factor" if has_second_factor(user) else "accounts:second_factor_setup"
         return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "guardian",
     "django_filters",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
     "django_otp",
@@ -59,6 +61,9 @@ INSTALLED_APPS = [
     "extranet.audit",
     "structures",
     "requests",
+    # After `requests`: its ready() hides our package from DRF's optional import of the `requests` library,
+    # which drf-spectacular's import chain reaches.
+    "extranet.api",
 ]
 
 MIDDLEWARE = [
@@ -316,6 +321,48 @@ TASKS = {
 }
 
 MESSAGE_TAGS = {40: "danger"}
+
+# The cache counts the API's requests per token. Each process has its own by default; with several application
+# servers, CACHE_BACKEND=database shares it through PostgreSQL (after `manage.py createcachetable`).
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"}
+        if os.environ.get("CACHE_BACKEND") == "database"
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# REST API (/api/v1/): per-user tokens (stored hashed) or the browser session; JSON only.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "extranet.api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["extranet.api.permissions.SignedInWithSecondFactor"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["extranet.api.throttling.PerTokenThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("API_THROTTLE_RATE", "600/minute")},
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "API Espace Partenaires",
+    "DESCRIPTION": "Déposer et suivre les demandes des structures partenaires ; traiter la file de la caisse.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "KindEnum": "requests.models.Kind",
+        "StatusEnum": "requests.models.Status",
+    },
+}
 
 LOGGING = {
     "version": 1,

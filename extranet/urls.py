@@ -13,5 +13,6 @@ urlpatterns = [
     path("", include("structures.urls")),
     path("", include("requests.urls")),
     path("", include("extranet.audit.urls")),
+    path("api/", include("extranet.api.urls")),
     path("admin-technique/", admin.site.urls),
 ]

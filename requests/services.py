@@ -165,7 +165,15 @@ class WorkflowRefused(Exception):
     """A move the workflow or the user's role does not allow; the message says why, in French."""
 
 
-class AlreadyTaken(WorkflowRefused):
+class WrongStatus(WorkflowRefused):
+    """The request is no longer where the move starts from (someone else moved it first)."""
+
+
+class NotAllowed(WorkflowRefused):
+    """The user's role or object permissions do not allow this move."""
+
+
+class AlreadyTaken(WrongStatus):
     def __init__(self, request):
         holder = request.assigned_to.get_full_name() if request.assigned_to else "un autre agent"
         super().__init__(f"La demande {request.number} vient d'être prise en charge par {holder}.")
@@ -186,11 +194,11 @@ def take_charge(request, *, agent):
     with transaction.atomic():
         locked = _lock(request)
         if locked.status == Status.RESOLVED:
-            raise WorkflowRefused(f"La demande {locked.number} est déjà résolue.")
+            raise WrongStatus(f"La demande {locked.number} est déjà résolue.")
         if locked.status != Status.NEW:
             raise AlreadyTaken(locked)
         if not has_transition_perm(locked.take_charge, agent):
-            raise WorkflowRefused("Seuls les agents de la caisse destinataire prennent en charge ses demandes.")
+            raise NotAllowed("Seuls les agents de la caisse destinataire prennent en charge ses demandes.")
         now = timezone.now()
         locked.take_charge(agent=agent, at=now)
         locked.save()
@@ -208,12 +216,12 @@ def resolve(request, *, agent, answer, files=()):
     with files_removed_on_failure() as written, transaction.atomic():
         locked = _lock(request)
         if locked.status != Status.IN_PROGRESS:
-            raise WorkflowRefused(
+            raise WrongStatus(
                 f"La demande {locked.number} est « {locked.get_status_display()} » : "
                 "seule une demande prise en charge peut être résolue."
             )
         if not has_transition_perm(locked.resolve, agent):
-            raise WorkflowRefused("Seul l'agent en charge, ou un administrateur de la caisse, résout cette demande.")
+            raise NotAllowed("Seul l'agent en charge, ou un administrateur de la caisse, résout cette demande.")
         if not answer.strip():
             raise WorkflowRefused("La réponse à la structure est obligatoire pour résoudre la demande.")
         now = timezone.now()
@@ -243,9 +251,9 @@ def reassign(request, *, admin, agent):
         or staff.caisse_id != locked.caisse_id
         or not admin.has_perm(ADMINISTER_CAISSE, locked.caisse)
     ):
-        raise WorkflowRefused("Seul un administrateur de la caisse réattribue une demande.")
+        raise NotAllowed("Seul un administrateur de la caisse réattribue une demande.")
     if locked.status != Status.IN_PROGRESS:
-        raise WorkflowRefused("Seule une demande prise en charge peut être réattribuée.")
+        raise WrongStatus("Seule une demande prise en charge peut être réattribuée.")
     target = caisse_membership(agent)
     if target is None or target.caisse_id != locked.caisse_id or not agent.has_perm(HANDLE_REQUESTS, locked.caisse):
         raise WorkflowRefused("Choisissez un agent actif de la caisse.")
@@ -261,20 +269,38 @@ def reassign(request, *, admin, agent):
     return locked
 
 
+class RequestClosed(WrongStatus):
+    def __init__(self, request):
+        super().__init__(
+            f"La demande {request.number} est résolue : déposez une nouvelle demande en citant ce numéro."
+        )
+
+
+def _lock_open_for(request, author):
+    """The request locked for a writer who can reach it, while it is open. Returns (locked, from_caisse)."""
+    locked = _lock(request)
+    staff = caisse_membership(author)
+    from_caisse = staff is not None and staff.caisse_id == locked.caisse_id
+    if not from_caisse and not Request.objects.visible_to(author).filter(pk=locked.pk).exists():
+        raise NotAllowed("Vous ne pouvez pas écrire sur cette demande.")
+    if not locked.is_open:
+        raise RequestClosed(locked)
+    return locked, from_caisse
+
+
+def add_attachments(request, *, author, files):
+    """Files added to an open request by either side, outside any message (as at the deposit)."""
+    with files_removed_on_failure() as written, transaction.atomic():
+        locked, _ = _lock_open_for(request, author)
+        return _store_attachments(locked, files, author, written)
+
+
 def post_message(request, *, author, body, internal=False, files=()):
     """A message on an open request: from the partner, from the caisse, or an internal note between agents."""
     with files_removed_on_failure() as written, transaction.atomic():
-        locked = _lock(request)
-        staff = caisse_membership(author)
-        from_caisse = staff is not None and staff.caisse_id == locked.caisse_id
-        if not from_caisse and not Request.objects.visible_to(author).filter(pk=locked.pk).exists():
-            raise WorkflowRefused("Vous ne pouvez pas écrire sur cette demande.")
+        locked, from_caisse = _lock_open_for(request, author)
         if internal and not from_caisse:
-            raise WorkflowRefused("Seuls les agents de la caisse écrivent des notes internes.")
-        if not locked.is_open:
-            raise WorkflowRefused(
-                f"La demande {locked.number} est résolue : déposez une nouvelle demande en citant ce numéro."
-            )
+            raise NotAllowed("Seuls les agents de la caisse écrivent des notes internes.")
         if not body.strip():
             raise WorkflowRefused("Le message est vide.")
         message = Message.objects.create(

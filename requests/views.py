@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from extranet.audit.models import AccessLog, record_access
 from extranet.roles import caisse_membership, require_partner
 from requests import mas, services
+from requests.deposit import deposit_form
 from requests.filters import HistoryFilter
 from requests.forms import (
     PERSON_FIELDS,
@@ -108,16 +109,7 @@ def create(request, slug):
     form = spec.form_class(request.POST or None, request.FILES or None, structure=membership.structure)
     if request.method == "POST" and form.is_valid():
         try:
-            deposited = services.deposit_request(
-                kind=spec.kind,
-                motif=form.cleaned_data["motif"],
-                structure=membership.structure,
-                caisse=caisse,
-                author=request.user,
-                details=form.details(),
-                person=form.person(),
-                files=form.cleaned_data["attachments"],
-            )
+            deposited = deposit_form(form, structure=membership.structure, caisse=caisse, author=request.user)
         except services.DuplicateOpenRequest as refusal:
             form.add_error(None, duplicate_message(refusal.existing))
         else:
@@ -312,18 +304,7 @@ def mas_create(request):
         return _mas_sheet_response(mas.sheet_values(typed), "fiche-saisine-mas.pdf")
     if request.method == "POST" and form.is_valid():
         try:
-            deposited = services.deposit_mas_referral(
-                kind=Kind.ACCESS_DIFFICULTY,
-                motif=MAS_REFERRAL_MOTIF,
-                structure=membership.structure,
-                caisse=caisse,
-                author=request.user,
-                details={},
-                person=form.person(),
-                files=form.cleaned_data["attachments"],
-                referral=form.referral(),
-                consent_document=form.cleaned_data["consent_document"],
-            )
+            deposited = deposit_form(form, structure=membership.structure, caisse=caisse, author=request.user)
         except services.DuplicateOpenRequest as refusal:
             form.add_error(None, duplicate_message(refusal.existing))
         else:

@@ -24,10 +24,12 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLResolver, get_resolver, reverse
 from guardian.models import UserObjectPermission
 
 from extranet.accounts.models import AccountToken
+from extranet.api.models import ApiToken
 from extranet.audit.models import AccessLog
 from extranet.notifications.models import OutgoingEmail
 from requests.models import Attachment, ExportLog, Follow, MasReferral, Message, Request, StatusChange
@@ -112,7 +114,32 @@ def by_pk(attribute):
     return lambda side: [getattr(side, attribute).pk]
 
 
+def someone_elses_api_token(side):
+    """An API token of an account that plays no role here (the side's invited technicien): nobody may revoke it."""
+    token, _key = ApiToken.objects.issue(side.technicien.user, name="Jeton de la matrice")
+    return [token.pk]
+
+
 SHOWN_TO_BOTH_SIDES = PARTNERS + STAFF  # partners of the structure, staff of the caisse
+
+
+def api(expected):
+    """The API answers an anonymous caller 401 (JSON), where pages redirect to the login page."""
+    anonymous = expected[ANONYMOUS]
+    return expected | {ANONYMOUS: ("unauthenticated",) * 2 if isinstance(anonymous, tuple) else "unauthenticated"}
+
+
+def own_side(outcome, allowed, refused="missing"):
+    """Like `scoped`, with another outcome than "ok" on one's own side (e.g. a conflict)."""
+    return {
+        role: pair if role == ANONYMOUS or role not in allowed else tuple(outcome if o == "ok" else o for o in pair)
+        for role, pair in scoped(allowed, refused).items()
+    }
+
+
+def an_upload(side, scene):
+    return {"files": SimpleUploadedFile("matrice.pdf", pdf_bytes("Matrice"), content_type="application/pdf")}
+
 
 MATRIX = {
     # Site
@@ -145,6 +172,14 @@ MATRIX = {
     ),
     "accounts:second_factor_backup_codes": Entry(logged_in()),
     "accounts:second_factor_regenerate_backup_codes": Entry(logged_in(), methods=("POST",)),
+    # API tokens: each account creates and revokes its own only.
+    "accounts:api_token_create": Entry(
+        logged_in(), methods=("POST",), data=lambda side, scene: {"name": "Jeton de la matrice"}
+    ),
+    "accounts:api_token_created": Entry(logged_in()),
+    "accounts:api_token_revoke": Entry(
+        everyone("missing") | {ANONYMOUS: "login"}, args=someone_elses_api_token, methods=("POST",)
+    ),
     # Administrateur caisse: structures, conventions, gestionnaires, agents
     "structures:structure_list": Entry(only(ADMINS)),
     "structures:structure_create": Entry(only(ADMINS), methods=("GET", "POST")),
@@ -212,6 +247,43 @@ MATRIX = {
         data=lambda side, scene: {"agent": side.staff_user.pk},
     ),
     "requests:mas_letter_sent": Entry(scoped(STAFF, refused="missing"), args=request_number, methods=("POST",)),
+    # REST API (the session of the matrix's accounts; tokens are tested in tests/api/)
+    "api:me": Entry(api(logged_in())),
+    "api:request-list": Entry(api(only(SHOWN_TO_BOTH_SIDES))),
+    "api:request-detail": Entry(api(scoped(SHOWN_TO_BOTH_SIDES)), args=request_number),
+    "api:request-take-charge": Entry(api(scoped(STAFF, refused="missing")), args=request_number, methods=("POST",)),
+    # The request is new: resolving it is a conflict for its caisse, and it does not exist for anyone else.
+    "api:request-resolve": Entry(
+        api(own_side("conflict", STAFF)),
+        args=request_number,
+        methods=("POST",),
+        data=lambda side, scene: {"answer": "Réponse de la matrice des droits."},
+    ),
+    "api:request-messages": Entry(
+        api(scoped(SHOWN_TO_BOTH_SIDES)),
+        args=request_number,
+        methods=("GET", "POST"),
+        data=lambda side, scene: {"body": "Message de la matrice des droits."},
+    ),
+    "api:request-attachments": Entry(
+        api(scoped(SHOWN_TO_BOTH_SIDES)), args=request_number, methods=("GET", "POST"), data=an_upload
+    ),
+    "api:request-attachment": Entry(
+        api(scoped(SHOWN_TO_BOTH_SIDES)), args=lambda side: [side.request.number, side.attachment.pk]
+    ),
+    "api:members": Entry(
+        api(only(GESTIONNAIRES)),
+        methods=("GET", "POST"),
+        data=lambda side, scene: {
+            "civility": "m",
+            "last_name": "Matrice",
+            "first_name": "Test",
+            "email": "technicien-matrice@exemple.fr",
+        },
+    ),
+    "api:member-deactivate": Entry(api(scoped(GESTIONNAIRES)), args=by_pk("technicien"), methods=("POST",)),
+    "api:schema": Entry(everyone("ok")),
+    "api:docs": Entry(everyone("ok")),
 }
 
 
@@ -384,6 +456,7 @@ SNAPSHOT_MODELS = [
     CaisseMembership,
     get_user_model(),
     AccountToken,
+    ApiToken,
     UserObjectPermission,
     OutgoingEmail,
     ExportLog,
@@ -433,7 +506,9 @@ def outcome(response):
         return "ok"
     if 200 <= status < 300:
         return "ok"
-    return {403: "forbidden", 404: "missing", 410: "gone"}.get(status, f"HTTP {status}")
+    return {401: "unauthenticated", 403: "forbidden", 404: "missing", 409: "conflict", 410: "gone"}.get(
+        status, f"HTTP {status}"
+    )
 
 
 def body(response):

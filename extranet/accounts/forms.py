@@ -3,6 +3,7 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 
 from extranet.accounts.models import Civility
+from extranet.api.models import MAX_ACTIVE_TOKENS, ApiToken
 from extranet.forms import StyledFormMixin
 from extranet.validators import normalize_french_phone
 
@@ -128,3 +129,31 @@ class EnrolmentCodeForm(StyledFormMixin, forms.Form):
         if not code.isdigit():
             raise forms.ValidationError("Le code ne contient que des chiffres.")
         return code
+
+
+class ApiTokenForm(StyledFormMixin, forms.Form):
+    """A new personal API key: only its name is asked; the account may hold a limited number of active ones."""
+
+    name = forms.CharField(
+        label="Nom du jeton",
+        max_length=100,
+        help_text="Pour le reconnaître dans la liste : le logiciel ou l'usage, par exemple « Logiciel de suivi ».",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        error_messages={
+            "required": "Donnez un nom au jeton.",
+            "max_length": "Le nom ne doit pas dépasser %(limit_value)d caractères (il en compte %(show_value)d).",
+        },
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        kwargs.setdefault("auto_id", "jeton_%s")
+        super().__init__(*args, **kwargs)
+
+    def clean_name(self):
+        if ApiToken.objects.active().filter(user=self.user).count() >= MAX_ACTIVE_TOKENS:
+            raise forms.ValidationError(
+                f"Vous avez déjà {MAX_ACTIVE_TOKENS} jetons actifs, le maximum : révoquez-en un avant d'en créer "
+                "un autre."
+            )
+        return self.cleaned_data["name"]

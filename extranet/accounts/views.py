@@ -7,6 +7,7 @@ from django.views.decorators.http import require_http_methods
 
 from extranet.accounts import second_factor, services
 from extranet.accounts.forms import (
+    ApiTokenForm,
     EmailChangeForm,
     LoginForm,
     NotificationPreferencesForm,
@@ -15,6 +16,7 @@ from extranet.accounts.forms import (
     SetPasswordForm,
 )
 from extranet.accounts.models import AccountToken
+from extranet.api.models import ApiToken
 
 
 class LoginView(auth_views.LoginView):
@@ -80,13 +82,20 @@ def account(request):
         form.save()
         messages.success(request, "Vos préférences de courriel sont enregistrées.")
         return redirect("accounts:account")
+    return render_account_page(request, preferences_form=form)
+
+
+def render_account_page(request, *, preferences_form=None, api_token_form=None):
+    """« Mon compte », with the forms as submitted when one of them comes back with errors."""
     return render(
         request,
         "accounts/account.html",
         {
-            "preferences_form": form,
+            "preferences_form": preferences_form or NotificationPreferencesForm(instance=request.user),
             "second_factor_device": second_factor.primary_device(request.user),
             "backup_codes_remaining": second_factor.remaining_backup_codes(request.user),
+            "api_tokens": ApiToken.objects.active().filter(user=request.user),
+            "api_token_form": api_token_form or ApiTokenForm(user=request.user),
         },
     )
 

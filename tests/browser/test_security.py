@@ -44,3 +44,16 @@ def test_pages_raise_no_csp_violation_and_the_collapsed_menu_opens(page: Page, d
     assert ran is False
     page.wait_for_timeout(200)
     assert refused and "script-src" in refused[0]
+
+
+def test_api_documentation_works_offline_under_the_policy(page: Page, live_server, requests_made):
+    refused = []
+    page.on(
+        "console",
+        lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None,
+    )
+    page.goto("/api/docs/")
+    expect(page.get_by_text("API Espace Partenaires").first).to_be_visible()
+    expect(page.get_by_text("/api/v1/requests/{number}/take-charge/").first).to_be_visible()
+    assert refused == []
+    assert requests_made.foreign(live_server.url) == []

@@ -1,0 +1,53 @@
+"""« Mon compte » → « Accès à l'API »: personal API keys, created (key shown once) and revoked by their holder."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from extranet.accounts.forms import ApiTokenForm
+from extranet.accounts.views import render_account_page
+from extranet.api.models import ApiToken
+
+NEW_API_KEY = "_new_api_key"
+
+
+@login_required
+@require_POST
+def create(request):
+    with transaction.atomic():
+        # One creation at a time per account, so that two submissions cannot both pass the limit of active tokens.
+        get_user_model().objects.select_for_update().filter(pk=request.user.pk).first()
+        form = ApiTokenForm(request.POST, user=request.user)
+        if not form.is_valid():
+            return render_account_page(request, api_token_form=form)
+        token, key = ApiToken.objects.issue(request.user, name=form.cleaned_data["name"], created_by=request.user)
+    request.session[NEW_API_KEY] = {"key": key, "name": token.name}
+    return redirect("accounts:api_token_created")
+
+
+@never_cache  # the key must not stay in a browser or proxy cache
+@login_required
+def created(request):
+    """The clear key, once: it leaves the session as it is shown; only its digest is kept."""
+    new = request.session.pop(NEW_API_KEY, None)
+    if not new:
+        return redirect("accounts:account")
+    return render(
+        request,
+        "accounts/api_token_created.html",
+        {"key": new["key"], "name": new["name"], "me_url": f"{settings.SITE_URL}/api/v1/me/"},
+    )
+
+
+@login_required
+@require_POST
+def revoke(request, pk):
+    token = get_object_or_404(ApiToken.objects.active().filter(user=request.user), pk=pk)
+    token.revoke()
+    messages.success(request, f"Le jeton « {token.name} » est révoqué : il ne donne plus accès à l'API.")
+    return redirect("accounts:account")

@@ -1,0 +1,484 @@
+"""REST API v1. Same rules as the pages: the same scoped querysets (another structure's or caisse's object is a
+404), the same forms to validate, the same services to write, the same access journal."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404, QueryDict
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.html import strip_tags
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from extranet.accounts.forms import IdentityForm
+from extranet.api import examples
+from extranet.api.filters import RequestFilter
+from extranet.api.permissions import SignedIn
+from extranet.api.serializers import (
+    AnswerSerializer,
+    AttachmentSerializer,
+    AttachmentUploadSerializer,
+    DepositSerializer,
+    MemberInputSerializer,
+    MemberSerializer,
+    MeSerializer,
+    MessageInputSerializer,
+    MessageSerializer,
+    RequestDetailSerializer,
+    RequestSummarySerializer,
+)
+from extranet.audit.models import AccessLog, record_access
+from extranet.roles import (
+    DEPOSIT_REQUESTS,
+    HANDLE_REQUESTS,
+    caisse_membership,
+    partner_membership,
+    require_gestionnaire,
+)
+from requests import services
+from requests.attachments import AttachmentsField
+from requests.deposit import deposit_form
+from requests.forms import duplicate_message
+from requests.kinds import KINDS
+from requests.mas import MasReferralForm
+from requests.models import MAS_REFERRAL_MOTIF, Attachment, Kind, Message, Request, StatusChange
+from structures import services as structure_services
+from structures.models import Caisse, Convention, Membership
+
+ERRORS = OpenApiResponse(OpenApiTypes.OBJECT, description="Erreurs par champ : {champ: [messages]}.")
+NOT_FOUND = OpenApiResponse(OpenApiTypes.OBJECT, description="Introuvable, ou hors de votre périmètre.")
+CONFLICT = OpenApiResponse(OpenApiTypes.OBJECT, description="La demande n'est plus dans l'état attendu.")
+
+
+def form_errors(form):
+    """A Django form's errors as the API's JSON: {field: [messages]}, plain text (no HTML)."""
+    return {
+        "non_field_errors" if field == "__all__" else field: [strip_tags(message) for message in messages]
+        for field, messages in form.errors.items()
+    }
+
+
+def form_data(data):
+    """The request body (JSON object or multipart) as the QueryDict a page's form reads."""
+    if isinstance(data, QueryDict):
+        return data
+    if not isinstance(data, dict):
+        return None
+    converted = QueryDict(mutable=True)
+    for key, value in data.items():
+        values = value if isinstance(value, list) else [value]
+        if any(isinstance(item, (dict, list)) for item in values):
+            converted.setlist(key, ["\x00"])  # refused by the form's field as an invalid value
+        elif all(isinstance(item, bool) for item in values) and values:
+            converted.setlist(key, ["on"] if values[0] else [])
+        else:
+            converted.setlist(key, ["" if item is None else str(item) for item in values])
+    return converted
+
+
+def invalid_body():
+    return Response({"non_field_errors": ["Le corps de la requête doit être un objet JSON."]}, status=400)
+
+
+def member_of_the_service(user):
+    """A partner who may deposit, or an agent who may handle requests: the API is for them."""
+    partner = partner_membership(user)
+    if partner and user.has_perm(DEPOSIT_REQUESTS, partner.structure):
+        return partner
+    staff = caisse_membership(user)
+    if staff and user.has_perm(HANDLE_REQUESTS, staff.caisse):
+        return staff
+    raise PermissionDenied
+
+
+def partner_caisses(membership):
+    return Caisse.objects.filter(
+        conventions__structure_id=membership.structure_id, conventions__status=Convention.Status.ACTIVE
+    ).order_by("code")
+
+
+class MeView(APIView):
+    permission_classes = [SignedIn]
+
+    @extend_schema(
+        summary="L'utilisateur authentifié",
+        description="Identité, rôle, structure ou caisse, caisses joignables, double authentification.",
+        responses=MeSerializer,
+        examples=[OpenApiExample("Technicien", value=examples.ME, response_only=True)],
+        tags=["Compte"],
+    )
+    def get(self, request):
+        partner = partner_membership(request.user)
+        staff = caisse_membership(request.user)
+        caisses = list(partner_caisses(partner)) if partner else [staff.caisse] if staff else []
+        return Response(MeSerializer(request.user, context={"caisses": caisses}).data)
+
+
+class NewestFirst(CursorPagination):
+    ordering = ("-created_at", "-pk")
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class RequestListCreate(generics.ListAPIView):
+    serializer_class = RequestSummarySerializer
+    pagination_class = NewestFirst
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = RequestFilter
+
+    queryset = Request.objects.none()  # for the schema; requests go through get_queryset()
+
+    def get_queryset(self):
+        member_of_the_service(self.request.user)
+        return Request.objects.visible_to(self.request.user).select_related(
+            "caisse", "structure", "author", "assigned_to"
+        )
+
+    @extend_schema(
+        summary="Demandes de votre structure ou de votre caisse",
+        description="Les plus récentes d'abord, par pages (curseur `next`). Sans données de la personne : "
+        "le détail les donne.",
+        examples=[OpenApiExample("Une page", value=examples.REQUEST_PAGE, response_only=True)],
+        tags=["Demandes"],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Déposer une demande",
+        description="Les champs du formulaire du type choisi (`kind`), sous les mêmes noms et avec les mêmes "
+        "règles que les pages. JSON, ou multipart pour joindre des fichiers (`attachments`, et `consent_document` "
+        "pour une saisine MAS signée). Partenaires seulement.",
+        request=DepositSerializer,
+        responses={201: RequestDetailSerializer, 400: ERRORS, 403: ERRORS},
+        examples=[
+            OpenApiExample("Contacter la caisse", value=examples.DEPOSIT_CONTACT, request_only=True),
+            OpenApiExample("Saisine MAS, accord à distance", value=examples.DEPOSIT_MAS, request_only=True),
+            OpenApiExample("Erreurs", value=examples.DEPOSIT_ERRORS, response_only=True, status_codes=["400"]),
+        ],
+        tags=["Demandes"],
+    )
+    def post(self, request):
+        membership = partner_membership(request.user)
+        if membership is None or not request.user.has_perm(DEPOSIT_REQUESTS, membership.structure):
+            raise PermissionDenied
+        data = form_data(request.data)
+        if data is None:
+            return invalid_body()
+        caisse, error = self._caisse(membership, data.get("caisse"))
+        if error:
+            return Response({"caisse": [error]}, status=400)
+        spec = KINDS.get(data.get("kind"))
+        if spec is None:
+            choices = ", ".join(kind.value for kind in Kind)
+            return Response({"kind": [f"Choisissez un type de demande parmi : {choices}."]}, status=400)
+        if spec.kind == Kind.ACCESS_DIFFICULTY and data.get("motif") == MAS_REFERRAL_MOTIF:
+            form = MasReferralForm(data, request.FILES, structure=membership.structure, user=request.user)
+        else:
+            form = spec.form_class(data, request.FILES, structure=membership.structure)
+        if not form.is_valid():
+            return Response(form_errors(form), status=400)
+        try:
+            deposited = deposit_form(form, structure=membership.structure, caisse=caisse, author=request.user)
+        except services.DuplicateOpenRequest as refusal:
+            return Response({"non_field_errors": [strip_tags(duplicate_message(refusal.existing))]}, status=400)
+        created = request_detail_queryset().get(pk=deposited.pk)
+        body = RequestDetailSerializer(created, context={"request": request}).data
+        location = request.build_absolute_uri(reverse("api:request-detail", args=[created.number]))
+        return Response(body, status=201, headers={"Location": location})
+
+    @staticmethod
+    def _caisse(membership, code):
+        caisses = list(partner_caisses(membership))
+        if not caisses:
+            return None, "Votre structure n'a de convention active avec aucune caisse."
+        if code:
+            chosen = next((caisse for caisse in caisses if caisse.code == code), None)
+            if chosen is None:
+                return None, f"Aucune convention active avec la caisse {code}."
+            return chosen, None
+        if len(caisses) > 1:
+            codes = ", ".join(caisse.code for caisse in caisses)
+            return None, f"Votre structure a plusieurs conventions : précisez la caisse ({codes})."
+        return caisses[0], None
+
+
+def request_detail_queryset():
+    return Request.objects.select_related(
+        "caisse", "structure", "author", "assigned_to", "mas_referral"
+    ).prefetch_related(
+        Prefetch("status_changes", queryset=StatusChange.objects.select_related("by", "assigned_to").order_by("at"))
+    )
+
+
+def visible_request(request, number):
+    member_of_the_service(request.user)
+    return get_object_or_404(
+        request_detail_queryset().filter(pk__in=Request.objects.visible_to(request.user).values("pk")),
+        number=number,
+    )
+
+
+def journal_read(request, request_obj, action=AccessLog.Action.API, target=""):
+    if request_obj.has_person:
+        record_access(
+            request.user, action, caisse=request_obj.caisse, request=request_obj, target=target or request_obj.number
+        )
+
+
+class RequestDetail(APIView):
+    @extend_schema(
+        summary="Une demande, avec son historique de statuts",
+        description="Chaque lecture est tracée dans le journal des accès de la caisse.",
+        responses={200: RequestDetailSerializer, 404: NOT_FOUND},
+        examples=[OpenApiExample("Saisine MAS", value=examples.REQUEST_DETAIL, response_only=True)],
+        tags=["Demandes"],
+    )
+    def get(self, request, number):
+        request_obj = visible_request(request, number)
+        journal_read(request, request_obj)
+        return Response(RequestDetailSerializer(request_obj, context={"request": request}).data)
+
+
+def caisse_request(request, number):
+    """For the caisse's moves: partners get a 404, as on the pages."""
+    if caisse_membership(request.user) is None:
+        raise Http404
+    return visible_request(request, number)
+
+
+def workflow_outcome(request, move):
+    try:
+        moved = move()
+    except services.WrongStatus as refusal:
+        return Response({"detail": str(refusal)}, status=status.HTTP_409_CONFLICT)
+    except services.NotAllowed as refusal:
+        return Response({"detail": str(refusal)}, status=status.HTTP_403_FORBIDDEN)
+    except services.WorkflowRefused as refusal:
+        return Response({"detail": str(refusal)}, status=status.HTTP_400_BAD_REQUEST)
+    moved = request_detail_queryset().get(pk=moved.pk)
+    return Response(RequestDetailSerializer(moved, context={"request": request}).data)
+
+
+class TakeCharge(APIView):
+    @extend_schema(
+        summary="Prendre en charge (agents de la caisse)",
+        description="Nouveau → Pris en charge, attribuée à l'agent. 409 si un autre agent l'a prise avant vous.",
+        request=None,
+        responses={200: RequestDetailSerializer, 403: ERRORS, 404: NOT_FOUND, 409: CONFLICT},
+        examples=[OpenApiExample("Conflit", value=examples.CONFLICT, response_only=True, status_codes=["409"])],
+        tags=["Traitement par la caisse"],
+    )
+    def post(self, request, number):
+        request_obj = caisse_request(request, number)
+        return workflow_outcome(request, lambda: services.take_charge(request_obj, agent=request.user))
+
+
+class Resolve(APIView):
+    @extend_schema(
+        summary="Résoudre avec une réponse (agent en charge ou administrateur)",
+        request=AnswerSerializer,
+        responses={200: RequestDetailSerializer, 400: ERRORS, 403: ERRORS, 404: NOT_FOUND, 409: CONFLICT},
+        examples=[OpenApiExample("Réponse", value=examples.ANSWER, request_only=True)],
+        tags=["Traitement par la caisse"],
+    )
+    def post(self, request, number):
+        request_obj = caisse_request(request, number)
+        answer = AnswerSerializer(data=request.data)
+        answer.is_valid(raise_exception=True)
+        return workflow_outcome(
+            request,
+            lambda: services.resolve(request_obj, agent=request.user, answer=answer.validated_data["answer"]),
+        )
+
+
+class RequestMessages(APIView):
+    @extend_schema(
+        summary="Échanges sur la demande",
+        description="Les partenaires ne reçoivent jamais les notes internes de la caisse.",
+        responses={200: MessageSerializer(many=True), 404: NOT_FOUND},
+        examples=[OpenApiExample("Échanges", value=examples.MESSAGES, response_only=True)],
+        tags=["Échanges"],
+    )
+    def get(self, request, number):
+        request_obj = visible_request(request, number)
+        journal_read(request, request_obj)
+        exchanges = (
+            Message.objects.visible_to(request.user)
+            .filter(request=request_obj)
+            .select_related("author", "request")
+            .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.select_related("request")))
+        )
+        return Response(MessageSerializer(exchanges, many=True, context={"request": request}).data)
+
+    @extend_schema(
+        summary="Écrire sur une demande ouverte",
+        description="`internal: true` : note interne entre agents de la caisse (refusée aux partenaires).",
+        request=MessageInputSerializer,
+        responses={201: MessageSerializer, 400: ERRORS, 404: NOT_FOUND, 409: CONFLICT},
+        examples=[
+            OpenApiExample("Question de l'agent", value=examples.MESSAGE_IN, request_only=True),
+            OpenApiExample("Note interne", value=examples.NOTE_IN, request_only=True),
+        ],
+        tags=["Échanges"],
+    )
+    def post(self, request, number):
+        request_obj = visible_request(request, number)
+        incoming = MessageInputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        internal = incoming.validated_data["internal"]
+        if internal and caisse_membership(request.user) is None:
+            return Response({"internal": ["Seuls les agents de la caisse écrivent des notes internes."]}, status=400)
+        try:
+            message = services.post_message(
+                request_obj, author=request.user, body=incoming.validated_data["body"], internal=internal
+            )
+        except services.WrongStatus as refusal:
+            return Response({"detail": str(refusal)}, status=status.HTTP_409_CONFLICT)
+        except services.WorkflowRefused as refusal:
+            return Response({"body": [str(refusal)]}, status=400)
+        message = Message.objects.select_related("author", "request").get(pk=message.pk)
+        return Response(MessageSerializer(message, context={"request": request}).data, status=201)
+
+
+class RequestAttachments(APIView):
+    @extend_schema(
+        summary="Pièces jointes visibles de la demande",
+        responses={200: AttachmentSerializer(many=True), 404: NOT_FOUND},
+        examples=[OpenApiExample("Pièces jointes", value=examples.ATTACHMENTS, response_only=True)],
+        tags=["Pièces jointes"],
+    )
+    def get(self, request, number):
+        request_obj = visible_request(request, number)
+        attachments = Attachment.objects.visible_to(request.user).filter(request=request_obj).select_related("request")
+        return Response(AttachmentSerializer(attachments.order_by("pk"), many=True, context={"request": request}).data)
+
+    @extend_schema(
+        summary="Joindre des fichiers à une demande ouverte",
+        description="multipart/form-data, champ `files` (répétable) : PDF, JPEG ou PNG, contenu vérifié.",
+        request={"multipart/form-data": AttachmentUploadSerializer},
+        responses={201: AttachmentSerializer(many=True), 400: ERRORS, 404: NOT_FOUND, 409: CONFLICT},
+        examples=[
+            OpenApiExample("Fichier accepté", value=examples.ATTACHMENTS, response_only=True, status_codes=["201"]),
+            OpenApiExample(
+                "Fichier refusé",
+                value={"files": ["« photo.pdf » : le contenu ne correspond pas à un PDF."]},
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
+        tags=["Pièces jointes"],
+    )
+    def post(self, request, number):
+        request_obj = visible_request(request, number)
+        field = AttachmentsField(min_count=1)
+        try:
+            files = field.clean(request.FILES.getlist("files"))
+        except ValidationError as error:
+            return Response({"files": error.messages}, status=400)
+        try:
+            stored = services.add_attachments(request_obj, author=request.user, files=files)
+        except services.WrongStatus as refusal:
+            return Response({"detail": str(refusal)}, status=status.HTTP_409_CONFLICT)
+        return Response(AttachmentSerializer(stored, many=True, context={"request": request}).data, status=201)
+
+
+class RequestAttachment(APIView):
+    @extend_schema(
+        summary="Télécharger une pièce jointe",
+        description="Le fichier tel que déposé ; chaque téléchargement est tracé dans le journal des accès.",
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: NOT_FOUND},
+        tags=["Pièces jointes"],
+    )
+    def get(self, request, number, pk):
+        request_obj = visible_request(request, number)
+        attachment = get_object_or_404(Attachment.objects.visible_to(request.user).filter(request=request_obj), pk=pk)
+        journal_read(
+            request,
+            request_obj,
+            AccessLog.Action.ATTACHMENT,
+            target=f"{request_obj.number} — pièce n° {attachment.pk}",
+        )
+        return FileResponse(
+            attachment.file.open("rb"),
+            as_attachment=True,
+            filename=attachment.original_name,
+            content_type=attachment.content_type,
+        )
+
+
+def own_techniciens(user):
+    """The gestionnaire's structure and its techniciens (gestionnaires are the caisse's to manage)."""
+    membership = require_gestionnaire(user)
+    return membership.structure, Membership.objects.filter(
+        structure=membership.structure, role=Membership.Role.TECHNICIEN
+    ).select_related("user")
+
+
+class Members(APIView):
+    @extend_schema(
+        summary="Techniciens de la structure (gestionnaires)",
+        responses={200: MemberSerializer(many=True), 403: ERRORS},
+        examples=[OpenApiExample("Techniciens", value=examples.MEMBERS, response_only=True)],
+        tags=["Structure"],
+    )
+    def get(self, request):
+        _, techniciens = own_techniciens(request.user)
+        return Response(MemberSerializer(techniciens.order_by("user__last_name", "pk"), many=True).data)
+
+    @extend_schema(
+        summary="Créer un compte technicien",
+        description="Le lien d'activation part par courriel à l'adresse donnée.",
+        request=MemberInputSerializer,
+        responses={201: MemberSerializer, 400: ERRORS, 403: ERRORS},
+        examples=[OpenApiExample("Nouveau technicien", value=examples.MEMBER_IN, request_only=True)],
+        tags=["Structure"],
+    )
+    def post(self, request):
+        structure, _ = own_techniciens(request.user)
+        data = form_data(request.data)
+        if data is None:
+            return invalid_body()
+        form = IdentityForm(data)
+        if not form.is_valid():
+            return Response(form_errors(form), status=400)
+        try:
+            membership = structure_services.create_partner_account(
+                structure,
+                role=Membership.Role.TECHNICIEN,
+                by=request.user,
+                **{
+                    name: form.cleaned_data[name] for name in ("civility", "last_name", "first_name", "email", "phone")
+                },
+            )
+        except structure_services.EmailAlreadyUsed as refusal:
+            return Response({"email": [refusal.message]}, status=400)
+        return Response(MemberSerializer(membership).data, status=201)
+
+
+class MemberDeactivate(APIView):
+    @extend_schema(
+        summary="Désactiver un technicien",
+        description="Le compte est conservé ; ses sessions et jetons cessent de fonctionner.",
+        request=None,
+        responses={200: MemberSerializer, 403: ERRORS, 404: NOT_FOUND},
+        examples=[
+            OpenApiExample(
+                "Désactivé",
+                value={**examples.MEMBERS[0], "status": "disabled", "is_active": False},
+                response_only=True,
+            )
+        ],
+        tags=["Structure"],
+    )
+    def post(self, request, pk):
+        _, techniciens = own_techniciens(request.user)
+        membership = get_object_or_404(techniciens, pk=pk)
+        membership = structure_services.deactivate_partner_account(membership, by=request.user)
+        return Response(MemberSerializer(membership).data)

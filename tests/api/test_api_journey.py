@@ -1,0 +1,298 @@
+"""The API used as a partner's software and a caisse's tool would: tokens only, no page."""
+
+import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.test import APIClient
+
+from extranet.api.models import ApiToken
+from extranet.api.throttling import PerTokenThrottle
+from extranet.audit.models import AccessLog
+from requests.models import Request
+from tests.factories import CaisseMembershipFactory, ConventionFactory, RequestFactory, make_nir
+from tests.requests.builders import pdf_bytes
+
+pytestmark = pytest.mark.django_db
+
+MAS_REFERRAL = {
+    "kind": "access_difficulty",
+    "motif": "mas_referral",
+    "person_civility": "mme",
+    "person_last_name": "Durand",
+    "person_first_name": "Lucie",
+    "person_birth_date": "1985-05-14",
+    "person_nir": make_nir(sex="2", year="85", month="05"),
+    "referral_date": "2026-01-05",
+    "contexts": ["care_renunciation"],
+    "cares": ["gp_or_specialist_consultations"],
+    "renunciation_duration": "over_1_year",
+    "causes": ["out_of_pocket"],
+    "detector_email": "detecteur@exemple.fr",
+    "consent_mode": "remote",
+    "notice_given": True,
+}
+
+
+def api_client(user, *, second_factor=True):
+    if second_factor:
+        TOTPDevice.objects.get_or_create(user=user, name="Application", defaults={"confirmed": True})
+    _, key = ApiToken.objects.issue(user, name="Logiciel de suivi")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
+
+
+@pytest.fixture(autouse=True)
+def generous_rate(monkeypatch):
+    # Token ids restart with each test's database: a shared count would carry over from one test to the next.
+    cache.clear()
+    monkeypatch.setattr(PerTokenThrottle, "THROTTLE_RATES", {"token": "10000/minute"})
+
+
+def test_technicien_deposits_a_mas_referral_agent_takes_charge_and_resolves_technicien_reads_the_answer(
+    technicien, agent, commit
+):
+    partner, caisse = api_client(technicien), api_client(agent)
+
+    me = partner.get("/api/v1/me/").json()
+    assert (me["role"], me["second_factor"], [c["code"] for c in me["caisses"]]) == ("technicien", True, ["331"])
+
+    with commit():
+        deposited = partner.post("/api/v1/requests/", MAS_REFERRAL, format="json")
+    assert deposited.status_code == 201, deposited.json()
+    number = deposited.json()["number"]
+    assert deposited["Location"].endswith(f"/api/v1/requests/{number}/")
+    assert deposited.json()["mas_referral"]["consent_mode"] == "remote"
+    assert deposited.json()["status"] == "new"
+
+    queue = caisse.get("/api/v1/requests/", {"status": "new"}).json()
+    assert [row["number"] for row in queue["results"]] == [number]
+    assert "person" not in queue["results"][0]
+
+    taken = caisse.post(f"/api/v1/requests/{number}/take-charge/")
+    assert taken.status_code == 200
+    assert (taken.json()["status"], taken.json()["assigned_to"]) == ("in_progress", agent.get_full_name())
+    assert caisse.post(f"/api/v1/requests/{number}/take-charge/").status_code == 409
+
+    question = caisse.post(f"/api/v1/requests/{number}/messages/", {"body": "Avis d'imposition ?"}, format="json")
+    note = caisse.post(
+        f"/api/v1/requests/{number}/messages/", {"body": "Déjà connue du service.", "internal": True}, format="json"
+    )
+    assert (question.status_code, note.status_code) == (201, 201)
+    reply = partner.post(f"/api/v1/requests/{number}/messages/", {"body": "Ci-joint l'avis."}, format="json")
+    assert reply.status_code == 201
+    upload = partner.post(
+        f"/api/v1/requests/{number}/attachments/",
+        {"files": [SimpleUploadedFile("avis.pdf", pdf_bytes("Avis 2025"), content_type="application/pdf")]},
+        format="multipart",
+    )
+    assert upload.status_code == 201, upload.json()
+
+    resolved = caisse.post(
+        f"/api/v1/requests/{number}/resolve/", {"answer": "Rendez-vous le 2 décembre."}, format="json"
+    )
+    assert resolved.status_code == 200
+    assert resolved.json()["status"] == "resolved"
+
+    detail = partner.get(f"/api/v1/requests/{number}/").json()
+    assert detail["status"] == "resolved"
+    assert [change["to_status"] for change in detail["status_history"]] == ["new", "in_progress", "resolved"]
+    exchanges = partner.get(f"/api/v1/requests/{number}/messages/").json()
+    assert [message["body"] for message in exchanges] == [
+        "Avis d'imposition ?",
+        "Ci-joint l'avis.",
+        "Rendez-vous le 2 décembre.",
+    ]
+    assert exchanges[-1]["answer"] is True
+    assert all(not message["internal"] for message in exchanges)
+    assert "Déjà connue du service." in [m["body"] for m in caisse.get(f"/api/v1/requests/{number}/messages/").json()]
+
+    files = partner.get(f"/api/v1/requests/{number}/attachments/").json()
+    download = partner.get(files[0]["url"])
+    assert download.status_code == 200 and b"".join(download.streaming_content).startswith(b"%PDF")
+    reads = AccessLog.objects.filter(user=technicien, request__number=number)
+    assert set(reads.values_list("action", flat=True)) == {"api", "attachment"}
+
+
+def test_deposit_errors_are_french_and_per_field(technicien):
+    partner = api_client(technicien)
+    refused = partner.post(
+        "/api/v1/requests/", {**MAS_REFERRAL, "person_nir": "285057505612300", "notice_given": False}, format="json"
+    )
+    assert refused.status_code == 400
+    errors = refused.json()
+    assert "person_nir" in errors and "notice_given" in errors
+    assert "notice d'information" in errors["notice_given"][0]
+    assert not Request.objects.exists()
+
+    assert partner.post("/api/v1/requests/", {"kind": "pizza"}, format="json").json() == {
+        "kind": [
+            "Choisissez un type de demande parmi : contact, access_difficulty, appointment, case_review, document."
+        ]
+    }
+    assert partner.post("/api/v1/requests/", ["not", "an", "object"], format="json").status_code == 400
+
+
+def test_signed_mas_referral_needs_the_signed_sheet_in_multipart(technicien):
+    partner = api_client(technicien)
+    signed = {**MAS_REFERRAL, "consent_mode": "signed", "notice_given": ""}
+    without = partner.post("/api/v1/requests/", signed, format="multipart")
+    assert without.status_code == 400
+    assert without.json()["consent_document"] == ["Joignez la fiche de saisine signée par la personne."]
+    sheet = SimpleUploadedFile("fiche.pdf", pdf_bytes("Signée"), content_type="application/pdf")
+    created = partner.post("/api/v1/requests/", {**signed, "consent_document": sheet}, format="multipart")
+    assert created.status_code == 201, created.json()
+    assert created.json()["mas_referral"]["consent_mode"] == "signed"
+
+
+def test_caisse_is_required_when_the_structure_has_several(technicien, structure, other_caisse):
+    ConventionFactory(structure=structure, caisse=other_caisse)
+    partner = api_client(technicien)
+    contact = {"kind": "contact", "motif": "technical", "channel": "phone", "availabilities": "Matin", "message": "?"}
+    assert partner.post("/api/v1/requests/", contact, format="json").json() == {
+        "caisse": ["Votre structure a plusieurs conventions : précisez la caisse (331, 421)."]
+    }
+    created = partner.post("/api/v1/requests/", {**contact, "caisse": "421"}, format="json")
+    assert created.status_code == 201
+    assert created.json()["caisse"]["code"] == "421"
+
+
+def test_others_requests_do_not_exist(technicien, other_gestionnaire, agent, other_caisse_admin, structure, caisse):
+    request = RequestFactory(structure=structure, caisse=caisse, author=technicien)
+    for outsider in (other_gestionnaire, other_caisse_admin):
+        client = api_client(outsider)
+        for path in ("", "messages/", "attachments/"):
+            assert client.get(f"/api/v1/requests/{request.number}/{path}").status_code == 404
+        assert client.post(f"/api/v1/requests/{request.number}/take-charge/").status_code == 404
+        assert request.number not in str(client.get("/api/v1/requests/").json())
+    # Partners cannot take charge, even of their own structure's request: it does not exist for them.
+    assert api_client(technicien).post(f"/api/v1/requests/{request.number}/take-charge/").status_code == 404
+
+
+def test_partners_never_receive_internal_notes(technicien, agent, structure, caisse):
+    request = RequestFactory(structure=structure, caisse=caisse, author=technicien)
+    caisse_client = api_client(agent)
+    caisse_client.post(
+        f"/api/v1/requests/{request.number}/messages/", {"body": "Note", "internal": True}, format="json"
+    )
+    assert api_client(technicien).get(f"/api/v1/requests/{request.number}/messages/").json() == []
+    refused = api_client(technicien).post(
+        f"/api/v1/requests/{request.number}/messages/", {"body": "Je tente", "internal": True}, format="json"
+    )
+    assert refused.status_code == 400 and "internal" in refused.json()
+
+
+def test_only_the_agent_in_charge_or_an_admin_resolves(technicien, agent, caisse_admin, structure, caisse):
+    request = RequestFactory(structure=structure, caisse=caisse, author=technicien)
+    colleague = CaisseMembershipFactory(caisse=caisse).user
+    api_client(agent).post(f"/api/v1/requests/{request.number}/take-charge/")
+    refused = api_client(colleague).post(
+        f"/api/v1/requests/{request.number}/resolve/", {"answer": "Ok"}, format="json"
+    )
+    assert refused.status_code == 403
+    empty = api_client(caisse_admin).post(f"/api/v1/requests/{request.number}/resolve/", {"answer": ""}, format="json")
+    assert empty.status_code == 400 and "answer" in empty.json()
+    done = api_client(caisse_admin).post(
+        f"/api/v1/requests/{request.number}/resolve/", {"answer": "Ok"}, format="json"
+    )
+    assert done.status_code == 200
+    again = api_client(agent).post(f"/api/v1/requests/{request.number}/resolve/", {"answer": "Ok"}, format="json")
+    assert again.status_code == 409
+
+
+def test_personal_data_need_a_second_factor(technicien):
+    client = api_client(technicien, second_factor=False)
+    assert client.get("/api/v1/me/").status_code == 200
+    refused = client.get("/api/v1/requests/")
+    assert refused.status_code == 403
+    assert "double authentification" in refused.json()["detail"]
+
+
+def test_browser_session_needs_its_second_factor(client, technicien):
+    from tests.conftest import log_in_with_password_only
+
+    log_in_with_password_only(client, technicien)
+    assert client.get("/api/v1/requests/").status_code == 403
+    client.force_login(technicien)
+    assert client.get("/api/v1/requests/").status_code == 200
+
+
+def test_filters_and_cursor_pagination_newest_first(technicien, structure, caisse):
+    import time_machine
+    from django.utils import timezone
+
+    made = []
+    for day in range(1, 6):
+        with time_machine.travel(timezone.make_aware(timezone.datetime(2026, 3, day, 10)), tick=False):
+            made.append(RequestFactory(structure=structure, caisse=caisse, author=technicien, contact=day % 2 == 0))
+    client = api_client(technicien)
+    first = client.get("/api/v1/requests/", {"page_size": 2}).json()
+    assert [row["number"] for row in first["results"]] == [made[4].number, made[3].number]
+    second = client.get(first["next"]).json()
+    assert [row["number"] for row in second["results"]] == [made[2].number, made[1].number]
+    window = client.get("/api/v1/requests/", {"created_after": "2026-03-02", "created_before": "2026-03-04"}).json()
+    assert [row["number"] for row in window["results"]] == [made[2].number, made[1].number]
+    assert [r["number"] for r in client.get("/api/v1/requests/", {"kind": "contact"}).json()["results"]] == [
+        made[3].number,
+        made[1].number,
+    ]
+    assert client.get("/api/v1/requests/", {"status": "pizza"}).status_code == 400
+
+
+@pytest.mark.parametrize("size", [5, 50])
+def test_list_has_constant_queries(technicien, structure, caisse, django_assert_max_num_queries, size):
+    for _ in range(size):
+        RequestFactory(structure=structure, caisse=caisse, author=technicien)
+    client = api_client(technicien)
+    # Token and user, second factor, object permission (user's, groups'), the page.
+    with django_assert_max_num_queries(7):
+        response = client.get("/api/v1/requests/", {"page_size": 50})
+    assert len(response.json()["results"]) == size
+
+
+def test_gestionnaire_manages_techniciens(gestionnaire, technicien, other_gestionnaire, commit, mailoutbox):
+    client = api_client(gestionnaire)
+    technicien_client = api_client(technicien)
+    assert technicien_client.get("/api/v1/structure/members/").status_code == 403
+    listed = client.get("/api/v1/structure/members/").json()
+    assert [member["email"] for member in listed] == [technicien.email]
+    with commit():
+        created = client.post(
+            "/api/v1/structure/members/",
+            {"civility": "m", "last_name": "Ferreira", "first_name": "Hugo", "email": "hugo@exemple.fr"},
+            format="json",
+        )
+    assert created.status_code == 201 and created.json()["status"] == "invited"
+    assert any("hugo@exemple.fr" in message.to for message in mailoutbox)
+    duplicate = client.post(
+        "/api/v1/structure/members/",
+        {"civility": "m", "last_name": "Ferreira", "first_name": "Hugo", "email": "HUGO@exemple.fr"},
+        format="json",
+    )
+    assert duplicate.status_code == 400 and "email" in duplicate.json()
+    member_id = listed[0]["id"]
+    assert api_client(other_gestionnaire).post(f"/api/v1/structure/members/{member_id}/deactivate/").status_code == 404
+    deactivated = client.post(f"/api/v1/structure/members/{member_id}/deactivate/")
+    assert deactivated.status_code == 200 and deactivated.json()["status"] == "disabled"
+    # A deactivated account's tokens stop working at once.
+    assert technicien_client.get("/api/v1/me/").status_code == 401
+
+
+def test_throttling_per_token(monkeypatch, technicien):
+    monkeypatch.setattr(PerTokenThrottle, "THROTTLE_RATES", {"token": "3/minute"})
+    first, second = api_client(technicien), api_client(technicien)
+    assert [first.get("/api/v1/me/").status_code for _ in range(4)] == [200, 200, 200, 429]
+    assert second.get("/api/v1/me/").status_code == 200
+    assert "Requête ralentie" in first.get("/api/v1/me/").json()["detail"]
+
+
+def test_docs_and_schema_are_served_offline(client):
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200
+    assert b"/api/v1/requests/{number}/take-charge/" in schema.content
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    page = docs.content.decode()
+    assert "http://" not in page.replace("http://testserver", "") and "https://" not in page
+    assert "<script>" not in page  # the CSP forbids inline scripts: the page loads its script from this site
