@@ -347,6 +347,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["extranet.api.throttling.PerTokenThrottle"],
     "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("API_THROTTLE_RATE", "600/minute")},
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "extranet.api.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "API Espace Partenaires",
@@ -358,6 +359,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "extranet.api.schema.add_common_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "KindEnum": "requests.models.Kind",
         "StatusEnum": "requests.models.Status",

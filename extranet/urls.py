@@ -3,6 +3,8 @@ from django.urls import include, path
 
 from extranet import views
 
+handler404 = "extranet.views.not_found"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("caisse/choisir/", views.switch_caisse, name="switch_caisse"),

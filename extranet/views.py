@@ -1,7 +1,8 @@
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import defaults
 from django.views.decorators.http import require_POST
 
 from extranet.middleware import SESSION_KEY
@@ -60,3 +61,10 @@ def switch_caisse(request):
 
 def legal_page(request, page):
     return render(request, f"pages/{page}.html")
+
+
+def not_found(request, exception):
+    """Page introuvable; under /api/, the API's JSON answer (a client of the API reads no HTML)."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Introuvable."}, status=404)
+    return defaults.page_not_found(request, exception)

@@ -27,6 +27,15 @@ class RequestFilter(django_filters.FilterSet):
         model = Request
         fields = []
 
+    def is_valid(self):
+        # An empty value would silently mean "no filter": the client surely meant something else.
+        valid = super().is_valid()
+        for name in self.filters:
+            if name in self.data and not self.data.get(name, "").strip():
+                self.form.add_error(name, "Valeur vide : donnez une valeur ou retirez ce paramètre.")
+                valid = False
+        return valid
+
     # Bounds on the column itself, not on its date: the "newest first" indexes stay usable.
     def filter_created_after(self, queryset, name, value):
         return queryset.filter(created_at__gte=_start_of(value))

@@ -229,7 +229,7 @@ class MemberSerializer(serializers.ModelSerializer):
     first_name = serializers.CharField(source="user.first_name")
     phone = serializers.CharField(source="user.phone")
     status = serializers.CharField(source="account_status", help_text="invited, active ou disabled.")
-    last_login = serializers.DateTimeField(source="user.last_login")
+    last_login = serializers.DateTimeField(source="user.last_login", allow_null=True)
 
     class Meta:
         model = Membership

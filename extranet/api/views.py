@@ -11,13 +11,13 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from extranet.accounts.forms import IdentityForm
 from extranet.api import examples
 from extranet.api.filters import RequestFilter
+from extranet.api.pagination import NewestFirst
 from extranet.api.permissions import SignedIn
 from extranet.api.serializers import (
     AnswerSerializer,
@@ -119,13 +119,6 @@ class MeView(APIView):
         return Response(MeSerializer(request.user, context={"caisses": caisses}).data)
 
 
-class NewestFirst(CursorPagination):
-    ordering = ("-created_at", "-pk")
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 100
-
-
 class RequestListCreate(generics.ListAPIView):
     serializer_class = RequestSummarySerializer
     pagination_class = NewestFirst
@@ -144,6 +137,7 @@ class RequestListCreate(generics.ListAPIView):
         summary="Demandes de votre structure ou de votre caisse",
         description="Les plus récentes d'abord, par pages (curseur `next`). Sans données de la personne : "
         "le détail les donne.",
+        responses={200: RequestSummarySerializer(many=True), 400: ERRORS},
         examples=[OpenApiExample("Une page", value=examples.REQUEST_PAGE, response_only=True)],
         tags=["Demandes"],
     )
@@ -393,7 +387,10 @@ class RequestAttachment(APIView):
     @extend_schema(
         summary="Télécharger une pièce jointe",
         description="Le fichier tel que déposé ; chaque téléchargement est tracé dans le journal des accès.",
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: NOT_FOUND},
+        responses={
+            **{(200, content_type): OpenApiTypes.BINARY for content_type in Attachment.FileType.values},
+            404: NOT_FOUND,
+        },
         tags=["Pièces jointes"],
     )
     def get(self, request, number, pk):

@@ -296,3 +296,39 @@ def test_docs_and_schema_are_served_offline(client):
     page = docs.content.decode()
     assert "http://" not in page.replace("http://testserver", "") and "https://" not in page
     assert "<script>" not in page  # the CSP forbids inline scripts: the page loads its script from this site
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"page_size": "0"}, "page_size"),
+        ({"page_size": "101"}, "page_size"),
+        ({"page_size": "abc"}, "page_size"),
+        ({"cursor": "pas-un-curseur"}, "cursor"),
+        ({"kind": ""}, "kind"),
+        ({"created_after": "hier"}, "created_after"),
+    ],
+)
+def test_a_wrong_query_is_an_error_not_ignored(technicien, query, field):
+    response = api_client(technicien).get("/api/v1/requests/", query)
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+def test_too_many_files_get_a_json_error(settings, technicien, structure, caisse):
+    request = RequestFactory(structure=structure, caisse=caisse, author=technicien)
+    files = [
+        SimpleUploadedFile(f"piece-{index}.pdf", pdf_bytes(), content_type="application/pdf")
+        for index in range(settings.DATA_UPLOAD_MAX_NUMBER_FILES + 1)
+    ]
+    response = api_client(technicien).post(
+        f"/api/v1/requests/{request.number}/attachments/", {"files": files}, format="multipart"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Trop de fichiers dans une seule requête."}
+
+
+def test_unknown_api_addresses_answer_in_json(technicien, client):
+    response = api_client(technicien).get("/api/v1/structure/members/-1/deactivate/")
+    assert (response.status_code, response.json()) == (404, {"detail": "Introuvable."})
+    assert "text/html" in client.get("/page-inconnue/")["Content-Type"]

@@ -1,0 +1,309 @@
+"""The API against its own OpenAPI schema (drf-spectacular), with Schemathesis, in-process (WSGI, same database
+transaction as the test):
+
+1. every operation, fuzzed with data that fits the schema and data that does not, for a technicien, a gestionnaire
+   and an agent, each with its own token: never a 5xx, only documented status codes, content types and bodies, and
+   invalid input refused with a 4xx;
+2. every GET on a `{number}`: the owners' object is a 200, the same object is a 404 for the other structure's and
+   the other caisse's members;
+3. every operation without credentials: 401.
+
+The operations come from the generated schema: a new endpoint is covered without touching this file.
+
+The project's Django app is named `requests`, like the HTTP library Schemathesis is built on: see
+`_import_schemathesis` for how both live in one process, and run pytest with `-p no:schemathesis` (Schemathesis'
+pytest plugin would import the library before Django loads the app, and the whole suite would fail to start).
+"""
+
+import json
+import re
+import sys
+import traceback
+from pathlib import Path
+
+import pytest
+from django.core import signals
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.renderers import OpenApiJsonRenderer
+
+from extranet.api.models import ApiToken
+from extranet.api.throttling import PerTokenThrottle
+from requests import services
+from requests.attachments import AttachmentsField
+from tests.factories import CaisseMembershipFactory, MembershipFactory, RequestFactory
+from tests.requests.builders import pdf_bytes
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _import_schemathesis():
+    """Schemathesis, and the `requests` library under it, next to the project's app of the same name.
+
+    The library is imported with the project's folder left out of the path and the app's modules set aside; then the
+    app gets its `requests` and `requests.models` back (Django and the project's code import them by name), the
+    library's other modules stay registered under their own names (`requests.structures`, `requests.auth`…:
+    no clash), and the library's top-level names (`Session`, `PreparedRequest`, `exceptions`…) are added to the app's
+    package for the `import requests` Schemathesis does inside some functions."""
+    app_modules = {name: module for name, module in sys.modules.items() if name.partition(".")[0] == "requests"}
+    saved_path = sys.path[:]
+    for name in app_modules:
+        del sys.modules[name]
+    sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != PROJECT_ROOT]
+    try:
+        import schemathesis
+        import schemathesis.openapi
+        import schemathesis.specs.openapi.checks
+        import schemathesis.transport.wsgi  # noqa: F401
+
+        import requests as http_library
+    except ImportError:
+        http_library = schemathesis = None
+    finally:
+        sys.path[:] = saved_path
+        sys.modules.update(app_modules)
+    if schemathesis is None:
+        return None
+    app_package = app_modules["requests"]
+    for attribute, value in vars(http_library).items():
+        if not attribute.startswith("__") and not hasattr(app_package, attribute):
+            setattr(app_package, attribute, value)
+    return schemathesis
+
+
+schemathesis = _import_schemathesis()
+if schemathesis is None:
+    pytest.skip("schemathesis is not installed", allow_module_level=True)
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from schemathesis.checks import not_a_server_error  # noqa: E402
+from schemathesis.specs.openapi.checks import (  # noqa: E402
+    content_type_conformance,
+    negative_data_rejection,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+pytestmark = pytest.mark.django_db
+
+POSITIVE, NEGATIVE = schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE
+CONFORMANCE = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = {POSITIVE: CONFORMANCE, NEGATIVE: [*CONFORMANCE, negative_data_rejection]}
+EXAMPLES = {POSITIVE: 20, NEGATIVE: 15}
+FUZZ = {
+    "deadline": None,
+    "derandomize": True,  # the same cases on every run: CI stays stable
+    "database": None,  # no example database (Hypothesis still caches in .hypothesis/, which it git-ignores)
+    "print_blob": False,
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+}
+
+# What the browsable schema serves at /api/schema/ (same generator, same settings).
+SCHEMA_DICT = json.loads(OpenApiJsonRenderer().render(SchemaGenerator().get_schema(request=None, public=True)))
+SCHEMA = schemathesis.openapi.from_dict(SCHEMA_DICT)
+WSGI_APP = get_wsgi_application()
+
+
+def body_media_types(operation):
+    method, path = operation
+    return SCHEMA_DICT["paths"][path][method.lower()].get("requestBody", {}).get("content", {})
+
+
+def negatable(operation):
+    return "requestBody" in operation or any(
+        parameter["in"] == "query" for parameter in operation.get("parameters", [])
+    )
+
+
+OPERATIONS = [
+    (method.upper(), path)
+    for path, item in SCHEMA_DICT["paths"].items()
+    for method in item
+    if method in {"get", "post", "put", "patch", "delete"}
+]
+# Negative data needs something to break: a query parameter or a body (a path's plain string takes anything).
+FUZZ_RUNS = [
+    (operation, mode)
+    for operation in OPERATIONS
+    for mode in (POSITIVE, NEGATIVE)
+    if mode == POSITIVE or negatable(SCHEMA_DICT["paths"][operation[1]][operation[0].lower()])
+]
+NUMBERED_GETS = [(method, path) for method, path in OPERATIONS if method == "GET" and "{number}" in path]
+PATH_PARAMETER = re.compile(r"{(\w+)}")
+
+
+def operation_id(operation):
+    return f"{operation[0]} {operation[1]}"
+
+
+def run_id(run):
+    (method, path), mode = run
+    return f"{method} {path} {mode}"
+
+
+def token_for(user):
+    """A token whose owner has a second factor, as the API requires for personal data."""
+    TOTPDevice.objects.get_or_create(user=user, name="Application", defaults={"confirmed": True})
+    _, key = ApiToken.objects.issue(user, name="Schemathesis")
+    return f"Token {key}"
+
+
+@pytest.fixture(autouse=True)
+def generous_rate(monkeypatch):
+    # Token ids restart with each test's database: a shared count would carry over from one test to the next.
+    cache.clear()
+    monkeypatch.setattr(PerTokenThrottle, "THROTTLE_RATES", {"token": "100000/minute"})
+
+
+@pytest.fixture(autouse=True)
+def same_transaction():
+    """Django's WSGI handler closes "old" connections at each request's start and end: the test's transaction
+    would go with it (on PostgreSQL). Django's test client does the same as this."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def server_errors():
+    """Tracebacks of the exceptions the application let through (a 500): shown with the failing case."""
+    caught = []
+
+    def note(sender, request=None, **kwargs):
+        caught.append(f"{request.method} {request.get_full_path()}\n{traceback.format_exc()}")
+
+    signals.got_request_exception.connect(note)
+    yield caught
+    signals.got_request_exception.disconnect(note)
+
+
+@pytest.fixture
+def seeded(structure, caisse, technicien, agent):
+    """Objects of structure S1 and caisse C1 for the path parameters: a new request with an attachment, one taken
+    in charge by the agent, one without a person (contact), and a technicien a gestionnaire may deactivate."""
+    new = RequestFactory(structure=structure, caisse=caisse, author=technicien)
+    (attachment,) = services.add_attachments(
+        new,
+        author=technicien,
+        files=AttachmentsField(min_count=1).clean(
+            [SimpleUploadedFile("justificatif.pdf", pdf_bytes(), content_type="application/pdf")]
+        ),
+    )
+    taken = RequestFactory(structure=structure, caisse=caisse, author=technicien, case_review=True)
+    services.take_charge(taken, agent=agent)
+    contact = RequestFactory(structure=structure, caisse=caisse, author=technicien, contact=True)
+    colleague = MembershipFactory(structure=structure)
+    return {
+        "numbers": [new.number, taken.number, contact.number],
+        "attachment": (new.number, attachment.pk),
+        "member": colleague.pk,
+    }
+
+
+def known_path_parameters(path, seeded):
+    """Path parameters naming existing objects of S1/C1, for an operation's path."""
+    names = PATH_PARAMETER.findall(path)
+    if names == ["number"]:
+        return [{"number": number} for number in seeded["numbers"]]
+    if names == ["number", "id"]:
+        number, pk = seeded["attachment"]
+        return [{"number": number, "id": pk}]
+    if names == ["id"] and path.startswith("/api/v1/structure/members/"):
+        return [{"id": seeded["member"]}]
+    assert not names, f"{path}: which existing object should its path parameters {names} name? Add it here."
+    return []
+
+
+def fuzz(operation, mode, authorization, seeded, server_errors):
+    method, path = operation
+    api_operation = SCHEMA[path][method]
+    options = {}
+    if mode == NEGATIVE and "application/json" in body_media_types(operation):
+        # In multipart every value is text: a boolean "became integer" arrives as "0", which is a valid boolean.
+        options["media_type"] = "application/json"
+    known = known_path_parameters(path, seeded)
+    strategy = st.one_of(
+        *(api_operation.as_strategy(mode, path_parameters=parameters, **options) for parameters in known),
+        api_operation.as_strategy(mode, **options),
+    )
+
+    @settings(max_examples=EXAMPLES[mode], **FUZZ)
+    @given(case=strategy)
+    def check(case):
+        server_errors.clear()
+        response = case.call(app=WSGI_APP, headers={"Authorization": authorization})
+        try:
+            case.validate_response(response, checks=CHECKS[mode])
+        except (Exception, BaseExceptionGroup) as failure:  # Schemathesis raises a BaseExceptionGroup
+            for caught in server_errors:
+                failure.add_note(caught)
+            raise
+
+    check()
+
+
+@pytest.mark.parametrize("run", FUZZ_RUNS, ids=run_id)
+@pytest.mark.parametrize("identity", ["technicien", "gestionnaire", "agent"])
+def test_every_operation_conforms_to_the_schema(request, identity, run, seeded, server_errors):
+    operation, mode = run
+    fuzz(operation, mode, token_for(request.getfixturevalue(identity)), seeded, server_errors)
+
+
+# 2. Object-level authorisation
+
+
+@pytest.fixture
+def other_technicien(other_structure):
+    return MembershipFactory(structure=other_structure).user
+
+
+@pytest.fixture
+def other_agent(other_caisse):
+    return CaisseMembershipFactory(caisse=other_caisse).user
+
+
+def call(method, path, authorization=None):
+    headers = {"Authorization": authorization} if authorization else {}
+    response = schemathesis.python.wsgi.get_client(WSGI_APP).open(path, method=method, headers=headers)
+    return response.status_code, response.get_data()
+
+
+def existing(path, seeded):
+    """The path with its parameters naming objects of S1/C1: the request that has an attachment, that attachment,
+    a technicien of S1."""
+    number, attachment = seeded["attachment"]
+    member = path.startswith("/api/v1/structure/members/")
+    values = {"number": number, "id": seeded["member"] if member else attachment}
+    return PATH_PARAMETER.sub(lambda match: str(values[match.group(1)]), path)
+
+
+@pytest.mark.parametrize("operation", NUMBERED_GETS, ids=operation_id)
+def test_another_structure_or_caisse_gets_a_404_the_owners_a_200(
+    operation, seeded, technicien, agent, other_technicien, other_agent
+):
+    method, path = operation
+    url = existing(path, seeded)
+    for owner in (technicien, agent):
+        status, body = call(method, url, token_for(owner))
+        assert status == 200, (owner.email, url, body[:500])
+    for stranger in (other_technicien, other_agent):
+        status, body = call(method, url, token_for(stranger))
+        assert status == 404, (stranger.email, url, body[:500])
+
+
+# 3. Without credentials
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=operation_id)
+def test_without_credentials_every_operation_is_a_401(operation, seeded):
+    method, path = operation
+    url = existing(path, seeded)
+    status, body = call(method, url)
+    assert status == 401, (url, body[:500])
