@@ -203,8 +203,8 @@ class RequestListCreate(generics.ListAPIView):
         return caisses[0], None
 
 
-def request_detail_queryset():
-    return Request.objects.select_related(
+def request_detail_queryset(requests=Request.objects):
+    return requests.select_related(
         "caisse", "structure", "author", "assigned_to", "mas_referral"
     ).prefetch_related(
         Prefetch("status_changes", queryset=StatusChange.objects.select_related("by", "assigned_to").order_by("at"))
@@ -213,10 +213,7 @@ def request_detail_queryset():
 
 def visible_request(request, number):
     member_of_the_service(request.user)
-    return get_object_or_404(
-        request_detail_queryset().filter(pk__in=Request.objects.visible_to(request.user).values("pk")),
-        number=number,
-    )
+    return get_object_or_404(request_detail_queryset(Request.objects.visible_to(request.user)), number=number)
 
 
 def journal_read(request, request_obj, action=AccessLog.Action.API, target=""):
