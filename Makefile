@@ -7,7 +7,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/extranet
 # Applies to pip's isolated build environments too (XStatic-Bootstrap needs setuptools<81 to build).
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 
-.PHONY: install demo test test-sqlite test-postgres lint lock
+.PHONY: install demo test test-sqlite test-postgres lint lock guide-images
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,3 +44,11 @@ endif
 lock: install
 	{ head -3 constraints.txt; $(VENV)/bin/pip freeze --exclude-editable | grep -v '^espace-partenaires'; } > constraints.new
 	mv constraints.new constraints.txt
+
+# The user guide's illustrations (templates/help/) are screenshots taken by the browser journeys: after
+# `make test` (or `pytest tests/browser`), this copies the ones the guide shows into static/guide/.
+guide-images:
+	grep -oh 'image="[^"]*"' templates/help/*.html | cut -d'"' -f2 | sort -u | \
+		while read -r name; do cp "test-results/screenshots/$$name.png" "static/guide/$$name.png" || exit 1; done
+	# 256 colours are plenty for screenshots of pages, and divide the size by about three.
+	$(PY) -c "import sys; from PIL import Image; [Image.open(p).convert('RGB').quantize(256).save(p, optimize=True) for p in sys.argv[1:]]" static/guide/*.png

@@ -127,6 +127,8 @@ class SecondFactorMiddleware:
         "legal_notice",
         "personal_data",
         "accessibility",
+        "help",
+        "help_guide",
     }
 
     def __init__(self, get_response):

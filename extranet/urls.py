@@ -11,6 +11,8 @@ urlpatterns = [
     path("mentions-legales/", views.legal_page, {"page": "legal_notice"}, name="legal_notice"),
     path("donnees-personnelles/", views.legal_page, {"page": "personal_data"}, name="personal_data"),
     path("accessibilite/", views.legal_page, {"page": "accessibility"}, name="accessibility"),
+    path("aide/", views.help_index, name="help"),
+    path("aide/<slug:role>/", views.help_guide, name="help_guide"),
     path("", include("extranet.accounts.urls")),
     path("", include("structures.urls")),
     path("", include("requests.urls")),

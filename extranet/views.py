@@ -68,3 +68,21 @@ def not_found(request, exception):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Introuvable."}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+GUIDES = {
+    "technicien": "Technicien",
+    "gestionnaire": "Gestionnaire",
+    "agent": "Agent de la caisse",
+    "administrateur": "Administrateur caisse",
+}
+
+
+def help_index(request):
+    return render(request, "help/index.html", {"guides": GUIDES})
+
+
+def help_guide(request, role):
+    if role not in GUIDES:
+        raise Http404
+    return render(request, f"help/{role}.html", {"guides": GUIDES, "role": role, "role_label": GUIDES[role]})

@@ -338,6 +338,8 @@ class ResolveForm(StyledFormMixin, forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
+        # Its own ids: the request's page also shows the message form, whose attachments field has the same name.
+        kwargs.setdefault("auto_id", "reponse_%s")
         super().__init__(*args, **kwargs)
         self.fields["attachments"] = AttachmentsField(label="Pièces jointes à la réponse (facultatif)")
         self.fields["attachments"].widget.attrs["class"] = "form-control"

@@ -5,7 +5,9 @@ from django.db import transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
+from extranet.accounts import second_factor
 from extranet.accounts.services import end_sessions, send_activation_link
+from extranet.emails import send_templated_email
 from extranet.roles import ADMINISTER_CAISSE, DEPOSIT_REQUESTS, HANDLE_REQUESTS, MANAGE_TECHNICIANS
 from structures.models import Caisse, CaisseMembership, Convention, Membership, Structure
 
@@ -195,6 +197,16 @@ def set_caisse_account_active(membership, active, *, by):
     if _set_membership_active(membership, active, by=by):
         (grant_role_permissions if active else _revoke_role_permissions)(membership)
     return membership
+
+
+@transaction.atomic
+def reset_second_factor(membership, *, by):
+    """The person lost their phone or their backup codes: their devices go, their sessions end, and they set up
+    a second factor again at their next sign-in (after the password). They are told by email."""
+    user = membership.user
+    second_factor.reset(user)
+    end_sessions(user)
+    send_templated_email(user.email, "second_factor_reset", {"user": user, "by": by})
 
 
 @transaction.atomic

@@ -25,11 +25,21 @@ urlpatterns = [
         name="gestionnaire_reactivate",
     ),
     path("caisse/gestionnaires/<int:pk>/renvoyer-activation/", views.gestionnaire_resend, name="gestionnaire_resend"),
+    path(
+        "caisse/gestionnaires/<int:pk>/double-authentification/",
+        views.gestionnaire_reset_second_factor,
+        name="gestionnaire_reset_second_factor",
+    ),
     path("caisse/agents/", views.agent_list, name="agent_list"),
     path("caisse/agents/nouveau/", views.agent_create, name="agent_create"),
     path("caisse/agents/<int:pk>/desactiver/", views.agent_set_active, {"active": False}, name="agent_deactivate"),
     path("caisse/agents/<int:pk>/reactiver/", views.agent_set_active, {"active": True}, name="agent_reactivate"),
     path("caisse/agents/<int:pk>/renvoyer-activation/", views.agent_resend, name="agent_resend"),
+    path(
+        "caisse/agents/<int:pk>/double-authentification/",
+        views.agent_reset_second_factor,
+        name="agent_reset_second_factor",
+    ),
     path("structure/techniciens/", views.technicien_list, name="technicien_list"),
     path("structure/techniciens/nouveau/", views.technicien_create, name="technicien_create"),
     path("structure/techniciens/<int:pk>/modifier/", views.technicien_edit, name="technicien_edit"),
@@ -46,4 +56,9 @@ urlpatterns = [
         name="technicien_reactivate",
     ),
     path("structure/techniciens/<int:pk>/renvoyer-activation/", views.technicien_resend, name="technicien_resend"),
+    path(
+        "structure/techniciens/<int:pk>/double-authentification/",
+        views.technicien_reset_second_factor,
+        name="technicien_reset_second_factor",
+    ),
 ]

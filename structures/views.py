@@ -17,7 +17,7 @@ from structures.forms import (
     StructureCreateForm,
     StructureForm,
 )
-from structures.models import CaisseMembership, Membership, Structure
+from structures.models import AccountStatus, CaisseMembership, Membership, Structure
 
 PAGE_SIZE = 25
 
@@ -214,6 +214,42 @@ def gestionnaire_resend(request, pk):
     membership = _admin_gestionnaire(request, pk)
     _resend(request, membership)
     return redirect("structures:structure_detail", membership.structure_id)
+
+
+def _reset_second_factor(request, membership):
+    if membership.account_status != AccountStatus.ACTIVE:
+        messages.error(request, "Seul un compte actif a une double authentification à réinitialiser.")
+        return
+    services.reset_second_factor(membership, by=request.user)
+    messages.success(
+        request,
+        f"La double authentification de {membership.user} est réinitialisée : il la configurera à sa prochaine "
+        "connexion. Un courriel l'en informe.",
+    )
+
+
+@login_required
+@require_POST
+def gestionnaire_reset_second_factor(request, pk):
+    membership = _admin_gestionnaire(request, pk)
+    _reset_second_factor(request, membership)
+    return redirect("structures:structure_detail", membership.structure_id)
+
+
+@login_required
+@require_POST
+def agent_reset_second_factor(request, pk):
+    membership = get_object_or_404(_caisse_agents(require_caisse_admin(request.user).caisse), pk=pk)
+    _reset_second_factor(request, membership)
+    return redirect("structures:agent_list")
+
+
+@login_required
+@require_POST
+def technicien_reset_second_factor(request, pk):
+    _, techniciens = _structure_techniciens(request)
+    _reset_second_factor(request, get_object_or_404(techniciens, pk=pk))
+    return redirect("structures:technicien_list")
 
 
 def _resend(request, membership):

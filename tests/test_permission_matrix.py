@@ -150,6 +150,8 @@ MATRIX = {
     "legal_notice": Entry(everyone("ok")),
     "personal_data": Entry(everyone("ok")),
     "accessibility": Entry(everyone("ok")),
+    "help": Entry(everyone("ok")),
+    "help_guide": Entry(everyone("ok"), args=lambda side: ["technicien"]),
     # Accounts: public pages, bogus links, and one's own account
     "accounts:login": Entry(everyone("ok")),
     "accounts:logout": Entry(everyone("ok"), methods=("POST",)),
@@ -193,11 +195,15 @@ MATRIX = {
         scoped(ADMINS), args=by_pk("inactive_gestionnaire"), methods=("POST",)
     ),
     "structures:gestionnaire_resend": Entry(scoped(ADMINS), args=by_pk("gestionnaire"), methods=("POST",)),
+    "structures:gestionnaire_reset_second_factor": Entry(
+        scoped(ADMINS), args=by_pk("gestionnaire"), methods=("POST",)
+    ),
     "structures:agent_list": Entry(only(ADMINS)),
     "structures:agent_create": Entry(only(ADMINS), methods=("GET", "POST")),
     "structures:agent_deactivate": Entry(scoped(ADMINS), args=by_pk("agent"), methods=("POST",)),
     "structures:agent_reactivate": Entry(scoped(ADMINS), args=by_pk("inactive_agent"), methods=("POST",)),
     "structures:agent_resend": Entry(scoped(ADMINS), args=by_pk("agent"), methods=("POST",)),
+    "structures:agent_reset_second_factor": Entry(scoped(ADMINS), args=by_pk("agent"), methods=("POST",)),
     # Gestionnaire: the structure's techniciens
     "structures:technicien_list": Entry(only(GESTIONNAIRES)),
     "structures:technicien_create": Entry(only(GESTIONNAIRES), methods=("GET", "POST")),
@@ -207,6 +213,9 @@ MATRIX = {
         scoped(GESTIONNAIRES), args=by_pk("inactive_technicien"), methods=("POST",)
     ),
     "structures:technicien_resend": Entry(scoped(GESTIONNAIRES), args=by_pk("technicien"), methods=("POST",)),
+    "structures:technicien_reset_second_factor": Entry(
+        scoped(GESTIONNAIRES), args=by_pk("technicien"), methods=("POST",)
+    ),
     # Administrateur caisse: the access journal of the caisse
     "audit:journal": Entry(only(ADMINS)),
     # Requests: lists, forms, dashboards

@@ -2,6 +2,7 @@
 
 import io
 import os
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -42,7 +43,14 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            # The browser's own controls in French too ("Choisir des fichiers", dates as JJ/MM/AAAA), as users see
+            # them and as the guide's screenshots show them (Debian's chromium-l10n package).
+            env={**os.environ, "LANG": "fr_FR.UTF-8", "LANGUAGE": "fr"},
+        )
         yield chromium
         chromium.close()
 
@@ -85,3 +93,23 @@ def demo(transactional_db):
     from django.core.management import call_command
 
     call_command("seed_demo", "--no-requests", stdout=io.StringIO())
+
+
+# Screenshots of the journeys: kept as test artifacts (CI keeps this folder), and the source of the user guide's
+# illustrations (`make guide-images` copies the ones the guide shows into static/guide/).
+SCREENSHOTS = Path(
+    os.environ.get("SCREENSHOTS_DIR", Path(__file__).resolve().parents[2] / "test-results" / "screenshots")
+)
+
+
+@pytest.fixture
+def screenshot():
+    """`screenshot(page, "gestionnaire-03-techniciens")`: the whole page, as PNG, under test-results/screenshots/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name):
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take

@@ -53,9 +53,7 @@ def second_factor_code(email):
 
 
 def email_code(email):
-    codes = [
-        message.body for message in mail.outbox if email in message.to and "code de connexion" in message.subject
-    ]
+    codes = [message.body for message in mail.outbox if email in message.to and "code de connexion" in message.subject]
     assert codes, f"no sign-in code sent to {email}"
     return re.search(r"\b(\d{6})\b", codes[-1]).group(1)
 

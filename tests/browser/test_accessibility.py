@@ -1,0 +1,270 @@
+"""Every page the journeys visit, for each role, checked by axe-core against WCAG 2.0/2.1 levels A and AA.
+
+One browser context per role (the `page` fixture); each page is audited in its ordinary state and, for forms, once
+submitted empty so that the error state (summary, invalid fields, messages) is audited too. Violations of all the
+pages of a role are gathered, then reported together: rule id, impact, help and the target selectors.
+
+Not audited: /api/docs/ (Swagger UI, a third-party page served as is) and the PDF and CSV downloads.
+"""
+
+import re
+
+import pytest
+from axe_playwright_python.base import AxeResults
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+from tests.browser.test_journeys import DEMO_PASSWORD, email_code, enter_password, field, log_in
+from tests.helpers import last_link, path_of
+
+pytestmark = pytest.mark.browser
+
+WCAG_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_A_AA}, "resultTypes": ["violations", "incomplete"]}
+# `Axe.run` returns the whole report (passes, inapplicable rules…) to Python: only the violations are needed here,
+# so axe.run is called the same way but its report is cut down in the page, which is noticeably faster.
+# Duplicate ids referenced by labels or ARIA attributes are only "to review" for axe-core (it cannot tell which of
+# the elements a screen reader will use): here, they count as violations.
+REVIEW_IS_VIOLATION = ["duplicate-id-aria"]
+AXE_RUN = """([options, strict]) => axe.run(document, options).then(report => ({
+    violations: report.violations.concat(report.incomplete.filter(rule => strict.includes(rule.id)))
+}))"""
+NEW_PASSWORD = "Quatre-pommes-vertes-2026"
+NEWCOMER = "hugo.ferreira@quatre-vents.example"
+NEW_ADDRESS = "nouvelle.adresse@demo.example"
+
+
+class Audit:
+    """Runs axe-core on the page as it is, and keeps what it finds, page by page."""
+
+    def __init__(self, page: Page):
+        self.page = page
+        self.axe = Axe()
+        self.pages = []
+        self.violations = []
+
+    def __call__(self, name):
+        self.page.wait_for_load_state("load")
+        expect(self.page.locator("h1")).to_have_count(1)  # a page, not an error or an unexpected redirect
+        result = self.run_axe()
+        self.pages.append(name)
+        for violation in result.response["violations"]:
+            targets = ", ".join(" ".join(map(str, node["target"])) for node in violation["nodes"])
+            self.violations.append(
+                f"{name} ({self.page.url}): {violation['id']} [{violation['impact']}] {violation['help']}"
+                f" — {len(violation['nodes'])} élément(s) : {targets}"
+            )
+
+    def run_axe(self):
+        if not self.page.evaluate("typeof axe !== 'undefined'"):
+            self.page.evaluate(self.axe.axe_script)
+        return AxeResults(self.page.evaluate(AXE_RUN, [AXE_OPTIONS, REVIEW_IS_VIOLATION]))
+
+    def visit(self, path, name=None, status=200):
+        response = self.page.goto(path)
+        assert response is not None and response.status == status, f"{path}: {response and response.status}"
+        self(name or path)
+
+    def submit_empty(self, button, name):
+        """The form of the main content, sent as it is (empty): its error state."""
+        self.page.get_by_role("main").get_by_role("button", name=button, exact=True).click()
+        expect(self.page.locator(".is-invalid, [aria-invalid='true']").first).to_be_attached()
+        self(name)
+
+    def check(self):
+        assert self.pages
+        assert not self.violations, f"{len(self.violations)} violation(s) WCAG A/AA :\n" + "\n".join(self.violations)
+
+
+def seed_requests():
+    """The demo's three requests (new, in progress with the agent, resolved), by status."""
+    from requests.models import Request
+    from structures.management.commands.seed_demo import Command
+    from structures.models import Caisse, Structure
+
+    Command().seed_requests(Structure.objects.get(siret="31834567800011"), Caisse.objects.get(code="331"))
+    return {request.status: request for request in Request.objects.all()}
+
+
+def anonymous(page: Page, audit: Audit):
+    for path in ("/connexion/", "/mot-de-passe-oublie/", "/mentions-legales/", "/donnees-personnelles/"):
+        audit.visit(path)
+    audit.visit("/accessibilite/")
+    audit.visit("/aide/")
+    for guide in ("technicien", "gestionnaire", "agent", "administrateur"):
+        audit.visit(f"/aide/{guide}/")
+    # /api/docs/ is Swagger UI, third-party: not audited.
+
+    enter_password(page, "technicien@demo.example", "pas-le-bon-mot-de-passe")
+    expect(page.get_by_role("alert")).to_be_visible()
+    audit("connexion, mot de passe refusé")
+
+    page.goto("/mot-de-passe-oublie/")
+    audit.submit_empty("Recevoir le lien", "mot de passe oublié, sans adresse")
+    field(page, "Adresse électronique").fill("technicien@demo.example")
+    page.get_by_role("button", name="Recevoir le lien").click()
+    audit("mot de passe oublié, lien envoyé")
+    audit.visit(path_of(last_link("technicien@demo.example")), "nouveau mot de passe (lien reçu)")
+    audit.submit_empty("Enregistrer le mot de passe", "nouveau mot de passe, erreurs")
+
+    # The second factor after the password: the code sent by email.
+    enter_password(page, "technicien@demo.example", DEMO_PASSWORD)
+    expect(page).to_have_url(re.compile(r"/connexion/verification/"))
+    audit("vérification en deux étapes")
+    field(page, "Code de vérification").fill("000000")
+    page.get_by_role("button", name="Valider").click()
+    expect(page.locator("[aria-invalid='true']").first).to_be_attached()
+    audit("vérification en deux étapes, code refusé")
+    page.context.clear_cookies()
+
+    # A new account: the activation link, then the set-up of the second factor.
+    from structures.models import Membership, Structure
+    from structures.services import create_partner_account
+
+    structure = Structure.objects.get(siret="31834567800011")
+    gestionnaire = Membership.objects.get(user__email="gestionnaire@demo.example").user
+    create_partner_account(
+        structure,
+        role=Membership.Role.TECHNICIEN,
+        by=gestionnaire,
+        email=NEWCOMER,
+        civility="m",
+        last_name="Ferreira",
+        first_name="Hugo",
+        phone="",
+    )
+    audit.visit(path_of(last_link(NEWCOMER)), "activation (lien reçu)")
+    audit.submit_empty("Activer mon compte", "activation, erreurs")
+    field(page, "Nouveau mot de passe").fill(NEW_PASSWORD)
+    field(page, "Confirmation du nouveau mot de passe").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Activer mon compte").click()
+    expect(page).to_have_url(re.compile(r"/connexion/$"))
+    audit("connexion, compte activé")
+    enter_password(page, NEWCOMER, NEW_PASSWORD)
+    expect(page).to_have_url(re.compile(r"/double-authentification/"))
+    audit("double authentification : choix de la méthode")
+    page.get_by_role("link", name=re.compile("application", re.I)).first.click()
+    expect(page).to_have_url(re.compile(r"/double-authentification/application/"))
+    audit("double authentification : application")
+    audit.submit_empty("Activer", "double authentification : application, erreurs")
+    page.goto("/double-authentification/")
+    page.get_by_role("link", name="Recevoir les codes par courriel").click()
+    audit("double authentification : courriel")
+    field(page, "Code à 6 chiffres").fill("000000")
+    page.get_by_role("button", name="Activer").click()
+    expect(field(page, "Code à 6 chiffres")).to_have_attribute("aria-invalid", "true")
+    audit("double authentification : courriel, code refusé")
+    page.wait_for_timeout(1_100)  # django-otp's throttling after a wrong code
+    field(page, "Code à 6 chiffres").fill(email_code(NEWCOMER))
+    page.get_by_role("button", name="Activer").click()
+    expect(page).to_have_url(re.compile(r"/double-authentification/codes-de-secours/"))
+    audit("codes de secours")
+
+    page.context.clear_cookies()
+    audit.visit("/page-qui-n-existe-pas/", "page introuvable", status=404)
+
+
+def technicien(page: Page, audit: Audit, requests):
+    log_in(page, "technicien@demo.example")
+    audit("accueil")
+    audit.visit("/demandes/")
+    audit.visit("/demandes/?kind=case_review&status=new&deposited_from=2020-01-01&person=Prince&followed=on")
+    audit.visit("/demandes/?number=99999", "/demandes/ sans résultat")
+    for slug in ("contacter", "signaler", "rendez-vous", "etude-de-dossier", "document"):
+        audit.visit(f"/demandes/nouvelle/{slug}/")
+        audit.submit_empty("Déposer la demande", f"/demandes/nouvelle/{slug}/ envoyé vide")
+    audit.visit("/demandes/nouvelle/saisine-mas/")
+    audit.submit_empty("Transmettre la saisine", "/demandes/nouvelle/saisine-mas/ envoyé vide")
+    for status, demande in requests.items():
+        audit.visit(f"/demandes/{demande.number}/", f"demande {status}")
+    audit.visit(f"/demandes/{requests['new'].number}/confirmation/")
+    account_pages(page, audit)
+
+
+def account_pages(page: Page, audit: Audit):
+    audit.visit("/compte/")
+    audit.submit_empty("Créer un jeton", "/compte/ jeton sans nom")
+    page.locator("form[action='/compte/jetons-api/'] input[name='name']").fill("Logiciel de suivi")
+    page.get_by_role("button", name="Créer un jeton").click()
+    expect(page).to_have_url(re.compile(r"/compte/jetons-api/nouveau/"))
+    audit("jeton d'API créé")
+    audit.visit("/compte/", "/compte/ avec un jeton")
+    page.get_by_role("button", name="Générer de nouveaux codes de secours").click()
+    expect(page).to_have_url(re.compile(r"/double-authentification/codes-de-secours/"))
+    audit("nouveaux codes de secours")
+    audit.visit("/compte/mot-de-passe/")
+    audit.submit_empty("Enregistrer", "/compte/mot-de-passe/ envoyé vide")
+    audit.visit("/compte/adresse/")
+    audit.submit_empty("Envoyer le lien de confirmation", "/compte/adresse/ envoyé vide")
+    page.locator("input[name='new_email']").fill(NEW_ADDRESS)
+    page.locator("input[name='password']").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Envoyer le lien de confirmation").click()
+    audit("/compte/adresse/ lien envoyé")
+    audit.visit(path_of(last_link(NEW_ADDRESS)), "confirmation de la nouvelle adresse (lien reçu)")
+    audit.visit("/double-authentification/?next=/compte/", "changer de méthode")
+
+
+def gestionnaire(page: Page, audit: Audit, requests):
+    from structures.models import Membership
+
+    log_in(page, "gestionnaire@demo.example")
+    audit("accueil")
+    audit.visit("/structure/techniciens/")
+    audit.visit("/structure/techniciens/nouveau/")
+    audit.submit_empty("Enregistrer", "nouveau technicien, erreurs")
+    membership = Membership.objects.get(user__email="technicien@demo.example")
+    audit.visit(f"/structure/techniciens/{membership.pk}/modifier/")
+    audit.visit("/structure/tableau-de-bord/")
+
+
+def agent(page: Page, audit: Audit, requests):
+    log_in(page, "agent@demo.example")
+    audit("accueil")
+    audit.visit("/caisse/demandes/")
+    audit.visit("/caisse/demandes/?status=all&kind=access_difficulty&assignment=me&deposited_from=2020-01-01")
+    audit.visit("/caisse/demandes/?status=resolved&overdue=on", "/caisse/demandes/ sans résultat")
+    for status, demande in requests.items():
+        audit.visit(f"/demandes/{demande.number}/", f"demande {status}")
+    page.goto(f"/demandes/{requests['in_progress'].number}/")
+    audit.submit_empty("Envoyer la réponse et résoudre", "demande en cours, réponse vide")
+    audit.visit("/caisse/tableau-de-bord/")
+
+
+def admin_caisse(page: Page, audit: Audit, requests):
+    from structures.models import Structure
+
+    log_in(page, "admin@demo.example")
+    audit("accueil")
+    audit.visit("/caisse/structures/")
+    structure = Structure.objects.get(siret="31834567800011")
+    audit.visit(f"/caisse/structures/{structure.pk}/", "fiche structure")
+    audit.visit(f"/caisse/structures/{structure.pk}/modifier/")
+    audit.visit(f"/caisse/structures/{structure.pk}/convention/")
+    audit.visit(f"/caisse/structures/{structure.pk}/gestionnaires/nouveau/")
+    audit.submit_empty("Enregistrer", "nouveau gestionnaire, erreurs")
+    audit.visit("/caisse/structures/nouvelle/")
+    audit.submit_empty("Enregistrer", "nouvelle structure, erreurs")
+    audit.visit("/caisse/structures/conventionner/")
+    audit.submit_empty("Enregistrer la convention", "conventionner, erreurs")
+    audit.visit("/caisse/agents/")
+    audit.visit("/caisse/agents/nouveau/")
+    audit.submit_empty("Enregistrer", "nouvel agent, erreurs")
+    audit.visit("/caisse/journal-des-acces/")
+    audit.visit(f"/caisse/journal-des-acces/?numero={requests['new'].number}")
+
+
+ROLES = {
+    "anonyme": lambda page, audit, requests: anonymous(page, audit),
+    "technicien": technicien,
+    "gestionnaire": gestionnaire,
+    "agent": agent,
+    "admin-caisse": admin_caisse,
+}
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_pages_have_no_wcag_a_or_aa_violation(page: Page, demo, role):
+    requests = seed_requests()
+    audit = Audit(page)
+    ROLES[role](page, audit, requests)
+    audit.check()
