@@ -7,7 +7,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/extranet
 # Applies to pip's isolated build environments too (XStatic-Bootstrap needs setuptools<81 to build).
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 
-.PHONY: install demo test test-sqlite test-postgres lint lock guide-images
+.PHONY: install demo test test-sqlite test-postgres lint lock guide-images bench
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,3 +52,19 @@ guide-images:
 		while read -r name; do cp "test-results/screenshots/$$name.png" "static/guide/$$name.png" || exit 1; done
 	# 256 colours are plenty for screenshots of pages, and divide the size by about three.
 	$(PY) -c "import sys; from PIL import Image; [Image.open(p).convert('RGB').quantize(256).save(p, optimize=True) for p in sys.argv[1:]]" static/guide/*.png
+
+# Benchmark (bench/): 1M requests, then the pages under load as ratios to a floor view, then the PDF and CSV in
+# process. On PostgreSQL when DATABASE_URL points to it, else on SQLite files under bench/data/.
+BENCH_DB := $(if $(findstring postgres,$(DATABASE_URL)),$(DATABASE_URL),sqlite:///$(CURDIR)/bench/data/bench.sqlite3)
+BENCH_SMALL_DB := $(if $(findstring postgres,$(DATABASE_URL)),$(DATABASE_URL)_10k,sqlite:///$(CURDIR)/bench/data/bench_10k.sqlite3)
+
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(PY) -m pip install --quiet ".[dev,bench]"
+	touch $@
+
+bench: $(VENV)/.bench-installed
+	mkdir -p bench/data
+	DATABASE_URL=$(BENCH_DB) $(PY) bench/generate.py --reset
+	DATABASE_URL=$(BENCH_SMALL_DB) $(PY) bench/generate.py --reset --requests 10000 --big 5000
+	$(PY) bench/run.py --database-url $(BENCH_DB) --small-database-url $(BENCH_SMALL_DB)
+	DATABASE_URL=$(BENCH_DB) $(PY) bench/inprocess.py

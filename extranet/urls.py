@@ -1,3 +1,5 @@
+import os
+
 from django.contrib import admin
 from django.urls import include, path
 
@@ -20,3 +22,9 @@ urlpatterns = [
     path("api/", include("extranet.api.urls")),
     path("admin-technique/", admin.site.urls),
 ]
+
+# Benchmark floor view (bench/floor.py): mounted only when bench/run.py starts gunicorn with BENCH_FLOOR_VIEW=1.
+if os.environ.get("BENCH_FLOOR_VIEW") == "1":
+    from bench.floor import floor
+
+    urlpatterns.append(path("bench/floor/", floor, name="bench_floor"))

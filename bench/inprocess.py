@@ -1,0 +1,346 @@
+"""In-process benchmark of issue 9: the PDF récapitulatif and the streamed CSV export of the caisse's queue.
+
+    DATABASE_URL=sqlite:////tmp/bench.sqlite3 .venv/bin/python bench/inprocess.py [--renders 300] [--csv-rows 100000]
+
+Targets:
+- PDF: median render time of a request's récapitulatif ≤ 15 × the median render time of a blank page by WeasyPrint
+  (same process, same URL fetcher, interleaved rounds); flat memory over `--renders` renders: the RSS growth between
+  the sample after 50 renders and the last sample ≤ max(20 MiB, 10 % of the RSS after warm-up).
+- CSV: `--csv-rows` rows of the queue export streamed with a peak of traced Python memory (tracemalloc, peak minus
+  start) ≤ 16 MiB.
+
+Everything the benchmark writes (export log, audit lines, a request or an agent when the database has none) is
+written in a transaction rolled back at the end: the benchmark database is left as it was.
+DEBUG is turned off after set-up unless the environment sets it: with DEBUG on, Django keeps the text of the last
+9,000 queries, which would count as a leak.
+
+`measure_pdf()` and `measure_csv()` can be imported (bench/run.py) and return plain dicts.
+"""
+
+import argparse
+import gc
+import os
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "extranet.settings")
+
+import django  # noqa: E402
+from django.apps import apps  # noqa: E402
+
+if not apps.ready:
+    django.setup()
+    if "DEBUG" not in os.environ:
+        # As in production, without asking for a SECRET_KEY: no query log, no template debug (engines not built yet).
+        from django.conf import settings
+
+        settings.DEBUG = False
+
+from django.db import transaction  # noqa: E402
+from django.db.models import Count  # noqa: E402
+from django.test import RequestFactory as HttpRequestFactory  # noqa: E402
+from weasyprint import HTML  # noqa: E402
+
+from requests.models import Request  # noqa: E402
+from requests.pdf import FONT_CONFIG, RefuseEveryURL, render_pdf  # noqa: E402
+
+MIB = 1024 * 1024
+PDF_RATIO_TARGET = 15
+RSS_GROWTH_FLOOR_MIB = 20
+RSS_GROWTH_FRACTION = 0.10
+CSV_PEAK_TARGET_MIB = 16
+SUMMARY_TEMPLATE = "requests/pdf/summary.html"
+BLANK_PAGE = "<html><body></body></html>"
+
+
+class _Rollback(Exception):
+    pass
+
+
+@contextmanager
+def rolled_back():
+    """Whatever is written inside is undone at the end."""
+    try:
+        with transaction.atomic():
+            yield
+            raise _Rollback
+    except _Rollback:
+        pass
+
+
+def rss_mib():
+    """Resident set size of this process now (Linux /proc), else its peak (getrusage, KiB on Linux)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / MIB
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def render_summary(pk):
+    """What the view `summary_pdf` does, minus the permission check and the access journal: read the request,
+    build `_summary_context` (lazy querysets, evaluated by the template) and render it with WeasyPrint."""
+    from requests.views import _summary_context
+
+    request_obj = Request.objects.select_related("caisse", "structure", "author", "assigned_to").get(pk=pk)
+    return render_pdf(SUMMARY_TEMPLATE, _summary_context(request_obj))
+
+
+def render_blank():
+    # The same fetcher and font configuration as the application's renders: only the document differs.
+    return HTML(string=BLANK_PAGE, base_url=None, url_fetcher=RefuseEveryURL()).write_pdf(font_config=FONT_CONFIG)
+
+
+def _a_request_pk():
+    """The richest existing request (most messages), or None when the database has none."""
+    request_obj = (
+        Request.objects.annotate(exchanges=Count("messages")).order_by("-exchanges", "pk").only("pk").first()
+        if Request.objects.filter(messages__isnull=False).exists()
+        else Request.objects.order_by("pk").only("pk").first()
+    )
+    return request_obj.pk if request_obj else None
+
+
+def _made_request_pk():
+    """A request with a few exchanges, for an empty database (inside the rolled-back transaction)."""
+    from requests.models import Message
+    from tests.factories import CaisseMembershipFactory, ConventionFactory, RequestFactory
+
+    convention = ConventionFactory()
+    request_obj = RequestFactory(structure=convention.structure, caisse=convention.caisse)
+    agent = CaisseMembershipFactory(caisse=convention.caisse).user
+    for index in range(6):
+        Message.objects.create(
+            request=request_obj,
+            author=request_obj.author if index % 2 == 0 else agent,
+            side=Message.Side.PARTNER if index % 2 == 0 else Message.Side.CAISSE,
+            body=f"Échange n° {index} : pièces justificatives envoyées, dossier en cours d'étude.",
+        )
+    return request_obj.pk
+
+
+def measure_pdf(renders=300, rounds=30, warmup=5, sample_every=50, pk=None, verbose=False):
+    """Median PDF récapitulatif vs blank page (wall and CPU time, interleaved) and RSS over `renders` renders."""
+    with rolled_back():
+        pk = pk or _a_request_pk() or _made_request_pk()
+        for _ in range(warmup):
+            render_blank()
+            render_summary(pk)
+        pdf_wall, blank_wall, pdf_cpu, blank_cpu = [], [], [], []
+        for round_index in range(rounds):
+            # Alternate which goes first, so neither always runs on a warmer cache.
+            order = (("blank", render_blank), ("pdf", lambda: render_summary(pk)))
+            for name, render in order if round_index % 2 == 0 else reversed(order):
+                wall, cpu = time.perf_counter(), time.process_time()
+                render()
+                wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+                (pdf_wall if name == "pdf" else blank_wall).append(wall)
+                (pdf_cpu if name == "pdf" else blank_cpu).append(cpu)
+        gc.collect()
+        warm_rss = rss_mib()
+        samples = []
+        size = 0
+        for index in range(1, renders + 1):
+            size = len(render_summary(pk))
+            if index % sample_every == 0 or index == renders:
+                gc.collect()
+                samples.append((index, round(rss_mib(), 1)))
+                if verbose:
+                    print(f"  RSS after {index} renders: {samples[-1][1]} MiB", flush=True)
+    pdf_ms, blank_ms = statistics.median(pdf_wall) * 1000, statistics.median(blank_wall) * 1000
+    pdf_cpu_ms, blank_cpu_ms = statistics.median(pdf_cpu) * 1000, statistics.median(blank_cpu) * 1000
+    reference = next((rss for index, rss in samples if index >= sample_every), samples[0][1])
+    growth = samples[-1][1] - reference
+    bound = max(RSS_GROWTH_FLOOR_MIB, RSS_GROWTH_FRACTION * warm_rss)
+    ratio = pdf_ms / blank_ms
+    return {
+        "request_pk": pk,
+        "pdf_bytes": size,
+        "rounds": rounds,
+        "pdf_ms": round(pdf_ms, 2),
+        "blank_ms": round(blank_ms, 2),
+        "ratio": round(ratio, 2),
+        "pdf_cpu_ms": round(pdf_cpu_ms, 2),
+        "blank_cpu_ms": round(blank_cpu_ms, 2),
+        "cpu_ratio": round(pdf_cpu_ms / blank_cpu_ms, 2),
+        "ratio_target": PDF_RATIO_TARGET,
+        "ratio_ok": ratio <= PDF_RATIO_TARGET,
+        "renders": renders,
+        "warm_rss_mib": round(warm_rss, 1),
+        "rss_samples_mib": [rss for _, rss in samples],
+        "rss_samples_at": [index for index, _ in samples],
+        "growth_mib": round(growth, 1),
+        "growth_bound_mib": round(bound, 1),
+        "memory_ok": growth <= bound,
+    }
+
+
+def _queue_caisse():
+    """(caisse id, its number of requests) of the caisse with the most requests."""
+    row = Request.objects.values("caisse").annotate(n=Count("pk")).order_by("-n").first()
+    return (row["caisse"], row["n"]) if row else (None, 0)
+
+
+def _an_agent(caisse_id):
+    """An active agent of the caisse allowed to handle its requests, made (rolled back) if there is none."""
+    from django.core.exceptions import PermissionDenied
+
+    from extranet.roles import require_caisse_staff
+    from structures.models import CaisseMembership
+
+    for membership in CaisseMembership.objects.filter(caisse_id=caisse_id, is_active=True, user__is_active=True)[:20]:
+        try:
+            require_caisse_staff(membership.user)
+        except PermissionDenied:
+            continue
+        return membership.user
+    from tests.factories import CaisseMembershipFactory
+
+    return CaisseMembershipFactory(caisse_id=caisse_id).user
+
+
+def _make_rows(rows):
+    """A caisse with `rows` requests, for an empty or small database (inside the rolled-back transaction)."""
+    from tests.factories import ConventionFactory, RequestFactory
+
+    convention = ConventionFactory()
+    RequestFactory(structure=convention.structure, caisse=convention.caisse)
+    seed = Request.objects.filter(caisse=convention.caisse).get()
+    Request.objects.bulk_create(
+        [
+            Request(
+                number=f"9{index:09d}",
+                kind=seed.kind,
+                motif=seed.motif,
+                caisse_id=seed.caisse_id,
+                structure_id=seed.structure_id,
+                author_id=seed.author_id,
+                details=seed.details,
+                person_civility=seed.person_civility,
+                person_last_name=f"Nom {index}",
+                person_first_name=seed.person_first_name,
+                person_birth_date=seed.person_birth_date,
+                person_nir=seed.person_nir,
+                person_nir_digest=seed.person_nir_digest,
+            )
+            for index in range(rows - 1)
+        ],
+        batch_size=2000,
+    )
+    return convention.caisse_id
+
+
+def measure_csv(rows=100_000, make_rows=False):
+    """Stream the queue export of the biggest caisse as one of its agents, `rows` rows then stop; peak memory
+    growth traced by tracemalloc from just before the view is called to the last row read."""
+    from requests.queue import queue_export
+
+    with rolled_back():
+        caisse_id, available = _queue_caisse()
+        if available < rows and make_rows:
+            caisse_id, available = _make_rows(rows), rows
+        if caisse_id is None:
+            return {"rows": 0, "available": 0, "peak_growth_mib": None, "seconds": None, "ok": False}
+        agent = _an_agent(caisse_id)
+        http_request = HttpRequestFactory().get("/caisse/demandes/export.csv")
+        http_request.user = agent
+        gc.collect()
+        tracemalloc.start()
+        try:
+            tracemalloc.reset_peak()
+            start, _ = tracemalloc.get_traced_memory()
+            began = time.perf_counter()
+            response = queue_export(http_request)
+            assert response.status_code == 200 and response.streaming, response.status_code
+            lines = 0
+            size = 0
+            for chunk in response.streaming_content:
+                lines += chunk.count(b"\n")
+                size += len(chunk)
+                if lines > rows:  # the header line, then `rows` rows
+                    break
+            # Not response.close(): it sends request_finished, whose close_old_connections would close the database
+            # connection inside the rolled-back transaction. Only the generator is closed (server-side cursor freed).
+            for close in response._resource_closers:
+                close()
+            seconds = time.perf_counter() - began
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    streamed = min(lines - 1, rows)
+    growth = (peak - start) / MIB
+    return {
+        "rows": streamed,
+        "available": available,
+        "bytes": size,
+        "peak_growth_mib": round(growth, 2),
+        "seconds": round(seconds, 2),
+        "seconds_note": "under tracemalloc (slower than without)",
+        "target_mib": CSV_PEAK_TARGET_MIB,
+        "ok": streamed >= rows and growth <= CSV_PEAK_TARGET_MIB,
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--renders", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=30, help="interleaved rounds for the PDF/blank ratio")
+    parser.add_argument("--csv-rows", type=int, default=100_000)
+    parser.add_argument(
+        "--make-rows", action="store_true", help="when no caisse has enough requests, add them (rolled back)"
+    )
+    parser.add_argument("--skip-pdf", action="store_true")
+    parser.add_argument("--skip-csv", action="store_true")
+    args = parser.parse_args(argv)
+    from django.conf import settings
+    from django.db import connection
+
+    print(f"Database: {connection.vendor} {settings.DATABASES['default']['NAME']} — DEBUG={settings.DEBUG}")
+    results = {}
+    if not args.skip_pdf:
+        pdf = results["pdf"] = measure_pdf(renders=args.renders, rounds=args.rounds, verbose=True)
+        print(
+            f"PDF récapitulatif (request pk {pdf['request_pk']}, {pdf['pdf_bytes']} bytes): "
+            f"median {pdf['pdf_ms']} ms vs blank page {pdf['blank_ms']} ms → ratio {pdf['ratio']} "
+            f"(CPU: {pdf['pdf_cpu_ms']} / {pdf['blank_cpu_ms']} ms → {pdf['cpu_ratio']}) "
+            f"target ≤ {PDF_RATIO_TARGET}: {'OK' if pdf['ratio_ok'] else 'FAILED'}"
+        )
+        print(
+            f"PDF memory: RSS {pdf['warm_rss_mib']} MiB after warm-up; samples at {pdf['rss_samples_at']} renders: "
+            f"{pdf['rss_samples_mib']} MiB; growth {pdf['growth_mib']} MiB (bound {pdf['growth_bound_mib']} MiB): "
+            f"{'OK' if pdf['memory_ok'] else 'FAILED'}"
+        )
+    if not args.skip_csv:
+        csv = results["csv"] = measure_csv(rows=args.csv_rows, make_rows=args.make_rows)
+        if csv["peak_growth_mib"] is None or csv["rows"] < args.csv_rows:
+            print(f"CSV export: only {csv['available']} requests in the biggest caisse, {args.csv_rows} wanted.")
+        if csv["peak_growth_mib"] is not None:
+            print(
+                f"CSV export: {csv['rows']} rows, {csv['bytes']} bytes in {csv['seconds']} s "
+                f"({csv['seconds_note']}); peak memory growth {csv['peak_growth_mib']} MiB "
+                f"(target ≤ {CSV_PEAK_TARGET_MIB}): {'OK' if csv['ok'] else 'FAILED'}"
+            )
+    failed = [
+        name
+        for name, ok in (
+            ("pdf ratio", results.get("pdf", {}).get("ratio_ok", True)),
+            ("pdf memory", results.get("pdf", {}).get("memory_ok", True)),
+            ("csv", results.get("csv", {}).get("ok", True)),
+        )
+        if not ok
+    ]
+    print("All targets met." if not failed else f"Targets failed: {', '.join(failed)}")
+    results["failed"] = failed
+    return results
+
+
+if __name__ == "__main__":
+    sys.exit(1 if main()["failed"] else 0)

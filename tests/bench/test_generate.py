@@ -1,0 +1,110 @@
+"""The benchmark generator (bench/generate.py), small: counts, valid rows, visibility, numbering that continues."""
+
+import re
+from datetime import date
+
+import pytest
+from django.db.models import Count
+
+from bench import generate as bench
+from extranet.accounts.models import User
+from requests import services
+from requests.models import NumberSequence, Request, RequestUserObjectPermission, StatusChange
+from requests.nir import nir_digest, validate_nir
+from structures.models import Structure
+from tests.factories import make_nir
+
+REQUESTS, STRUCTURES, BIG = 2000, 20, 300
+
+
+@pytest.fixture
+def counts(db):
+    return bench.generate(requests=REQUESTS, structures=STRUCTURES, big=BIG, out=lambda line: None)
+
+
+def test_counts(counts):
+    assert counts["requests"] == REQUESTS
+    assert counts["structures"] == STRUCTURES
+    assert counts["requests of the big structure"] == BIG
+    assert counts["requests new"] + counts["requests in_progress"] + counts["requests resolved"] == REQUESTS
+    assert set(Request.objects.values_list("kind", flat=True).distinct()) == {
+        "contact",
+        "access_difficulty",
+        "appointment",
+        "case_review",
+        "document",
+    }
+    # One log row per move: the deposit, then one per take charge and per resolution.
+    expected = (
+        REQUESTS + Request.objects.exclude(taken_at=None).count() + Request.objects.exclude(resolved_at=None).count()
+    )
+    assert StatusChange.objects.count() == expected
+    assert RequestUserObjectPermission.objects.count() == counts["requests in_progress"]
+
+
+def test_rows_are_valid(counts):
+    numbers = list(Request.objects.values_list("number", flat=True))
+    assert len(set(numbers)) == REQUESTS and all(re.fullmatch(r"\d{10}", n) for n in numbers)
+    for request in Request.objects.select_related("caisse").order_by("?")[:200]:
+        assert request.number[2:5] == request.caisse.code
+        assert request.motif in dict(request.spec.form_class.motif_choices())
+        if request.kind == "contact":
+            assert not request.person_nir
+        else:
+            assert validate_nir(request.person_nir) == request.person_nir  # decrypted by the model field
+            assert request.person_nir_digest == nir_digest(request.person_nir)
+            assert request.person_birth_date and request.person_last_name
+        if request.status == "new":
+            assert request.assigned_to_id is None and request.taken_at is None and request.resolved_at is None
+        else:
+            assert request.assigned_to.caissemembership.caisse_id == request.caisse_id
+            assert request.created_at <= request.taken_at
+        if request.status == "resolved":
+            assert request.taken_at <= request.resolved_at
+        elif request.status == "in_progress":
+            assert request.resolved_at is None
+            assert request.assigned_to.has_perm("requests.resolve_request", request)
+        statuses = list(request.status_changes.values_list("to_status", flat=True))
+        assert statuses == ["new", "in_progress", "resolved"][: len(statuses)] and statuses[-1] == request.status
+
+
+def test_login_accounts_see_their_requests(counts):
+    technicien = User.objects.get(email=bench.BIG_TECHNICIEN)
+    structure = technicien.membership.structure
+    assert technicien.check_password(bench.BENCH_PASSWORD)
+    assert technicien.has_perm("structures.deposit_requests", structure)
+    assert technicien.totpdevice_set.get().confirmed
+    assert Request.objects.visible_to(technicien).count() == structure.requests.count() == BIG
+    gestionnaire = User.objects.get(email=bench.BIG_GESTIONNAIRE)
+    assert gestionnaire.has_perm("structures.manage_technicians", structure)
+    for caisse_id, total in Request.objects.values_list("caisse").annotate(total=Count("pk")):
+        agent = User.objects.filter(caissemembership__caisse_id=caisse_id).first()
+        assert agent.has_perm("structures.handle_requests", agent.caissemembership.caisse)
+        assert Request.objects.visible_to(agent).count() == total
+
+
+def test_a_new_deposit_takes_the_next_number(counts):
+    technicien = User.objects.get(email=bench.BIG_TECHNICIEN)
+    structure = Structure.objects.get(pk=technicien.membership.structure_id)
+    caisse = structure.conventions.get().caisse
+    year = date.today().year
+    before = NumberSequence.objects.filter(caisse=caisse, year=year).values_list("last_value", flat=True).first() or 0
+    this_year = Request.objects.filter(caisse=caisse, number__startswith=f"{year % 100:02d}")
+    assert before == max((int(number[5:]) for number in this_year.values_list("number", flat=True)), default=0)
+    request = services.deposit_request(
+        kind="appointment",
+        motif="c2s",
+        structure=structure,
+        caisse=caisse,
+        author=technicien,
+        details={"channel": "phone", "availabilities": "Lundi", "needs_accompaniment": "no", "message": ""},
+        person={
+            "person_civility": "mme",
+            "person_last_name": "Nouvelle",
+            "person_first_name": "Anne",
+            "person_birth_date": date(1985, 5, 1),
+            "person_nir": make_nir(sex="2", order="987"),
+        },
+        files=[],
+    )
+    assert request.number == f"{year % 100:02d}{caisse.code}{before + 1:05d}"

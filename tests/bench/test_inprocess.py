@@ -1,0 +1,93 @@
+"""Small-scale versions of bench/inprocess.py (issue 9) that run in the suite and can fail.
+
+The PDF/blank-page ratio is compared in CPU time (`time.process_time()`), not wall time: the suite often runs
+next to other work (database generation, other suites), which makes wall-clock ratios flaky.
+"""
+
+import pytest
+
+from bench.inprocess import measure_csv, measure_pdf
+from requests import queue
+from requests.models import Message, Request
+from tests.factories import RequestFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def summarised(structure, caisse, technicien, agent):
+    request_obj = RequestFactory(structure=structure, caisse=caisse, author=technicien)
+    for index in range(6):
+        Message.objects.create(
+            request=request_obj,
+            author=technicien if index % 2 == 0 else agent,
+            side=Message.Side.PARTNER if index % 2 == 0 else Message.Side.CAISSE,
+            body=f"Échange n° {index} : pièces justificatives envoyées, dossier en cours d'étude.",
+        )
+    return request_obj
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Issue 9, open: with WeasyPrint's font configuration shared (no leak), a blank page costs ~4-6 ms and "
+    "the récapitulatif 17-20 of them; the target is 15. Strict: passing makes this fail, remove the mark then.",
+)
+def test_pdf_summary_costs_at_most_15_blank_pages(summarised):
+    result = measure_pdf(renders=1, rounds=9, warmup=3, sample_every=1, pk=summarised.pk)
+    assert result["pdf_bytes"] > 1000
+    assert result["cpu_ratio"] <= 15, result
+
+
+def test_pdf_memory_is_flat_over_30_renders(summarised):
+    """After 10 renders, 20 more add at most 2 MiB of RSS (100 KiB a render, 30 MiB over 300: the bench allows 20)."""
+    result = measure_pdf(renders=30, rounds=1, warmup=5, sample_every=10, pk=summarised.pk)
+    assert result["rss_samples_at"] == [10, 20, 30]
+    growth = result["rss_samples_mib"][-1] - result["rss_samples_mib"][0]
+    assert growth <= 2, result
+
+
+def _add_requests(caisse, count, start):
+    seed = Request.objects.filter(caisse=caisse).order_by("pk").first()
+    Request.objects.bulk_create(
+        [
+            Request(
+                number=f"9{index:09d}",
+                kind=seed.kind,
+                motif=seed.motif,
+                caisse_id=seed.caisse_id,
+                structure_id=seed.structure_id,
+                author_id=seed.author_id,
+                details=seed.details,
+                person_civility=seed.person_civility,
+                person_last_name=f"Nom {index}",
+                person_first_name=seed.person_first_name,
+                person_birth_date=seed.person_birth_date,
+                person_nir=seed.person_nir,
+                person_nir_digest=seed.person_nir_digest,
+            )
+            for index in range(start, start + count)
+        ],
+        batch_size=1000,
+    )
+
+
+def test_csv_export_streams(structure, caisse, technicien, agent, monkeypatch):
+    """The peak memory of the export does not follow its size: 3,000 rows cost less than twice 1,000 rows.
+
+    The export reads the rows `EXPORT_CHUNK_SIZE` (2,000) at a time: below that, the chunk itself grows with the
+    export (measured: 2.1 MiB at 1,000 rows, 4.9 at 3,000, 6.4 from 6,000 rows to 100,000). The proportionality is
+    checked with chunks of 200 rows, so that 1,000 and 3,000 rows are both several chunks; the absolute bound with
+    the real chunk size."""
+    RequestFactory(structure=structure, caisse=caisse, author=technicien)
+    _add_requests(caisse, 999, 0)
+    monkeypatch.setattr(queue, "EXPORT_CHUNK_SIZE", 200)
+    small = measure_csv(rows=1000)
+    _add_requests(caisse, 2000, 999)
+    large = measure_csv(rows=3000)
+    assert (small["rows"], small["available"], large["rows"], large["available"]) == (1000, 1000, 3000, 3000)
+    assert large["bytes"] > 2.5 * small["bytes"]
+    assert large["peak_growth_mib"] < 2 * small["peak_growth_mib"], (small, large)
+    monkeypatch.undo()
+    real = measure_csv(rows=3000)
+    assert real["rows"] == 3000
+    assert real["peak_growth_mib"] < 8, real  # far below the 16 MiB allowed for 100,000 rows

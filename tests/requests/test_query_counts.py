@@ -1,0 +1,153 @@
+"""A request's page and its API read cost as many queries with 5 exchanges, files and status changes as with 50.
+
+The list pages (history, queue, dashboard, API list) have their own constant-query tests next to their other tests
+(test_history.py, test_queue.py, test_dashboard.py, tests/api/test_api_journey.py); these pin the request's detail,
+as the partner and the caisse's agent see it, on the pages, in the PDF and in the API: the EXACT same count at 5
+and 50.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.base import ContentFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from requests.models import Attachment, Message, Request, Status, StatusChange
+from tests.api.test_api_journey import api_client
+from tests.factories import CaisseMembershipFactory, MembershipFactory, RequestFactory
+from tests.requests.builders import pdf_bytes
+
+pytestmark = pytest.mark.django_db
+
+SMALL, LARGE = 5, 50
+
+
+@pytest.fixture(autouse=True)
+def generous_rate(monkeypatch):
+    from django.core.cache import cache
+
+    from extranet.api.throttling import PerTokenThrottle
+
+    cache.clear()
+    monkeypatch.setattr(PerTokenThrottle, "THROTTLE_RATES", {"token": "10000/minute"})
+
+
+def _attach(request_obj, uploader, index, message=None):
+    return Attachment.objects.create(
+        request=request_obj,
+        message=message,
+        file=ContentFile(pdf_bytes(f"Pièce {index}"), name=f"piece-{index}.pdf"),
+        original_name=f"piece-{index}.pdf",
+        content_type=Attachment.FileType.PDF,
+        size=len(pdf_bytes(f"Pièce {index}")),
+        sha256="0" * 64,
+        uploaded_by=uploader,
+        uploaded_at=request_obj.created_at + timedelta(minutes=index),
+    )
+
+
+def _request_with(size, *, structure, caisse, technicien, agent):
+    """A request in progress, assigned to `agent`, with `size` of everything: partner messages, caisse answers,
+    internal notes (each a third), files of its own and of messages, status changes by several people."""
+    partners = [technicien] + [MembershipFactory(structure=structure).user for _ in range(2)]
+    agents = [agent] + [CaisseMembershipFactory(caisse=caisse).user for _ in range(2)]
+    created = timezone.now() - timedelta(days=3)
+    request_obj = RequestFactory(structure=structure, caisse=caisse, author=technicien, created_at=created)
+    Request.objects.filter(pk=request_obj.pk).update(
+        status=Status.IN_PROGRESS, assigned_to=agent, taken_at=created + timedelta(hours=1)
+    )
+    request_obj = Request.objects.get(pk=request_obj.pk)
+    for index in range(size):
+        kind = index % 3
+        message = Message.objects.create(
+            request=request_obj,
+            author=partners[index % 3] if kind == 0 else agents[index % 3],
+            side=Message.Side.PARTNER if kind == 0 else Message.Side.CAISSE,
+            is_internal=kind == 2,
+            body=f"Message n° {index}",
+            created_at=created + timedelta(minutes=10 + index),
+        )
+        _attach(request_obj, message.author, 1000 + index, message=message)
+        _attach(request_obj, partners[index % 3], index)
+        StatusChange.objects.create(
+            request=request_obj,
+            from_status=Status.NEW if index % 2 == 0 else Status.IN_PROGRESS,
+            to_status=Status.IN_PROGRESS if index % 2 == 0 else Status.NEW,
+            by=agents[index % 3],
+            assigned_to=agents[(index + 1) % 3] if index % 2 == 0 else None,
+            at=created + timedelta(minutes=20 + index),
+        )
+    return request_obj
+
+
+def _count(call):
+    with CaptureQueriesContext(connection) as captured:
+        response = call()
+    assert response.status_code == 200, response.status_code
+    return len(captured.captured_queries), [query["sql"] for query in captured.captured_queries], response
+
+
+def _same_count(build, call):
+    """Query count of `call(request)` with SMALL then LARGE of everything, each on its own request."""
+    small = build(SMALL)
+    large = build(LARGE)
+    call(small)  # warm every per-process cache (content types, permissions…) before counting
+    small_count, small_sql, small_response = _count(lambda: call(small))
+    large_count, large_sql, large_response = _count(lambda: call(large))
+    assert large_count == small_count, "\n".join(
+        [f"{SMALL}: {small_count} queries, {LARGE}: {large_count} queries", *large_sql]
+    )
+    return small_response, large_response
+
+
+@pytest.fixture
+def build(structure, caisse, technicien, agent):
+    return lambda size: _request_with(size, structure=structure, caisse=caisse, technicien=technicien, agent=agent)
+
+
+def test_detail_page_as_partner(client, technicien, build):
+    client.force_login(technicien)
+    small, large = _same_count(build, lambda r: client.get(f"/demandes/{r.number}/"))
+    content = large.content.decode()
+    # Internal notes (every third message) never reach the partner.
+    assert "Message n° 48" in content and "Message n° 47" not in content
+    assert "piece-49.pdf" in content
+
+
+def test_detail_page_as_agent(client, agent, build):
+    client.force_login(agent)
+    small, large = _same_count(build, lambda r: client.get(f"/demandes/{r.number}/"))
+    content = large.content.decode()
+    assert "Message n° 47" in content and "piece-1049.pdf" in content
+
+
+def test_api_detail_as_partner(technicien, build):
+    client = api_client(technicien)
+    small, large = _same_count(build, lambda r: client.get(f"/api/v1/requests/{r.number}/"))
+    assert len(large.json()["status_history"]) > len(small.json()["status_history"])
+
+
+def test_api_detail_as_agent(agent, build):
+    client = api_client(agent)
+    small, large = _same_count(build, lambda r: client.get(f"/api/v1/requests/{r.number}/"))
+    assert len(large.json()["status_history"]) > len(small.json()["status_history"])
+
+
+def test_api_messages_as_partner(technicien, build):
+    client = api_client(technicien)
+    small, large = _same_count(build, lambda r: client.get(f"/api/v1/requests/{r.number}/messages/"))
+    assert len(large.json()) == 34 and len(small.json()) == 4  # internal notes left out
+
+
+def test_api_messages_as_agent(agent, build):
+    client = api_client(agent)
+    small, large = _same_count(build, lambda r: client.get(f"/api/v1/requests/{r.number}/messages/"))
+    assert len(large.json()) == LARGE and len(small.json()) == SMALL
+
+
+def test_summary_pdf_as_partner(client, technicien, build):
+    client.force_login(technicien)
+    small, large = _same_count(build, lambda r: client.get(f"/demandes/{r.number}/recapitulatif.pdf"))
+    assert large["Content-Type"] == "application/pdf" and len(large.content) > len(small.content)
