@@ -207,13 +207,8 @@ def _an_agent(caisse_id):
     return CaisseMembershipFactory(caisse_id=caisse_id).user
 
 
-def _make_rows(rows):
-    """A caisse with `rows` requests, for an empty or small database (inside the rolled-back transaction)."""
-    from tests.factories import ConventionFactory, RequestFactory
-
-    convention = ConventionFactory()
-    RequestFactory(structure=convention.structure, caisse=convention.caisse)
-    seed = Request.objects.filter(caisse=convention.caisse).get()
+def copy_request(seed, count, start=0):
+    """`count` copies of a request under numbers 9000000000 + start…: rows for the export to stream."""
     Request.objects.bulk_create(
         [
             Request(
@@ -231,10 +226,19 @@ def _make_rows(rows):
                 person_nir=seed.person_nir,
                 person_nir_digest=seed.person_nir_digest,
             )
-            for index in range(rows - 1)
+            for index in range(start, start + count)
         ],
         batch_size=2000,
     )
+
+
+def _make_rows(rows):
+    """A caisse with `rows` requests, for an empty or small database (inside the rolled-back transaction)."""
+    from tests.factories import ConventionFactory, RequestFactory
+
+    convention = ConventionFactory()
+    RequestFactory(structure=convention.structure, caisse=convention.caisse)
+    copy_request(Request.objects.filter(caisse=convention.caisse).get(), rows - 1)
     return convention.caisse_id
 
 

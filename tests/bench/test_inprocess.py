@@ -6,7 +6,7 @@ next to other work (database generation, other suites), which makes wall-clock r
 
 import pytest
 
-from bench.inprocess import measure_csv, measure_pdf
+from bench.inprocess import copy_request, measure_csv, measure_pdf
 from requests import queue
 from requests.models import Message, Request
 from tests.factories import RequestFactory
@@ -47,28 +47,7 @@ def test_pdf_memory_is_flat_over_30_renders(summarised):
 
 
 def _add_requests(caisse, count, start):
-    seed = Request.objects.filter(caisse=caisse).order_by("pk").first()
-    Request.objects.bulk_create(
-        [
-            Request(
-                number=f"9{index:09d}",
-                kind=seed.kind,
-                motif=seed.motif,
-                caisse_id=seed.caisse_id,
-                structure_id=seed.structure_id,
-                author_id=seed.author_id,
-                details=seed.details,
-                person_civility=seed.person_civility,
-                person_last_name=f"Nom {index}",
-                person_first_name=seed.person_first_name,
-                person_birth_date=seed.person_birth_date,
-                person_nir=seed.person_nir,
-                person_nir_digest=seed.person_nir_digest,
-            )
-            for index in range(start, start + count)
-        ],
-        batch_size=1000,
-    )
+    copy_request(Request.objects.filter(caisse=caisse).order_by("pk").first(), count, start)
 
 
 def test_csv_export_streams(structure, caisse, technicien, agent, monkeypatch):
