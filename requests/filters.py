@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.http import QueryDict
 from django.utils import timezone
 
-from extranet.forms import StyledFormMixin
+from extranet.forms import LongSelect, StyledFormMixin
 from requests.deadlines import overdue_q, start_of_day
 from requests.kinds import KINDS
 from requests.models import OPEN_STATUSES, Kind, Status
@@ -96,7 +96,7 @@ class QueueFilter(django_filters.FilterSet):
         choices=queue_motif_choices, method="filter_motif", label="Motif", empty_label="Tous les motifs"
     )
     structure = django_filters.ModelChoiceFilter(
-        queryset=Structure.objects.none(), label="Structure", empty_label="Toutes les structures"
+        queryset=Structure.objects.none(), label="Structure", empty_label="Toutes les structures", widget=LongSelect
     )
     assignment = django_filters.ChoiceFilter(
         choices=ASSIGNMENTS, method="filter_assignment", label="Attribution", empty_label="Toutes"
