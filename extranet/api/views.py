@@ -34,11 +34,11 @@ from extranet.api.serializers import (
 )
 from extranet.audit.models import AccessLog, record_access
 from extranet.roles import (
-    DEPOSIT_REQUESTS,
-    HANDLE_REQUESTS,
     caisse_membership,
     partner_membership,
+    require_caisse_staff,
     require_gestionnaire,
+    require_partner,
 )
 from requests import services
 from requests.attachments import AttachmentsField
@@ -64,36 +64,29 @@ def form_errors(form):
 
 
 def form_data(data):
-    """The request body (JSON object or multipart) as the QueryDict a page's form reads."""
+    """The request body (JSON object or multipart) as the QueryDict a page's form reads, or the errors to answer."""
     if isinstance(data, QueryDict):
-        return data
+        return data, None
     if not isinstance(data, dict):
-        return None
-    converted = QueryDict(mutable=True)
+        return None, {"non_field_errors": ["Le corps de la requête doit être un objet JSON."]}
+    converted, errors = QueryDict(mutable=True), {}
     for key, value in data.items():
         values = value if isinstance(value, list) else [value]
         if any(isinstance(item, (dict, list)) for item in values):
-            converted.setlist(key, ["\x00"])  # refused by the form's field as an invalid value
+            errors[key] = ["Valeur invalide."]
         elif all(isinstance(item, bool) for item in values) and values:
             converted.setlist(key, ["on"] if values[0] else [])
         else:
             converted.setlist(key, ["" if item is None else str(item) for item in values])
-    return converted
-
-
-def invalid_body():
-    return Response({"non_field_errors": ["Le corps de la requête doit être un objet JSON."]}, status=400)
+    return (None, errors) if errors else (converted, None)
 
 
 def member_of_the_service(user):
     """A partner who may deposit, or an agent who may handle requests: the API is for them."""
-    partner = partner_membership(user)
-    if partner and user.has_perm(DEPOSIT_REQUESTS, partner.structure):
-        return partner
-    staff = caisse_membership(user)
-    if staff and user.has_perm(HANDLE_REQUESTS, staff.caisse):
-        return staff
-    raise PermissionDenied
+    try:
+        return require_partner(user)
+    except PermissionDenied:
+        return require_caisse_staff(user)
 
 
 def partner_caisses(membership):
@@ -159,12 +152,10 @@ class RequestListCreate(generics.ListAPIView):
         tags=["Demandes"],
     )
     def post(self, request):
-        membership = partner_membership(request.user)
-        if membership is None or not request.user.has_perm(DEPOSIT_REQUESTS, membership.structure):
-            raise PermissionDenied
-        data = form_data(request.data)
-        if data is None:
-            return invalid_body()
+        membership = require_partner(request.user)
+        data, errors = form_data(request.data)
+        if errors:
+            return Response(errors, status=400)
         caisse, error = self._caisse(membership, data.get("caisse"))
         if error:
             return Response({"caisse": [error]}, status=400)
@@ -436,9 +427,9 @@ class Members(APIView):
     )
     def post(self, request):
         structure, _ = own_techniciens(request.user)
-        data = form_data(request.data)
-        if data is None:
-            return invalid_body()
+        data, errors = form_data(request.data)
+        if errors:
+            return Response(errors, status=400)
         form = IdentityForm(data)
         if not form.is_valid():
             return Response(form_errors(form), status=400)

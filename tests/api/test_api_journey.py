@@ -131,7 +131,13 @@ def test_deposit_errors_are_french_and_per_field(technicien):
             "Choisissez un type de demande parmi : contact, access_difficulty, appointment, case_review, document."
         ]
     }
-    assert partner.post("/api/v1/requests/", ["not", "an", "object"], format="json").status_code == 400
+    not_an_object = partner.post("/api/v1/requests/", ["not", "an", "object"], format="json")
+    assert not_an_object.status_code == 400
+    assert not_an_object.json() == {"non_field_errors": ["Le corps de la requête doit être un objet JSON."]}
+    nested = partner.post("/api/v1/requests/", {**MAS_REFERRAL, "person_last_name": {"nom": "Durand"}}, format="json")
+    assert nested.status_code == 400
+    assert nested.json() == {"person_last_name": ["Valeur invalide."]}
+    assert not Request.objects.exists()
 
 
 def test_signed_mas_referral_needs_the_signed_sheet_in_multipart(technicien):
