@@ -6,15 +6,16 @@ One query: the user's structure's 20 newest requests, read in the order of the i
 """
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Subquery
 from django.shortcuts import render
 
 from requests.models import Request
-from structures.models import Membership
 
 
 @login_required
 def floor(request):
-    structure = Subquery(Membership.objects.filter(user_id=request.user.pk).values("structure_id")[:1])
-    rows = Request.objects.filter(structure_id=structure).order_by("caisse_id", "-created_at")
+    # The membership comes with the signed-in user (one query, as on every page). A literal structure id, not a
+    # subquery: planned as a subquery, the 10k database read its 5,000 rows and sorted them.
+    rows = Request.objects.filter(structure_id=request.user.structure_membership.structure_id).order_by(
+        "caisse_id", "-created_at"
+    )
     return render(request, "bench/floor.html", {"rows": rows.values("number", "status", "created_at")[:20]})

@@ -1,7 +1,8 @@
 from django import forms
 from django.forms.renderers import TemplatesSetting
 from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 
 class FormRenderer(TemplatesSetting):
@@ -45,20 +46,30 @@ class StyledFormMixin:
                 attrs["aria-describedby"] = " ".join(described)
 
 
-class LongSelect(forms.Select):
-    """A select of hundreds of options (a caisse's structures), written in one pass: Django renders each option
-    through its own template, which made the caisse's queue page 10× slower than a plain list (bench/results.md)."""
+class OnePassSelect(forms.Select):
+    """A select written in one pass, option groups included. Django renders every option through two templates
+    (the option, its attributes): on the filter forms of the queue and the history (a caisse's hundreds of
+    structures, the motifs of every kind) that was most of the page's time (bench/results.md)."""
 
     def render(self, name, value, attrs=None, renderer=None):
-        selected = "" if value is None else str(value)
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (option_value, " selected" if str(option_value) == selected else "", label)
-                for option_value, label in self.choices
-            ),
-        )
-        return format_html(
-            '<select name="{}"{}>{}</select>', name, flatatt(self.build_attrs(self.attrs, attrs)), options
-        )
+        wanted = self.format_value(value)
+        found = False
+
+        def options(choices):
+            nonlocal found
+            html = []
+            for option_value, label in choices:
+                if isinstance(label, (list, tuple)):
+                    html.append(f'<optgroup label="{escape(option_value)}">{options(label)}</optgroup>')
+                    continue
+                option_value = "" if option_value is None else str(option_value)
+                selected = not found and option_value in wanted
+                found = found or selected
+                html.append(
+                    f'<option value="{escape(option_value)}"{" selected" if selected else ""}>{escape(label)}</option>'
+                )
+            return "".join(html)
+
+        attributes = flatatt(self.build_attrs(self.attrs, attrs))
+        # Safe: every value and label above is escaped, and flatatt escapes the attributes.
+        return mark_safe(f'<select name="{escape(name)}"{attributes}>{options(self.choices)}</select>')  # noqa: S308

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.http import QueryDict
 from django.utils import timezone
 
-from extranet.forms import LongSelect, StyledFormMixin
+from extranet.forms import OnePassSelect, StyledFormMixin
 from requests.deadlines import overdue_q, start_of_day
 from requests.kinds import KINDS
 from requests.models import OPEN_STATUSES, Kind, Status
@@ -23,8 +23,12 @@ class HistoryFilter(django_filters.FilterSet):
     """Filters of the "Historique des demandes" (the queryset is already the structure's, for one caisse)."""
 
     number = django_filters.CharFilter(field_name="number", lookup_expr="startswith", label="Numéro")
-    status = django_filters.ChoiceFilter(choices=Status.choices, label="Statut", empty_label="Tous les statuts")
-    kind = django_filters.ChoiceFilter(choices=Kind.choices, label="Type de demande", empty_label="Tous les types")
+    status = django_filters.ChoiceFilter(
+        choices=Status.choices, label="Statut", empty_label="Tous les statuts", widget=OnePassSelect
+    )
+    kind = django_filters.ChoiceFilter(
+        choices=Kind.choices, label="Type de demande", empty_label="Tous les types", widget=OnePassSelect
+    )
     deposited_from = django_filters.DateFilter(
         field_name="created_at",
         lookup_expr="date__gte",
@@ -38,7 +42,10 @@ class HistoryFilter(django_filters.FilterSet):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     author = django_filters.ModelChoiceFilter(
-        queryset=get_user_model().objects.none(), label="Demandeur", empty_label="Tous les demandeurs"
+        queryset=get_user_model().objects.none(),
+        label="Demandeur",
+        empty_label="Tous les demandeurs",
+        widget=OnePassSelect,
     )
     person = django_filters.CharFilter(method="filter_person", label="Personne concernée (nom ou prénom)")
     followed = django_filters.BooleanFilter(
@@ -89,17 +96,28 @@ class QueueFilter(django_filters.FilterSet):
     """
 
     status = django_filters.ChoiceFilter(
-        choices=QUEUE_STATUSES, method="filter_status", label="Statut", empty_label=None
+        choices=QUEUE_STATUSES, method="filter_status", label="Statut", empty_label=None, widget=OnePassSelect
     )
-    kind = django_filters.ChoiceFilter(choices=Kind.choices, label="Type de demande", empty_label="Tous les types")
+    kind = django_filters.ChoiceFilter(
+        choices=Kind.choices, label="Type de demande", empty_label="Tous les types", widget=OnePassSelect
+    )
     motif = django_filters.ChoiceFilter(
-        choices=queue_motif_choices, method="filter_motif", label="Motif", empty_label="Tous les motifs"
+        choices=queue_motif_choices,
+        method="filter_motif",
+        label="Motif",
+        empty_label="Tous les motifs",
+        widget=OnePassSelect,
     )
-    structure = django_filters.ModelChoiceFilter(
-        queryset=Structure.objects.none(), label="Structure", empty_label="Toutes les structures", widget=LongSelect
+    # Choices are (id, name) pairs, not model instances: a caisse has hundreds of structures.
+    structure = django_filters.ChoiceFilter(
+        choices=[], label="Structure", empty_label="Toutes les structures", widget=OnePassSelect
     )
     assignment = django_filters.ChoiceFilter(
-        choices=ASSIGNMENTS, method="filter_assignment", label="Attribution", empty_label="Toutes"
+        choices=ASSIGNMENTS,
+        method="filter_assignment",
+        label="Attribution",
+        empty_label="Toutes",
+        widget=OnePassSelect,
     )
     deposited_from = django_filters.DateFilter(
         method="filter_deposited_from", label="Déposée à partir du", widget=forms.DateInput(attrs={"type": "date"})
@@ -123,7 +141,9 @@ class QueueFilter(django_filters.FilterSet):
         super().__init__(data, *args, **kwargs)
         self.user = user
         self.today = today or timezone.localdate()
-        self.filters["structure"].queryset = Structure.objects.for_caisse(caisse).order_by("name")
+        self.filters["structure"].extra["choices"] = (
+            Structure.objects.for_caisse(caisse).order_by("name").values_list("pk", "name")
+        )
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)

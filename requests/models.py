@@ -96,6 +96,8 @@ class Request(models.Model):
         permissions = [("resolve_request", "Résoudre la demande (l'agent qui l'a prise en charge)")]
         indexes = [
             models.Index(fields=["structure", "caisse", "-created_at"], name="request_structure_newest"),
+            # The API's list: a structure's requests to all its caisses, newest first.
+            models.Index(fields=["structure", "-created_at"], name="request_structure_all_newest"),
             models.Index(fields=["caisse", "status", "-created_at"], name="request_caisse_status_newest"),
             # The caisse's queue: its open requests by age (the default view), and all of them by age.
             models.Index(

@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Value, When
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -8,6 +7,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from extranet.audit.models import AccessLog, record_access
+from extranet.pagination import bounded_page
 from extranet.roles import caisse_membership, require_partner
 from requests import mas, services
 from requests.deposit import deposit_form
@@ -71,7 +71,7 @@ def history(request):
         .annotate(status_rank=_rank("status", Status), kind_rank=_rank("kind", Kind))
         .order_by(f"-{field}" if descending else field, "-pk" if descending else "pk")
     )
-    page = Paginator(requests, size).get_page(request.GET.get("page"))
+    page = bounded_page(requests, request.GET.get("page"), size)
     params = request.GET.copy()
     params.pop("page", None)
     return render(

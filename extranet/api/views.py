@@ -195,9 +195,7 @@ class RequestListCreate(generics.ListAPIView):
 
 
 def request_detail_queryset(requests=Request.objects):
-    return requests.select_related(
-        "caisse", "structure", "author", "assigned_to", "mas_referral"
-    ).prefetch_related(
+    return requests.select_related("caisse", "structure", "author", "assigned_to", "mas_referral").prefetch_related(
         Prefetch("status_changes", queryset=StatusChange.objects.select_related("by", "assigned_to").order_by("at"))
     )
 

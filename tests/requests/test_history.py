@@ -100,6 +100,41 @@ class TestListing:
         assert count_line(response) == line
         assert listed_numbers(response) == [f"26331{hour:05d}" for hour in hours]
 
+    @pytest.mark.parametrize(
+        ("query", "line", "page_line", "hours"),
+        [
+            ("", "1-10 sur plus de 20 résultats", "Page 1", range(25, 15, -1)),
+            ("?page=2", "11-20 sur plus de 20 résultats", "Page 2", range(15, 5, -1)),
+            # The page asked for is past the limit: the count goes as far as it, still short of the end.
+            ("?page=2&taille=20", "21-25 sur 25 résultats", "Page 2 sur 2", range(5, 0, -1)),
+            ("?page=3", "21-25 sur 25 résultats", "Page 3 sur 3", range(5, 0, -1)),
+            ("?page=9", "21-25 sur 25 résultats", "Page 3 sur 3", range(5, 0, -1)),
+        ],
+    )
+    def test_the_total_is_counted_up_to_a_limit(
+        self, monkeypatch, technicien_client, make, query, line, page_line, hours
+    ):
+        monkeypatch.setattr("extranet.pagination.COUNT_LIMIT", 20)
+        for hour in range(1, 26):
+            make(hour)
+        response = technicien_client.get(f"/demandes/{query}")
+        assert count_line(response) == line
+        current = re.search(r'aria-current="page"><span class="page-link">([^<]*)<', response.content.decode())
+        assert current.group(1) == page_line
+        assert listed_numbers(response) == [f"26331{hour:05d}" for hour in hours]
+
+    def test_no_unbounded_count_of_the_requests(self, technicien_client, make):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        for hour in range(1, 26):
+            make(hour)
+        for query in ("", "?page=2", "?page=99", "?status=new"):
+            with CaptureQueriesContext(connection) as captured:
+                technicien_client.get(f"/demandes/{query}")
+            counts = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
+            assert all("LIMIT" in sql.upper() for sql in counts), counts
+
     def test_pagination_links_keep_filters_sort_and_size(self, technicien_client, make):
         for hour in range(1, 46):
             make(hour)
