@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.choices import BaseChoiceIterator
 
 from extranet.forms import OnePassSelect, StyledFormMixin
 from requests.deadlines import overdue_q, start_of_day
@@ -88,6 +89,26 @@ def queue_motif_choices():
     ]
 
 
+class StructureChoices(BaseChoiceIterator):
+    """A caisse's structures as (id, name) pairs, read once per page: the copies Django makes of the field and its
+    widget share them, and they are iterated as they are (Django would normalise hundreds of pairs each time)."""
+
+    def __init__(self, caisse):
+        self.caisse = caisse
+        self.rows = None
+
+    def __iter__(self):
+        if self.rows is None:
+            self.rows = list(Structure.objects.for_caisse(self.caisse).order_by("name").values_list("pk", "name"))
+        return iter(self.rows)
+
+    def __len__(self):
+        return sum(1 for _ in self)
+
+    def __deepcopy__(self, memo):
+        return self
+
+
 class QueueFilter(django_filters.FilterSet):
     """Filters of the caisse's queue (the queryset is already the caisse's). Without a status, the open requests.
 
@@ -108,7 +129,7 @@ class QueueFilter(django_filters.FilterSet):
         empty_label="Tous les motifs",
         widget=OnePassSelect,
     )
-    # Choices are (id, name) pairs, not model instances: a caisse has hundreds of structures.
+    # Choices are (id, name) pairs, not model instances: a caisse has hundreds of structures (StructureChoices).
     structure = django_filters.ChoiceFilter(
         choices=[], label="Structure", empty_label="Toutes les structures", widget=OnePassSelect
     )
@@ -141,9 +162,7 @@ class QueueFilter(django_filters.FilterSet):
         super().__init__(data, *args, **kwargs)
         self.user = user
         self.today = today or timezone.localdate()
-        self.filters["structure"].extra["choices"] = (
-            Structure.objects.for_caisse(caisse).order_by("name").values_list("pk", "name")
-        )
+        self.filters["structure"].extra["choices"] = StructureChoices(caisse)
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)

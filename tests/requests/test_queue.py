@@ -557,6 +557,11 @@ def test_queue_has_constant_queries(agent_client, agent, caisse, structure, make
     with django_assert_max_num_queries(7):
         response = agent_client.get(QUEUE + "?taille=100&overdue=on&assignment=none&motif=contact:technical")
     assert response.status_code == 200
+    # The caisse's structures are read once, for the check of the one chosen and for the list.
+    with django_assert_max_num_queries(7):
+        response = agent_client.get(QUEUE + f"?taille=100&structure={structures[1].pk}")
+    assert len(listed_numbers(response)) == len(range(1, size, 3))
+    assert f'<option value="{structures[1].pk}" selected>' in response.content.decode()
 
 
 @pytest.mark.django_db
