@@ -57,7 +57,6 @@ PDF_RATIO_TARGET = 15
 RSS_GROWTH_FLOOR_MIB = 20
 RSS_GROWTH_FRACTION = 0.10
 CSV_PEAK_TARGET_MIB = 16
-SUMMARY_TEMPLATE = "requests/pdf/summary.html"
 BLANK_PAGE = "<html><body></body></html>"
 
 
@@ -88,10 +87,10 @@ def rss_mib():
 def render_summary(pk):
     """What the view `summary_pdf` does, minus the permission check and the access journal: read the request,
     build `_summary_context` (lazy querysets, evaluated by the template) and render it with WeasyPrint."""
-    from requests.views import _summary_context
+    from requests.views import SUMMARY_PDF, SUMMARY_PDF_CSS, _summary_context
 
     request_obj = Request.objects.select_related("caisse", "structure", "author", "assigned_to").get(pk=pk)
-    return render_pdf(SUMMARY_TEMPLATE, _summary_context(request_obj))
+    return render_pdf(SUMMARY_PDF, _summary_context(request_obj), css=SUMMARY_PDF_CSS)
 
 
 def render_blank():

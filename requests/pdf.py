@@ -1,5 +1,7 @@
+import functools
+
 from django.template.loader import render_to_string
-from weasyprint import HTML
+from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
@@ -16,7 +18,15 @@ class RefuseEveryURL(URLFetcher):
 FONT_CONFIG = FontConfiguration()
 
 
-def render_pdf(template, context):
+@functools.cache
+def stylesheet(name):
+    """A stylesheet from the templates, parsed once per process: parsing it took a twentieth of a récapitulatif."""
+    return CSS(string=render_to_string(name), url_fetcher=RefuseEveryURL(), font_config=FONT_CONFIG)
+
+
+def render_pdf(template, context, *, css=None):
     # Django's template autoescaping escapes every user-typed value before WeasyPrint reads the HTML.
     html = render_to_string(template, context)
-    return HTML(string=html, base_url=None, url_fetcher=RefuseEveryURL()).write_pdf(font_config=FONT_CONFIG)
+    return HTML(string=html, base_url=None, url_fetcher=RefuseEveryURL()).write_pdf(
+        font_config=FONT_CONFIG, stylesheets=[stylesheet(css)] if css else None
+    )

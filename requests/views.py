@@ -22,8 +22,10 @@ from requests.forms import (
 from requests.kinds import KINDS_BY_SLUG
 from requests.models import MAS_REFERRAL_MOTIF, Attachment, Follow, Kind, MasReferral, Message, Request, Status
 from requests.pdf import render_pdf
+from requests.summary import status_history, summary_sections
 
 PAGE_SIZES = (10, 20, 50)
+SUMMARY_PDF, SUMMARY_PDF_CSS = "requests/pdf/summary.html", "requests/pdf/summary.css"
 SORTS = {
     "date": ("created_at", "Date de dépôt"),
     "status": ("status_rank", "Statut"),
@@ -153,10 +155,10 @@ def _summary_context(request_obj):
     return {
         "demande": request_obj,
         "referral": referral,
-        "sheet": mas.sheet_values(referral) if referral else None,
-        "spec": request_obj.spec,
-        "details": request_obj.spec.form_class.describe(request_obj.details),
-        "status_changes": request_obj.status_changes.select_related("by", "assigned_to"),
+        "summary": summary_sections(
+            request_obj, referral=referral, sheet=mas.sheet_values(referral) if referral else None
+        ),
+        "status_history": status_history(request_obj.status_changes.select_related("by", "assigned_to")),
         # Files of messages are shown with their message; the files listed here are the request's own.
         "attachments": request_obj.attachments.filter(message__isnull=True),
         # The PDF shows public exchanges only, whoever prints it; the detail page scopes them per user.
@@ -350,7 +352,7 @@ def confirmation(request, number):
 @login_required
 def summary_pdf(request, number):
     request_obj = _visible_request(request, number)
-    pdf = render_pdf("requests/pdf/summary.html", _summary_context(request_obj))
+    pdf = render_pdf(SUMMARY_PDF, _summary_context(request_obj), css=SUMMARY_PDF_CSS)
     if request_obj.has_person:
         record_access(request.user, AccessLog.Action.PDF, caisse=request_obj.caisse, request=request_obj)
     response = HttpResponse(pdf, content_type="application/pdf")

@@ -27,13 +27,9 @@ def summarised(structure, caisse, technicien, agent):
     return request_obj
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Issue 9, open: with WeasyPrint's font configuration shared (no leak), a blank page costs ~4-6 ms and "
-    "the récapitulatif 17-20 of them; the target is 15. Strict: passing makes this fail, remove the mark then.",
-)
 def test_pdf_summary_costs_at_most_15_blank_pages(summarised):
-    result = measure_pdf(renders=1, rounds=9, warmup=3, sample_every=1, pk=summarised.pk)
+    """With six exchanges: about 11 blank pages (bench/results.md measures a request without exchanges)."""
+    result = measure_pdf(renders=1, rounds=21, warmup=3, sample_every=1, pk=summarised.pk)
     assert result["pdf_bytes"] > 1000
     assert result["cpu_ratio"] <= 15, result
 

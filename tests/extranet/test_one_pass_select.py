@@ -28,7 +28,7 @@ class MotifChoice(forms.Form):
         choices=[
             ("", "Tous les motifs"),
             ("Demande de contact", [("contact:other", "Autre")]),
-            ("Difficulté d'accès", [("access:c2s", "C2S"), ("access:other", "Autre \"motif\"")]),
+            ("Difficulté d'accès", [("access:c2s", "C2S"), ("access:other", 'Autre "motif"')]),
         ],
         widget=OnePassSelect(attrs={"class": "form-select"}),
     )

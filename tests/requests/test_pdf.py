@@ -73,23 +73,23 @@ class TestSummaryPdf:
         author_name = f"{technicien.last_name.upper()} {technicien.first_name}"
         for expected in [
             f"Demande {deposited.number}",
-            f"Numéro {deposited.number}",
-            "Type Soumettre une demande d'étude de dossier",
-            "Statut Résolu",
-            "Déposée le 16/02/2026 16h30",
-            f"Demandeur {author_name}",
-            "Structure Association Alpha",
-            "Caisse CPAM de la Gironde",
-            "Objet de la demande Autre",
-            "Précisez l'objet Aide au transport",
-            "Description de la demande Dossier déposé le 3 février, sans réponse.",
-            "Nom Madame LEFEBVRE Jeanne",
-            "Date de naissance 03/11/1991",
-            f"Numéro de sécurité sociale {deposited.formatted_nir}",
-            "Téléphone 06 12 34 56 78",
-            f"16/02/2026 16h30 Dépôt → Nouveau {author_name}",
-            f"17/02/2026 09h05 Nouveau → Pris en charge {agent_name}",
-            f"20/02/2026 14h45 Pris en charge → Résolu {agent_name}",
+            f"Numéro : {deposited.number}",
+            "Type : Soumettre une demande d'étude de dossier",
+            "Statut : Résolu",
+            "Déposée le : 16/02/2026 16h30",
+            f"Demandeur : {author_name}",
+            "Structure : Association Alpha",
+            "Caisse : CPAM de la Gironde",
+            "Objet de la demande : Autre",
+            "Précisez l'objet : Aide au transport",
+            "Description de la demande : Dossier déposé le 3 février, sans réponse.",
+            "Nom : Madame LEFEBVRE Jeanne",
+            "Date de naissance : 03/11/1991",
+            f"Numéro de sécurité sociale : {deposited.formatted_nir}",
+            "Téléphone : 06 12 34 56 78",
+            f"16/02/2026 16h30 : Dépôt → Nouveau, par {author_name}",
+            f"17/02/2026 09h05 : Nouveau → Pris en charge, par {agent_name}",
+            f"20/02/2026 14h45 : Pris en charge → Résolu, par {agent_name}",
             "Aucune pièce jointe.",
         ]:
             assert_in_pdf(expected, extracted)
@@ -97,17 +97,17 @@ class TestSummaryPdf:
     @pytest.mark.parametrize(
         ("slug", "rows"),
         [
-            ("contacter", ["Objet de votre demande Technique", "Rendez-vous souhaité Téléphone"]),
-            ("signaler", ["Motif du signalement Droits", "Description de la situation Rupture de droits"]),
+            ("contacter", ["Objet de votre demande : Technique", "Rendez-vous souhaité : Téléphone"]),
+            ("signaler", ["Motif du signalement : Droits", "Description de la situation : Rupture de droits"]),
             (
                 "rendez-vous",
                 [
-                    "Motif du rendez-vous Complémentaire santé solidaire (C2S)",
-                    "La personne a-t-elle besoin d'être accompagnée ? Oui",
+                    "Motif du rendez-vous : Complémentaire santé solidaire (C2S)",
+                    "La personne a-t-elle besoin d'être accompagnée ? : Oui",
                 ],
             ),
-            ("etude-de-dossier", ["Objet de la demande Protection universelle maladie (PUMa)", "justificatif.pdf"]),
-            ("document", ["Document demandé Vaccination", "Précisions Calendrier vaccinal à jour."]),
+            ("etude-de-dossier", ["Objet de la demande : Protection universelle maladie (PUMa)", "justificatif.pdf"]),
+            ("document", ["Document demandé : Vaccination", "Précisions : Calendrier vaccinal à jour."]),
         ],
     )
     def test_every_kind_has_its_summary(self, technicien_client, slug, rows):
@@ -117,7 +117,7 @@ class TestSummaryPdf:
         for expected in [f"Demande {deposited.number}", deposited.get_kind_display(), *rows]:
             assert_in_pdf(expected, extracted)
         if slug != "contacter":
-            assert_in_pdf("Nom Monsieur LEFEBVRE-KERMADEC Armandine", extracted)
+            assert_in_pdf("Nom : Monsieur LEFEBVRE-KERMADEC Armandine", extracted)
 
     def test_attachments_are_listed_not_embedded(self, technicien_client):
         files = [upload("scan carte.png", image_bytes("PNG")), upload("avis.jpg", image_bytes("JPEG"))]
@@ -146,7 +146,7 @@ class TestUserTextInThePdf:
         response = technicien_client.get(f"/demandes/{hostile.number}/recapitulatif.pdf")
         reader = pdf_reader(response)
         extracted = pdf_text(reader)
-        assert_in_pdf(f"Description de la situation {HOSTILE}", extracted)
+        assert_in_pdf(f"Description de la situation : {HOSTILE}", extracted)
         assert_in_pdf('<IMG SRC="FILE:///ETC/HOSTNAME">DURAND', extracted)
         assert dict(reader.attachments) == {}
         assert all(len(page.images) == 0 for page in reader.pages)
