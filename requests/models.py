@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_fsm import FSMField, transition
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from extranet.roles import ADMINISTER_CAISSE, HANDLE_REQUESTS, caisse_membership, partner_membership
+from extranet.roles import ADMINISTER_CAISSE, HANDLE_REQUESTS, caisse_membership, holds, partner_membership
 from requests.crypto import EncryptedCharField
 from requests.nir import format_nir, mask_nir
 
@@ -144,16 +144,16 @@ class Request(models.Model):
     def can_handle(self, user):
         """Agents and administrateurs of the request's caisse (their membership grants the object permission)."""
         staff = caisse_membership(user)
-        return staff is not None and staff.caisse_id == self.caisse_id and user.has_perm(HANDLE_REQUESTS, self.caisse)
+        return staff is not None and staff.caisse_id == self.caisse_id and holds(user, HANDLE_REQUESTS, self.caisse)
 
     def can_resolve(self, user):
         """The agent in charge (granted on this request when taking charge), or an administrateur of the caisse."""
         staff = caisse_membership(user)
         if staff is None or staff.caisse_id != self.caisse_id:
             return False
-        if self.assigned_to_id == user.pk and user.has_perm(RESOLVE_REQUEST, self):
+        if self.assigned_to_id == user.pk and holds(user, RESOLVE_REQUEST, self):
             return True
-        return staff.is_admin and user.has_perm(ADMINISTER_CAISSE, self.caisse)
+        return staff.is_admin and holds(user, ADMINISTER_CAISSE, self.caisse)
 
     def refresh_from_db(self, using=None, fields=None, from_queryset=None):
         # The protected FSMField refuses any assignment once loaded, and reloading from the database is not one:

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django_fsm import has_transition_perm
 from guardian.shortcuts import assign_perm, remove_perm
 
-from extranet.roles import ADMINISTER_CAISSE, HANDLE_REQUESTS, caisse_membership
+from extranet.roles import ADMINISTER_CAISSE, HANDLE_REQUESTS, caisse_membership, holds
 from requests import notifications
 from requests.attachments import clean_original_name
 from requests.mas import NOTICE_VERSION
@@ -249,13 +249,13 @@ def reassign(request, *, admin, agent):
         staff is None
         or not staff.is_admin
         or staff.caisse_id != locked.caisse_id
-        or not admin.has_perm(ADMINISTER_CAISSE, locked.caisse)
+        or not holds(admin, ADMINISTER_CAISSE, locked.caisse)
     ):
         raise NotAllowed("Seul un administrateur de la caisse réattribue une demande.")
     if locked.status != Status.IN_PROGRESS:
         raise WrongStatus("Seule une demande prise en charge peut être réattribuée.")
     target = caisse_membership(agent)
-    if target is None or target.caisse_id != locked.caisse_id or not agent.has_perm(HANDLE_REQUESTS, locked.caisse):
+    if target is None or target.caisse_id != locked.caisse_id or not holds(agent, HANDLE_REQUESTS, locked.caisse):
         raise WorkflowRefused("Choisissez un agent actif de la caisse.")
     if locked.assigned_to_id == agent.pk:
         return locked

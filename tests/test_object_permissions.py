@@ -116,3 +116,25 @@ def test_agent_without_the_caisse_permission_cannot_take_charge(caisse, structur
     remove_perm(HANDLE_REQUESTS, agent, caisse)
     with pytest.raises(request_services.WorkflowRefused):
         request_services.take_charge(deposited, agent=type(agent).objects.get(pk=agent.pk))
+
+
+def test_holds_answers_as_guardian_in_one_query(
+    technicien, gestionnaire, structure, agent, caisse, django_assert_num_queries
+):
+    from extranet.roles import holds
+
+    for user, target, candidates in [
+        (technicien, structure, PARTNER_PERMS),
+        (gestionnaire, structure, PARTNER_PERMS),
+        (agent, caisse, CAISSE_PERMS),
+        (technicien, caisse, CAISSE_PERMS),
+    ]:
+        for perm in candidates:
+            with django_assert_num_queries(1):
+                held = holds(user, perm, target)
+            assert held == (perm in perms_on(user, target, candidates)), (user, perm)
+    technicien.is_active = False
+    assert not holds(technicien, DEPOSIT_REQUESTS, structure)
+    technicien.is_active, technicien.is_superuser = True, True
+    remove_perm(DEPOSIT_REQUESTS, technicien, structure)
+    assert holds(technicien, DEPOSIT_REQUESTS, structure)
