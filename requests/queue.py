@@ -6,7 +6,9 @@ index (the extra row tells whether a next page exists), and the export streams f
 
 import csv
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.db.models import OuterRef, Subquery
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -16,6 +18,7 @@ from extranet.roles import require_caisse_staff
 from requests import deadlines
 from requests.filters import QueueFilter
 from requests.models import ExportLog, Request
+from structures.models import Structure
 
 PAGE_SIZES = (20, 50, 100)
 ORDERS = {
@@ -60,6 +63,17 @@ def _filtered(request, staff, today):
     return filterset, order
 
 
+def _with_names(requests):
+    """The structure's and the author's names read by subqueries, not joins: with those inner joins, SQLite planned
+    the 1,000 structures first and then each one's requests of the kind, then sorted (0.7 s a page at a million)."""
+    users = get_user_model().objects
+    return requests.select_related("assigned_to").annotate(
+        structure_name=Subquery(Structure.objects.filter(pk=OuterRef("structure_id")).values("name")),
+        author_first_name=Subquery(users.filter(pk=OuterRef("author_id")).values("first_name")),
+        author_last_name=Subquery(users.filter(pk=OuterRef("author_id")).values("last_name")),
+    )
+
+
 def _positive_int(value, default=1):
     try:
         number = int(value)
@@ -80,11 +94,7 @@ def _queue_page(request, staff, *, error=None, status=200):
     size = int(request.GET["taille"]) if request.GET.get("taille") in {str(s) for s in PAGE_SIZES} else PAGE_SIZES[0]
     page = _positive_int(request.GET.get("page"))
     offset = (page - 1) * size
-    rows = list(
-        filterset.qs.select_related("structure", "assigned_to", "author").order_by(*ORDERS[order][0])[
-            offset : offset + size + 1
-        ]
-    )
+    rows = list(_with_names(filterset.qs).order_by(*ORDERS[order][0])[offset : offset + size + 1])
     has_next = len(rows) > size
     rows = rows[:size]
     for row in rows:

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
+from requests.models import Status
+
 DATE = "d/m/Y"
 DATE_TIME = "d/m/Y H\\hi"
 DATE_AT_TIME = "d/m/Y à H\\hi"
@@ -143,16 +145,23 @@ def _referral_section(referral, sheet):
 
 
 def status_history(status_changes):
+    """The rows of a request's status log (`request.status_changes`), read as plain values: no user objects."""
+    labels = dict(Status.choices)
     rows = []
-    for change in status_changes:
-        if change.from_status == change.to_status:
+    for at, from_status, to_status, by_first, by_last, assigned_first, assigned_last in status_changes.values_list(
+        "at",
+        "from_status",
+        "to_status",
+        "by__first_name",
+        "by__last_name",
+        "assigned_to__first_name",
+        "assigned_to__last_name",
+    ):
+        if from_status == to_status:
             what = "Réattribuée"
-        elif change.from_status:
-            what = f"{change.get_from_status_display()} → {change.get_to_status_display()}"
         else:
-            what = f"Dépôt → {change.get_to_status_display()}"
-        if change.assigned_to:
-            what += f" (en charge : {_name(change.assigned_to)})"
-        by = f"{change.by.last_name.upper()} {change.by.first_name}" if change.by else ""
-        rows.append(StatusRow(_local(change.at), what, by))
+            what = f"{labels[from_status] if from_status else 'Dépôt'} → {labels[to_status]}"
+        if assigned_last is not None:
+            what += f" (en charge : {f'{assigned_first} {assigned_last.upper()}'.strip()})"
+        rows.append(StatusRow(_local(at), what, f"{by_last.upper()} {by_first}"))
     return rows

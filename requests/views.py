@@ -158,7 +158,7 @@ def _summary_context(request_obj):
         "summary": summary_sections(
             request_obj, referral=referral, sheet=mas.sheet_values(referral) if referral else None
         ),
-        "status_history": status_history(request_obj.status_changes.select_related("by", "assigned_to")),
+        "status_history": status_history(request_obj.status_changes),
         # Files of messages are shown with their message; the files listed here are the request's own.
         "attachments": request_obj.attachments.filter(message__isnull=True),
         # The PDF shows public exchanges only, whoever prints it; the detail page scopes them per user.
