@@ -86,11 +86,11 @@ def rss_mib():
 
 def render_summary(pk):
     """What the view `summary_pdf` does, minus the permission check and the access journal: read the request,
-    build `_summary_context` (lazy querysets, evaluated by the template) and render it with WeasyPrint."""
-    from requests.views import SUMMARY_PDF, SUMMARY_PDF_CSS, _summary_context
+    build `_pdf_context` (lazy querysets, evaluated by the template) and render it with WeasyPrint."""
+    from requests.views import SUMMARY_PDF, SUMMARY_PDF_CSS, _pdf_context
 
     request_obj = Request.objects.select_related("caisse", "structure", "author", "assigned_to").get(pk=pk)
-    return render_pdf(SUMMARY_PDF, _summary_context(request_obj), css=SUMMARY_PDF_CSS)
+    return render_pdf(SUMMARY_PDF, _pdf_context(request_obj), css=SUMMARY_PDF_CSS)
 
 
 def render_blank():

@@ -309,8 +309,15 @@ def attachment_path(instance, filename):
 class MessageQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Partners never see internal notes; caisse staff see everything on their caisse's requests."""
-        messages = self.filter(request__in=Request.objects.visible_to(user))
-        return messages if caisse_membership(user) else messages.filter(is_internal=False)
+        return self.filter(request__in=Request.objects.visible_to(user))._readable_by(user)
+
+    def of_visible_request(self, request_obj, user):
+        """The messages of a request read through `Request.objects.visible_to(user)`: the same rule as
+        `visible_to`, without asking the database again whether the request is visible (the request's page)."""
+        return self.filter(request=request_obj)._readable_by(user)
+
+    def _readable_by(self, user):
+        return self if caisse_membership(user) else self.filter(is_internal=False)
 
 
 class Message(models.Model):
@@ -348,10 +355,16 @@ class Message(models.Model):
 class AttachmentQuerySet(models.QuerySet):
     def visible_to(self, user):
         """As their request, except that the files of internal notes stay with the caisse."""
-        attachments = self.filter(request__in=Request.objects.visible_to(user))
+        return self.filter(request__in=Request.objects.visible_to(user))._readable_by(user)
+
+    def of_visible_request(self, request_obj, user):
+        """As `MessageQuerySet.of_visible_request`."""
+        return self.filter(request=request_obj)._readable_by(user)
+
+    def _readable_by(self, user):
         if caisse_membership(user):
-            return attachments
-        return attachments.filter(Q(message__isnull=True) | Q(message__is_internal=False))
+            return self
+        return self.filter(Q(message__isnull=True) | Q(message__is_internal=False))
 
 
 class Attachment(models.Model):

@@ -150,7 +150,7 @@ def _mas_referral(request_obj):
 
 
 def _summary_context(request_obj):
-    """What the detail page and the PDF both show."""
+    """What the request's page and its PDF both show."""
     referral = _mas_referral(request_obj)
     return {
         "demande": request_obj,
@@ -159,6 +159,11 @@ def _summary_context(request_obj):
             request_obj, referral=referral, sheet=mas.sheet_values(referral) if referral else None
         ),
         "status_history": status_history(request_obj.status_changes),
+    }
+
+
+def _pdf_context(request_obj):
+    return _summary_context(request_obj) | {
         # Files of messages are shown with their message; the files listed here are the request's own.
         "attachments": request_obj.attachments.filter(message__isnull=True),
         # The PDF shows public exchanges only, whoever prints it; the detail page scopes them per user.
@@ -181,13 +186,12 @@ def _detail_page(request, request_obj, *, message_form=None, resolve_form=None, 
     context = _summary_context(request_obj) | {
         "following": request_obj.following,
         "is_caisse_staff": staff is not None,
-        "exchanges": Message.objects.visible_to(request.user)
-        .filter(request=request_obj)
+        "exchanges": Message.objects.of_visible_request(request_obj, request.user)
         .select_related("author")
         .prefetch_related("attachments"),
         "message_form": message_form or MessageForm(staff=staff is not None),
         # Every file this user may see: the request's own and those of the messages they can read.
-        "attachments": Attachment.objects.visible_to(request.user).filter(request=request_obj),
+        "attachments": Attachment.objects.of_visible_request(request_obj, request.user),
     }
     if staff:
         context |= {
@@ -352,7 +356,7 @@ def confirmation(request, number):
 @login_required
 def summary_pdf(request, number):
     request_obj = _visible_request(request, number)
-    pdf = render_pdf(SUMMARY_PDF, _summary_context(request_obj), css=SUMMARY_PDF_CSS)
+    pdf = render_pdf(SUMMARY_PDF, _pdf_context(request_obj), css=SUMMARY_PDF_CSS)
     if request_obj.has_person:
         record_access(request.user, AccessLog.Action.PDF, caisse=request_obj.caisse, request=request_obj)
     response = HttpResponse(pdf, content_type="application/pdf")
