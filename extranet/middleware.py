@@ -13,7 +13,8 @@ from django.utils.http import urlencode
 
 from extranet.accounts.second_factor import has_second_factor
 from extranet.roles import caisse_membership, partner_membership
-from structures.models import Caisse, Convention
+from structures.conventions import active_caisses
+from structures.models import Caisse
 
 SESSION_KEY = "current_caisse_id"
 
@@ -33,11 +34,7 @@ class CaisseContext:
         partner = partner_membership(request.user)
         if partner is None:
             return cls()
-        choices = list(
-            Caisse.objects.filter(
-                conventions__structure_id=partner.structure_id, conventions__status=Convention.Status.ACTIVE
-            ).order_by("code")
-        )
+        choices = active_caisses(partner.structure_id)
         chosen_id = request.session.get(SESSION_KEY)
         current = next((caisse for caisse in choices if caisse.pk == chosen_id), choices[0] if choices else None)
         return cls(current=current, choices=choices)

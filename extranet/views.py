@@ -9,6 +9,7 @@ from extranet.middleware import SESSION_KEY
 from extranet.roles import caisse_membership, partner_membership
 from requests.kinds import KINDS
 from requests.models import Request
+from structures import conventions
 from structures.models import Convention, Membership
 
 
@@ -48,7 +49,12 @@ def home(request):
 @login_required
 @require_POST
 def switch_caisse(request):
-    choices = {str(caisse.pk): caisse for caisse in request.caisse_context.choices}
+    partner = partner_membership(request.user)
+    if partner is None:
+        raise Http404
+    # Asked afresh, not from the remembered list of the header (structures/conventions.py).
+    conventions.forget(partner.structure_id)
+    choices = {str(caisse.pk): caisse for caisse in conventions.active_caisses(partner.structure_id)}
     caisse = choices.get(request.POST.get("caisse", ""))
     if caisse is None:
         raise Http404

@@ -23,6 +23,7 @@ from requests.models import (
     StatusChange,
 )
 from requests.nir import nir_digest
+from structures import conventions
 from structures.models import Structure
 
 SEQUENCE_CAPACITY = 99_999
@@ -32,6 +33,16 @@ class DuplicateOpenRequest(Exception):
     def __init__(self, existing):
         self.existing = existing
         super().__init__(existing.number)
+
+
+class NoActiveConvention(Exception):
+    """The structure's convention with this caisse has ended (or never was): no deposit."""
+
+    def __str__(self):
+        return (
+            "La convention de votre structure avec cette caisse n'est plus active : la demande n'a pas été "
+            "déposée. Rechargez la page pour voir les caisses avec lesquelles vous travaillez."
+        )
 
 
 class YearlyNumberingExhausted(Exception):
@@ -86,6 +97,8 @@ def _store_attachments(request, files, by, written, message=None):
 
 
 def _deposit(written, *, kind, motif, structure, caisse, author, details, person, files):
+    if not conventions.is_active(structure, caisse):
+        raise NoActiveConvention
     now = timezone.now()
     digest = nir_digest(person["person_nir"]) if person else ""
     if digest:

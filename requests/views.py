@@ -114,6 +114,8 @@ def create(request, slug):
             deposited = deposit_form(form, structure=membership.structure, caisse=caisse, author=request.user)
         except services.DuplicateOpenRequest as refusal:
             form.add_error(None, duplicate_message(refusal.existing))
+        except services.NoActiveConvention as refusal:
+            form.add_error(None, str(refusal))
         else:
             return redirect("requests:confirmation", deposited.number)
     sections = [("Votre demande", [form["motif"], *(form[name] for name in form.detail_fields)])]
@@ -316,6 +318,8 @@ def mas_create(request):
             deposited = deposit_form(form, structure=membership.structure, caisse=caisse, author=request.user)
         except services.DuplicateOpenRequest as refusal:
             form.add_error(None, duplicate_message(refusal.existing))
+        except services.NoActiveConvention as refusal:
+            form.add_error(None, str(refusal))
         else:
             return redirect("requests:confirmation", deposited.number)
     sections = [(title, [form[name] for name in names]) for title, names in form.sections]

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from structures import conventions
 from structures.models import Caisse, CaisseMembership, Convention, Membership, Structure
 
 
@@ -18,6 +19,10 @@ class StructureAdmin(admin.ModelAdmin):
     list_display = ["name", "siret", "kind", "headcount"]
     search_fields = ["name", "siret"]
     inlines = [ConventionInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        conventions.forget(form.instance.pk)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -9,6 +9,7 @@ from extranet.accounts import second_factor
 from extranet.accounts.services import end_sessions, send_activation_link
 from extranet.emails import send_templated_email
 from extranet.roles import ADMINISTER_CAISSE, DEPOSIT_REQUESTS, HANDLE_REQUESTS, MANAGE_TECHNICIANS
+from structures import conventions
 from structures.models import Caisse, CaisseMembership, Convention, Membership, Structure
 
 
@@ -87,6 +88,7 @@ def seat_situation(structure):
 def create_structure(*, caisse, signed_on, convention_status, **fields):
     structure = Structure.objects.create(**fields)
     Convention.objects.create(structure=structure, caisse=caisse, signed_on=signed_on, status=convention_status)
+    conventions.forget(structure.pk)
     return structure
 
 
@@ -100,7 +102,9 @@ def update_structure(structure, **fields):
 
 @transaction.atomic
 def add_convention(structure, *, caisse, signed_on, status):
-    return Convention.objects.create(structure=structure, caisse=caisse, signed_on=signed_on, status=status)
+    convention = Convention.objects.create(structure=structure, caisse=caisse, signed_on=signed_on, status=status)
+    conventions.forget(structure.pk)
+    return convention
 
 
 @transaction.atomic
@@ -108,6 +112,7 @@ def update_convention(convention, *, signed_on, status):
     convention.signed_on = signed_on
     convention.status = status
     convention.save(update_fields=["signed_on", "status"])
+    conventions.forget(convention.structure_id)
     return convention
 
 

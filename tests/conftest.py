@@ -3,6 +3,7 @@ from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from structures import conventions
 from tests.factories import (
     CaisseFactory,
     CaisseMembershipFactory,
@@ -117,6 +118,12 @@ def client_factory():
     from django.test import Client
 
     return Client
+
+
+@pytest.fixture(autouse=True)
+def no_remembered_conventions():
+    """Each test's structures are new, whatever ids an earlier test's had (structures/conventions.py)."""
+    conventions.forget()
 
 
 @pytest.fixture(autouse=True)

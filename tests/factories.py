@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from stdnum import luhn
 
 from requests.nir import nir_digest, nir_key
+from structures import conventions
 from structures.models import Caisse, CaisseMembership, Convention, Membership, Structure
 
 PASSWORD = "Un-mot-de-passe-solide-42"
@@ -54,11 +55,17 @@ class StructureFactory(factory.django.DjangoModelFactory):
 class ConventionFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Convention
+        skip_postgeneration_save = True
 
     structure = factory.SubFactory(StructureFactory)
     caisse = factory.SubFactory(CaisseFactory)
     signed_on = date(2024, 1, 15)
     status = Convention.Status.ACTIVE
+
+    @factory.post_generation
+    def forgotten(convention, create, extracted, **kwargs):
+        # As the services do when they change a structure's conventions (structures/conventions.py).
+        conventions.forget(convention.structure_id)
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):

@@ -173,6 +173,8 @@ class RequestListCreate(generics.ListAPIView):
             deposited = deposit_form(form, structure=membership.structure, caisse=caisse, author=request.user)
         except services.DuplicateOpenRequest as refusal:
             return Response({"non_field_errors": [strip_tags(duplicate_message(refusal.existing))]}, status=400)
+        except services.NoActiveConvention as refusal:
+            return Response({"caisse": [str(refusal)]}, status=400)
         created = request_detail_queryset().get(pk=deposited.pk)
         body = RequestDetailSerializer(created, context={"request": request}).data
         location = request.build_absolute_uri(reverse("api:request-detail", args=[created.number]))

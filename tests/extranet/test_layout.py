@@ -2,6 +2,7 @@ import re
 
 import pytest
 
+from structures import conventions
 from structures.models import Convention
 from tests.factories import CaisseFactory, ConventionFactory
 from tests.helpers import text, visible_text
@@ -85,10 +86,38 @@ class TestCaisseSwitch:
         structure.conventions.filter(caisse=other_caisse).update(status=Convention.Status.SUSPENDED)
         assert two_caisses_partner.post("/caisse/choisir/", {"caisse": other_caisse.pk}).status_code == 404
 
-    def test_suspended_choice_falls_back_to_an_active_convention(self, two_caisses_partner, structure, other_caisse):
+    def test_suspended_choice_falls_back_to_an_active_convention(
+        self, monkeypatch, two_caisses_partner, structure, other_caisse
+    ):
+        two_caisses_partner.post("/caisse/choisir/", {"caisse": other_caisse.pk})
+        # Ended elsewhere (another application server, or the database directly): this process's header follows
+        # once it no longer remembers the structure's caisses, a minute later.
+        structure.conventions.filter(caisse=other_caisse).update(status=Convention.Status.ENDED)
+        assert "CPAM DE LA LOIRE —" in text(two_caisses_partner.get("/"))
+        later = conventions.time.monotonic() + conventions.CACHE_SECONDS + 1
+        monkeypatch.setattr(conventions.time, "monotonic", lambda: later)
+        assert "CPAM DE LA GIRONDE —" in text(two_caisses_partner.get("/"))
+
+    def test_within_that_minute_no_deposit_reaches_the_ended_convention(
+        self, two_caisses_partner, structure, other_caisse
+    ):
+        from requests.models import Request
+        from tests.requests.builders import create_url, form_data
+
         two_caisses_partner.post("/caisse/choisir/", {"caisse": other_caisse.pk})
         structure.conventions.filter(caisse=other_caisse).update(status=Convention.Status.ENDED)
-        assert "CPAM DE LA GIRONDE —" in text(two_caisses_partner.get("/"))
+        response = two_caisses_partner.post(create_url("contacter"), form_data("contacter"))
+        assert response.status_code == 200
+        assert "La convention de votre structure avec cette caisse n&#x27;est plus active" in response.content.decode()
+        assert not Request.objects.exists()
+
+    def test_a_convention_changed_by_the_services_shows_at_once(self, two_caisses_partner, structure, other_caisse):
+        from structures import services
+
+        convention = structure.conventions.get(caisse=other_caisse)
+        assert "Changer" in text(two_caisses_partner.get("/"))
+        services.update_convention(convention, signed_on=convention.signed_on, status=Convention.Status.ENDED)
+        assert "Changer" not in text(two_caisses_partner.get("/"))
 
     def test_switch_refuses_foreign_redirects(self, two_caisses_partner, other_caisse):
         response = two_caisses_partner.post(
