@@ -13,7 +13,7 @@ from extranet.forms import OnePassSelect, StyledFormMixin
 from requests.deadlines import overdue_q, start_of_day
 from requests.kinds import KINDS
 from requests.models import OPEN_STATUSES, Kind, Status
-from structures.models import Structure
+from structures import conventions
 
 
 class FilterForm(StyledFormMixin, forms.Form):
@@ -99,7 +99,7 @@ class StructureChoices(BaseChoiceIterator):
 
     def __iter__(self):
         if self.rows is None:
-            self.rows = list(Structure.objects.for_caisse(self.caisse).order_by("name").values_list("pk", "name"))
+            self.rows = conventions.caisse_structures(self.caisse)
         return iter(self.rows)
 
     def __len__(self):

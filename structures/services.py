@@ -97,6 +97,7 @@ def update_structure(structure, **fields):
     for name, value in fields.items():
         setattr(structure, name, value)
     structure.save()
+    conventions.forget(structure.pk)
     return seat_situation(structure)
 
 
