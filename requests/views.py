@@ -8,7 +8,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from extranet.audit.models import AccessLog, record_access
 from extranet.pagination import bounded_page
-from extranet.roles import caisse_membership, require_partner
+from extranet.roles import caisse_membership, partner_membership, require_partner
 from requests import mas, services
 from requests.deposit import deposit_form
 from requests.filters import HistoryFilter
@@ -128,13 +128,22 @@ def create(request, slug):
 
 
 def _visible_request(request, number):
-    """The request, if this user may see it, and whether they follow it (one query: the detail page is hot)."""
-    return get_object_or_404(
+    """The request, if this user may see it, and whether they follow it (one query: the detail page is hot).
+
+    The scoped queryset matched the partner's own structure, or the agent's own caisse: that one comes from the
+    membership read with the user, not from a join."""
+    partner = partner_membership(request.user)
+    request_obj = get_object_or_404(
         Request.objects.visible_to(request.user)
-        .select_related("caisse", "structure", "author", "assigned_to")
+        .select_related("caisse" if partner else "structure", "author", "assigned_to")
         .annotate(following=Exists(Follow.objects.filter(request=OuterRef("pk"), user=request.user))),
         number=number,
     )
+    if partner:
+        request_obj.structure = partner.structure
+    else:
+        request_obj.caisse = caisse_membership(request.user).caisse
+    return request_obj
 
 
 def _mas_referral(request_obj):
