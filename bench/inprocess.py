@@ -342,7 +342,36 @@ def main(argv=None):
     ]
     print("All targets met." if not failed else f"Targets failed: {', '.join(failed)}")
     results["failed"] = failed
+    write_part(results, connection.vendor, args)
     return results
+
+
+def write_part(results, vendor, args):
+    """This database's PDF and CSV figures in bench/results.md (bench/report.py)."""
+    from bench import report
+
+    verdict = {True: "tenue", False: "**manquée**"}
+    lines = ["### PDF et export CSV (dans le processus)", "", "| Mesure | Mesuré | Cible | Résultat |"]
+    lines.append("|---|---:|---:|---|")
+    if "pdf" in results:
+        pdf = results["pdf"]
+        lines += [
+            f"| PDF récapitulatif / page blanche WeasyPrint (médianes de {pdf['rounds']} tours entrelacés) | "
+            f"{pdf['ratio']} ({pdf['pdf_ms']} / {pdf['blank_ms']} ms ; en temps CPU {pdf['cpu_ratio']}) | "
+            f"≤ {PDF_RATIO_TARGET} | {verdict[pdf['ratio_ok']]} |",
+            f"| Mémoire sur {pdf['renders']} rendus (RSS, après 50 rendus → dernier) | {pdf['growth_mib']} Mio "
+            f"(RSS {pdf['warm_rss_mib']} Mio ; relevés {pdf['rss_samples_mib']}) | ≤ {pdf['growth_bound_mib']} Mio | "
+            f"{verdict[pdf['memory_ok']]} |",
+        ]
+    if "csv" in results and results["csv"]["peak_growth_mib"] is not None:
+        csv = results["csv"]
+        lines.append(
+            f"| Export CSV en flux de {csv['rows']:_} lignes, pic de mémoire Python (tracemalloc) | "
+            f"{csv['peak_growth_mib']} Mio ({csv['seconds']} s) | ≤ {CSV_PEAK_TARGET_MIB} Mio | {verdict[csv['ok']]} |"
+        )
+    lines += ["", f"Reproduire : `.venv/bin/python bench/inprocess.py {' '.join(sys.argv[1:])}`".rstrip() + "", ""]
+    report.part("inprocess", vendor).write_text("\n".join(lines), encoding="utf-8")
+    report.write_index()
 
 
 if __name__ == "__main__":

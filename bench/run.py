@@ -5,7 +5,8 @@
 Serves the app with gunicorn (2 workers, DEBUG off) on 127.0.0.1, with the floor view mounted (BENCH_FLOOR_VIEW=1),
 loads it with locust (bench/locustfile.py; as many users as workers, so requests seldom queue) in rounds where every
 endpoint is interleaved, takes per round each endpoint's median divided by the floor's median of that round, then the
-median of those ratios across rounds. Writes bench/results.md and bench/ratios.png; exits 1 when a target is missed.
+median of those ratios across rounds. Writes bench/results-<database>.md and bench/ratios-<database>.png, then
+bench/results.md (bench/report.py); exits 1 when a target is missed.
 
 With --small-database-url, a second server on the small database (10k requests) serves the floor and the history's
 first page in rounds alternating with the big one: "1M vs 10k" compares the two history-to-floor ratios.
@@ -33,6 +34,11 @@ import urllib.request
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+if str(BASE_DIR) not in sys.path:
+    sys.path.insert(0, str(BASE_DIR))
+
+from bench import report  # noqa: E402
+
 BENCH_DIR = BASE_DIR / "bench"
 BENCH_PARTNER = "technicien.0000@bench.invalid"  # bench/generate.py: BIG_TECHNICIEN
 BENCH_AGENT = "agent.331.0@bench.invalid"  # bench/generate.py: an agent of caisse 331
@@ -345,7 +351,8 @@ def write_chart(rows, path):
 
 
 def write_results(args, started, big, small, rows, medians_ms, counts, failures):
-    write_chart(rows, BENCH_DIR / "ratios.png")
+    vendor = big["database"]["vendor"]
+    write_chart(rows, BENCH_DIR / f"ratios-{vendor}.png")
 
     def db_line(config, label):
         db = config["database"]
@@ -356,12 +363,12 @@ def write_results(args, started, big, small, rows, medians_ms, counts, failures)
         )
 
     lines = [
-        "# Banc de charge des pages chaudes (issue 9)",
+        "### Pages sous charge",
         "",
         f"Mesuré le {started:%Y-%m-%d %H:%M %Z} — {args.rounds} tours de {args.seconds} s (+ {args.warmup} s "
         f"de chauffe), {args.users} utilisateurs locust sans attente, gunicorn {args.workers} workers, DEBUG off.",
         "",
-        "## Cibles",
+        "#### Cibles",
         "",
         "| Mesure | Ratio (médiane des tours) | Cible | Résultat | Ratios par tour |",
         "|---|---:|---:|---|---|",
@@ -373,9 +380,9 @@ def write_results(args, started, big, small, rows, medians_ms, counts, failures)
         lines.append(f"| {row['label']} | {ratio} | ≤ {row['target']:g} | {verdict} | {per_round} |")
     lines += [
         "",
-        "![Ratios par point d'accès](ratios.png)",
+        f"![Ratios par point d'accès ({vendor})](ratios-{vendor}.png)",
         "",
-        "## Médianes par point d'accès",
+        "#### Médianes par point d'accès",
         "",
         "| Base | Point d'accès | Médiane (ms, médiane des tours) | Requêtes réussies | Échecs |",
         "|---|---|---:|---:|---:|",
@@ -391,7 +398,7 @@ def write_results(args, started, big, small, rows, medians_ms, counts, failures)
     cpu = platform.processor() or platform.machine()
     lines += [
         "",
-        "## Environnement",
+        "#### Environnement",
         "",
         db_line(big, "Grande base"),
         *([db_line(small, "Petite base")] if small else []),
@@ -399,7 +406,7 @@ def write_results(args, started, big, small, rows, medians_ms, counts, failures)
         f"- Python {platform.python_version()} ; locust, gunicorn et l'application sur la même machine",
         f"- File filtrée : `/caisse/demandes/?{args.queue_query}`",
         "",
-        "## Reproduire",
+        "#### Reproduire",
         "",
         "```sh",
         "make bench                                                              # SQLite, bench/data/",
@@ -412,7 +419,8 @@ def write_results(args, started, big, small, rows, medians_ms, counts, failures)
         "médiane des tours : le bruit de la machine touche numérateur et dénominateur à la fois.",
         "",
     ]
-    (BENCH_DIR / "results.md").write_text("\n".join(lines), encoding="utf-8")
+    report.part("results", vendor).write_text("\n".join(lines), encoding="utf-8")
+    report.write_index()
 
 
 def parse(argv):

@@ -1,0 +1,34 @@
+"""bench/results.md: the last figures of bench/run.py (pages under load) and bench/inprocess.py (PDF, CSV) on each
+database, side by side. Each script writes its own part (bench/results-<database>.md, bench/inprocess-<database>.md)
+then calls `write_index()`: a run on PostgreSQL keeps the last SQLite figures, and the other way round."""
+
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+DATABASES = (("postgresql", "PostgreSQL"), ("sqlite", "SQLite"))
+
+
+def part(kind, vendor):
+    return BENCH_DIR / f"{kind}-{vendor}.md"
+
+
+def write_index():
+    lines = [
+        "# Banc d'essai à un million de demandes (issue 9)",
+        "",
+        "`make bench` sur SQLite, `DATABASE_URL=postgres://… make bench` sur PostgreSQL : chaque passage remplace "
+        "les résultats de sa base ci-dessous. Les pages sont mesurées sous charge (bench/run.py), rapportées à la "
+        "vue plancher ; le PDF et l'export CSV dans le processus (bench/inprocess.py).",
+        "",
+    ]
+    for vendor, label in DATABASES:
+        lines += [f"## {label}", ""]
+        found = False
+        for kind in ("results", "inprocess"):
+            path = part(kind, vendor)
+            if path.exists():
+                found = True
+                lines += [path.read_text(encoding="utf-8").rstrip("\n"), ""]
+        if not found:
+            lines += ["_Pas encore mesuré sur cette base._", ""]
+    (BENCH_DIR / "results.md").write_text("\n".join(lines), encoding="utf-8")
