@@ -369,7 +369,8 @@ def write_part(results, vendor, args):
             f"| Export CSV en flux de {csv['rows']:_} lignes, pic de mémoire Python (tracemalloc) | "
             f"{csv['peak_growth_mib']} Mio ({csv['seconds']} s) | ≤ {CSV_PEAK_TARGET_MIB} Mio | {verdict[csv['ok']]} |"
         )
-    lines += ["", f"Reproduire : `.venv/bin/python bench/inprocess.py {' '.join(sys.argv[1:])}`".rstrip() + "", ""]
+    command = " ".join([f"DATABASE_URL={os.environ.get('DATABASE_URL', '')}", ".venv/bin/python bench/inprocess.py"])
+    lines += ["", f"Reproduire : `{' '.join([command, *sys.argv[1:]])}`", ""]
     report.part("inprocess", vendor).write_text("\n".join(lines), encoding="utf-8")
     report.write_index()
 
