@@ -623,8 +623,10 @@ def analyse(dialect):
                 User,
             ):
                 # VACUUM too, as autovacuum does on a live database: with the visibility map set, PostgreSQL counts
-                # and lists from the indexes alone instead of visiting one heap page per row of a structure.
-                cursor.execute(f"VACUUM (ANALYZE) {table(model)}")
+                # and lists from the indexes alone instead of visiting one heap page per row of a structure. Not
+                # inside a transaction (the suite's tests run the generator in theirs), where PostgreSQL refuses it.
+                vacuum = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
+                cursor.execute(f"{vacuum} {table(model)}")
         else:
             cursor.execute("ANALYZE")
 

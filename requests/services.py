@@ -39,10 +39,7 @@ class NoActiveConvention(Exception):
     """The structure's convention with this caisse has ended (or never was): no deposit."""
 
     def __str__(self):
-        return (
-            "La convention de votre structure avec cette caisse n'est plus active : la demande n'a pas été "
-            "déposée. Rechargez la page pour voir les caisses avec lesquelles vous travaillez."
-        )
+        return "La convention de votre structure avec cette caisse n'est plus active : la demande n'a pas été déposée."
 
 
 class YearlyNumberingExhausted(Exception):

@@ -147,7 +147,7 @@ def _visible_request(request, number):
 
 
 def _mas_referral(request_obj):
-    """Its MAS referral form: one more query, for requests with that motif only (about 2 % of them)."""
+    """Its MAS referral form: one more query, for the requests with that motif only."""
     if request_obj.motif != MAS_REFERRAL_MOTIF:
         return None
     referral = (

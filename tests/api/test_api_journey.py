@@ -140,6 +140,19 @@ def test_deposit_errors_are_french_and_per_field(technicien):
     assert not Request.objects.exists()
 
 
+def test_a_convention_ended_meanwhile_refuses_the_deposit(monkeypatch, technicien):
+    # The caisse was checked when the request was read, and the convention ended before the deposit was written.
+    monkeypatch.setattr("requests.services.conventions.is_active", lambda structure, caisse: False)
+    refused = api_client(technicien).post("/api/v1/requests/", MAS_REFERRAL, format="json")
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "caisse": [
+            "La convention de votre structure avec cette caisse n'est plus active : la demande n'a pas été déposée."
+        ]
+    }
+    assert not Request.objects.exists()
+
+
 def test_signed_mas_referral_needs_the_signed_sheet_in_multipart(technicien):
     partner = api_client(technicien)
     signed = {**MAS_REFERRAL, "consent_mode": "signed", "notice_given": ""}
