@@ -48,7 +48,12 @@ class BoundedPage:
 
 
 def page_number(raw):
-    return int(raw) if raw and raw.isdigit() and int(raw) > 0 else 1
+    """The page asked for in the query string: 1 when missing, not a number, or below 1."""
+    try:
+        number = int(raw)
+    except (TypeError, ValueError):
+        return 1
+    return max(number, 1)
 
 
 def bounded_page(queryset, raw_number, size, *, count_limit=None):

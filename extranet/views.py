@@ -53,8 +53,7 @@ def switch_caisse(request):
     if partner is None:
         raise Http404
     # Asked afresh, not from the remembered list of the header (structures/conventions.py).
-    conventions.forget(partner.structure_id)
-    choices = {str(caisse.pk): caisse for caisse in conventions.active_caisses(partner.structure_id)}
+    choices = {str(caisse.pk): caisse for caisse in conventions.active_caisses(partner.structure_id, fresh=True)}
     caisse = choices.get(request.POST.get("caisse", ""))
     if caisse is None:
         raise Http404

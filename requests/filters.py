@@ -90,23 +90,17 @@ def queue_motif_choices():
 
 
 class StructureChoices(BaseChoiceIterator):
-    """A caisse's structures as (id, name) pairs, read once per page: the copies Django makes of the field and its
-    widget share them, and they are iterated as they are (Django would normalise hundreds of pairs each time)."""
+    """A caisse's structures as (id, name) pairs, as the process remembers them (structures/conventions.py), and
+    iterated as they are: Django would normalise hundreds of pairs each time."""
 
     def __init__(self, caisse):
         self.caisse = caisse
-        self.rows = None
 
     def __iter__(self):
-        if self.rows is None:
-            self.rows = conventions.caisse_structures(self.caisse)
-        return iter(self.rows)
+        return iter(conventions.caisse_structures(self.caisse))
 
     def __len__(self):
-        return sum(1 for _ in self)
-
-    def __deepcopy__(self, memo):
-        return self
+        return len(conventions.caisse_structures(self.caisse))
 
 
 class QueueFilter(django_filters.FilterSet):

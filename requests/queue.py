@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from extranet.audit.models import AccessLog, record_access
+from extranet.pagination import page_number
 from extranet.roles import require_caisse_staff
 from requests import deadlines
 from requests.filters import QueueFilter
@@ -74,14 +75,6 @@ def _with_names(requests):
     )
 
 
-def _positive_int(value, default=1):
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return default
-    return number if number >= 1 else default
-
-
 @login_required
 def queue(request):
     staff = require_caisse_staff(request.user)
@@ -92,7 +85,7 @@ def _queue_page(request, staff, *, error=None, status=200):
     today = timezone.localdate()
     filterset, order = _filtered(request, staff, today)
     size = int(request.GET["taille"]) if request.GET.get("taille") in {str(s) for s in PAGE_SIZES} else PAGE_SIZES[0]
-    page = _positive_int(request.GET.get("page"))
+    page = page_number(request.GET.get("page"))
     offset = (page - 1) * size
     rows = list(_with_names(filterset.qs).order_by(*ORDERS[order][0])[offset : offset + size + 1])
     has_next = len(rows) > size

@@ -19,10 +19,10 @@ class _Remembered:
         self.read = read
         self.values = {}  # key -> (monotonic time read, value)
 
-    def __call__(self, key):
+    def __call__(self, key, *, fresh=False):
         now = time.monotonic()
         remembered = self.values.get(key)
-        if remembered is None or now - remembered[0] > CACHE_SECONDS:
+        if fresh or remembered is None or now - remembered[0] > CACHE_SECONDS:
             remembered = self.values[key] = (now, self.read(key))
         return remembered[1]
 
@@ -39,9 +39,10 @@ _structures_of_caisse = _Remembered(
 )
 
 
-def active_caisses(structure_id):
-    """The structure's caisses with an active convention, by code: fresh Caisse objects (id, code and name only)."""
-    return [Caisse(pk=pk, code=code, name=name) for pk, code, name in _caisses_of_structure(structure_id)]
+def active_caisses(structure_id, *, fresh=False):
+    """The structure's caisses with an active convention, by code: new Caisse objects (id, code and name only).
+    `fresh`: read from the database now (and remembered from now on)."""
+    return [Caisse(pk=pk, code=code, name=name) for pk, code, name in _caisses_of_structure(structure_id, fresh=fresh)]
 
 
 def caisse_structures(caisse_id):
