@@ -1,4 +1,5 @@
-# Two commands matter: `make demo` and `make test`. Both create .venv and install when needed.
+# Two commands matter: `make demo` and `make test`. Both install the Debian packages they need (as root; otherwise
+# they print the one `sudo apt-get install` line to run), create .venv and install when needed.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -7,7 +8,23 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/extranet
 # Applies to pip's isolated build environments too (XStatic-Bootstrap needs setuptools<81 to build).
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 
-.PHONY: install demo test test-sqlite test-postgres lint lock guide-images bench
+# The development settings, asked for explicitly: without DEBUG=true, extranet/settings.py wants production keys.
+DEV := DEBUG=true
+
+# Debian packages, listed here only. python3-venv: a bare Debian Python cannot create .venv without it. Pango and
+# HarfBuzz's subsetter: WeasyPrint's PDFs (without libharfbuzz-subset0 it falls back to fontTools, 40 times slower).
+# Chromium: the browser tests (chromium-l10n: its controls in French, as in the guide's screenshots).
+DEMO_PACKAGES := python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+BROWSER_PACKAGES := chromium chromium-l10n
+TEST_PACKAGES := $(DEMO_PACKAGES) $(if $(SKIP_BROWSER),,$(BROWSER_PACKAGES))
+
+.PHONY: install demo test test-sqlite test-postgres postgres lint lock guide-images bench demo-packages test-packages
+
+demo-packages:
+	@sh .ci/debian-packages $(DEMO_PACKAGES)
+
+test-packages:
+	@sh .ci/debian-packages $(TEST_PACKAGES)
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,26 +33,34 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 install: $(VENV)/.installed
 
-demo: install
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver 127.0.0.1:8000
+demo: demo-packages install
+	$(DEV) $(PY) manage.py migrate --noinput
+	$(DEV) $(PY) manage.py seed_demo
+	$(DEV) $(PY) manage.py runserver 127.0.0.1:8000
 
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/bandit --quiet --recursive extranet structures requests --exclude '*/migrations/*' --severity-level high
-	DATABASE_URL=$(SQLITE_URL) $(PY) manage.py makemigrations --check --dry-run
+	$(DEV) DATABASE_URL=$(SQLITE_URL) $(PY) manage.py makemigrations --check --dry-run
 
+# The suite's settings (tests/settings.py) set DEBUG themselves: a plain `pytest` works too.
 test-sqlite: install
 	DATABASE_URL=$(SQLITE_URL) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
-test-postgres: install
+test-postgres: install postgres
 	DATABASE_URL=$(if $(findstring postgres,$(DATABASE_URL)),$(DATABASE_URL),$(PG_URL)) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
-# The suite runs on SQLite, and on PostgreSQL too when DATABASE_URL points to it or in CI: then both run at once
-# (separate databases and files), each one's output printed whole when it ends.
-test: lint
-ifneq ($(or $(findstring postgres,$(DATABASE_URL)),$(filter true,$(CI))),)
+# The local PostgreSQL cluster, started if it is installed and stopped (CI machines, as root).
+postgres:
+	@if command -v pg_isready >/dev/null && ! pg_isready -h 127.0.0.1 -p 5432 -q && [ "$$(id -u)" -eq 0 ] \
+		&& [ -d /etc/postgresql ]; then pg_ctlcluster --skip-systemctl-redirect "$$(ls /etc/postgresql | head -n 1)" main start; fi
+
+# The suite runs on SQLite, and on PostgreSQL too when DATABASE_URL points to it, in CI, or when a local server
+# answers (as on these machines): then both run at once (separate databases and files), each one's output printed
+# whole when it ends. On SQLite alone, the summary says how many PostgreSQL-only tests it skipped.
+LOCAL_POSTGRES := $(shell pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null && echo yes)
+test: test-packages lint
+ifneq ($(or $(findstring postgres,$(DATABASE_URL)),$(filter true,$(CI)),$(LOCAL_POSTGRES)),)
 	$(MAKE) --jobs=2 --output-sync=target test-sqlite test-postgres
 else
 	$(MAKE) test-sqlite
@@ -62,7 +87,7 @@ $(VENV)/.bench-installed: $(VENV)/.installed
 	$(PY) -m pip install --quiet ".[dev,bench]"
 	touch $@
 
-bench: $(VENV)/.bench-installed
+bench: demo-packages $(VENV)/.bench-installed
 	mkdir -p bench/data
 	DATABASE_URL=$(BENCH_DB) $(PY) bench/generate.py --reset
 	DATABASE_URL=$(BENCH_SMALL_DB) $(PY) bench/generate.py --reset --requests 10000 --big 5000

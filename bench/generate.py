@@ -44,6 +44,8 @@ def ensure_postgres_database(url):
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "extranet.settings")
+    # The development keys (bench/run.py serves with the same ones unless the environment gives others).
+    os.environ.setdefault("DEBUG", "true")
     if os.environ.get("DATABASE_URL", "").startswith("postgres"):
         ensure_postgres_database(os.environ["DATABASE_URL"])
     import django

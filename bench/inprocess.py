@@ -11,8 +11,9 @@ Targets:
 
 Everything the benchmark writes (export log, audit lines, a request or an agent when the database has none) is
 written in a transaction rolled back at the end: the benchmark database is left as it was.
-DEBUG is turned off after set-up unless the environment sets it: with DEBUG on, Django keeps the text of the last
-9,000 queries, which would count as a leak.
+Unless the environment sets DEBUG, the settings are read in DEBUG (the development keys the generator encrypted the
+NIRs with), then DEBUG is turned off: with DEBUG on, Django keeps the text of the last 9,000 queries, which would
+count as a leak.
 
 `measure_pdf()` and `measure_csv()` can be imported (bench/run.py) and return plain dicts.
 """
@@ -37,8 +38,10 @@ import django  # noqa: E402
 from django.apps import apps  # noqa: E402
 
 if not apps.ready:
+    debug_asked = "DEBUG" in os.environ
+    os.environ.setdefault("DEBUG", "true")
     django.setup()
-    if "DEBUG" not in os.environ:
+    if not debug_asked:
         # As in production, without asking for a SECRET_KEY: no query log, no template debug (engines not built yet).
         from django.conf import settings
 

@@ -24,12 +24,19 @@ def env_list(name, default=""):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", default=True)
-SECRET_KEY = os.environ.get("SECRET_KEY")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "dev-only-insecure-key-never-used-when-debug-is-off"  # noqa: S105
+# Fail closed: without DEBUG=true this is a production server, and a production server has no default secret. The
+# demo, the tests and the benchmark ask for DEBUG=true themselves (Makefile, tests/settings.py, bench/).
+DEBUG = env_bool("DEBUG", default=False)
+PRODUCTION_VARIABLES = ("SECRET_KEY", "NIR_HASH_KEY", "NIR_ENCRYPTION_KEY", "ALLOWED_HOSTS")
+if not DEBUG and (missing := [name for name in PRODUCTION_VARIABLES if not os.environ.get(name, "").strip()]):
+    # One message naming every missing variable (manage.py prints it alone, without a traceback).
+    raise ImproperlyConfigured(
+        f"Configuration manquante : {', '.join(missing)}. Un serveur de production ne démarre pas sans ces variables "
+        "(docs/deployment.md) ; pour la démonstration ou le développement, DEBUG=true (make demo le fait).\n"
+        f"Missing configuration: {', '.join(missing)}. A production server does not start without these variables "
+        "(docs/deployment.md); for the demo or development, set DEBUG=true (make demo does)."
+    )
+SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-insecure-key-never-used-when-debug-is-off"  # noqa: S105
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -297,17 +304,14 @@ RESOLVE_WITHIN_WORKING_DAYS = {
 ACCESS_LOG_RETENTION_MONTHS = 12
 
 # Keyed hash of NIRs (duplicate guard, exact search): a separate secret from SECRET_KEY.
-NIR_HASH_KEY = os.environ.get("NIR_HASH_KEY") or (SECRET_KEY if DEBUG else None)
-if not NIR_HASH_KEY:
-    raise ImproperlyConfigured("NIR_HASH_KEY must be set when DEBUG is off.")
+# In DEBUG only (production sets both, see PRODUCTION_VARIABLES), they default to keys derived from the development
+# SECRET_KEY.
+NIR_HASH_KEY = os.environ.get("NIR_HASH_KEY") or SECRET_KEY
 # NIRs are encrypted at rest (AES-256-GCM) with this key: 32 random bytes in base64, e.g.
 # `python -c "import base64, os; print(base64.b64encode(os.urandom(32)).decode())"`.
-NIR_ENCRYPTION_KEY = os.environ.get("NIR_ENCRYPTION_KEY")
-if not NIR_ENCRYPTION_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("NIR_ENCRYPTION_KEY must be set when DEBUG is off.")
-    # Demo and tests only: derived from the development SECRET_KEY.
-    NIR_ENCRYPTION_KEY = base64.b64encode(hashlib.sha256(b"nir-encryption:" + SECRET_KEY.encode()).digest()).decode()
+NIR_ENCRYPTION_KEY = os.environ.get("NIR_ENCRYPTION_KEY") or base64.b64encode(
+    hashlib.sha256(b"nir-encryption:" + SECRET_KEY.encode()).digest()
+).decode()
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")

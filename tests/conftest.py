@@ -11,6 +11,8 @@ from tests.factories import (
     MembershipFactory,
 )
 
+SKIPPED_POSTGRES_TESTS = pytest.StashKey[int]()
+
 
 def pytest_collection_modifyitems(config, items):
     """Tests marked `postgres` prove row locking and real concurrency: they need PostgreSQL."""
@@ -19,9 +21,17 @@ def pytest_collection_modifyitems(config, items):
     if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
         return
     skip = pytest.mark.skip(reason="PostgreSQL only (set DATABASE_URL=postgres://…)")
-    for item in items:
-        if "postgres" in item.keywords:
-            item.add_marker(skip)
+    postgres_only = [item for item in items if "postgres" in item.keywords]
+    for item in postgres_only:
+        item.add_marker(skip)
+    config.stash[SKIPPED_POSTGRES_TESTS] = len(postgres_only)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if skipped := config.stash.get(SKIPPED_POSTGRES_TESTS, 0):
+        terminalreporter.write_line(
+            f"Tests PostgreSQL ignorés sur SQLite : {skipped} (DATABASE_URL=postgres://… make test pour les lancer)."
+        )
 
 
 @pytest.fixture(autouse=True)

@@ -46,7 +46,7 @@ def test_retention_empties_it():
 
 def test_production_refuses_to_start_without_the_key():
     env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "NIR_ENCRYPTION_KEY"}}
-    env |= {"DEBUG": "false", "SECRET_KEY": "x" * 60, "NIR_HASH_KEY": "y" * 40}
+    env |= {"DEBUG": "false", "SECRET_KEY": "x" * 60, "NIR_HASH_KEY": "y" * 40, "ALLOWED_HOSTS": "extranet.example"}
     result = subprocess.run(
         [sys.executable, "-c", "import extranet.settings"],
         env=env,
@@ -54,4 +54,4 @@ def test_production_refuses_to_start_without_the_key():
         capture_output=True,
         text=True,
     )
-    assert result.returncode != 0 and "NIR_ENCRYPTION_KEY must be set" in result.stderr
+    assert result.returncode != 0 and "Missing configuration: NIR_ENCRYPTION_KEY." in result.stderr

@@ -1,0 +1,9 @@
+"""The suite's settings: the project's, in development mode, asked for explicitly (extranet/settings.py fails closed).
+
+Tests that check production behaviour start their own process with DEBUG=false and the production variables."""
+
+import os
+
+os.environ["DEBUG"] = "true"
+
+from extranet.settings import *  # noqa: E402, F403

@@ -1,0 +1,97 @@
+"""The README's two commands set a fresh machine up (.ci/debian-packages, the Makefile's package lists), and the
+suite never skips its browser tests silently (tests/browser/conftest.py)."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def fake_commands(tmp_path, *, uid, installed):
+    """A PATH where `id -u` and `dpkg-query` answer as a machine with or without the packages would."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "id").write_text(f"#!/bin/sh\necho {uid}\n")
+    status = "install ok installed" if installed else "unknown ok not-installed"
+    (bin_dir / "dpkg-query").write_text(f"#!/bin/sh\nprintf '%s' '{status}'\n")
+    (bin_dir / "apt-get").write_text(f"#!/bin/sh\necho apt-get \"$@\" >> {tmp_path / 'apt.log'}\n")
+    for command in bin_dir.iterdir():
+        command.chmod(0o755)
+    return {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+
+
+def install_packages(env, *packages):
+    return subprocess.run(  # noqa: S603 — the project's own script
+        ["/bin/sh", str(ROOT / ".ci" / "debian-packages"), *packages], env=env, capture_output=True, text=True
+    )
+
+
+def test_without_root_it_stops_at_once_with_the_one_command_to_run(tmp_path):
+    result = install_packages(fake_commands(tmp_path, uid=1000, installed=False), "chromium", "libharfbuzz-subset0")
+    assert result.returncode == 1
+    lines = [line.strip() for line in result.stderr.splitlines()]
+    assert "sudo apt-get install -y chromium libharfbuzz-subset0" in lines
+    assert not (tmp_path / "apt.log").exists()
+
+
+def test_as_root_it_installs_what_is_missing(tmp_path):
+    result = install_packages(fake_commands(tmp_path, uid=0, installed=False), "chromium", "chromium-l10n")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "apt.log").read_text().splitlines() == [
+        "apt-get update -qq",
+        "apt-get install -y -qq chromium chromium-l10n",
+    ]
+
+
+def test_nothing_is_done_when_everything_is_there(tmp_path):
+    result = install_packages(fake_commands(tmp_path, uid=1000, installed=True), "chromium")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+def packages_for(target, **env):
+    result = subprocess.run(  # noqa: S603 — make, on the project's own Makefile
+        [shutil.which("make"), "--no-print-directory", "-n", target],
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if k != "SKIP_BROWSER"} | env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (line,) = [line for line in result.stdout.splitlines() if "debian-packages" in line]
+    return line.split("debian-packages")[1].split()
+
+
+def test_the_demo_installs_weasyprints_libraries_and_the_tests_chromium_too():
+    demo = packages_for("demo-packages")
+    assert {"libpango-1.0-0", "libpangoft2-1.0-0", "libharfbuzz-subset0", "fonts-dejavu-core"} <= set(demo)
+    assert packages_for("test-packages") == [*demo, "chromium", "chromium-l10n"]
+    assert packages_for("test-packages", SKIP_BROWSER="1") == demo
+
+
+def run_browser_tests(**env):
+    return subprocess.run(  # noqa: S603 — the test's own interpreter
+        [sys.executable, "-m", "pytest", "-q", "tests/browser/test_security.py"],
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if k != "SKIP_BROWSER"} | env,
+        capture_output=True,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize("skip", ["", "0"])
+def test_without_chromium_the_browser_tests_stop_the_run_with_what_to_do(skip):
+    result = run_browser_tests(CHROMIUM="/nonexistent/chromium", SKIP_BROWSER=skip)
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout + result.stderr
+    assert "Chromium introuvable (/nonexistent/chromium)" in result.stderr
+    assert "SKIP_BROWSER=1" in result.stderr
+
+
+def test_browser_tests_are_skipped_only_when_asked_and_the_summary_says_so():
+    result = run_browser_tests(CHROMIUM="/nonexistent/chromium", SKIP_BROWSER="1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Tests de navigateur ignorés à la demande (SKIP_BROWSER=1) : 2." in result.stdout.splitlines()
