@@ -77,13 +77,24 @@ class Audit:
 
 
 def seed_requests():
-    """The demo's three requests (new, in progress with the agent, resolved), by status."""
-    from requests.models import Request
-    from structures.management.commands.seed_demo import Command
-    from structures.models import Caisse, Structure
+    """The demo's requests; for each status, the UDAF's request to the Gironde with the most exchanges (the technicien
+    and the agent both see it; the one in progress is the agent's, so that she may resolve it)."""
+    from django.db.models import Count
 
-    Command().seed_requests(Structure.objects.get(siret="31834567800011"), Caisse.objects.get(code="331"))
-    return {request.status: request for request in Request.objects.all()}
+    from requests import demo
+    from requests.models import Request
+
+    demo.seed_requests()
+    udaf_to_gironde = (
+        Request.objects.filter(structure__siret=demo.UDAF, caisse__code="331")
+        .annotate(exchanges=Count("messages"))
+        .order_by("-exchanges", "-created_at")
+    )
+    return {
+        "new": udaf_to_gironde.filter(status="new").first(),
+        "in_progress": udaf_to_gironde.filter(status="in_progress", assigned_to__email="agent@demo.example").first(),
+        "resolved": udaf_to_gironde.filter(status="resolved").first(),
+    }
 
 
 def anonymous(page: Page, audit: Audit):

@@ -8,6 +8,8 @@ from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from extranet.accounts import second_factor
+from requests import demo
+from structures import conventions
 from structures.models import Caisse, CaisseMembership, Convention, Membership, Structure
 from structures.services import grant_role_permissions
 
@@ -30,6 +32,10 @@ ACCOUNTS = [
     ("gestionnaire@demo.example", "m", "Karim", "Benali", Membership.Role.GESTIONNAIRE, "31834567800011"),
     ("agent@demo.example", "mme", "Sophie", "Marchand", CaisseMembership.Role.AGENT, "331"),
     ("admin@demo.example", "m", "Thomas", "Garnier", CaisseMembership.Role.ADMIN, "331"),
+    # A second structure and a second caisse at work: the association deposits to the Gironde, the Loire's agent
+    # handles what the UDAF sends there.
+    ("technicien.asso@demo.example", "m", "Julien", "Fabre", Membership.Role.TECHNICIEN, "77530082800016"),
+    ("agent.loire@demo.example", "mme", "Élodie", "Bonnefoy", CaisseMembership.Role.AGENT, "421"),
 ]
 
 
@@ -43,9 +49,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, no_requests=False, **options):
         self.backup_codes = {}
+        self.created = None
         self.seed(no_requests=no_requests)
-        # After the commit, so that the logins come last, below the emails the demo requests sent.
+        # After the commit, so that the logins come last, below anything the seeding printed.
         self.print_logins()
+        self.print_requests_summary()
 
     @transaction.atomic
     def seed(self, *, no_requests):
@@ -70,6 +78,8 @@ class Command(BaseCommand):
                     caisse=caisses[code],
                     defaults={"signed_on": date(2024, 1, 15), "status": Convention.Status.ACTIVE},
                 )
+        # As the services that change conventions do: this process reads them afresh.
+        conventions.forget()
         user_model = get_user_model()
         for email, civility, first_name, last_name, role, where in ACCOUNTS:
             user, _ = user_model.objects.update_or_create(
@@ -89,64 +99,9 @@ class Command(BaseCommand):
                 )
             grant_role_permissions(membership)
         if not no_requests:
-            self.seed_requests(structures["31834567800011"], caisses["331"])
-
-    def seed_requests(self, structure, caisse):
-        """A few requests so that the history, the queue and the workflow have something to show (once)."""
-        from requests import services
-        from requests.nir import nir_key
-
-        if structure.requests.exists():
-            return
-        user_model = get_user_model()
-        technicien = user_model.objects.get(email="technicien@demo.example")
-        agent = user_model.objects.get(email="agent@demo.example")
-
-        def person(last_name, first_name, sex, birth):
-            body = f"{sex}{birth.year % 100:02d}{birth.month:02d}33063{len(last_name):03d}"
-            return {
-                "person_civility": "m" if sex == "1" else "mme",
-                "person_last_name": last_name,
-                "person_first_name": first_name,
-                "person_birth_date": birth,
-                "person_nir": body + nir_key(body),
-                "person_phone": "",
-                "person_email": "",
-            }
-
-        common = {"structure": structure, "caisse": caisse, "author": technicien, "files": []}
-        services.deposit_request(
-            kind="case_review",
-            motif="c2s",
-            details={"motif_other": "", "description": "Renouvellement de la C2S en attente depuis trois mois."},
-            person=person("Prince", "Marius", "1", date(1961, 4, 2)),
-            **common,
-        )
-        in_progress = services.deposit_request(
-            kind="access_difficulty",
-            motif="complex_case",
-            details={"description": "Indemnités journalières interrompues après une reprise à temps partiel."},
-            person=person("Morel", "Claire", "2", date(1979, 11, 23)),
-            **common,
-        )
-        services.take_charge(in_progress, agent=agent)
-        resolved = services.deposit_request(
-            kind="contact",
-            motif="regulatory",
-            details={
-                "channel": "phone",
-                "availabilities": "Mardi et jeudi après-midi",
-                "message": "Quelles pièces demander pour une première affiliation PUMa ?",
-            },
-            person={},
-            **common,
-        )
-        services.take_charge(resolved, agent=agent)
-        services.resolve(
-            resolved,
-            agent=agent,
-            answer="Un justificatif d'identité et de résidence stable suffisent ; le formulaire S1106 est à joindre.",
-        )
+            # Some forty requests of the UDAF and the association, weeks of work of both caisses (requests/demo.py):
+            # the queue, the history, the dashboards and the PDFs have something to show. Once only.
+            self.created = demo.seed_requests()
 
     def set_up_second_factor(self, user, *, by_email):
         """Partners receive codes by email (shown in this terminal); caisse accounts use an application with the
@@ -165,7 +120,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Mot de passe de tous les comptes : {DEMO_PASSWORD}")
         for email, _, first_name, last_name, role, _where in ACCOUNTS:
             label = dict(Membership.Role.choices + CaisseMembership.Role.choices)[role]
-            self.stdout.write(f"  {label:<22} {email:<28} ({first_name} {last_name})")
+            self.stdout.write(f"  {label:<22} {email:<29} ({first_name} {last_name})")
         self.stdout.write("Les courriels (liens d'activation, de réinitialisation) s'affichent dans ce terminal.")
         self.stdout.write("Double authentification :")
         self.stdout.write(
@@ -177,4 +132,13 @@ class Command(BaseCommand):
             "ou utilisez un code de secours (une seule fois chacun) :"
         )
         for email, codes in self.backup_codes.items():
-            self.stdout.write(f"    {email:<28} {' '.join(codes)}")
+            self.stdout.write(f"    {email:<29} {' '.join(codes)}")
+
+    def print_requests_summary(self):
+        if self.created is None:
+            self.stdout.write("Aucune demande créée (--no-requests).")
+        elif self.created:
+            self.stdout.write(f"{demo.summary(self.created, created=True)}.")
+        else:
+            present = demo.summary(list(demo.demo_requests()), created=False)
+            self.stdout.write(f"Aucune demande créée : les structures de démonstration en ont déjà ({present}).")
