@@ -61,7 +61,7 @@ from stdnum import luhn  # noqa: E402
 
 from extranet.accounts import second_factor  # noqa: E402
 from extranet.accounts.models import User  # noqa: E402
-from requests import crypto  # noqa: E402
+from extranet.core import crypto  # noqa: E402
 from requests.mas import NOTICE_VERSION  # noqa: E402
 from requests.models import (  # noqa: E402
     MAS_REFERRAL_MOTIF,

@@ -52,8 +52,8 @@ from django.db.models import Count  # noqa: E402
 from django.test import RequestFactory as HttpRequestFactory  # noqa: E402
 from weasyprint import HTML  # noqa: E402
 
+from extranet.core.pdf import FONT_CONFIG, RefuseEveryURL, render_pdf  # noqa: E402
 from requests.models import Request  # noqa: E402
-from requests.pdf import FONT_CONFIG, RefuseEveryURL, render_pdf  # noqa: E402
 
 MIB = 1024 * 1024
 PDF_RATIO_TARGET = 15

@@ -92,7 +92,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-FORM_RENDERER = "extranet.forms.FormRenderer"
+FORM_RENDERER = "extranet.core.forms.FormRenderer"
 
 ROOT_URLCONF = "extranet.urls"
 WSGI_APPLICATION = "extranet.wsgi.application"

@@ -1,7 +1,7 @@
 """Dashboards: the caisse's statistics (agents and administrateurs) and a structure's (gestionnaires).
 
 No person's data is shown: counts, delays, structure names and MAS lists only. The figures come from
-requests/stats.py, a fixed number of queries per page; the charts from requests/charts.py.
+requests/stats.py, a fixed number of queries per page; the charts from extranet/core/charts.py.
 """
 
 from django.contrib.auth.decorators import login_required
@@ -9,9 +9,9 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils import timezone
 
+from extranet.core.charts import bar_chart, percent
 from extranet.roles import caisse_membership, require_gestionnaire
 from requests import stats
-from requests.charts import bar_chart, percent
 from requests.models import Kind, Request, Status
 
 STATUS_LABELS = dict(Status.choices)

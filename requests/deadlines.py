@@ -1,4 +1,4 @@
-"""Age and deadlines of requests in the caisse's queue, in working days (requests/workdays.py).
+"""Age and deadlines of requests in the caisse's queue, in working days (extranet/core/workdays.py).
 
 - Age: working days from the deposit date (Europe/Paris) to today; a resolved request's age stops at its
   resolution date.
@@ -17,8 +17,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from extranet.core.workdays import first_day_within, working_days_between
 from requests.models import Kind, Status
-from requests.workdays import first_day_within, working_days_between
 
 DEADLINE_SETTINGS = {
     Status.NEW: "TAKE_CHARGE_WITHIN_WORKING_DAYS",

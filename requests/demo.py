@@ -24,6 +24,7 @@ from django.db.models import Max
 from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 
+from extranet.core.workdays import is_working_day
 from extranet.notifications.models import OutgoingEmail
 from requests import services
 from requests.attachments import inspect_upload
@@ -39,7 +40,6 @@ from requests.models import (
     StatusChange,
 )
 from requests.nir import nir_key
-from requests.workdays import is_working_day
 from structures.models import Caisse
 
 UDAF = "31834567800011"  # UDAF de la Gironde, conventioned with the Gironde (331) and the Loire (421)

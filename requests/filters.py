@@ -9,7 +9,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.choices import BaseChoiceIterator
 
-from extranet.forms import OnePassSelect, StyledFormMixin
+from extranet.core.forms import OnePassSelect, StyledFormMixin
 from requests.deadlines import overdue_q, start_of_day
 from requests.kinds import KINDS
 from requests.models import OPEN_STATUSES, Kind, Status

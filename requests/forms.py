@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from extranet.forms import StyledFormMixin
-from extranet.validators import normalize_french_phone
+from extranet.core.forms import StyledFormMixin
+from extranet.core.validators import normalize_french_phone
 from requests.attachments import AttachmentsField
 from requests.models import MAS_REFERRAL_MOTIF, PersonCivility, Request
 from requests.nir import nir_birth_mismatch, nir_digest, validate_nir

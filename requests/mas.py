@@ -6,7 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from extranet.validators import normalize_french_phone
+from extranet.core.validators import normalize_french_phone
 from requests.attachments import AttachmentsField
 from requests.forms import PERSON_FIELDS, RequestForm
 from requests.models import MAS_REFERRAL_MOTIF, MasReferral, PersonCivility

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django_fsm import FSMField, transition
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from extranet.core.crypto import EncryptedCharField
 from extranet.roles import ADMINISTER_CAISSE, HANDLE_REQUESTS, caisse_membership, holds, partner_membership
-from requests.crypto import EncryptedCharField
 from requests.nir import format_nir, mask_nir
 
 

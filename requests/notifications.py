@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from extranet.emails import absolute_url, send_templated_email
+from extranet.notifications.emails import absolute_url, send_templated_email
 from structures.models import CaisseMembership
 
 

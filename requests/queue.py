@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from extranet.audit.models import AccessLog, record_access
-from extranet.pagination import page_number
+from extranet.core.pagination import page_number
 from extranet.roles import require_caisse_staff
 from requests import deadlines
 from requests.filters import QueueFilter

@@ -5,7 +5,6 @@ referrals the contexts, cares, duration and causes. MAS referrals: 18 months aft
 as the notice given to the person says."""
 
 import logging
-from calendar import monthrange
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -13,6 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from extranet.core.dates import months_before
 from requests.models import MAS_REFERRAL_MOTIF, Kind, MasReferral, Message, Request, Status
 
 logger = logging.getLogger(__name__)
@@ -36,13 +36,6 @@ ERASED_REFERRAL = {
     "detector_phone": "",
     "consent_document": None,
 }
-
-
-def months_before(moment, months):
-    month_index = moment.year * 12 + moment.month - 1 - months
-    year, month = divmod(month_index, 12)
-    day = min(moment.day, monthrange(year, month + 1)[1])
-    return moment.replace(year=year, month=month + 1, day=day)
 
 
 POLICY_LABELS = {MAS_REFERRAL_MOTIF: "saisine MAS", **{kind.value: kind.label for kind in Kind}}

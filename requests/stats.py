@@ -14,9 +14,9 @@ from django.db import connection
 from django.db.models import Aggregate, Count, F, FloatField, Q
 from django.utils import timezone
 
+from extranet.core.dates import months_before
 from requests import mas
 from requests.models import MAS_REFERRAL_MOTIF, OPEN_STATUSES, Kind, MasReferral, Status
-from requests.retention import months_before
 
 PERIODS = {
     "30j": "30 derniers jours",

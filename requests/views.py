@@ -7,7 +7,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from extranet.audit.models import AccessLog, record_access
-from extranet.pagination import bounded_page
+from extranet.core.pagination import bounded_page
+from extranet.core.pdf import render_pdf
 from extranet.roles import caisse_membership, partner_membership, require_partner
 from requests import mas, services
 from requests.deposit import deposit_form
@@ -21,7 +22,6 @@ from requests.forms import (
 )
 from requests.kinds import KINDS_BY_SLUG
 from requests.models import MAS_REFERRAL_MOTIF, Attachment, Follow, Kind, MasReferral, Message, Request, Status
-from requests.pdf import render_pdf
 from requests.summary import status_history, summary_sections
 
 PAGE_SIZES = (10, 20, 50)

@@ -1,7 +1,7 @@
 from django import forms
 
 from extranet.accounts.forms import IdentityForm
-from extranet.forms import StyledFormMixin
+from extranet.core.forms import StyledFormMixin
 from structures.models import Convention, Structure
 from structures.validators import normalize_siret, validate_siret
 

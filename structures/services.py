@@ -7,7 +7,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from extranet.accounts import second_factor
 from extranet.accounts.services import end_sessions, send_activation_link
-from extranet.emails import send_templated_email
+from extranet.notifications.emails import send_templated_email
 from extranet.roles import ADMINISTER_CAISSE, DEPOSIT_REQUESTS, HANDLE_REQUESTS, MANAGE_TECHNICIANS
 from structures import conventions
 from structures.models import Caisse, CaisseMembership, Convention, Membership, Structure

@@ -4,8 +4,8 @@ from django.contrib.auth import get_user_model
 
 from extranet.accounts.models import Civility
 from extranet.api.models import MAX_ACTIVE_TOKENS, ApiToken
-from extranet.forms import StyledFormMixin
-from extranet.validators import normalize_french_phone
+from extranet.core.forms import StyledFormMixin
+from extranet.core.validators import normalize_french_phone
 
 
 class LoginForm(StyledFormMixin, auth_forms.AuthenticationForm):

@@ -15,7 +15,7 @@ from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from extranet.emails import send_templated_email
+from extranet.notifications.emails import send_templated_email
 from extranet.roles import caisse_membership
 
 TOTP = "totp"

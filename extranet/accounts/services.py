@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from extranet.accounts.models import AccountToken, Session
-from extranet.emails import absolute_url, send_templated_email
+from extranet.notifications.emails import absolute_url, send_templated_email
 
 Purpose = AccountToken.Purpose
 

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from extranet.audit.models import AccessLog
-from requests.retention import months_before
+from extranet.core.dates import months_before
 
 logger = logging.getLogger(__name__)
 

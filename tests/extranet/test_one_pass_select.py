@@ -1,6 +1,6 @@
 from django import forms
 
-from extranet.forms import OnePassSelect
+from extranet.core.forms import OnePassSelect
 
 
 class StructureChoice(forms.Form):

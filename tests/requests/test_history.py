@@ -114,7 +114,7 @@ class TestListing:
     def test_the_total_is_counted_up_to_a_limit(
         self, monkeypatch, technicien_client, make, query, line, page_line, hours
     ):
-        monkeypatch.setattr("extranet.pagination.COUNT_LIMIT", 20)
+        monkeypatch.setattr("extranet.core.pagination.COUNT_LIMIT", 20)
         for hour in range(1, 26):
             make(hour)
         response = technicien_client.get(f"/demandes/{query}")

@@ -7,8 +7,9 @@ from django.core.management import call_command
 from django.utils import timezone
 from pypdf import PdfReader
 
+from extranet.core.dates import months_before
 from requests.models import Attachment, MasReferral, Request, Status
-from requests.retention import months_before, purge_expired_requests
+from requests.retention import purge_expired_requests
 from tests.factories import CaisseMembershipFactory, make_nir
 from tests.helpers import text
 from tests.requests.builders import a_pdf

@@ -8,7 +8,7 @@ from cryptography.exceptions import InvalidTag
 from django.conf import settings
 from django.db import connection
 
-from requests.crypto import decrypt, encrypt
+from extranet.core.crypto import decrypt, encrypt
 from requests.models import Request
 from tests.factories import RequestFactory, make_nir
 

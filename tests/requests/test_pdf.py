@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 import pypdf
 import pytest
 
-from requests import pdf as pdf_module
+from extranet.core import pdf as pdf_module
 from requests.models import Request, StatusChange
 from tests.factories import RequestFactory, make_nir
 from tests.requests.builders import create_url, form_data, image_bytes, upload

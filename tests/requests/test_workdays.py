@@ -2,7 +2,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from requests.workdays import (
+from extranet.core.workdays import (
     easter_sunday,
     first_day_within,
     french_public_holidays,
