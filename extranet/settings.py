@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     # After `requests`: its ready() hides our package from DRF's optional import of the `requests` library,
     # which drf-spectacular's import chain reaches.
     "extranet.api",
+    # The composition: its management command (schedule_daily_jobs) and the scheduler's migration.
+    "extranet",
 ]
 
 MIDDLEWARE = [

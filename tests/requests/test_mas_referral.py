@@ -287,7 +287,7 @@ class TestRetention:
 def test_daily_job_is_queued_once_for_3am(settings):
     from django_tasks_db.models import DBTaskResult
 
-    from requests.tasks import schedule_daily_jobs
+    from extranet.scheduler import schedule_daily_jobs
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     with time_machine.travel(timezone.make_aware(timezone.datetime(2026, 3, 10, 14, 0))):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from requests.tasks import schedule_daily_jobs
+from extranet.scheduler import schedule_daily_jobs
 
 
 class Command(BaseCommand):
