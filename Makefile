@@ -40,6 +40,7 @@ demo: demo-packages install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/bandit --quiet --recursive extranet structures requests --exclude '*/migrations/*' --severity-level high
 	$(DEV) DATABASE_URL=$(SQLITE_URL) $(PY) manage.py makemigrations --check --dry-run
 

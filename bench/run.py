@@ -99,8 +99,8 @@ def prepare(out, sessions, take_charge_count, partner_email, agent_email):
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from extranet.api.models import ApiToken
-    from extranet.middleware import LAST_SEEN_AT, STARTED_AT
+    from extranet.accounts.models import ApiToken
+    from extranet.accounts.session_store import LAST_SEEN_AT, STARTED_AT
     from extranet.roles import caisse_membership, partner_membership
     from requests.models import Request, Status
     from structures.models import Caisse, Convention

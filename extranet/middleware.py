@@ -12,6 +12,7 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.http import urlencode
 
 from extranet.accounts.second_factor import has_second_factor
+from extranet.accounts.session_store import LAST_SEEN_AT, STARTED_AT
 from extranet.roles import caisse_membership, partner_membership
 from structures.conventions import active_caisses
 from structures.models import Caisse
@@ -69,17 +70,8 @@ class NoStoreMiddleware:
         return response
 
 
-STARTED_AT = "_session_started_at"
-LAST_SEEN_AT = "_session_last_seen_at"
 # Writing the session on every request would be costly; a minute of imprecision on the idle timeout is not.
 LAST_SEEN_RESOLUTION_SECONDS = 60
-
-
-def stamp_new_session(sender, request, user, **kwargs):
-    """At sign-in: both clocks start, so that the first pages do not have to write the session."""
-    now = int(time.time())
-    request.session[STARTED_AT] = now
-    request.session[LAST_SEEN_AT] = now
 
 
 class SessionTimeoutMiddleware:

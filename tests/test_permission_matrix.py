@@ -28,8 +28,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLResolver, get_resolver, reverse
 from guardian.models import UserObjectPermission
 
-from extranet.accounts.models import AccountToken
-from extranet.api.models import ApiToken
+from extranet.accounts.models import AccountToken, ApiToken
 from extranet.audit.models import AccessLog
 from extranet.notifications.models import OutgoingEmail
 from requests.models import Attachment, ExportLog, Follow, MasReferral, Message, Request, StatusChange

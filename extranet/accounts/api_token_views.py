@@ -10,8 +10,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from extranet.accounts.forms import ApiTokenForm
+from extranet.accounts.models import ApiToken
 from extranet.accounts.views import render_account_page
-from extranet.api.models import ApiToken
 
 NEW_API_KEY = "_new_api_key"
 

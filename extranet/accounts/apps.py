@@ -9,6 +9,6 @@ class AccountsConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
 
-        from extranet.middleware import stamp_new_session
+        from extranet.accounts.session_store import stamp_new_session
 
         user_logged_in.connect(stamp_new_session, dispatch_uid="stamp_new_session")

@@ -2,8 +2,7 @@ from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 
-from extranet.accounts.models import Civility
-from extranet.api.models import MAX_ACTIVE_TOKENS, ApiToken
+from extranet.accounts.models import MAX_ACTIVE_TOKENS, ApiToken, Civility
 from extranet.core.forms import StyledFormMixin
 from extranet.core.validators import normalize_french_phone
 

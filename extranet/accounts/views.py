@@ -15,8 +15,7 @@ from extranet.accounts.forms import (
     PasswordResetRequestForm,
     SetPasswordForm,
 )
-from extranet.accounts.models import AccountToken
-from extranet.api.models import ApiToken
+from extranet.accounts.models import AccountToken, ApiToken
 
 
 class LoginView(auth_views.LoginView):

@@ -1,4 +1,4 @@
-"""`Authorization: Token <key>`: personal keys created from « Mon compte » (see extranet.api.models.ApiToken)."""
+"""`Authorization: Token <key>`: personal keys created from « Mon compte » (extranet.accounts.models.ApiToken)."""
 
 from datetime import timedelta
 
@@ -8,7 +8,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
-from extranet.api.models import ApiToken
+from extranet.accounts.models import ApiToken
 
 UNKNOWN_OR_REVOKED = "Jeton invalide ou révoqué."
 NO_KEY = "En-tête Authorization invalide : aucune clé après « Token »."

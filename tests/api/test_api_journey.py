@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
-from extranet.api.models import ApiToken
+from extranet.accounts.models import ApiToken
 from extranet.api.throttling import PerTokenThrottle
 from extranet.audit.models import AccessLog
 from requests.models import Request

@@ -31,7 +31,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 
-from extranet.api.models import ApiToken
+from extranet.accounts.models import ApiToken
 from extranet.api.throttling import PerTokenThrottle
 from requests import services
 from requests.attachments import AttachmentsField

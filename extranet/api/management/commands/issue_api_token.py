@@ -2,8 +2,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from extranet.accounts.models import MAX_ACTIVE_TOKENS, ApiToken
 from extranet.accounts.second_factor import has_second_factor
-from extranet.api.models import MAX_ACTIVE_TOKENS, ApiToken
 
 NO_SECOND_FACTOR = (
     "Ce compte n'a pas encore configuré la double authentification : l'API lui refusera les données personnelles "
