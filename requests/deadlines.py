@@ -11,12 +11,12 @@ The same rule runs in Python for a page of rows (`is_overdue`) and in the databa
 """
 
 from collections import defaultdict
-from datetime import datetime, time
 
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from extranet.core.dates import start_of_day
 from extranet.core.workdays import first_day_within, working_days_between
 from requests.models import Kind, Status
 
@@ -47,11 +47,6 @@ def is_overdue(request_obj, today=None, *, age_in_days=None):
     if limit is None:
         return False
     return (age(request_obj, today) if age_in_days is None else age_in_days) > limit
-
-
-def start_of_day(day):
-    """Midnight of this date in the current time zone (Europe/Paris), as an aware datetime."""
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def overdue_q(today=None):

@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import date
 
 import django_filters
 from django import forms
@@ -9,11 +9,15 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.choices import BaseChoiceIterator
 
+from extranet.core.filters import DayBoundFilter
 from extranet.core.forms import OnePassSelect, StyledFormMixin
-from requests.deadlines import overdue_q, start_of_day
+from requests.deadlines import overdue_q
 from requests.kinds import KINDS
 from requests.models import OPEN_STATUSES, Kind, Status
 from structures import conventions
+
+# The browser's date picker (the value is sent as AAAA-MM-JJ).
+DAY = forms.DateInput(attrs={"type": "date"})
 
 
 class FilterForm(StyledFormMixin, forms.Form):
@@ -30,18 +34,8 @@ class HistoryFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(
         choices=Kind.choices, label="Type de demande", empty_label="Tous les types", widget=OnePassSelect
     )
-    deposited_from = django_filters.DateFilter(
-        field_name="created_at",
-        lookup_expr="date__gte",
-        label="Déposée à partir du",
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    deposited_to = django_filters.DateFilter(
-        field_name="created_at",
-        lookup_expr="date__lte",
-        label="Déposée jusqu'au",
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    deposited_from = DayBoundFilter(field_name="created_at", bound="from", label="Déposée à partir du", widget=DAY)
+    deposited_to = DayBoundFilter(field_name="created_at", bound="through", label="Déposée jusqu'au", widget=DAY)
     author = django_filters.ModelChoiceFilter(
         queryset=get_user_model().objects.none(),
         label="Demandeur",
@@ -134,12 +128,8 @@ class QueueFilter(django_filters.FilterSet):
         empty_label="Toutes",
         widget=OnePassSelect,
     )
-    deposited_from = django_filters.DateFilter(
-        method="filter_deposited_from", label="Déposée à partir du", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    deposited_to = django_filters.DateFilter(
-        method="filter_deposited_to", label="Déposée jusqu'au", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    deposited_from = DayBoundFilter(field_name="created_at", bound="from", label="Déposée à partir du", widget=DAY)
+    deposited_to = DayBoundFilter(field_name="created_at", bound="through", label="Déposée jusqu'au", widget=DAY)
     number = django_filters.CharFilter(field_name="number", lookup_expr="startswith", label="Numéro")
     overdue = django_filters.BooleanFilter(
         method="filter_overdue", label="Seulement les demandes en retard", widget=forms.CheckboxInput
@@ -178,12 +168,6 @@ class QueueFilter(django_filters.FilterSet):
         if value == "me":
             return queryset.filter(assigned_to=self.user)
         return queryset.filter(assigned_to__isnull=True)
-
-    def filter_deposited_from(self, queryset, name, value):
-        return queryset.filter(created_at__gte=start_of_day(value))
-
-    def filter_deposited_to(self, queryset, name, value):
-        return queryset.filter(created_at__lt=start_of_day(value + timedelta(days=1)))
 
     def filter_overdue(self, queryset, name, value):
         return queryset.filter(overdue_q(self.today)) if value else queryset

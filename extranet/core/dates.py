@@ -1,4 +1,7 @@
 from calendar import monthrange
+from datetime import datetime, time
+
+from django.utils import timezone
 
 
 def months_before(moment, months):
@@ -7,3 +10,8 @@ def months_before(moment, months):
     year, month = divmod(month_index, 12)
     day = min(moment.day, monthrange(year, month + 1)[1])
     return moment.replace(year=year, month=month + 1, day=day)
+
+
+def start_of_day(day):
+    """Midnight of this date in the current time zone (Europe/Paris), as an aware datetime."""
+    return timezone.make_aware(datetime.combine(day, time.min))
