@@ -2,7 +2,7 @@
 
 Plain data. The models (`Kind`), the deposit's rules (requests/deposit_rules.py), the forms, the API, the detail page
 and the PDF, the filters, the statistics and the retention all read it. A sixth kind is one entry in `_KINDS` plus its
-form class (requests/forms.py); the only migration is the new choice of `Request.kind`.
+form class (requests/forms.py, DEPOSIT_FORMS); the only migration is the new choice of `Request.kind`.
 
 The MAS referral (saisine Mission accompagnement santé) is a motif of the access-difficulty kind, flagged
 `mas_referral`: it has its own form, consent and retention, and none of its kind's details (requests/mas.py).

@@ -6,9 +6,10 @@ from datetime import date
 
 from django.utils import timezone
 
+from extranet.accounts.models import Civility
 from requests.catalog import PERSON_FIELD_NAMES
 from requests.deposit_rules import REQUIRED, invalid_choice
-from requests.models import Civility, MasReferral
+from requests.models import MasReferral
 
 NOTICE_VERSION = "2026-01"
 NOTICE_TEMPLATE = "requests/mas_notice.html"

@@ -118,7 +118,7 @@ def _store_attachments(request, files, by, written, message=None):
     return stored
 
 
-def open_duplicate(structure, kind, motif, digest):
+def _open_duplicate(structure, kind, motif, digest):
     """The structure's open request for the same person (NIR digest), kind and motif, if any: there may be one only."""
     return (
         Request.objects.open()
@@ -129,7 +129,7 @@ def open_duplicate(structure, kind, motif, digest):
 
 
 def _deposit(written, *, kind, motif, structure, caisse, author, details, person, files):
-    """The deposit of a request the domain accepts (deposit_rules.refusals found nothing)."""
+    """The deposit of a request whose content the domain accepts (deposit_rules found nothing to refuse)."""
     if not conventions.is_active(structure, caisse):
         raise NoActiveConvention
     now = timezone.now()
@@ -139,7 +139,7 @@ def _deposit(written, *, kind, motif, structure, caisse, author, details, person
         # Under the structure's row lock: of two simultaneous deposits for the same person, even to two caisses,
         # the second waits and finds the first. The structure is locked before the sequence, always.
         Structure.objects.select_for_update().only("pk").get(pk=structure.pk)
-        if existing := open_duplicate(structure, kind, motif, digest):
+        if existing := _open_duplicate(structure, kind, motif, digest):
             raise DuplicateOpenRequest(existing)
     number = allocate_number(caisse, now)
     request = Request(
@@ -161,49 +161,41 @@ def _deposit(written, *, kind, motif, structure, caisse, author, details, person
     return request
 
 
-def _refuse(errors):
-    if errors:
-        raise DepositRefused(errors)
-
-
-def deposit_request(**deposit):
+def deposit_request(*, kind, motif, structure, caisse, author, details, person, files):
     """Create a request with its number, its first log row and its attachments, then acknowledge it by email.
 
-    Refuses (DepositRefused) what the domain forbids, whoever calls: see requests/deposit_rules.py. A MAS referral
-    comes with its form and the person's consent: deposit_mas_referral."""
-    if is_mas_referral(deposit["kind"], deposit["motif"]):
+    Refuses (DepositRefused, nothing written) what the domain forbids, whoever calls: requests/deposit_rules.py.
+    A MAS referral comes with its referral form and the person's consent: deposit_mas_referral."""
+    if is_mas_referral(kind, motif):
         raise DepositRefused({"motif": [deposit_rules.MAS_REFERRAL_NEEDS_ITS_FORM]})
-    _refuse(_refusals(deposit))
+    deposit = {"kind": kind, "motif": motif, "structure": structure, "details": details, "person": person}
+    if refused := deposit_rules.refusals(**deposit, attachments=len(files)):
+        raise DepositRefused(refused)
     with files_removed_on_failure() as written, transaction.atomic():
-        return _deposit(written, **deposit)
+        return _deposit(written, caisse=caisse, author=author, files=files, **deposit)
 
 
-def _refusals(deposit):
-    return deposit_rules.refusals(
-        kind=deposit["kind"],
-        motif=deposit["motif"],
-        structure=deposit["structure"],
-        person=deposit["person"],
-        details=deposit["details"],
-        attachments=len(deposit["files"]),
-    )
-
-
-def deposit_mas_referral(*, referral, consent_document, **deposit):
+def deposit_mas_referral(*, referral, consent_document, structure, caisse, author, person, files):
     """A MAS referral: the request, the referral form and the evidence of the person's consent, together. Its kind and
-    motif are the catalogue's (MAS_REFERRAL); it stores no details of its kind, the referral form has them."""
-    deposit |= {"kind": MAS_REFERRAL.kind, "motif": MAS_REFERRAL.motif, "details": {}}
-    _refuse(
-        deposit_rules.merged(
-            _refusals(deposit), mas.referral_refusals(referral, consent_documents=len(consent_document))
-        )
-    )
+    motif are the catalogue's (MAS_REFERRAL); it stores no details of its kind, its referral form has them."""
+    deposit = {
+        "kind": MAS_REFERRAL.kind,
+        "motif": MAS_REFERRAL.motif,
+        "structure": structure,
+        "details": {},
+        "person": person,
+    }
+    if refused := deposit_rules.merged(
+        deposit_rules.refusals(**deposit, attachments=len(files)),
+        mas.referral_refusals(referral, consent_documents=len(consent_document)),
+    ):
+        raise DepositRefused(refused)
     with files_removed_on_failure() as written, transaction.atomic():
-        request = _deposit(written, **deposit)
-        signed = _store_attachments(request, consent_document, deposit["author"], written)
+        request = _deposit(written, caisse=caisse, author=author, files=files, **deposit)
+        signed = _store_attachments(request, consent_document, author, written)
         MasReferral.objects.create(
             request=request,
-            consent_collected_by=deposit["author"],
+            consent_collected_by=author,
             consent_collected_at=request.created_at,
             notice_version=mas.NOTICE_VERSION,
             consent_document=signed[0] if signed else None,
