@@ -9,7 +9,15 @@ from extranet.forms import StyledFormMixin
 from extranet.validators import normalize_french_phone
 from requests import deposit_rules, mas
 from requests.attachments import AttachmentsField
-from requests.catalog import KINDS, MAS_REFERRAL, PERSON_FIELD_NAMES, PERSON_FIELDS, Kind, is_mas_referral
+from requests.catalog import (
+    FREE_TEXT_MAX_LENGTH,
+    KINDS,
+    MAS_REFERRAL,
+    PERSON_FIELD_NAMES,
+    PERSON_FIELDS,
+    Kind,
+    is_mas_referral,
+)
 from requests.models import MasReferral
 from requests.nir import no_nir_in_free_text
 
@@ -20,7 +28,7 @@ FREE_TEXT_HELP = (
 _PERSON = {spec.name: spec for spec in PERSON_FIELDS}
 
 
-def free_text(label, *, required=True, help_text=FREE_TEXT_HELP, rows=5, max_length=3000):
+def free_text(label, *, required=True, help_text=FREE_TEXT_HELP, rows=5, max_length=FREE_TEXT_MAX_LENGTH):
     return forms.CharField(
         label=label,
         required=required,
@@ -62,19 +70,25 @@ class RequestForm(StyledFormMixin, forms.Form):
     person_civility = forms.ChoiceField(
         label=_PERSON["person_civility"].label, choices=_PERSON["person_civility"].choices, widget=forms.RadioSelect
     )
-    person_last_name = forms.CharField(label=_PERSON["person_last_name"].label, max_length=150)
-    person_first_name = forms.CharField(label=_PERSON["person_first_name"].label, max_length=150)
+    person_last_name = forms.CharField(
+        label=_PERSON["person_last_name"].label, max_length=_PERSON["person_last_name"].max_length
+    )
+    person_first_name = forms.CharField(
+        label=_PERSON["person_first_name"].label, max_length=_PERSON["person_first_name"].max_length
+    )
     person_birth_date = forms.DateField(
         label=_PERSON["person_birth_date"].label,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     person_nir = forms.CharField(
         label=_PERSON["person_nir"].label,
-        max_length=21,
+        max_length=_PERSON["person_nir"].max_length,
         help_text="15 caractères, clé comprise, par exemple 2 85 05 2A 012 345 67 (espaces acceptés).",
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
-    person_phone = forms.CharField(label=_PERSON["person_phone"].label, required=False, max_length=20)
+    person_phone = forms.CharField(
+        label=_PERSON["person_phone"].label, required=False, max_length=_PERSON["person_phone"].max_length
+    )
     person_email = forms.EmailField(label=_PERSON["person_email"].label, required=False)
 
     def __init__(self, *args, structure, **kwargs):
