@@ -1,7 +1,7 @@
 """The deposit service refuses what the domain forbids, whoever calls it (the seed, the benchmark, an import): the
 same rules and the same French messages as the deposit pages, at the same fields, and nothing written."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -70,7 +70,7 @@ REFERRAL = {
     "detector_phone": "",
     "consent_mode": "remote",
 }
-TODAY = timezone.make_aware(timezone.datetime(2026, 3, 10, 9, 30))
+TODAY = timezone.make_aware(datetime(2026, 3, 10, 9, 30))
 
 
 def files(count=1):
@@ -90,7 +90,8 @@ def deposit(structure, caisse, author, kind="access_difficulty", **overrides):
         "author": author,
         "details": details,
         "person": {} if kind == "contact" else dict(PERSON),
-        "files": files(1 if kind == "case_review" else 0),
+        # A file with every deposit, so that a refused one shows it left none behind.
+        "files": files(),
     } | overrides
 
 
@@ -100,7 +101,7 @@ def frozen_time(time_machine):
 
 
 @pytest.fixture
-def refused(structure, caisse, technicien, stored_files, mailoutbox):
+def refused(stored_files, mailoutbox):
     """Call a deposit service, expect its refusal, and check that it wrote nothing: no request, no log row, no number
     consumed, no file, no email."""
 
@@ -307,7 +308,7 @@ def referral_deposit(structure, caisse, author, *, referral=None, consent_docume
         "caisse": caisse,
         "author": author,
         "person": dict(PERSON),
-        "files": [],
+        "files": files(),
         "referral": REFERRAL | (referral or {}),
         "consent_document": list(consent_document),
     } | overrides
