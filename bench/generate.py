@@ -62,9 +62,9 @@ from stdnum import luhn  # noqa: E402
 from extranet.accounts import second_factor  # noqa: E402
 from extranet.accounts.models import User  # noqa: E402
 from extranet.core import crypto  # noqa: E402
+from requests.catalog import MAS_REFERRAL  # noqa: E402
 from requests.mas import NOTICE_VERSION  # noqa: E402
 from requests.models import (  # noqa: E402
-    MAS_REFERRAL_MOTIF,
     MasReferral,
     NumberSequence,
     Request,
@@ -89,7 +89,7 @@ PEOPLE = 500
 HASH_MUL, HASH_MOD = 2654435761, 4294967291
 # The motifs of each kind, 20 slots each (weights); documents differ for structures habilitated or not.
 MOTIFS = {
-    "access_difficulty": [MAS_REFERRAL_MOTIF]
+    "access_difficulty": [MAS_REFERRAL.motif]
     + ["complex_case"] * 6
     + ["rights"] * 6
     + ["emergency"] * 3
@@ -520,7 +520,7 @@ def insert_mas_referrals(dialect):
             SELECT id, {"created_at::date" if dialect.postgres else "substr(created_at, 1, 10)"},
                 %s, %s, '', %s, '', 'under_3_months', %s, '', 'Technicien Bench', %s, 'Structure bench', '',
                 'signed', author_id, created_at, %s, NULL, NULL, NULL
-            FROM {table(Request)} WHERE motif = %s ORDER BY id""",  # noqa: S608 (table names from the models)
+            FROM {table(Request)} WHERE kind = %s AND motif = %s ORDER BY id""",  # noqa: S608 (tables: the models')
             [
                 '["care_renunciation"]',
                 '["c2s_application"]',
@@ -528,7 +528,8 @@ def insert_mas_referrals(dialect):
                 '["out_of_pocket"]',
                 f"technicien@{EMAIL_DOMAIN}",
                 NOTICE_VERSION,
-                MAS_REFERRAL_MOTIF,
+                MAS_REFERRAL.kind,
+                MAS_REFERRAL.motif,
             ],
         )
         return cursor.rowcount

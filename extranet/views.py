@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 
 from extranet.middleware import SESSION_KEY
 from extranet.roles import caisse_membership, partner_membership
-from requests.kinds import KINDS
+from requests.catalog import KINDS
 from requests.models import Request
 from structures import conventions
 from structures.models import Convention, Membership

@@ -180,6 +180,9 @@ def inspect_upload(uploaded):
     return file_type, hashlib.sha256(data).hexdigest()
 
 
+TOO_FEW_ATTACHMENTS = "Joignez au moins un justificatif."
+
+
 class MultipleFileInput(forms.FileInput):
     allow_multiple_selected = True
 
@@ -203,7 +206,7 @@ class AttachmentsField(forms.FileField):
     def clean(self, data, initial=None):
         files = [item for item in (data if isinstance(data, (list, tuple)) else [data]) if item]
         if len(files) < self.min_count:
-            raise ValidationError("Joignez au moins un justificatif.", code="required")
+            raise ValidationError(TOO_FEW_ATTACHMENTS, code="required")
         if len(files) > settings.ATTACHMENT_MAX_COUNT:
             raise ValidationError(
                 f"Vous avez joint {len(files)} fichiers : {settings.ATTACHMENT_MAX_COUNT} au plus par envoi.",

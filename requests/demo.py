@@ -28,8 +28,8 @@ from extranet.core.workdays import is_working_day
 from extranet.notifications.models import OutgoingEmail
 from requests import services
 from requests.attachments import inspect_upload
+from requests.catalog import MAS_REFERRAL
 from requests.models import (
-    MAS_REFERRAL_MOTIF,
     Attachment,
     Follow,
     Kind,
@@ -302,8 +302,8 @@ def difficulty(motif, person, description):
 
 def mas(person, referral):
     return {
-        "kind": Kind.ACCESS_DIFFICULTY,
-        "motif": MAS_REFERRAL_MOTIF,
+        "kind": MAS_REFERRAL.kind,
+        "motif": MAS_REFERRAL.motif,
         "details": {},
         "person": person,
         "referral": referral,
@@ -1350,18 +1350,15 @@ class Seeder:
         structure = author.membership.structure
         moment = item.deposited.moment(self.now)
         deposit = {
-            "kind": item.kind,
-            "motif": item.motif,
             "structure": structure,
             "caisse": self.caisses[item.caisse],
             "author": author,
-            "details": item.details,
             "person": item.person.fields() if item.person else {},
             "files": uploads(item.files),
         }
         with clock(moment):
             if item.referral is None:
-                return services.deposit_request(**deposit)
+                return services.deposit_request(kind=item.kind, motif=item.motif, details=item.details, **deposit)
             consent = [consent_sheet(item.person, author, structure, moment)] if item.referral.signed else []
             return services.deposit_mas_referral(
                 referral=referral_fields(item.referral, author, structure, moment),

@@ -11,8 +11,8 @@ from django.utils.choices import BaseChoiceIterator
 
 from extranet.core.filters import DayBoundFilter
 from extranet.core.forms import OnePassSelect, StyledFormMixin
+from requests.catalog import KINDS
 from requests.deadlines import overdue_q
-from requests.kinds import KINDS
 from requests.models import OPEN_STATUSES, Kind, Status
 from structures import conventions
 
@@ -78,7 +78,7 @@ ASSIGNMENTS = [("me", "Prises en charge par moi"), ("none", "Non attribuées")]
 def queue_motif_choices():
     """Every motif, grouped by kind. Values are "kind:motif": a slug ("other", "c2s") may exist for several kinds."""
     return [
-        (spec.title, [(f"{spec.kind}:{value}", label) for value, label in spec.form_class.motif_choices()])
+        (spec.title, [(f"{spec.value}:{value}", label) for value, label in spec.motif_choices()])
         for spec in KINDS.values()
     ]
 

@@ -1,132 +1,116 @@
-import re
-import unicodedata
-from datetime import date
+"""The forms of the pages (and of the API, which validates with the same ones). A deposit form translates what was
+typed, and shows next to each field what the domain refuses (requests/deposit_rules.py), from the catalogue's labels
+and choices (requests/catalog.py)."""
 
 from django import forms
-from django.core.exceptions import ValidationError
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 
 from extranet.core.forms import StyledFormMixin
 from extranet.core.validators import normalize_french_phone
+from requests import deposit_rules, mas
 from requests.attachments import AttachmentsField
-from requests.models import MAS_REFERRAL_MOTIF, PersonCivility, Request
-from requests.nir import nir_birth_mismatch, nir_digest, validate_nir
+from requests.catalog import (
+    FREE_TEXT_MAX_LENGTH,
+    KINDS,
+    MAS_REFERRAL,
+    PERSON_FIELD_NAMES,
+    PERSON_FIELDS,
+    Kind,
+    is_mas_referral,
+)
+from requests.models import MasReferral
+from requests.nir import no_nir_in_free_text
 
-PERSON_FIELDS = [
-    "person_civility",
-    "person_last_name",
-    "person_first_name",
-    "person_birth_date",
-    "person_nir",
-    "person_phone",
-    "person_email",
-]
 FREE_TEXT_HELP = (
     "N'écrivez que ce qui est utile au traitement de la demande, sans données de santé détaillées. "
     "Le numéro de sécurité sociale a son propre champ."
 )
-# 13 digits or more, separators allowed, Corsica's 2A/2B at the 6th-7th place included.
-_NIR_LIKE = re.compile(
-    r"[0-9](?:[\s.\-]?[0-9]){4}[\s.\-]?(?:[0-9][\s.\-]?[0-9]|2[\s.\-]?[AB])(?:[\s.\-]?[0-9]){6}", re.I
-)
+_PERSON = {spec.name: spec for spec in PERSON_FIELDS}
 
 
-def no_nir_in_free_text(value):
-    if _NIR_LIKE.search(unicodedata.normalize("NFKC", value)):
-        raise ValidationError(
-            "Ce texte contient une longue suite de chiffres : n'y écrivez pas de numéro de sécurité sociale, il a "
-            "son propre champ.",
-            code="nir_in_text",
-        )
-
-
-def free_text(label, *, required=True, help_text=FREE_TEXT_HELP, rows=5):
+def free_text(label, *, required=True, help_text=FREE_TEXT_HELP, rows=5, max_length=FREE_TEXT_MAX_LENGTH):
     return forms.CharField(
         label=label,
         required=required,
-        max_length=3000,
+        max_length=max_length,
         help_text=help_text,
         widget=forms.Textarea(attrs={"rows": rows}),
         validators=[no_nir_in_free_text],
     )
 
 
-def flat_choices(choices):
-    for value, label in choices:
-        if isinstance(label, (list, tuple)):
-            yield from label
-        else:
-            yield value, label
+def motif_field(kind, *, empty=None, widget=forms.RadioSelect):
+    """The kind's motifs (under their group's heading), after the `empty` choice if any."""
+    spec = KINDS[kind]
+    choices = [empty] if empty else []
+    return forms.ChoiceField(label=spec.motif_label, choices=choices + spec.grouped_motif_choices(), widget=widget)
 
 
-CHANNELS = [("phone", "Téléphone"), ("video", "Visioconférence"), ("in_person", "Sur place, à l'accueil de la caisse")]
-YES_NO = [("yes", "Oui"), ("no", "Non")]
+def detail_field(kind, name, **options):
+    """The form field of a detail of the kind, labelled and constrained as the catalogue says; `options` are how the
+    page shows a free text (help text, rows)."""
+    spec = KINDS[kind].detail(name)
+    if spec.choices:
+        return forms.ChoiceField(
+            label=spec.label, choices=spec.choices, required=spec.required, widget=forms.RadioSelect
+        )
+    if spec.free_text:
+        return free_text(spec.label, required=spec.required, max_length=spec.max_length, **options)
+    return forms.CharField(label=spec.label, required=spec.required, max_length=spec.max_length)
 
 
 class RequestForm(StyledFormMixin, forms.Form):
-    """What every kind asks: the person concerned (but for `has_person = False`), attachments, and the guard
-    against a second open request for the same person and motif. Subclasses declare `motif` and their own
-    fields, listed in `detail_fields` (stored in Request.details, shown in the detail page and the PDF)."""
+    """What every kind asks: the person concerned (but for a kind without one) and attachments. Subclasses name their
+    `kind` and declare `motif` and the kind's details (`detail_field`), which are stored in Request.details."""
 
-    has_person = True
-    min_attachments = 0
-    detail_fields: list[str] = []
+    kind: str
+    # The deposit service's refusal of this form's deposit, as it gave it (requests/deposit.py).
+    refusal = None
 
-    person_civility = forms.ChoiceField(label="Civilité", choices=PersonCivility.choices, widget=forms.RadioSelect)
-    person_last_name = forms.CharField(label="Nom", max_length=150)
-    person_first_name = forms.CharField(label="Prénom", max_length=150)
+    person_civility = forms.ChoiceField(
+        label=_PERSON["person_civility"].label, choices=_PERSON["person_civility"].choices, widget=forms.RadioSelect
+    )
+    person_last_name = forms.CharField(
+        label=_PERSON["person_last_name"].label, max_length=_PERSON["person_last_name"].max_length
+    )
+    person_first_name = forms.CharField(
+        label=_PERSON["person_first_name"].label, max_length=_PERSON["person_first_name"].max_length
+    )
     person_birth_date = forms.DateField(
-        label="Date de naissance", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=_PERSON["person_birth_date"].label,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     person_nir = forms.CharField(
-        label="Numéro de sécurité sociale",
-        max_length=21,
+        label=_PERSON["person_nir"].label,
+        max_length=_PERSON["person_nir"].max_length,
         help_text="15 caractères, clé comprise, par exemple 2 85 05 2A 012 345 67 (espaces acceptés).",
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
-    person_phone = forms.CharField(label="Téléphone de la personne", required=False, max_length=20)
-    person_email = forms.EmailField(label="Adresse électronique de la personne", required=False)
+    person_phone = forms.CharField(
+        label=_PERSON["person_phone"].label, required=False, max_length=_PERSON["person_phone"].max_length
+    )
+    person_email = forms.EmailField(label=_PERSON["person_email"].label, required=False)
 
     def __init__(self, *args, structure, **kwargs):
         super().__init__(*args, **kwargs)
         self.structure = structure
-        self.duplicate = None
         if not self.has_person:
-            for name in PERSON_FIELDS:
+            for name in PERSON_FIELD_NAMES:
                 del self.fields[name]
-        self.fields["attachments"] = AttachmentsField(min_count=self.min_attachments)
+        self.fields["attachments"] = AttachmentsField(min_count=self.spec.min_attachments)
         self.fields["attachments"].widget.attrs["class"] = "form-control"
 
-    @classmethod
-    def motif_choices(cls):
-        return list(flat_choices(cls.base_fields["motif"].choices))
+    @property
+    def spec(self):
+        return KINDS[self.kind]
 
-    @classmethod
-    def describe(cls, details):
-        """(label, value shown) for each kind-specific answer, in the form's order."""
-        rows = []
-        for name in cls.detail_fields:
-            if name not in details or details[name] in ("", None):
-                continue
-            field = cls.base_fields[name]
-            value = details[name]
-            if hasattr(field, "choices"):
-                value = dict(flat_choices(field.choices)).get(value, value)
-            rows.append((field.label, value))
-        return rows
+    @property
+    def has_person(self):
+        return self.spec.has_person
 
-    def clean_person_nir(self):
-        return validate_nir(self.cleaned_data["person_nir"])
-
-    def clean_person_birth_date(self):
-        birth_date = self.cleaned_data["person_birth_date"]
-        if birth_date >= timezone.localdate():
-            raise ValidationError("La date de naissance doit être dans le passé.")
-        if birth_date < date(1900, 1, 1):
-            raise ValidationError("Vérifiez l'année de naissance.")
-        return birth_date
+    @property
+    def detail_fields(self):
+        return [spec.name for spec in self.spec.details]
 
     def clean_person_phone(self):
         phone = self.cleaned_data["person_phone"]
@@ -134,187 +118,226 @@ class RequestForm(StyledFormMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        nir, birth_date = cleaned.get("person_nir"), cleaned.get("person_birth_date")
-        if nir and birth_date and (mismatch := nir_birth_mismatch(nir, birth_date)):
-            self.add_error("person_birth_date", mismatch)
-        if nir and cleaned.get("motif"):
-            self.duplicate = find_open_duplicate(self.structure, self.kind, cleaned["motif"], nir)
-            if self.duplicate:
-                raise ValidationError(duplicate_message(self.duplicate), code="duplicate")
+        self.show_refusal(self.refusals(cleaned))
         return cleaned
+
+    def refusals(self, cleaned):
+        """What the deposit service would refuse in what was typed, as it would say it."""
+        return deposit_rules.refusals(
+            kind=self.kind,
+            motif=cleaned.get("motif"),
+            structure=self.structure,
+            person=self.person(),
+            details=self.details(),
+            attachments=len(cleaned.get("attachments") or []),
+        )
+
+    def show_refusal(self, errors):
+        """The domain's messages next to their field; a field already in error keeps its own (the domain's would
+        only say again that it is missing). What no field of the form shows (the caisse…) goes at its top."""
+        for name, messages in errors.items():
+            field = name if name in self.fields else None
+            if field is not None and field in self.errors:
+                continue
+            for message in messages:
+                self.add_error(field, message)
+        self.mark_invalid_fields()
 
     def details(self):
-        return {name: self.cleaned_data[name] for name in self.detail_fields}
+        return {name: self.cleaned_data.get(name) for name in self.detail_fields}
 
     def person(self):
-        return {name: self.cleaned_data[name] for name in PERSON_FIELDS} if self.has_person else {}
-
-
-def find_open_duplicate(structure, kind, motif, nir):
-    return (
-        Request.objects.open()
-        .filter(structure=structure, kind=kind, motif=motif, person_nir_digest=nir_digest(nir))
-        .order_by("-created_at")
-        .first()
-    )
-
-
-def duplicate_message(duplicate):
-    return format_html(
-        "Une demande est déjà en cours pour cette personne avec le même motif : "
-        '<a href="{}">n° {}</a> ({}, déposée le {}). Complétez-la plutôt que d\'en déposer une nouvelle.',
-        reverse("requests:detail", args=[duplicate.number]),
-        duplicate.number,
-        duplicate.get_status_display(),
-        timezone.localtime(duplicate.created_at).strftime("%d/%m/%Y"),
-    )
-
-
-class OtherMotifMixin:
-    """ "Autre" motif: the precision becomes required."""
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("motif") == "other" and not cleaned.get("motif_other"):
-            self.add_error("motif_other", "Précisez le motif puisque vous avez choisi « Autre ».")
-        return cleaned
+        return {name: self.cleaned_data.get(name) for name in PERSON_FIELD_NAMES} if self.has_person else {}
 
 
 class ContactForm(RequestForm):
-    kind = "contact"
-    has_person = False
-    detail_fields = ["channel", "availabilities", "message"]
+    kind = Kind.CONTACT
 
-    motif = forms.ChoiceField(
-        label="Objet de votre demande",
-        choices=[
-            ("regulatory", "Réglementaire"),
-            ("services", "Offres de services de votre organisme"),
-            ("technical", "Technique"),
-            ("other", "Autre"),
-        ],
-        widget=forms.RadioSelect,
+    motif = motif_field(kind)
+    channel = detail_field(kind, "channel")
+    availabilities = detail_field(
+        kind, "availabilities", help_text="Jours et créneaux où la caisse peut vous joindre ou vous recevoir.", rows=3
     )
-    channel = forms.ChoiceField(label="Rendez-vous souhaité", choices=CHANNELS, widget=forms.RadioSelect)
-    availabilities = free_text(
-        "Vos disponibilités", help_text="Jours et créneaux où la caisse peut vous joindre ou vous recevoir.", rows=3
-    )
-    message = free_text("Votre question")
+    message = detail_field(kind, "message")
 
 
 class AccessDifficultyForm(RequestForm):
-    kind = "access_difficulty"
-    detail_fields = ["description"]
+    kind = Kind.ACCESS_DIFFICULTY
 
-    motif = forms.ChoiceField(
-        label="Motif du signalement",
-        choices=[
-            ("complex_case", "Dossier complexe (rétroactivité, rupture de droits, IJ complexes…)"),
-            ("rights", "Droits"),
-            ("emergency", "Situation d'urgence"),
-            (MAS_REFERRAL_MOTIF, "Saisine de la Mission accompagnement santé (MAS), avec l'accord de la personne"),
-            ("follow_up", "Suivi du traitement d'une demande faite par l'assuré"),
-        ],
-        widget=forms.RadioSelect,
+    motif = motif_field(kind)
+    description = detail_field(kind, "description")
+
+
+class AppointmentForm(RequestForm):
+    kind = Kind.APPOINTMENT
+
+    motif = motif_field(kind)
+    motif_other = detail_field(kind, "motif_other")
+    channel = detail_field(kind, "channel")
+    availabilities = detail_field(
+        kind, "availabilities", help_text="Jours et créneaux possibles pour le rendez-vous.", rows=3
     )
-    description = free_text("Description de la situation")
+    needs_accompaniment = detail_field(kind, "needs_accompaniment")
+    message = detail_field(kind, "message", rows=3)
 
 
-class AppointmentForm(OtherMotifMixin, RequestForm):
-    kind = "appointment"
-    detail_fields = ["motif_other", "channel", "availabilities", "needs_accompaniment", "message"]
+class CaseReviewForm(RequestForm):
+    kind = Kind.CASE_REVIEW
 
-    motif = forms.ChoiceField(
-        label="Motif du rendez-vous",
-        choices=[
-            ("ame", "Aide médicale de l'État (AME)"),
-            ("sick_leave", "Arrêt de travail"),
-            ("c2s", "Complémentaire santé solidaire (C2S)"),
-            ("prevention_exam", "Examen de prévention en santé"),
-            ("other", "Autre"),
-        ],
-        widget=forms.RadioSelect,
-    )
-    motif_other = forms.CharField(label="Précisez le motif", required=False, max_length=200)
-    channel = forms.ChoiceField(label="Rendez-vous souhaité", choices=CHANNELS, widget=forms.RadioSelect)
-    availabilities = free_text(
-        "Disponibilités de la personne", help_text="Jours et créneaux possibles pour le rendez-vous.", rows=3
-    )
-    needs_accompaniment = forms.ChoiceField(
-        label="La personne a-t-elle besoin d'être accompagnée ?", choices=YES_NO, widget=forms.RadioSelect
-    )
-    message = free_text("Informations utiles", required=False, rows=3)
-
-
-class CaseReviewForm(OtherMotifMixin, RequestForm):
-    kind = "case_review"
-    min_attachments = 1
-    detail_fields = ["motif_other", "description"]
-
-    motif = forms.ChoiceField(
-        label="Objet de la demande",
-        choices=[
-            ("financial_aid", "Aide financière individuelle"),
-            ("c2s", "Complémentaire santé solidaire (C2S)"),
-            ("puma", "Protection universelle maladie (PUMa)"),
-            ("ame_renewal", "Renouvellement de l'AME"),
-            ("other", "Autre"),
-        ],
-        widget=forms.RadioSelect,
-    )
-    motif_other = forms.CharField(label="Précisez l'objet", required=False, max_length=200)
-    description = free_text("Description de la demande")
-
-
-INSURED_DOCUMENTS = [
-    ("rights_certificate", "Attestation de droits"),
-    ("ceam", "Carte européenne d'assurance maladie (CEAM)"),
-    ("daily_allowance_certificate", "Attestation d'indemnités journalières"),
-]
-PREVENTION_DOCUMENTS = [
-    ("vaccination", "Vaccination"),
-    ("mt_dents", "M'T dents"),
-    ("screening", "Dépistage"),
-    ("prevention_exam", "Examen de prévention en santé"),
-]
-NOT_HABILITATED = (
-    "Les documents concernant l'assuré (attestation de droits, CEAM, attestation d'indemnités journalières) sont "
-    "réservés aux structures habilitées : tutelles, curatelles habilitées, services de l'aide sociale à "
-    "l'enfance. Votre structure ne l'est pas ; les documents de prévention restent accessibles. Pour une "
-    "habilitation, contactez le service partenariats de votre caisse."
-)
+    motif = motif_field(kind)
+    motif_other = detail_field(kind, "motif_other")
+    description = detail_field(kind, "description")
 
 
 class DocumentForm(RequestForm):
-    kind = "document"
-    detail_fields = ["comment"]
+    kind = Kind.DOCUMENT
+    _EMPTY = ("", "Choisissez un document")
 
-    motif = forms.ChoiceField(
-        label="Document demandé",
-        choices=[
-            ("", "Choisissez un document"),
-            ("Documents concernant l'assuré", INSURED_DOCUMENTS),
-            ("Documents de prévention", PREVENTION_DOCUMENTS),
-        ],
-    )
-    comment = free_text("Précisions", required=False, rows=3)
+    motif = motif_field(kind, empty=_EMPTY, widget=forms.Select)
+    comment = detail_field(kind, "comment", rows=3)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.structure.insured_documents_habilitation:
-            # The field still knows every document, so that a forged choice gets the explanation below.
-            self.fields["motif"].widget.choices = [("", "Choisissez un document"), *PREVENTION_DOCUMENTS]
-            self.fields["motif"].help_text = NOT_HABILITATED
+            # The field still knows every document, so that a forged choice gets the explanation.
+            self.fields["motif"].widget.choices = [
+                self._EMPTY,
+                *((motif.value, motif.label) for motif in self.spec.motifs if not motif.insured_document),
+            ]
+            self.fields["motif"].help_text = deposit_rules.NOT_HABILITATED
 
-    @classmethod
-    def motif_choices(cls):
-        return [choice for choice in super().motif_choices() if choice[0]]
 
-    def clean_motif(self):
-        motif = self.cleaned_data["motif"]
-        if motif in dict(INSURED_DOCUMENTS) and not self.structure.insured_documents_habilitation:
-            raise ValidationError(NOT_HABILITATED, code="not_habilitated")
-        return motif
+def _multiple(label, choices, *, required=False):
+    return forms.MultipleChoiceField(
+        label=label, choices=choices, required=required, widget=forms.CheckboxSelectMultiple
+    )
+
+
+class MasReferralForm(RequestForm):
+    """The MAS referral: the person concerned, the referral form and the person's consent (requests/mas.py)."""
+
+    kind = MAS_REFERRAL.kind
+
+    referral_date = forms.DateField(
+        label="Date de la saisine", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    contexts = _multiple("Contexte de la saisine (au moins un)", mas.CONTEXTS, required=True)
+    actions = _multiple("Actions déjà engagées", mas.ACTIONS)
+    action_other = forms.CharField(label="Autre action : précisez", required=False, max_length=300)
+    cares = _multiple("Soins non réalisés", mas.CARES)
+    care_other = forms.CharField(label="Autre soin : précisez", required=False, max_length=300)
+    renunciation_duration = forms.ChoiceField(
+        label="Depuis combien de temps ?", choices=mas.DURATIONS, required=False, widget=forms.RadioSelect
+    )
+    causes = _multiple("Causes du renoncement", mas.CAUSES)
+    cause_other = forms.CharField(label="Autre cause : précisez", required=False, max_length=300)
+
+    detector_name = forms.CharField(label="Nom et prénom", disabled=True, required=False)
+    detector_structure = forms.CharField(label="Structure", disabled=True, required=False)
+    detector_email = forms.EmailField(label="Adresse électronique")
+    detector_phone = forms.CharField(label="Téléphone", required=False, max_length=20)
+
+    consent_mode = forms.ChoiceField(
+        label="Accord de la personne",
+        choices=MasReferral.ConsentMode.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": mas.CONSENT_MISSING},
+        help_text="« Signée » : la fiche signée par la personne est jointe. « À distance » : vous lui avez lu la "
+        "notice d'information ; la caisse lui enverra un courrier pour confirmer son accord.",
+    )
+    notice_given = forms.BooleanField(
+        label="Je confirme avoir donné à la personne l'information ci-dessus et recueilli son accord oral.",
+        required=False,
+    )
+
+    sections = [
+        ("Date et contexte", ["referral_date", "contexts"]),
+        ("Personne concernée", list(PERSON_FIELD_NAMES)),
+        ("Détecteur", ["detector_name", "detector_structure", "detector_email", "detector_phone"]),
+        ("Actions déjà engagées", ["actions", "action_other"]),
+        (
+            "Renoncement aux soins",
+            ["cares", "care_other", "renunciation_duration", "causes", "cause_other"],
+        ),
+        ("Accord de la personne", ["consent_mode", "notice_given", "consent_document"]),
+        ("Autres pièces", ["attachments"]),
+    ]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["consent_document"] = AttachmentsField(
+            label="Fiche de saisine signée par la personne",
+            help_text="La fiche téléchargée, signée puis numérisée : PDF, JPEG ou PNG.",
+        )
+        self.fields["consent_document"].widget.attrs["class"] = "form-control"
+        self.fields["attachments"].label = "Autres pièces utiles (facultatif)"
+        self.fields["detector_name"].initial = user.get_full_name()
+        self.fields["detector_structure"].initial = self.structure.name
+        self.fields["detector_email"].initial = user.email
+        self.fields["detector_phone"].initial = user.phone
+        self.fields["referral_date"].initial = timezone.localdate()
+
+    @property
+    def detail_fields(self):
+        return []
+
+    def clean_detector_phone(self):
+        phone = self.cleaned_data["detector_phone"]
+        return normalize_french_phone(phone) if phone else phone
+
+    def clean(self):
+        self.cleaned_data["motif"] = MAS_REFERRAL.motif
+        if not mas.RENUNCIATION_CONTEXTS & set(self.cleaned_data.get("contexts", [])):
+            # Without a renunciation of care, what was ticked about it does not apply.
+            for name in ("cares", "causes"):
+                self.cleaned_data[name] = []
+            for name in ("care_other", "renunciation_duration", "cause_other"):
+                self.cleaned_data[name] = ""
+        cleaned = super().clean()
+        if cleaned.get("consent_mode") == MasReferral.ConsentMode.REMOTE and not cleaned.get("notice_given"):
+            self.add_error(
+                "notice_given",
+                "Confirmez que la notice d'information a été donnée à la personne : sans son accord, pas de saisine.",
+            )
+        return cleaned
+
+    def refusals(self, cleaned):
+        return deposit_rules.merged(
+            super().refusals(cleaned),
+            mas.referral_refusals(self.referral(), consent_documents=len(cleaned.get("consent_document") or [])),
+        )
+
+    def referral(self):
+        data = self.cleaned_data
+        actions, cares, causes = data.get("actions") or [], data.get("cares") or [], data.get("causes") or []
+        return {
+            "referral_date": data.get("referral_date"),
+            "contexts": data.get("contexts") or [],
+            "actions": actions,
+            "action_other": data.get("action_other", "") if "other" in actions else "",
+            "cares": cares,
+            "care_other": data.get("care_other", "") if "other" in cares else "",
+            "renunciation_duration": data.get("renunciation_duration") or "",
+            "causes": causes,
+            "cause_other": data.get("cause_other", "") if "other" in causes else "",
+            "detector_name": self.user.get_full_name(),
+            "detector_structure": self.structure.name,
+            "detector_email": data.get("detector_email") or "",
+            "detector_phone": data.get("detector_phone") or "",
+            "consent_mode": data.get("consent_mode") or "",
+        }
+
+
+# The deposit form of each kind of the catalogue; the MAS referral has its own.
+DEPOSIT_FORMS = {
+    form_class.kind: form_class
+    for form_class in (ContactForm, AccessDifficultyForm, AppointmentForm, CaseReviewForm, DocumentForm)
+}
+
+
+def deposit_form_class(kind, motif=None):
+    return MasReferralForm if is_mas_referral(kind, motif) else DEPOSIT_FORMS[kind]
 
 
 class MessageForm(StyledFormMixin, forms.Form):

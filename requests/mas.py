@@ -1,15 +1,15 @@
-"""The MAS referral (saisine Mission accompagnement santé): its choices, its information notice and its form."""
+"""The MAS referral (saisine Mission accompagnement santé): its choices, its information notice, what the domain
+refuses in it, and its printable sheet. Its form is in requests/forms.py."""
 
+from collections import defaultdict
 from datetime import date
 
-from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from extranet.core.validators import normalize_french_phone
-from requests.attachments import AttachmentsField
-from requests.forms import PERSON_FIELDS, RequestForm
-from requests.models import MAS_REFERRAL_MOTIF, MasReferral, PersonCivility
+from extranet.accounts.models import Civility
+from requests.catalog import PERSON_FIELD_NAMES
+from requests.deposit_rules import REQUIRED, invalid_choice
+from requests.models import MasReferral
 
 NOTICE_VERSION = "2026-01"
 NOTICE_TEMPLATE = "requests/mas_notice.html"
@@ -57,155 +57,77 @@ CONSENT_MISSING = (
 )
 
 
+OTHER_TEXT_MISSING = "Précisez, puisque vous avez coché « Autre »."
+RENUNCIATION_MISSING = "Obligatoire quand le contexte comprend un renoncement aux soins."
+REFERRAL_DATE_IN_FUTURE = "La date de la saisine ne peut pas être dans le futur."
+SIGNED_SHEET_MISSING = "Joignez la fiche de saisine signée par la personne."
+ONE_SIGNED_SHEET = "Joignez une seule fiche signée."
+# What a referral stores besides its request, who collected the consent and when.
+REFERRAL_FIELDS = (
+    "referral_date",
+    "contexts",
+    "actions",
+    "action_other",
+    "cares",
+    "care_other",
+    "renunciation_duration",
+    "causes",
+    "cause_other",
+    "detector_name",
+    "detector_structure",
+    "detector_email",
+    "detector_phone",
+    "consent_mode",
+)
+_CHOICES = {"contexts": CONTEXTS, "actions": ACTIONS, "cares": CARES, "causes": CAUSES}
+_OTHER_TEXTS = {"actions": "action_other", "cares": "care_other", "causes": "cause_other"}
+
+
 def labels(choices, values):
     names = dict(choices)
     return [names[value] for value in values if value in names]
 
 
-def _multiple(label, choices, *, required=False):
-    return forms.MultipleChoiceField(
-        label=label, choices=choices, required=required, widget=forms.CheckboxSelectMultiple
-    )
-
-
-class MasReferralForm(RequestForm):
-    kind = "access_difficulty"
-    detail_fields: list[str] = []
-
-    referral_date = forms.DateField(
-        label="Date de la saisine", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
-    contexts = _multiple("Contexte de la saisine (au moins un)", CONTEXTS, required=True)
-    actions = _multiple("Actions déjà engagées", ACTIONS)
-    action_other = forms.CharField(label="Autre action : précisez", required=False, max_length=300)
-    cares = _multiple("Soins non réalisés", CARES)
-    care_other = forms.CharField(label="Autre soin : précisez", required=False, max_length=300)
-    renunciation_duration = forms.ChoiceField(
-        label="Depuis combien de temps ?", choices=DURATIONS, required=False, widget=forms.RadioSelect
-    )
-    causes = _multiple("Causes du renoncement", CAUSES)
-    cause_other = forms.CharField(label="Autre cause : précisez", required=False, max_length=300)
-
-    detector_name = forms.CharField(label="Nom et prénom", disabled=True, required=False)
-    detector_structure = forms.CharField(label="Structure", disabled=True, required=False)
-    detector_email = forms.EmailField(label="Adresse électronique")
-    detector_phone = forms.CharField(label="Téléphone", required=False, max_length=20)
-
-    consent_mode = forms.ChoiceField(
-        label="Accord de la personne",
-        choices=MasReferral.ConsentMode.choices,
-        widget=forms.RadioSelect,
-        error_messages={"required": CONSENT_MISSING},
-        help_text="« Signée » : la fiche signée par la personne est jointe. « À distance » : vous lui avez lu la "
-        "notice d'information ; la caisse lui enverra un courrier pour confirmer son accord.",
-    )
-    notice_given = forms.BooleanField(
-        label="Je confirme avoir donné à la personne l'information ci-dessus et recueilli son accord oral.",
-        required=False,
-    )
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user = user
-        self.fields["consent_document"] = AttachmentsField(
-            label="Fiche de saisine signée par la personne",
-            help_text="La fiche téléchargée, signée puis numérisée : PDF, JPEG ou PNG.",
-        )
-        self.fields["consent_document"].widget.attrs["class"] = "form-control"
-        self.fields["attachments"].label = "Autres pièces utiles (facultatif)"
-        self.fields["detector_name"].initial = user.get_full_name()
-        self.fields["detector_structure"].initial = self.structure.name
-        self.fields["detector_email"].initial = user.email
-        self.fields["detector_phone"].initial = user.phone
-        self.fields["referral_date"].initial = timezone.localdate()
-
-    @classmethod
-    def motif_choices(cls):
-        return [(MAS_REFERRAL_MOTIF, "Saisine de la Mission accompagnement santé (MAS)")]
-
-    def clean_referral_date(self):
-        referral_date = self.cleaned_data["referral_date"]
-        if referral_date > timezone.localdate():
-            raise ValidationError("La date de la saisine ne peut pas être dans le futur.")
-        return referral_date
-
-    def clean_detector_phone(self):
-        phone = self.cleaned_data["detector_phone"]
-        return normalize_french_phone(phone) if phone else phone
-
-    def clean(self):
-        self.cleaned_data["motif"] = MAS_REFERRAL_MOTIF
-        cleaned = super().clean()
-        self._require_other_texts(cleaned)
-        if RENUNCIATION_CONTEXTS & set(cleaned.get("contexts", [])):
-            self._require_renunciation_block(cleaned)
-        else:
-            for name in ("cares", "care_other", "renunciation_duration", "causes", "cause_other"):
-                cleaned[name] = [] if name in ("cares", "causes") else ""
-        self._require_consent(cleaned)
-        return cleaned
-
-    def _require_other_texts(self, cleaned):
-        for choices_field, text_field in (
-            ("actions", "action_other"),
-            ("cares", "care_other"),
-            ("causes", "cause_other"),
-        ):
-            if "other" in cleaned.get(choices_field, []) and not cleaned.get(text_field):
-                self.add_error(text_field, "Précisez, puisque vous avez coché « Autre ».")
-
-    def _require_renunciation_block(self, cleaned):
-        missing = "Obligatoire quand le contexte comprend un renoncement aux soins."
-        if not cleaned.get("cares"):
-            self.add_error("cares", f"Cochez au moins un soin non réalisé. {missing}")
-        if not cleaned.get("renunciation_duration"):
-            self.add_error("renunciation_duration", f"Indiquez depuis combien de temps. {missing}")
-        if not cleaned.get("causes"):
-            self.add_error("causes", f"Cochez au moins une cause. {missing}")
-
-    def _require_consent(self, cleaned):
-        mode = cleaned.get("consent_mode")
-        if mode == MasReferral.ConsentMode.SIGNED and not cleaned.get("consent_document"):
-            self.add_error("consent_document", "Joignez la fiche de saisine signée par la personne.")
-        if mode == MasReferral.ConsentMode.SIGNED and len(cleaned.get("consent_document") or []) > 1:
-            self.add_error("consent_document", "Joignez une seule fiche signée.")
-        if mode == MasReferral.ConsentMode.REMOTE and not cleaned.get("notice_given"):
-            self.add_error(
-                "notice_given",
-                "Confirmez que la notice d'information a été donnée à la personne : sans son accord, pas de saisine.",
-            )
-
-    def referral(self):
-        data = self.cleaned_data
-        return {
-            "referral_date": data["referral_date"],
-            "contexts": data["contexts"],
-            "actions": data["actions"],
-            "action_other": data["action_other"] if "other" in data["actions"] else "",
-            "cares": data["cares"],
-            "care_other": data["care_other"] if "other" in data["cares"] else "",
-            "renunciation_duration": data["renunciation_duration"],
-            "causes": data["causes"],
-            "cause_other": data["cause_other"] if "other" in data["causes"] else "",
-            "detector_name": self.user.get_full_name(),
-            "detector_structure": self.structure.name,
-            "detector_email": data["detector_email"],
-            "detector_phone": data["detector_phone"],
-            "consent_mode": data["consent_mode"],
-        }
-
-    sections = [
-        ("Date et contexte", ["referral_date", "contexts"]),
-        ("Personne concernée", PERSON_FIELDS),
-        ("Détecteur", ["detector_name", "detector_structure", "detector_email", "detector_phone"]),
-        ("Actions déjà engagées", ["actions", "action_other"]),
-        (
-            "Renoncement aux soins",
-            ["cares", "care_other", "renunciation_duration", "causes", "cause_other"],
-        ),
-        ("Accord de la personne", ["consent_mode", "notice_given", "consent_document"]),
-        ("Autres pièces", ["attachments"]),
-    ]
+def referral_refusals(referral, *, consent_documents):
+    """Why this referral cannot be transmitted: {field: [messages]}, or {}. `consent_documents` counts the signed
+    sheets joined to it."""
+    errors = defaultdict(list)
+    for name in referral.keys() - set(REFERRAL_FIELDS):
+        errors[name].append("Ce champ n'existe pas pour une saisine.")
+    referral_date = referral.get("referral_date")
+    if not referral_date:
+        errors["referral_date"].append(str(REQUIRED))
+    elif referral_date > timezone.localdate():
+        errors["referral_date"].append(REFERRAL_DATE_IN_FUTURE)
+    if not referral.get("contexts"):
+        errors["contexts"].append(str(REQUIRED))
+    for name, choices in _CHOICES.items():
+        for value in referral.get(name) or []:
+            if value not in dict(choices):
+                errors[name].append(invalid_choice(value))
+    for name, text in _OTHER_TEXTS.items():
+        if "other" in (referral.get(name) or []) and not referral.get(text):
+            errors[text].append(OTHER_TEXT_MISSING)
+    duration = referral.get("renunciation_duration")
+    if duration and duration not in dict(DURATIONS):
+        errors["renunciation_duration"].append(invalid_choice(duration))
+    if RENUNCIATION_CONTEXTS & set(referral.get("contexts") or []):
+        if not referral.get("cares"):
+            errors["cares"].append(f"Cochez au moins un soin non réalisé. {RENUNCIATION_MISSING}")
+        if not duration:
+            errors["renunciation_duration"].append(f"Indiquez depuis combien de temps. {RENUNCIATION_MISSING}")
+        if not referral.get("causes"):
+            errors["causes"].append(f"Cochez au moins une cause. {RENUNCIATION_MISSING}")
+    if not referral.get("detector_email"):
+        errors["detector_email"].append(str(REQUIRED))
+    mode = referral.get("consent_mode")
+    if mode not in MasReferral.ConsentMode.values:
+        errors["consent_mode"].append(CONSENT_MISSING)
+    elif mode == MasReferral.ConsentMode.SIGNED and consent_documents == 0:
+        errors["consent_document"].append(SIGNED_SHEET_MISSING)
+    elif mode == MasReferral.ConsentMode.SIGNED and consent_documents > 1:
+        errors["consent_document"].append(ONE_SIGNED_SHEET)
+    return dict(errors)
 
 
 def _as_date_text(value):
@@ -227,8 +149,8 @@ def sheet_values(source):
         get_list = get
     else:
         get, get_list = source.get, source.getlist
-    person = {name: get(name) or "" for name in PERSON_FIELDS}
-    person["person_civility"] = dict(PersonCivility.choices).get(person["person_civility"], "")
+    person = {name: get(name) or "" for name in PERSON_FIELD_NAMES}
+    person["person_civility"] = dict(Civility.choices).get(person["person_civility"], "")
     person["person_birth_date"] = _as_date_text(person["person_birth_date"])
     return {
         "referral_date": _as_date_text(get("referral_date")),

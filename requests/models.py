@@ -10,17 +10,11 @@ from django.utils import timezone
 from django_fsm import FSMField, transition
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from extranet.accounts.models import Civility
 from extranet.core.crypto import EncryptedCharField
 from extranet.roles import ADMINISTER_CAISSE, HANDLE_REQUESTS, caisse_membership, holds, partner_membership
+from requests.catalog import KINDS, MAS_REFERRAL, Kind, is_mas_referral
 from requests.nir import format_nir, mask_nir
-
-
-class Kind(models.TextChoices):
-    CONTACT = "contact", "Contacter votre organisme d'assurance maladie"
-    ACCESS_DIFFICULTY = "access_difficulty", "Signaler une situation de difficulté d'accès aux droits et aux soins"
-    APPOINTMENT = "appointment", "Demander un rendez-vous pour un assuré"
-    CASE_REVIEW = "case_review", "Soumettre une demande d'étude de dossier"
-    DOCUMENT = "document", "Demander un document"
 
 
 class Status(models.TextChoices):
@@ -30,13 +24,10 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = (Status.NEW, Status.IN_PROGRESS)
-# The access-difficulty motif that is a MAS referral (its own form, consent and retention).
-MAS_REFERRAL_MOTIF = "mas_referral"
 
 
-class PersonCivility(models.TextChoices):
-    MADAME = "mme", "Madame"
-    MONSIEUR = "m", "Monsieur"
+# The requests that are MAS referrals (requests.catalog.MAS_REFERRAL), as a condition of a query.
+IS_MAS_REFERRAL = Q(kind=MAS_REFERRAL.kind, motif=MAS_REFERRAL.motif)
 
 
 class RequestQuerySet(models.QuerySet):
@@ -53,10 +44,13 @@ class RequestQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
 
+    def mas_referrals(self):
+        return self.filter(IS_MAS_REFERRAL)
+
 
 class Request(models.Model):
     """A request (demande) from a partner structure to a caisse. Kind-specific answers live in `details`,
-    described by the kind's entry in requests/kinds.py."""
+    described by the kind's entry in the catalogue (requests/catalog.py)."""
 
     number = models.CharField("numéro", max_length=10, unique=True, editable=False)
     kind = models.CharField("type de demande", max_length=20, choices=Kind.choices)
@@ -80,7 +74,7 @@ class Request(models.Model):
     # Set when retention removed the person's data; the request stays for statistics.
     purged_at = models.DateTimeField("données personnelles effacées le", null=True, blank=True, editable=False)
 
-    person_civility = models.CharField("civilité", max_length=3, choices=PersonCivility.choices, blank=True)
+    person_civility = models.CharField("civilité", max_length=3, choices=Civility.choices, blank=True)
     person_last_name = models.CharField("nom", max_length=150, blank=True)
     person_first_name = models.CharField("prénom", max_length=150, blank=True)
     person_birth_date = models.DateField("date de naissance", null=True, blank=True)
@@ -172,13 +166,16 @@ class Request(models.Model):
 
     @property
     def spec(self):
-        from requests.kinds import KINDS
-
+        """The kind's entry in the catalogue."""
         return KINDS[self.kind]
 
     @property
     def motif_label(self):
-        return self.spec.motif_label(self.motif)
+        return self.spec.motif_display(self.motif)
+
+    @property
+    def is_mas_referral(self):
+        return is_mas_referral(self.kind, self.motif)
 
     @property
     def has_person(self):

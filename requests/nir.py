@@ -8,6 +8,10 @@ import unicodedata
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+# 13 digits or more, separators allowed, Corsica's 2A/2B at the 6th-7th place included.
+_NIR_LIKE = re.compile(
+    r"[0-9](?:[\s.\-]?[0-9]){4}[\s.\-]?(?:[0-9][\s.\-]?[0-9]|2[\s.\-]?[AB])(?:[\s.\-]?[0-9]){6}", re.I
+)
 _SHAPE = re.compile(r"^[123478][0-9]{4}([0-9]{2}|2A|2B)[0-9]{8}$")
 _CORSICA = {"2A": "19", "2B": "18"}
 
@@ -51,6 +55,16 @@ def nir_birth_mismatch(nir, birth_date):
     if 1 <= month <= 12 and month != birth_date.month:
         return "Le mois de naissance ne correspond pas au numéro de sécurité sociale (4e et 5e chiffres)."
     return None
+
+
+def no_nir_in_free_text(value):
+    """Free texts must not carry the NIR, which has its own field (and is encrypted there)."""
+    if _NIR_LIKE.search(unicodedata.normalize("NFKC", value)):
+        raise ValidationError(
+            "Ce texte contient une longue suite de chiffres : n'y écrivez pas de numéro de sécurité sociale, il a "
+            "son propre champ.",
+            code="nir_in_text",
+        )
 
 
 def mask_nir(nir):

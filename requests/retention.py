@@ -13,7 +13,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from extranet.core.dates import months_before
-from requests.models import MAS_REFERRAL_MOTIF, Kind, MasReferral, Message, Request, Status
+from requests.catalog import KINDS, MAS_REFERRAL
+from requests.models import IS_MAS_REFERRAL, MasReferral, Message, Request, Status
 
 logger = logging.getLogger(__name__)
 ERASED_PERSON = {
@@ -38,7 +39,8 @@ ERASED_REFERRAL = {
 }
 
 
-POLICY_LABELS = {MAS_REFERRAL_MOTIF: "saisine MAS", **{kind.value: kind.label for kind in Kind}}
+# The keys of settings.RETENTION_MONTHS: the MAS referral's motif, then each kind.
+POLICY_LABELS = {MAS_REFERRAL.motif: "saisine MAS", **{spec.value: spec.title for spec in KINDS.values()}}
 
 
 ERASED_MESSAGE = "[Message effacé à l'échéance de la durée de conservation]"
@@ -64,8 +66,7 @@ class PurgeReport:
 
 def policy_filter(key):
     """The requests a retention setting applies to: the MAS referral has its own, apart from its kind's."""
-    mas = Q(kind=Kind.ACCESS_DIFFICULTY, motif=MAS_REFERRAL_MOTIF)
-    return mas if key == MAS_REFERRAL_MOTIF else Q(kind=key) & ~mas
+    return IS_MAS_REFERRAL if key == MAS_REFERRAL.motif else Q(kind=key) & ~IS_MAS_REFERRAL
 
 
 def expired_requests(now=None):

@@ -2,15 +2,17 @@
 
 from contextlib import contextmanager
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import transaction
 from django.utils import timezone
+from django.utils.html import format_html
 from django_fsm import has_transition_perm
 from guardian.shortcuts import assign_perm, remove_perm
 
 from extranet.roles import ADMINISTER_CAISSE, HANDLE_REQUESTS, caisse_membership, holds
-from requests import notifications
+from requests import deposit_rules, mas, notifications
 from requests.attachments import clean_original_name
-from requests.mas import NOTICE_VERSION
+from requests.catalog import MAS_REFERRAL, is_mas_referral
 from requests.models import (
     RESOLVE_REQUEST,
     Attachment,
@@ -29,17 +31,40 @@ from structures.models import Structure
 SEQUENCE_CAPACITY = 99_999
 
 
-class DuplicateOpenRequest(Exception):
+class DepositRefused(Exception):
+    """A deposit the domain forbids: {field: [messages in French]}, NON_FIELD_ERRORS for the deposit as a whole.
+    Nothing was written: no request, no number, no file."""
+
+    def __init__(self, errors):
+        self.errors = errors
+        super().__init__(errors)
+
+
+class DuplicateOpenRequest(DepositRefused):
+    """The structure already has an open request for this person, kind and motif."""
+
     def __init__(self, existing):
         self.existing = existing
-        super().__init__(existing.number)
+        super().__init__({NON_FIELD_ERRORS: [self.message(f"n° {existing.number}")]})
+
+    def message(self, number):
+        """The refusal, with the existing request's number as given: plain text, or a link on a page."""
+        return format_html(
+            "Une demande est déjà en cours pour cette personne avec le même motif : {} ({}, déposée le {}). "
+            "Complétez-la plutôt que d'en déposer une nouvelle.",
+            number,
+            self.existing.get_status_display(),
+            timezone.localtime(self.existing.created_at).strftime("%d/%m/%Y"),
+        )
 
 
-class NoActiveConvention(Exception):
+class NoActiveConvention(DepositRefused):
     """The structure's convention with this caisse has ended (or never was): no deposit."""
 
-    def __str__(self):
-        return "La convention de votre structure avec cette caisse n'est plus active : la demande n'a pas été déposée."
+    MESSAGE = "La convention de votre structure avec cette caisse n'est plus active : la demande n'a pas été déposée."
+
+    def __init__(self):
+        super().__init__({"caisse": [self.MESSAGE]})
 
 
 class YearlyNumberingExhausted(Exception):
@@ -93,21 +118,28 @@ def _store_attachments(request, files, by, written, message=None):
     return stored
 
 
+def _open_duplicate(structure, kind, motif, digest):
+    """The structure's open request for the same person (NIR digest), kind and motif, if any: there may be one only."""
+    return (
+        Request.objects.open()
+        .filter(structure=structure, kind=kind, motif=motif, person_nir_digest=digest)
+        .order_by("-created_at")
+        .first()
+    )
+
+
 def _deposit(written, *, kind, motif, structure, caisse, author, details, person, files):
+    """The deposit of a request whose content the domain accepts (deposit_rules found nothing to refuse)."""
     if not conventions.is_active(structure, caisse):
         raise NoActiveConvention
     now = timezone.now()
+    person = deposit_rules.stored_person(person)
     digest = nir_digest(person["person_nir"]) if person else ""
     if digest:
-        # Checked again under the structure's row lock: two simultaneous deposits for the same person, even to
-        # two caisses, cannot both pass the form's check. The structure is locked before the sequence, always.
+        # Under the structure's row lock: of two simultaneous deposits for the same person, even to two caisses,
+        # the second waits and finds the first. The structure is locked before the sequence, always.
         Structure.objects.select_for_update().only("pk").get(pk=structure.pk)
-        existing = (
-            Request.objects.open()
-            .filter(structure=structure, kind=kind, motif=motif, person_nir_digest=digest)
-            .first()
-        )
-        if existing:
+        if existing := _open_duplicate(structure, kind, motif, digest):
             raise DuplicateOpenRequest(existing)
     number = allocate_number(caisse, now)
     request = Request(
@@ -118,7 +150,7 @@ def _deposit(written, *, kind, motif, structure, caisse, author, details, person
         structure=structure,
         author=author,
         created_at=now,
-        details=details,
+        details=deposit_rules.stored_details(kind, motif, details),
         person_nir_digest=digest,
         **person,
     )
@@ -129,22 +161,43 @@ def _deposit(written, *, kind, motif, structure, caisse, author, details, person
     return request
 
 
-def deposit_request(**deposit):
-    """Create a request with its number, its first log row and its attachments, then acknowledge it by email."""
+def deposit_request(*, kind, motif, structure, caisse, author, details, person, files):
+    """Create a request with its number, its first log row and its attachments, then acknowledge it by email.
+
+    Refuses (DepositRefused, nothing written) what the domain forbids, whoever calls: requests/deposit_rules.py.
+    A MAS referral comes with its referral form and the person's consent: deposit_mas_referral."""
+    if is_mas_referral(kind, motif):
+        raise DepositRefused({"motif": [deposit_rules.MAS_REFERRAL_NEEDS_ITS_FORM]})
+    deposit = {"kind": kind, "motif": motif, "structure": structure, "details": details, "person": person}
+    if refused := deposit_rules.refusals(**deposit, attachments=len(files)):
+        raise DepositRefused(refused)
     with files_removed_on_failure() as written, transaction.atomic():
-        return _deposit(written, **deposit)
+        return _deposit(written, caisse=caisse, author=author, files=files, **deposit)
 
 
-def deposit_mas_referral(*, referral, consent_document, **deposit):
-    """A MAS referral: the request, the referral form and the evidence of the person's consent, together."""
+def deposit_mas_referral(*, referral, consent_document, structure, caisse, author, person, files):
+    """A MAS referral: the request, the referral form and the evidence of the person's consent, together. Its kind and
+    motif are the catalogue's (MAS_REFERRAL); it stores no details of its kind, its referral form has them."""
+    deposit = {
+        "kind": MAS_REFERRAL.kind,
+        "motif": MAS_REFERRAL.motif,
+        "structure": structure,
+        "details": {},
+        "person": person,
+    }
+    if refused := deposit_rules.merged(
+        deposit_rules.refusals(**deposit, attachments=len(files)),
+        mas.referral_refusals(referral, consent_documents=len(consent_document)),
+    ):
+        raise DepositRefused(refused)
     with files_removed_on_failure() as written, transaction.atomic():
-        request = _deposit(written, **deposit)
-        signed = _store_attachments(request, consent_document, deposit["author"], written)
+        request = _deposit(written, caisse=caisse, author=author, files=files, **deposit)
+        signed = _store_attachments(request, consent_document, author, written)
         MasReferral.objects.create(
             request=request,
-            consent_collected_by=deposit["author"],
+            consent_collected_by=author,
             consent_collected_at=request.created_at,
-            notice_version=NOTICE_VERSION,
+            notice_version=mas.NOTICE_VERSION,
             consent_document=signed[0] if signed else None,
             **referral,
         )

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from extranet.core.dates import months_before
 from requests import mas
-from requests.models import MAS_REFERRAL_MOTIF, OPEN_STATUSES, Kind, MasReferral, Status
+from requests.models import OPEN_STATUSES, Kind, MasReferral, Status
 
 PERIODS = {
     "30j": "30 derniers jours",
@@ -229,9 +229,7 @@ def mas_distributions(requests):
 
     The lists are JSON (a few slugs per referral), counted here. Purged referrals keep them and are counted.
     """
-    rows = MasReferral.objects.filter(
-        request__in=requests.filter(kind=Kind.ACCESS_DIFFICULTY, motif=MAS_REFERRAL_MOTIF)
-    )
+    rows = MasReferral.objects.filter(request__in=requests.mas_referrals())
     rows = rows.values_list("contexts", "cares", "renunciation_duration", "causes")
     contexts, cares, durations, causes = Counter(), Counter(), Counter(), Counter()
     total = renunciations = 0

@@ -79,11 +79,8 @@ def _request_section(request_obj):
         Field("Demandeur", f"{request_obj.author.last_name.upper()} {request_obj.author.first_name}"),
         Field("Structure", request_obj.structure.name),
         Field("Caisse", request_obj.caisse.name),
-        Field(request_obj.spec.motif_field_label, request_obj.motif_label),
-        *(
-            Field(label, str(value), multiline=True)
-            for label, value in request_obj.spec.form_class.describe(request_obj.details)
-        ),
+        Field(request_obj.spec.motif_label, request_obj.motif_label),
+        *(Field(label, str(value), multiline=True) for label, value in request_obj.spec.describe(request_obj.details)),
     ]
     note = ""
     if request_obj.purged_at:

@@ -11,17 +11,11 @@ from extranet.core.pagination import bounded_page
 from extranet.core.pdf import render_pdf
 from extranet.roles import caisse_membership, partner_membership, require_partner
 from requests import mas, services
+from requests.catalog import KINDS_BY_SLUG, PERSON_FIELD_NAMES, is_mas_referral
 from requests.deposit import deposit_form
 from requests.filters import HistoryFilter
-from requests.forms import (
-    PERSON_FIELDS,
-    MessageForm,
-    ReassignForm,
-    ResolveForm,
-    duplicate_message,
-)
-from requests.kinds import KINDS_BY_SLUG
-from requests.models import MAS_REFERRAL_MOTIF, Attachment, Follow, Kind, MasReferral, Message, Request, Status
+from requests.forms import MasReferralForm, MessageForm, ReassignForm, ResolveForm, deposit_form_class
+from requests.models import Attachment, Follow, Kind, MasReferral, Message, Request, Status
 from requests.summary import status_history, summary_sections
 
 PAGE_SIZES = (10, 20, 50)
@@ -102,25 +96,16 @@ def create(request, slug):
         raise Http404
     if caisse is None:
         return _no_convention(request, membership)
-    if (
-        request.method == "POST"
-        and spec.kind == Kind.ACCESS_DIFFICULTY
-        and request.POST.get("motif") == MAS_REFERRAL_MOTIF
-    ):
+    if request.method == "POST" and is_mas_referral(spec.value, request.POST.get("motif")):
         return redirect("requests:mas_create")
-    form = spec.form_class(request.POST or None, request.FILES or None, structure=membership.structure)
+    form = deposit_form_class(spec.value)(request.POST or None, request.FILES or None, structure=membership.structure)
     if request.method == "POST" and form.is_valid():
-        try:
-            deposited = deposit_form(form, structure=membership.structure, caisse=caisse, author=request.user)
-        except services.DuplicateOpenRequest as refusal:
-            form.add_error(None, duplicate_message(refusal.existing))
-        except services.NoActiveConvention as refusal:
-            form.add_error(None, str(refusal))
-        else:
+        deposited = deposit_form(form, structure=membership.structure, caisse=caisse, author=request.user)
+        if deposited is not None:
             return redirect("requests:confirmation", deposited.number)
     sections = [("Votre demande", [form["motif"], *(form[name] for name in form.detail_fields)])]
     if form.has_person:
-        sections.append(("Personne concernée", [form[name] for name in PERSON_FIELDS]))
+        sections.append(("Personne concernée", [form[name] for name in PERSON_FIELD_NAMES]))
     sections.append(("Pièces jointes", [form["attachments"]]))
     return render(
         request, "requests/request_form.html", {"form": form, "spec": spec, "caisse": caisse, "sections": sections}
@@ -148,7 +133,7 @@ def _visible_request(request, number):
 
 def _mas_referral(request_obj):
     """Its MAS referral form: one more query, for the requests with that motif only."""
-    if request_obj.motif != MAS_REFERRAL_MOTIF:
+    if not request_obj.is_mas_referral:
         return None
     referral = (
         MasReferral.objects.select_related("consent_document", "consent_collected_by", "confirmation_letter_sent_by")
@@ -314,7 +299,7 @@ def mas_create(request):
     membership, caisse = _partner_and_caisse(request)
     if caisse is None:
         return _no_convention(request, membership)
-    form = mas.MasReferralForm(
+    form = MasReferralForm(
         request.POST or None, request.FILES or None, structure=membership.structure, user=request.user
     )
     if request.method == "POST" and request.POST.get("action") == "fiche":
@@ -323,13 +308,8 @@ def mas_create(request):
         typed["detector_name"], typed["detector_structure"] = request.user.get_full_name(), membership.structure.name
         return _mas_sheet_response(mas.sheet_values(typed), "fiche-saisine-mas.pdf")
     if request.method == "POST" and form.is_valid():
-        try:
-            deposited = deposit_form(form, structure=membership.structure, caisse=caisse, author=request.user)
-        except services.DuplicateOpenRequest as refusal:
-            form.add_error(None, duplicate_message(refusal.existing))
-        except services.NoActiveConvention as refusal:
-            form.add_error(None, str(refusal))
-        else:
+        deposited = deposit_form(form, structure=membership.structure, caisse=caisse, author=request.user)
+        if deposited is not None:
             return redirect("requests:confirmation", deposited.number)
     sections = [(title, [form[name] for name in names]) for title, names in form.sections]
     return render(

@@ -118,7 +118,7 @@ DEPOSIT_MAS = {
 }
 
 DEPOSIT_ERRORS = {
-    "person_nir": ["La clé du numéro de sécurité sociale ne correspond pas : vérifiez le numéro."],
+    "person_nir": ["La clé du numéro de sécurité sociale ne correspond pas : vérifiez chaque chiffre."],
     "notice_given": [
         "Confirmez que la notice d'information a été donnée à la personne : sans son accord, pas de saisine."
     ],

@@ -1,14 +1,16 @@
-"""What the API returns, and the shape of what it accepts (validation itself is the pages' forms')."""
+"""What the API returns, and the shape of what it accepts, described from the catalogue (validation itself is the
+pages' forms' and the deposit service's)."""
 
 from django import forms
 from django.urls import reverse
 from rest_framework import serializers
 
+from extranet.accounts.models import Civility
 from extranet.accounts.second_factor import has_second_factor
 from extranet.roles import caisse_membership, partner_membership
-from requests.kinds import KINDS
-from requests.mas import MasReferralForm
-from requests.models import Attachment, Kind, Message, Request, StatusChange
+from requests.catalog import KINDS, MAS_REFERRAL, PERSON_FIELDS, Kind
+from requests.forms import MasReferralForm
+from requests.models import Attachment, Message, Request, StatusChange
 from structures.models import Caisse, Membership
 
 
@@ -168,7 +170,7 @@ class RequestDetailSerializer(RequestSummarySerializer):
         ]
 
     def get_details(self, request_obj) -> list[dict]:
-        described = request_obj.spec.form_class.describe(request_obj.details)
+        described = request_obj.spec.describe(request_obj.details)
         return [{"label": label, "value": value} for label, value in described]
 
     def get_person(self, request_obj) -> dict | None:
@@ -249,15 +251,25 @@ class MemberSerializer(serializers.ModelSerializer):
 
 
 class MemberInputSerializer(serializers.Serializer):
-    civility = serializers.ChoiceField(choices=["mme", "m"])
+    civility = serializers.ChoiceField(choices=Civility.values)
     last_name = serializers.CharField(max_length=150)
     first_name = serializers.CharField(max_length=150)
     email = serializers.EmailField()
     phone = serializers.CharField(required=False, allow_blank=True, max_length=20)
 
 
-def _schema_field(form_field):
-    """The OpenAPI description of a deposit form's field (the form still validates)."""
+def _catalogue_field(spec):
+    """The OpenAPI description of a field of the catalogue (the deposit service and the forms validate it)."""
+    options = {"required": False, "help_text": spec.label}
+    if spec.choices:
+        return serializers.ChoiceField(choices=list(spec.choices), **options)
+    return {"date": serializers.DateField, "email": serializers.EmailField}.get(spec.type, serializers.CharField)(
+        **options
+    )
+
+
+def _form_field(form_field):
+    """The OpenAPI description of a field of the MAS referral form."""
     options = {"required": False, "help_text": str(form_field.label)}
     if isinstance(form_field, forms.MultipleChoiceField):
         return serializers.MultipleChoiceField(choices=list(form_field.choices), **options)
@@ -279,14 +291,16 @@ def _deposit_fields():
             required=False,
             help_text="Code de la caisse destinataire : obligatoire quand la structure a plusieurs conventions.",
         ),
+        **{spec.name: _catalogue_field(spec) for spec in PERSON_FIELDS},
     }
-    form_classes = [spec.form_class for spec in KINDS.values()] + [MasReferralForm]
-    for form_class in form_classes:
-        for name, form_field in form_class.base_fields.items():
-            if name not in fields and not form_field.disabled:
-                fields[name] = _schema_field(form_field)
+    for kind in KINDS.values():
+        for spec in kind.details:
+            fields.setdefault(spec.name, _catalogue_field(spec))
+    for name, form_field in MasReferralForm.base_fields.items():
+        if name not in fields and not form_field.disabled:
+            fields[name] = _form_field(form_field)
     fields["motif"] = serializers.CharField(
-        help_text="Motif du type choisi ; « mas_referral » (type access_difficulty) pour une saisine MAS."
+        help_text=f"Motif du type choisi ; « {MAS_REFERRAL.motif} » (type {MAS_REFERRAL.kind}) pour une saisine MAS."
     )
     fields["attachments"] = serializers.ListField(
         child=serializers.FileField(), required=False, help_text="Pièces jointes (multipart seulement)."

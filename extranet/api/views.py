@@ -1,7 +1,7 @@
 """REST API v1. Same rules as the pages: the same scoped querysets (another structure's or caisse's object is a
 404), the same forms to validate, the same services to write, the same access journal."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import get_object_or_404
@@ -42,11 +42,11 @@ from extranet.roles import (
 )
 from requests import services
 from requests.attachments import AttachmentsField
+from requests.catalog import KINDS
 from requests.deposit import deposit_form
-from requests.forms import duplicate_message
-from requests.kinds import KINDS
-from requests.mas import MasReferralForm
-from requests.models import MAS_REFERRAL_MOTIF, Attachment, Kind, Message, Request, StatusChange
+from requests.deposit_rules import UNKNOWN_KIND
+from requests.forms import MasReferralForm, deposit_form_class
+from requests.models import Attachment, Message, Request, StatusChange
 from structures import services as structure_services
 from structures.models import Caisse, Convention, Membership
 
@@ -55,12 +55,16 @@ NOT_FOUND = OpenApiResponse(OpenApiTypes.OBJECT, description="Introuvable, ou ho
 CONFLICT = OpenApiResponse(OpenApiTypes.OBJECT, description="La demande n'est plus dans l'état attendu.")
 
 
-def form_errors(form):
-    """A Django form's errors as the API's JSON: {field: [messages]}, plain text (no HTML)."""
+def api_errors(errors):
+    """{field: [messages]} as the API's JSON: plain text (no HTML), "non_field_errors" for the whole."""
     return {
-        "non_field_errors" if field == "__all__" else field: [strip_tags(message) for message in messages]
-        for field, messages in form.errors.items()
+        "non_field_errors" if field == NON_FIELD_ERRORS else field: [strip_tags(message) for message in messages]
+        for field, messages in errors.items()
     }
+
+
+def form_errors(form):
+    return api_errors(form.errors)
 
 
 def form_data(data):
@@ -159,22 +163,19 @@ class RequestListCreate(generics.ListAPIView):
         caisse, error = self._caisse(membership, data.get("caisse"))
         if error:
             return Response({"caisse": [error]}, status=400)
-        spec = KINDS.get(data.get("kind"))
-        if spec is None:
-            choices = ", ".join(kind.value for kind in Kind)
-            return Response({"kind": [f"Choisissez un type de demande parmi : {choices}."]}, status=400)
-        if spec.kind == Kind.ACCESS_DIFFICULTY and data.get("motif") == MAS_REFERRAL_MOTIF:
-            form = MasReferralForm(data, request.FILES, structure=membership.structure, user=request.user)
+        kind = data.get("kind")
+        if kind not in KINDS:
+            return Response({"kind": [UNKNOWN_KIND]}, status=400)
+        form_class = deposit_form_class(kind, data.get("motif"))
+        if form_class is MasReferralForm:
+            form = form_class(data, request.FILES, structure=membership.structure, user=request.user)
         else:
-            form = spec.form_class(data, request.FILES, structure=membership.structure)
+            form = form_class(data, request.FILES, structure=membership.structure)
         if not form.is_valid():
             return Response(form_errors(form), status=400)
-        try:
-            deposited = deposit_form(form, structure=membership.structure, caisse=caisse, author=request.user)
-        except services.DuplicateOpenRequest as refusal:
-            return Response({"non_field_errors": [strip_tags(duplicate_message(refusal.existing))]}, status=400)
-        except services.NoActiveConvention as refusal:
-            return Response({"caisse": [str(refusal)]}, status=400)
+        deposited = deposit_form(form, structure=membership.structure, caisse=caisse, author=request.user)
+        if deposited is None:
+            return Response(api_errors(form.refusal), status=400)
         created = request_detail_queryset().get(pk=deposited.pk)
         body = RequestDetailSerializer(created, context={"request": request}).data
         location = request.build_absolute_uri(reverse("api:request-detail", args=[created.number]))

@@ -35,8 +35,12 @@ class StyledFormMixin:
 
     def full_clean(self):
         super().full_clean()
+        self.mark_invalid_fields()
+
+    def mark_invalid_fields(self):
+        """Also after validation, for the errors a service adds to the form; a field is marked once."""
         for name in self.errors:
-            if name in self.fields:
+            if name in self.fields and self.fields[name].widget.attrs.get("aria-invalid") != "true":
                 bound = self[name]
                 attrs = self.fields[name].widget.attrs
                 attrs["aria-invalid"] = "true"

@@ -47,7 +47,7 @@ def test_rows_are_valid(counts):
     assert len(set(numbers)) == REQUESTS and all(re.fullmatch(r"\d{10}", n) for n in numbers)
     for request in Request.objects.select_related("caisse").order_by("?")[:200]:
         assert request.number[2:5] == request.caisse.code
-        assert request.motif in dict(request.spec.form_class.motif_choices())
+        assert request.motif in dict(request.spec.motif_choices())
         if request.kind == "contact":
             assert not request.person_nir
         else:

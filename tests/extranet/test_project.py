@@ -16,7 +16,6 @@ from extranet.accounts.models import User
 from extranet.notifications.models import OutgoingEmail
 from requests import deadlines
 from requests.attachments import inspect_upload
-from requests.forms import INSURED_DOCUMENTS
 from requests.models import Attachment, Follow, Kind, MasReferral, Message, Request, Status, StatusChange
 from requests.nir import nir_birth_mismatch, validate_nir
 from structures.models import Caisse, CaisseMembership, Convention, Membership, Structure
@@ -210,13 +209,12 @@ def test_seed_demo_looks_like_a_working_caisse():
     # What the forms would have accepted: the kind's own fields and motifs, valid NIRs that agree with the birth date,
     # documents about an insured person for the habilitated structure only; files that pass the upload checks.
     for r in demo:
-        form = r.spec.form_class
-        assert r.motif in dict(form.motif_choices()), r.number
+        assert r.motif in dict(r.spec.motif_choices()), r.number
         if r.motif != "mas_referral":
-            assert set(r.details) == set(form.detail_fields), r.number
+            assert set(r.details) == {detail.name for detail in r.spec.details}, r.number
         if r.has_person:
             assert nir_birth_mismatch(validate_nir(r.person_nir), r.person_birth_date) is None, r.number
-        if r.motif in dict(INSURED_DOCUMENTS):
+        if r.spec.motif(r.motif).insured_document:
             assert r.structure.insured_documents_habilitation, r.number
     for attachment in Attachment.objects.all():
         with attachment.file.open("rb") as stored:

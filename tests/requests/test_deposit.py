@@ -410,9 +410,9 @@ class TestDuplicateGuard:
         RequestFactory(structure=elsewhere, caisse=caisse, motif="rights", person_nir=NIR)
         assert technicien_client.post(create_url("signaler"), form_data("signaler")).status_code == 302
 
-    def test_the_deposit_itself_checks_again(self, technicien_client, existing, monkeypatch, mailoutbox, commit):
-        """Two users submitting at once both pass the form's check: the deposit refuses the second, under lock."""
-        monkeypatch.setattr("requests.forms.find_open_duplicate", lambda *args: None)
+    def test_the_deposit_itself_checks(self, technicien_client, existing, mailoutbox, commit):
+        """The duplicate is the deposit's to refuse, under the structure's lock (two users submitting at once cannot
+        both pass): the page shows its refusal, and nothing leaves."""
         with commit():
             response = technicien_client.post(create_url("signaler"), form_data("signaler"))
         assert response.status_code == 200

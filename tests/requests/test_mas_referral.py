@@ -63,6 +63,11 @@ class TestForm:
         assert "Saisine de la Mission accompagnement santé" in page
         assert NOTICE_EXTRACT in page
 
+    @pytest.mark.parametrize(("slug", "shown"), [("signaler", True), ("document", False)])
+    def test_the_kind_with_the_mas_motif_tells_where_the_referral_goes(self, partner, slug, shown):
+        page = text(partner.get(f"/demandes/nouvelle/{slug}/"))
+        assert ("Pour une saisine de la Mission accompagnement santé" in page) is shown
+
     def test_detector_is_prefilled_from_the_account_and_structure(self, partner, technicien, structure):
         form = partner.get(URL).context["form"]
         assert form["detector_name"].value() == technicien.get_full_name()

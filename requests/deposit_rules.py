@@ -1,0 +1,138 @@
+"""What the domain refuses in a deposit, whoever deposits: the page, the API, the demo, an import.
+
+`refusals` reads the catalogue and answers {field: [messages]}, empty when the deposit is acceptable. The deposit
+service raises them (services.DepositRefused); the forms call the same function as they validate, so that a page
+shows every message at once, next to its field. The messages are the forms' own (Django's for a missing value or an
+unknown choice), in French.
+"""
+
+from collections import defaultdict
+from datetime import date
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils import timezone
+
+from requests.attachments import TOO_FEW_ATTACHMENTS
+from requests.catalog import KINDS, PERSON_FIELD_NAMES, PERSON_FIELDS, PRECISION
+from requests.nir import nir_birth_mismatch, no_nir_in_free_text, validate_nir
+
+REQUIRED = forms.Field.default_error_messages["required"]
+INVALID_DATE = forms.DateField.default_error_messages["invalid"]
+UNKNOWN_KIND = "Choisissez un type de demande parmi : {}.".format(", ".join(KINDS))
+UNKNOWN_FIELD = "Ce champ n'existe pas pour ce type de demande."
+NO_PERSON = "Ce type de demande ne concerne aucune personne : ne renseignez pas de personne concernée."
+BIRTH_DATE_NOT_PAST = "La date de naissance doit être dans le passé."
+BIRTH_YEAR_UNLIKELY = "Vérifiez l'année de naissance."
+PRECISION_MISSING = "Précisez le motif puisque vous avez choisi « Autre »."
+NOT_HABILITATED = (
+    "Les documents concernant l'assuré (attestation de droits, CEAM, attestation d'indemnités journalières) sont "
+    "réservés aux structures habilitées : tutelles, curatelles habilitées, services de l'aide sociale à "
+    "l'enfance. Votre structure ne l'est pas ; les documents de prévention restent accessibles. Pour une "
+    "habilitation, contactez le service partenariats de votre caisse."
+)
+MAS_REFERRAL_NEEDS_ITS_FORM = (
+    "Une saisine de la Mission accompagnement santé se dépose avec sa fiche de saisine et l'accord de la personne."
+)
+
+
+def invalid_choice(value):
+    return str(forms.ChoiceField.default_error_messages["invalid_choice"]) % {"value": value}
+
+
+def refusals(*, kind, motif, structure, person, details, attachments=0):
+    """Why this deposit cannot be made: {field: [messages]} (NON_FIELD_ERRORS for the whole), or {}.
+
+    `person` and `details` are the fields the request stores; `attachments` counts the files joined to it."""
+    spec = KINDS.get(kind)
+    if spec is None:
+        return {"kind": [UNKNOWN_KIND]}
+    errors = defaultdict(list)
+    chosen = spec.motif(motif)
+    if not motif:
+        errors["motif"].append(str(REQUIRED))
+    elif chosen is None:
+        errors["motif"].append(invalid_choice(motif))
+    elif chosen.insured_document and not structure.insured_documents_habilitation:
+        errors["motif"].append(NOT_HABILITATED)
+    if spec.has_person:
+        _person_refusals(person, errors)
+    elif any(person.values()):
+        errors[NON_FIELD_ERRORS].append(NO_PERSON)
+    _details_refusals(spec.details_of(motif), details, errors)
+    if chosen is not None and chosen.needs_precision and not details.get(PRECISION):
+        errors[PRECISION].append(PRECISION_MISSING)
+    if attachments < spec.min_attachments:
+        errors["attachments"].append(TOO_FEW_ATTACHMENTS)
+    return dict(errors)
+
+
+def _person_refusals(person, errors):
+    for name in person.keys() - set(PERSON_FIELD_NAMES):
+        errors[name].append(UNKNOWN_FIELD)
+    for spec in PERSON_FIELDS:
+        value = person.get(spec.name)
+        if value in (None, ""):
+            if spec.required:
+                errors[spec.name].append(str(REQUIRED))
+        elif spec.choices and value not in dict(spec.choices):
+            errors[spec.name].append(invalid_choice(value))
+    nir = person.get("person_nir")
+    if nir:
+        try:
+            nir = validate_nir(nir)
+        except ValidationError as error:
+            errors["person_nir"].extend(error.messages)
+            nir = None
+    birth_date = person.get("person_birth_date")
+    if birth_date in (None, ""):
+        return
+    if not isinstance(birth_date, date):
+        errors["person_birth_date"].append(str(INVALID_DATE))
+    elif birth_date >= timezone.localdate():
+        errors["person_birth_date"].append(BIRTH_DATE_NOT_PAST)
+    elif birth_date < date(1900, 1, 1):
+        errors["person_birth_date"].append(BIRTH_YEAR_UNLIKELY)
+    elif nir and (mismatch := nir_birth_mismatch(nir, birth_date)):
+        errors["person_birth_date"].append(mismatch)
+
+
+def _details_refusals(expected, details, errors):
+    known = {spec.name for spec in expected}
+    for name in details.keys() - known:
+        errors[name].append(UNKNOWN_FIELD)
+    for spec in expected:
+        value = details.get(spec.name)
+        if value in (None, ""):
+            if spec.required:
+                errors[spec.name].append(str(REQUIRED))
+        elif spec.choices and value not in dict(spec.choices):
+            errors[spec.name].append(invalid_choice(value))
+        elif spec.free_text:
+            try:
+                no_nir_in_free_text(value)
+            except ValidationError as error:
+                errors[spec.name].extend(error.messages)
+
+
+def merged(*refusals):
+    """Several {field: [messages]} as one, the messages of a field in order."""
+    errors = defaultdict(list)
+    for refused in refusals:
+        for name, messages in refused.items():
+            errors[name].extend(messages)
+    return dict(errors)
+
+
+def stored_person(person):
+    """The person's fields as a request stores them: the NIR in its canonical form, every field present."""
+    stored = {name: person.get(name) or "" for name in PERSON_FIELD_NAMES} if person else {}
+    if stored:
+        stored["person_birth_date"] = person["person_birth_date"]
+        stored["person_nir"] = validate_nir(person["person_nir"])
+    return stored
+
+
+def stored_details(kind, motif, details):
+    """The details as a request stores them: every detail of the kind, an unanswered one empty."""
+    return {spec.name: details.get(spec.name, "") for spec in KINDS[kind].details_of(motif)}
