@@ -10,6 +10,7 @@ from tests.factories import (
     ConventionFactory,
     MembershipFactory,
 )
+from tests.helpers import log_in_with_password_only
 
 SKIPPED_POSTGRES_TESTS = pytest.StashKey[int]()
 
@@ -45,19 +46,12 @@ def force_login_passes_second_factor(monkeypatch):
     """`client.force_login(user)` stands for a complete sign-in, second factor included, as most tests need.
 
     Tests of the sign-in itself go through the login and verification pages instead
-    (tests/extranet/test_second_factor.py), or call `log_in_with_password_only`."""
+    (tests/extranet/test_second_factor.py), or call `tests.helpers.log_in_with_password_only`."""
     monkeypatch.setattr(Client, "force_login", _force_login_with_second_factor)
 
 
-_password_only_login = Client.force_login
-
-
-def log_in_with_password_only(client, user):
-    _password_only_login(client, user)
-
-
 def _force_login_with_second_factor(client, user, backend=None):
-    _password_only_login(client, user, backend)
+    log_in_with_password_only(client, user, backend)
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
         user=user, name="Application d'authentification"
     )

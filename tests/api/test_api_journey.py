@@ -3,14 +3,12 @@
 import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django_otp.plugins.otp_totp.models import TOTPDevice
-from rest_framework.test import APIClient
 
-from extranet.api.models import ApiToken
 from extranet.api.throttling import PerTokenThrottle
 from extranet.audit.models import AccessLog
 from requests.models import Request
 from tests.factories import CaisseMembershipFactory, ConventionFactory, RequestFactory, make_nir
+from tests.helpers import api_client, log_in_with_password_only
 from tests.requests.builders import pdf_bytes
 
 pytestmark = pytest.mark.django_db
@@ -32,15 +30,6 @@ MAS_REFERRAL = {
     "consent_mode": "remote",
     "notice_given": True,
 }
-
-
-def api_client(user, *, second_factor=True):
-    if second_factor:
-        TOTPDevice.objects.get_or_create(user=user, name="Application", defaults={"confirmed": True})
-    _, key = ApiToken.objects.issue(user, name="Logiciel de suivi")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
 
 
 @pytest.fixture(autouse=True)
@@ -229,8 +218,6 @@ def test_personal_data_need_a_second_factor(technicien):
 
 
 def test_browser_session_needs_its_second_factor(client, technicien):
-    from tests.conftest import log_in_with_password_only
-
     log_in_with_password_only(client, technicien)
     assert client.get("/api/v1/requests/").status_code == 403
     client.force_login(technicien)

@@ -1,12 +1,10 @@
 """Emails about requests: through the OutgoingEmail outbox, only what the partner must know, retried on failure."""
 
 import logging
-import smtplib
 from datetime import timedelta
 
 import pytest
 import time_machine
-from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,7 +16,7 @@ from requests.models import Request
 from requests.notifications import send_daily_digests
 from tests.factories import CaisseFactory, CaisseMembershipFactory, ConventionFactory, RequestFactory, make_nir
 
-FAILING_BACKEND = "tests.requests.test_notifications.FailingBackend"
+FAILING_BACKEND = "tests.helpers.FailingBackend"
 LOCMEM_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 NIR = make_nir(sex="2", year="91", month="11", department="33", commune="063", order="457")
 PERSON = {"person_last_name": "Quintavalle-Oyarzun", "person_first_name": "Zéphirine", "person_nir": NIR}
@@ -27,13 +25,6 @@ PARTNER_MESSAGE = "MESSAGE-PARTENAIRE-91c2 : la personne est hébergée chez sa 
 CAISSE_MESSAGE = "MESSAGE-CAISSE-4d7e : merci de joindre l'avis d'imposition."
 INTERNAL_NOTE = "NOTE-INTERNE-b3a9 : dossier signalé au contrôle."
 ANSWER = "REPONSE-CAISSE-e5f0 : droits C2S ouverts jusqu'au 31/12."
-
-
-class FailingBackend(BaseEmailBackend):
-    """An SMTP server that hangs up."""
-
-    def send_messages(self, email_messages):
-        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
 
 
 def at(moment):

@@ -15,8 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from requests.models import Attachment, Message, Request, Status, StatusChange
-from tests.api.test_api_journey import api_client
 from tests.factories import CaisseMembershipFactory, MembershipFactory, RequestFactory
+from tests.helpers import api_client
 from tests.requests.builders import pdf_bytes
 
 pytestmark = pytest.mark.django_db
