@@ -9,6 +9,7 @@ from tests.factories import (
     CaisseMembershipFactory,
     ConventionFactory,
     MembershipFactory,
+    RequestFactory,
 )
 from tests.helpers import log_in_with_password_only
 
@@ -46,7 +47,7 @@ def force_login_passes_second_factor(monkeypatch):
     """`client.force_login(user)` stands for a complete sign-in, second factor included, as most tests need.
 
     Tests of the sign-in itself go through the login and verification pages instead
-    (tests/extranet/test_second_factor.py), or call `tests.helpers.log_in_with_password_only`."""
+    (tests/extranet/accounts/test_second_factor.py), or call `tests.helpers.log_in_with_password_only`."""
     monkeypatch.setattr(Client, "force_login", _force_login_with_second_factor)
 
 
@@ -108,6 +109,30 @@ def other_gestionnaire(other_structure):
 @pytest.fixture
 def other_caisse_admin(other_caisse):
     return CaisseMembershipFactory(caisse=other_caisse, admin=True).user
+
+
+@pytest.fixture
+def technicien_client(client, technicien):
+    client.force_login(technicien)
+    return client
+
+
+@pytest.fixture
+def gestionnaire_client(client, gestionnaire):
+    client.force_login(gestionnaire)
+    return client
+
+
+@pytest.fixture
+def agent_client(client, agent):
+    client.force_login(agent)
+    return client
+
+
+@pytest.fixture
+def demande(structure, caisse, technicien):
+    """A new request of `structure` to `caisse`, deposited by `technicien`."""
+    return RequestFactory(structure=structure, caisse=caisse, author=technicien)
 
 
 @pytest.fixture

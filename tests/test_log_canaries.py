@@ -77,12 +77,6 @@ def deposited(technicien_client, commit):
 
 
 @pytest.fixture
-def technicien_client(client, technicien):
-    client.force_login(technicien)
-    return client
-
-
-@pytest.fixture
 def staff_client(client_factory):
     def logged_in(user):
         browser = client_factory()

@@ -67,18 +67,6 @@ def make_mas(make, technicien):
     return make_referral
 
 
-@pytest.fixture
-def agent_client(client, agent):
-    client.force_login(agent)
-    return client
-
-
-@pytest.fixture
-def gestionnaire_client(client, gestionnaire):
-    client.force_login(gestionnaire)
-    return client
-
-
 def chart(response, chart_id):
     """(label, value) pairs of a chart as drawn in its SVG and as written in the table beside it."""
     section = chart_section(response, chart_id)

@@ -1,9 +1,9 @@
 """A request's page and its API read cost as many queries with 5 exchanges, files and status changes as with 50.
 
 The list pages (history, queue, dashboard, API list) have their own constant-query tests next to their other tests
-(test_history.py, test_queue.py, test_dashboard.py, tests/api/test_api_journey.py); these pin the request's detail,
-as the partner and the caisse's agent see it, on the pages, in the PDF and in the API: the EXACT same count at 5
-and 50.
+(test_history.py, test_queue.py, test_dashboard.py, tests/extranet/api/test_api_journey.py); these pin the request's
+detail, as the partner and the caisse's agent see it, on the pages, in the PDF and in the API: the EXACT same count at
+5 and 50.
 """
 
 from datetime import timedelta

@@ -42,12 +42,6 @@ def today(time_machine):
 
 
 @pytest.fixture
-def agent_client(client, agent):
-    client.force_login(agent)
-    return client
-
-
-@pytest.fixture
 def admin_client(client, caisse_admin):
     client.force_login(caisse_admin)
     return client
