@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -147,6 +148,13 @@ def client_factory():
     from django.test import Client
 
     return Client
+
+
+@pytest.fixture(autouse=True)
+def no_remembered_content_types():
+    """Each test starts with Django's content types unread, as a new process would: its query counts do not depend
+    on which tests ran before it."""
+    ContentType.objects.clear_cache()
 
 
 @pytest.fixture(autouse=True)
