@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -9,7 +10,9 @@ from tests.factories import (
     CaisseMembershipFactory,
     ConventionFactory,
     MembershipFactory,
+    RequestFactory,
 )
+from tests.helpers import log_in_with_password_only
 
 SKIPPED_POSTGRES_TESTS = pytest.StashKey[int]()
 
@@ -45,19 +48,12 @@ def force_login_passes_second_factor(monkeypatch):
     """`client.force_login(user)` stands for a complete sign-in, second factor included, as most tests need.
 
     Tests of the sign-in itself go through the login and verification pages instead
-    (tests/extranet/test_second_factor.py), or call `log_in_with_password_only`."""
+    (tests/extranet/accounts/test_second_factor.py), or call `tests.helpers.log_in_with_password_only`."""
     monkeypatch.setattr(Client, "force_login", _force_login_with_second_factor)
 
 
-_password_only_login = Client.force_login
-
-
-def log_in_with_password_only(client, user):
-    _password_only_login(client, user)
-
-
 def _force_login_with_second_factor(client, user, backend=None):
-    _password_only_login(client, user, backend)
+    log_in_with_password_only(client, user, backend)
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
         user=user, name="Application d'authentification"
     )
@@ -117,6 +113,30 @@ def other_caisse_admin(other_caisse):
 
 
 @pytest.fixture
+def technicien_client(client, technicien):
+    client.force_login(technicien)
+    return client
+
+
+@pytest.fixture
+def gestionnaire_client(client, gestionnaire):
+    client.force_login(gestionnaire)
+    return client
+
+
+@pytest.fixture
+def agent_client(client, agent):
+    client.force_login(agent)
+    return client
+
+
+@pytest.fixture
+def demande(structure, caisse, technicien):
+    """A new request of `structure` to `caisse`, deposited by `technicien`."""
+    return RequestFactory(structure=structure, caisse=caisse, author=technicien)
+
+
+@pytest.fixture
 def commit(django_capture_on_commit_callbacks):
     """`with commit(): ...` runs what the action queued for after its transaction (emails), as production does."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
@@ -128,6 +148,13 @@ def client_factory():
     from django.test import Client
 
     return Client
+
+
+@pytest.fixture(autouse=True)
+def no_remembered_content_types():
+    """Each test starts with Django's content types unread, as a new process would: its query counts do not depend
+    on which tests ran before it."""
+    ContentType.objects.clear_cache()
 
 
 @pytest.fixture(autouse=True)

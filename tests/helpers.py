@@ -1,7 +1,10 @@
 import html as html_module
 import re
+import smtplib
 
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
+from django.test.client import ClientMixin
 
 LINK = re.compile(r"https?://\S+")
 
@@ -53,3 +56,30 @@ def sign_in(client, email, password):
     if response.status_code == 302 and user is not None:
         pass_second_factor(client, user)
     return response
+
+
+def log_in_with_password_only(client, user, backend=None):
+    """Django's own `force_login`: a session whose second factor is still to pass (tests/conftest.py makes
+    `client.force_login` pass it too, as most tests need)."""
+    ClientMixin.force_login(client, user, backend)
+
+
+def api_client(user, *, second_factor=True):
+    """An API client with a fresh personal token of `user`, whose second factor is set up unless said otherwise."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from extranet.accounts.models import ApiToken
+    from rest_framework.test import APIClient
+
+    if second_factor:
+        TOTPDevice.objects.get_or_create(user=user, name="Application", defaults={"confirmed": True})
+    _, key = ApiToken.objects.issue(user, name="Logiciel de suivi")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
+
+
+class FailingBackend(BaseEmailBackend):
+    """An SMTP server that hangs up (settings.EMAIL_BACKEND = "tests.helpers.FailingBackend")."""
+
+    def send_messages(self, email_messages):
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")

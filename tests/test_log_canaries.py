@@ -16,7 +16,7 @@ from extranet.notifications.models import OutgoingEmail
 from requests.models import Attachment, Request
 from requests.retention import purge_expired_requests
 from tests.factories import make_nir
-from tests.requests.builders import a_pdf, create_url, form_data, image_bytes, upload
+from tests.requests.builders import MAS_REFERRAL_URL, a_pdf, create_url, form_data, image_bytes, referral_data, upload
 
 NIR = make_nir(sex="2", year="93", month="11", department="69", commune="387", order="947")
 NIR_SPACED = " ".join((NIR[0], NIR[1:3], NIR[3:5], NIR[5:7], NIR[7:10], NIR[10:13], NIR[13:]))
@@ -74,12 +74,6 @@ def deposited(technicien_client, commit):
         response = deposit(technicien_client, "etude-de-dossier", files=[a_pdf("avis canari.pdf")])
     assert response.status_code == 302, response.context["form"].errors if response.context else response
     return Request.objects.get(person_last_name=LAST_NAME)
-
-
-@pytest.fixture
-def technicien_client(client, technicien):
-    client.force_login(technicien)
-    return client
 
 
 @pytest.fixture
@@ -174,14 +168,12 @@ def test_caisse_journey(logs, deposited, staff_client, agent, caisse_admin, comm
 
 @pytest.mark.django_db
 def test_mas_referral_journey(logs, technicien_client, staff_client, agent, commit, settings):
-    from tests.requests.test_mas_referral import URL, referral_data
-
     data = referral_data(
         **CANARY_PERSON, consent_mode="signed", notice_given="", consent_document=a_pdf("fiche canari.pdf")
     )
-    assert technicien_client.post(URL, referral_data(**CANARY_PERSON, contexts=[])).status_code == 200
+    assert technicien_client.post(MAS_REFERRAL_URL, referral_data(**CANARY_PERSON, contexts=[])).status_code == 200
     with commit():
-        response = technicien_client.post(URL, data)
+        response = technicien_client.post(MAS_REFERRAL_URL, data)
     assert response.status_code == 302, response.context["form"].errors if response.context else response
     request = Request.objects.get(person_last_name=LAST_NAME)
     assert technicien_client.get(f"/demandes/{request.number}/fiche-saisine.pdf").status_code == 200

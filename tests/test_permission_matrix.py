@@ -255,7 +255,7 @@ MATRIX = {
         data=lambda side, scene: {"agent": side.staff_user.pk},
     ),
     "requests:mas_letter_sent": Entry(scoped(STAFF, refused="missing"), args=request_number, methods=("POST",)),
-    # REST API (the session of the matrix's accounts; tokens are tested in tests/api/)
+    # REST API (the session of the matrix's accounts; tokens are tested in tests/extranet/api/)
     "api:me": Entry(api(logged_in())),
     "api:request-list": Entry(api(only(SHOWN_TO_BOTH_SIDES))),
     "api:request-detail": Entry(api(scoped(SHOWN_TO_BOTH_SIDES)), args=request_number),

@@ -19,7 +19,7 @@ def fake_commands(tmp_path, *, uid, installed):
     (bin_dir / "id").write_text(f"#!/bin/sh\necho {uid}\n")
     status = "install ok installed" if installed else "unknown ok not-installed"
     (bin_dir / "dpkg-query").write_text(f"#!/bin/sh\nprintf '%s' '{status}'\n")
-    (bin_dir / "apt-get").write_text(f"#!/bin/sh\necho apt-get \"$@\" >> {tmp_path / 'apt.log'}\n")
+    (bin_dir / "apt-get").write_text(f'#!/bin/sh\necho apt-get "$@" >> {tmp_path / "apt.log"}\n')
     for command in bin_dir.iterdir():
         command.chmod(0o755)
     return {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}

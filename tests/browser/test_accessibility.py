@@ -14,7 +14,7 @@ from axe_playwright_python.base import AxeResults
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_journeys import DEMO_PASSWORD, email_code, enter_password, field, log_in
+from tests.browser.helpers import DEMO_PASSWORD, email_code, enter_password, field, log_in
 from tests.helpers import last_link, path_of
 
 pytestmark = pytest.mark.browser

@@ -19,8 +19,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_journeys import STRONG_PASSWORD, email_code, field, navigation_links, second_factor_code
-from tests.browser.test_request_journeys import (
+from tests.browser.helpers import (
     APPOINTMENT,
     CASE_REVIEW,
     CONTACT,
@@ -28,15 +27,20 @@ from tests.browser.test_request_journeys import (
     LEFEBVRE,
     MAS_MOTIF,
     SIGNALER,
+    STRONG_PASSWORD,
     described,
+    email_code,
     exact_field,
     expect_confirmation,
+    field,
     fill_appointment,
     fill_case_review,
     fill_contact,
     fill_document,
     fill_person,
     history_rows,
+    navigation_links,
+    second_factor_code,
 )
 from tests.factories import make_nir
 from tests.helpers import last_link, path_of

@@ -1,83 +1,24 @@
 """What people do in the extranet, end to end in a real browser: log in, switch caisse, create accounts, activate."""
 
 import re
-import time
 
 import pytest
-from django.core import mail
 from playwright.sync_api import Page, expect
 
+from tests.browser.helpers import (
+    STRONG_PASSWORD,
+    email_code,
+    enter_password,
+    expect_header,
+    expect_page_basics,
+    field,
+    log_in,
+    log_out,
+    navigation_links,
+)
 from tests.helpers import last_link, path_of
 
 pytestmark = pytest.mark.browser
-
-DEMO_PASSWORD = "Demo-Partenaires-2026"
-STRONG_PASSWORD = "Quatre-pommes-vertes-2026"
-
-
-def field(page: Page, label):
-    """The form control whose label starts with `label` (labels end with a hidden "(obligatoire)")."""
-    return page.get_by_label(re.compile(rf"^{re.escape(label)}(\s|$)"))
-
-
-def log_in(page: Page, email, password=DEMO_PASSWORD):
-    """Password, then the second factor: the code the email brought (partners), or the application's (caisse)."""
-    enter_password(page, email, password)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Vérification en deux étapes")
-    field(page, "Code de vérification").fill(second_factor_code(email))
-    page.get_by_role("button", name="Valider").click()
-    expect(page).to_have_url(re.compile(r"://[^/]+/$"))  # the home page
-
-
-def enter_password(page: Page, email, password):
-    page.goto("/connexion/")
-    field(page, "Adresse électronique").fill(email)
-    field(page, "Mot de passe").fill(password)
-    page.get_by_role("button", name="Se connecter").click()
-
-
-def second_factor_code(email):
-    from django_otp.oath import TOTP
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    device = TOTPDevice.objects.filter(user__email=email, confirmed=True).first()
-    if device is None:
-        return email_code(email)
-    # Codes are never accepted twice: a test that signs in again within 30 seconds takes the next time step,
-    # which the device tolerates (one step of clock drift).
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    totp.time = time.time()
-    step = max(totp.t(), device.last_t + 1)
-    totp.time = (step - device.drift) * device.step + device.t0
-    return f"{totp.token():0{device.digits}d}"
-
-
-def email_code(email):
-    codes = [message.body for message in mail.outbox if email in message.to and "code de connexion" in message.subject]
-    assert codes, f"no sign-in code sent to {email}"
-    return re.search(r"\b(\d{6})\b", codes[-1]).group(1)
-
-
-def log_out(page: Page):
-    page.get_by_role("button", name="Se déconnecter").click()
-    expect(page).to_have_url(re.compile(r"/connexion/$"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Connexion")
-
-
-def expect_header(page: Page, identity, role):
-    header_identity = page.get_by_test_id("header-identity")
-    expect(header_identity).to_contain_text(identity)
-    expect(header_identity.get_by_text(role, exact=True)).to_be_visible()
-
-
-def navigation_links(page: Page):
-    return page.get_by_role("navigation", name="Navigation principale").get_by_role("list").get_by_role("link")
-
-
-def expect_page_basics(page: Page):
-    """Every page: French, and one (and only one) main heading."""
-    expect(page.locator("html")).to_have_attribute("lang", "fr")
-    expect(page.locator("h1")).to_have_count(1)
 
 
 # 1. Each demo role logs in, sees who they are and what they may do, and logs out.

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_journeys import log_in
+from tests.browser.helpers import log_in
 
 pytestmark = pytest.mark.browser
 

@@ -8,74 +8,46 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_journeys import expect_header, expect_page_basics, field, log_in, log_out
+from tests.browser.helpers import (
+    APPOINTMENT,
+    CASE_REVIEW,
+    CONTACT,
+    DOCUMENT,
+    LEFEBVRE,
+    MAS_MOTIF,
+    MOREAU,
+    NUMBER,
+    PETIT,
+    SIGNALER,
+    described,
+    exact_field,
+    expect_confirmation,
+    expect_header,
+    expect_page_basics,
+    field,
+    fill_access_difficulty,
+    fill_appointment,
+    fill_case_review,
+    fill_contact,
+    fill_document,
+    fill_person,
+    history_rows,
+    log_in,
+    log_out,
+    pdf_file,
+    start_request,
+)
 from tests.factories import make_nir
-from tests.requests.builders import pdf_bytes
 
 pytestmark = pytest.mark.browser
 
-NUMBER = re.compile(r"^\d{10}$")
 YEAR = f"{timezone.localdate().year % 100:02d}"
 UDAF = "UDAF de la Gironde — service des tutelles"
 
-CONTACT = "Contacter votre organisme d'assurance maladie"
-SIGNALER = "Signaler une situation de difficulté d'accès aux droits et aux soins"
-APPOINTMENT = "Demander un rendez-vous pour un assuré"
-CASE_REVIEW = "Soumettre une demande d'étude de dossier"
-DOCUMENT = "Demander un document"
-
-MAS_MOTIF = "Saisine de la Mission accompagnement santé (MAS), avec l'accord de la personne"
 CONSENT_MISSING = (
     "Sans l'accord de la personne, la saisine ne peut pas être transmise : indiquez comment son accord a été "
     "recueilli."
 )
-
-
-def exact_field(page: Page, label):
-    """The control labelled exactly `label`, required or not (where `field()` would also match a longer label
-    starting with the same words, e.g. "Nom" and "Nom et prénom")."""
-    return page.get_by_label(re.compile(rf"^{re.escape(label)}(\s*\*)?(\s*\(obligatoire\))?$"))
-
-
-def pdf_file(name="justificatif.pdf", text="Justificatif"):
-    return [{"name": name, "mimeType": "application/pdf", "buffer": pdf_bytes(text)}]
-
-
-def start_request(page: Page, title):
-    """From the home page, the "Nouvelle demande" button of the offer card `title`."""
-    page.get_by_role("link", name="Accueil", exact=True).click()
-    page.get_by_role("link", name=f"Nouvelle demande : {title}").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(title)
-    expect_page_basics(page)
-
-
-def fill_person(page: Page, person):
-    """The "Personne concernée" block: person = (civility, last name, first name, birth date, NIR)."""
-    civility, last_name, first_name, birth_date, nir = person
-    page.get_by_label(civility, exact=True).check()
-    exact_field(page, "Nom").fill(last_name)
-    exact_field(page, "Prénom").fill(first_name)
-    field(page, "Date de naissance").fill(birth_date)
-    field(page, "Numéro de sécurité sociale").fill(nir)
-
-
-def expect_confirmation(page: Page, kind_label):
-    """The confirmation page; returns the request's number."""
-    expect(page.get_by_role("heading", level=1)).to_have_text("Votre demande est déposée")
-    expect_page_basics(page)
-    number = page.get_by_test_id("request-number")
-    expect(number).to_have_text(NUMBER)
-    expect(page.get_by_text(f"{kind_label} — adressée à la CPAM de la Gironde")).to_be_visible()
-    return number.inner_text()
-
-
-def described(scope, term):
-    """In a description list, the value (dd) of the term (dt) `term`."""
-    return scope.locator("dt", has_text=re.compile(rf"^{re.escape(term)}$")).locator("xpath=following-sibling::dd[1]")
-
-
-def history_rows(page: Page):
-    return page.get_by_role("main").get_by_role("listitem").filter(has_text="Consulter le détail")
 
 
 def go_to_history(page: Page):
@@ -89,50 +61,6 @@ def filter_history(page: Page):
 
 
 # 1. The technicien deposits each of the five kinds, then finds each one in the history and its detail.
-
-LEFEBVRE = ("Monsieur", "Lefebvre", "Armand", "1985-05-12", make_nir())
-MOREAU = ("Madame", "Moreau", "Lucie", "1990-11-03", make_nir(sex="2", year="90", month="11"))
-PETIT = ("Monsieur", "Petit", "Jules", "1972-02-20", make_nir(year="72", month="02", order="456"))
-ROUX = ("Madame", "Roux", "Nadia", "1964-07-08", make_nir(sex="2", year="64", month="07", order="789"))
-
-
-def fill_contact(page: Page):
-    page.get_by_label("Technique", exact=True).check()
-    page.get_by_label("Téléphone", exact=True).check()
-    field(page, "Vos disponibilités").fill("Lundi et jeudi matin")
-    field(page, "Votre question").fill("Comment déclarer un changement d'adresse pour nos usagers ?")
-
-
-def fill_access_difficulty(page: Page):
-    page.get_by_label("Droits", exact=True).check()
-    field(page, "Description de la situation").fill("Rupture de droits depuis le mois de mars.")
-    fill_person(page, LEFEBVRE)
-
-
-def fill_appointment(page: Page):
-    page.get_by_label("Complémentaire santé solidaire (C2S)", exact=True).check()
-    page.get_by_label("Sur place, à l'accueil de la caisse", exact=True).check()
-    field(page, "Disponibilités de la personne").fill("Mardi après-midi")
-    page.get_by_label("Oui", exact=True).check()
-    field(page, "Informations utiles").fill("Personne malentendante.")
-    fill_person(page, MOREAU)
-    field(page, "Téléphone de la personne").fill("06 12 34 56 78")
-
-
-def fill_case_review(page: Page):
-    page.get_by_label("Protection universelle maladie (PUMa)", exact=True).check()
-    field(page, "Description de la demande").fill("Dossier PUMa déposé en janvier.")
-    fill_person(page, PETIT)
-    field(page, "Pièces jointes").set_input_files(files=pdf_file())
-
-
-def fill_document(page: Page):
-    document = field(page, "Document demandé")
-    expect(document.locator("option")).to_contain_text(["Attestation de droits", "Vaccination"])
-    document.select_option(label="Attestation de droits")
-    field(page, "Précisions").fill("Pour le dossier de tutelle.")
-    fill_person(page, ROUX)
-
 
 # (offer title = kind shown, how to fill its form, the motif's label and value, the person's name as shown, or None)
 DEPOSITS = [

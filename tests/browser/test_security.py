@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_journeys import log_in
+from tests.browser.helpers import log_in
 
 pytestmark = pytest.mark.browser
 

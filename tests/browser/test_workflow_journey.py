@@ -5,8 +5,15 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_journeys import field, log_in, log_out
-from tests.browser.test_request_journeys import LEFEBVRE, expect_confirmation, fill_access_difficulty, start_request
+from tests.browser.helpers import (
+    LEFEBVRE,
+    expect_confirmation,
+    field,
+    fill_access_difficulty,
+    log_in,
+    log_out,
+    start_request,
+)
 
 pytestmark = pytest.mark.browser
 

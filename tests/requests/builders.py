@@ -4,6 +4,7 @@ import io
 import re
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from PIL import Image
 
 from tests.factories import make_nir
@@ -116,3 +117,28 @@ NUMBER = re.compile(r'<span class="font-monospace">(\d{10})</span>')
 def listed_numbers(response):
     """The request numbers in a history page, in the order shown."""
     return NUMBER.findall(response.content.decode())
+
+
+MAS_REFERRAL_URL = "/demandes/nouvelle/saisine-mas/"
+
+
+def referral_data(**overrides):
+    return {
+        "referral_date": timezone.localdate().isoformat(),
+        "contexts": ["care_renunciation", "digital_fragility"],
+        "person_civility": "mme",
+        "person_last_name": "Durand",
+        "person_first_name": "Léa",
+        "person_birth_date": "1985-05-12",
+        "person_nir": make_nir(sex="2"),
+        "person_phone": "06 12 34 56 78",
+        "detector_email": "referente@exemple.fr",
+        "detector_phone": "05 56 00 00 00",
+        "actions": ["c2s_application"],
+        "cares": ["pharmacy", "other"],
+        "care_other": "Kinésithérapie",
+        "renunciation_duration": "over_1_year",
+        "causes": ["transport"],
+        "consent_mode": "remote",
+        "notice_given": "on",
+    } | overrides

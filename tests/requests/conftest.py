@@ -11,9 +11,3 @@ def stored_files(private_media):
         )
 
     return listing
-
-
-@pytest.fixture
-def technicien_client(client, technicien):
-    client.force_login(technicien)
-    return client

@@ -18,11 +18,6 @@ RESOLVED_REFUSAL = "est résolue : déposez une nouvelle demande en citant ce nu
 
 
 @pytest.fixture
-def demande(structure, caisse, technicien):
-    return RequestFactory(structure=structure, caisse=caisse, author=technicien)
-
-
-@pytest.fixture
 def login(client_factory):
     def logged_in(user):
         browser = client_factory()

@@ -10,34 +10,12 @@ from pypdf import PdfReader
 from extranet.core.dates import months_before
 from requests.models import Attachment, MasReferral, Request, Status
 from requests.retention import purge_expired_requests
-from tests.factories import CaisseMembershipFactory, make_nir
+from tests.factories import CaisseMembershipFactory
 from tests.helpers import text
-from tests.requests.builders import a_pdf
+from tests.requests.builders import MAS_REFERRAL_URL, a_pdf, referral_data
 
-URL = "/demandes/nouvelle/saisine-mas/"
+URL = MAS_REFERRAL_URL
 NOTICE_EXTRACT = "conservées au plus 18 mois après la fin de l'accompagnement"
-
-
-def referral_data(**overrides):
-    return {
-        "referral_date": timezone.localdate().isoformat(),
-        "contexts": ["care_renunciation", "digital_fragility"],
-        "person_civility": "mme",
-        "person_last_name": "Durand",
-        "person_first_name": "Léa",
-        "person_birth_date": "1985-05-12",
-        "person_nir": make_nir(sex="2"),
-        "person_phone": "06 12 34 56 78",
-        "detector_email": "referente@exemple.fr",
-        "detector_phone": "05 56 00 00 00",
-        "actions": ["c2s_application"],
-        "cares": ["pharmacy", "other"],
-        "care_other": "Kinésithérapie",
-        "renunciation_duration": "over_1_year",
-        "causes": ["transport"],
-        "consent_mode": "remote",
-        "notice_given": "on",
-    } | overrides
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
-"""A request's page and its API read cost as many queries with 5 exchanges, files and status changes as with 50.
+"""A request's page and its API read cost as many queries with 5 exchanges, files and status changes as with 50,
+and that number is pinned; the detail page and the take-charge keep a snapshot of their SQL (tests/snapshots.py).
 
-The list pages (history, queue, dashboard, API list) have their own constant-query tests next to their other tests
-(test_history.py, test_queue.py, test_dashboard.py, tests/api/test_api_journey.py); these pin the request's detail,
-as the partner and the caisse's agent see it, on the pages, in the PDF and in the API: the EXACT same count at 5
-and 50.
+The list pages (history, queue, dashboard, API list) have their own query tests next to their other tests
+(test_history.py, test_queue.py, test_dashboard.py, tests/extranet/api/test_api_journey.py); these pin the request's
+detail, as the partner and the caisse's agent see it, on the pages, in the PDF and in the API.
 """
 
 from datetime import timedelta
@@ -15,9 +15,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from requests.models import Attachment, Message, Request, Status, StatusChange
-from tests.api.test_api_journey import api_client
 from tests.factories import CaisseMembershipFactory, MembershipFactory, RequestFactory
+from tests.helpers import api_client
 from tests.requests.builders import pdf_bytes
+from tests.snapshots import snapshot_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -89,15 +90,15 @@ def _count(call):
     return len(captured.captured_queries), [query["sql"] for query in captured.captured_queries], response
 
 
-def _same_count(build, call):
-    """Query count of `call(request)` with SMALL then LARGE of everything, each on its own request."""
+def _same_count(build, call, *, queries):
+    """`queries` queries for `call(request)`, with SMALL then LARGE of everything, each on its own request."""
     small = build(SMALL)
     large = build(LARGE)
     call(small)  # warm every per-process cache (content types, permissions…) before counting
     small_count, small_sql, small_response = _count(lambda: call(small))
     large_count, large_sql, large_response = _count(lambda: call(large))
-    assert large_count == small_count, "\n".join(
-        [f"{SMALL}: {small_count} queries, {LARGE}: {large_count} queries", *large_sql]
+    assert large_count == small_count == queries, "\n".join(
+        [f"{SMALL}: {small_count} queries, {LARGE}: {large_count} queries, {queries} expected", *large_sql]
     )
     return small_response, large_response
 
@@ -109,7 +110,7 @@ def build(structure, caisse, technicien, agent):
 
 def test_detail_page_as_partner(client, technicien, build):
     client.force_login(technicien)
-    small, large = _same_count(build, lambda r: client.get(f"/demandes/{r.number}/"))
+    small, large = _same_count(build, lambda r: client.get(f"/demandes/{r.number}/"), queries=9)
     content = large.content.decode()
     # Internal notes (every third message) never reach the partner.
     assert "Message n° 48" in content and "Message n° 47" not in content
@@ -118,36 +119,59 @@ def test_detail_page_as_partner(client, technicien, build):
 
 def test_detail_page_as_agent(client, agent, build):
     client.force_login(agent)
-    small, large = _same_count(build, lambda r: client.get(f"/demandes/{r.number}/"))
+    small, large = _same_count(build, lambda r: client.get(f"/demandes/{r.number}/"), queries=10)
     content = large.content.decode()
     assert "Message n° 47" in content and "piece-1049.pdf" in content
 
 
 def test_api_detail_as_partner(technicien, build):
     client = api_client(technicien)
-    small, large = _same_count(build, lambda r: client.get(f"/api/v1/requests/{r.number}/"))
+    small, large = _same_count(build, lambda r: client.get(f"/api/v1/requests/{r.number}/"), queries=6)
     assert len(large.json()["status_history"]) > len(small.json()["status_history"])
 
 
 def test_api_detail_as_agent(agent, build):
     client = api_client(agent)
-    small, large = _same_count(build, lambda r: client.get(f"/api/v1/requests/{r.number}/"))
+    small, large = _same_count(build, lambda r: client.get(f"/api/v1/requests/{r.number}/"), queries=6)
     assert len(large.json()["status_history"]) > len(small.json()["status_history"])
 
 
 def test_api_messages_as_partner(technicien, build):
     client = api_client(technicien)
-    small, large = _same_count(build, lambda r: client.get(f"/api/v1/requests/{r.number}/messages/"))
+    small, large = _same_count(build, lambda r: client.get(f"/api/v1/requests/{r.number}/messages/"), queries=8)
     assert len(large.json()) == 34 and len(small.json()) == 4  # internal notes left out
 
 
 def test_api_messages_as_agent(agent, build):
     client = api_client(agent)
-    small, large = _same_count(build, lambda r: client.get(f"/api/v1/requests/{r.number}/messages/"))
+    small, large = _same_count(build, lambda r: client.get(f"/api/v1/requests/{r.number}/messages/"), queries=8)
     assert len(large.json()) == LARGE and len(small.json()) == SMALL
 
 
 def test_summary_pdf_as_partner(client, technicien, build):
     client.force_login(technicien)
-    small, large = _same_count(build, lambda r: client.get(f"/demandes/{r.number}/recapitulatif.pdf"))
+    small, large = _same_count(build, lambda r: client.get(f"/demandes/{r.number}/recapitulatif.pdf"), queries=9)
     assert large["Content-Type"] == "application/pdf" and len(large.content) > len(small.content)
+
+
+@pytest.mark.parametrize("reader", ["technicien", "agent"])
+def test_detail_page_sql(client, request, reader, build, snapshot):
+    """The detail page's queries, for the partner and for the agent in charge, the second time (the process's
+    caches filled)."""
+    client.force_login(request.getfixturevalue(reader))
+    demande = build(SMALL)
+    client.get(f"/demandes/{demande.number}/")
+    with snapshot_queries(snapshot):
+        response = client.get(f"/demandes/{demande.number}/")
+    assert response.status_code == 200
+
+
+def test_take_charge_sql(client, agent, structure, caisse, technicien, commit, snapshot):
+    """The take-charge's queries, from the lock to the email queued once committed, by an agent who opened the page."""
+    demande = RequestFactory(structure=structure, caisse=caisse, author=technicien)
+    client.force_login(agent)
+    client.get(f"/demandes/{demande.number}/")
+    with snapshot_queries(snapshot), commit():
+        response = client.post(f"/demandes/{demande.number}/prendre-en-charge/")
+    assert response.status_code == 302
+    assert Request.objects.get(pk=demande.pk).status == Status.IN_PROGRESS

@@ -10,30 +10,30 @@ def grow(n, make):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("size", [3, 30])
-def test_structure_list_has_constant_queries(client, caisse, caisse_admin, django_assert_max_num_queries, size):
+def test_structure_list_has_constant_queries(client, caisse, caisse_admin, django_assert_num_queries, size):
     def make():
         structure = ConventionFactory(caisse=caisse).structure
         MembershipFactory(structure=structure, gestionnaire=True)
 
     grow(size, make)
     client.force_login(caisse_admin)
-    with django_assert_max_num_queries(8):
+    with django_assert_num_queries(7):
         assert client.get("/caisse/structures/").status_code == 200
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("size", [3, 30])
-def test_technicien_list_has_constant_queries(client, structure, gestionnaire, django_assert_max_num_queries, size):
+def test_technicien_list_has_constant_queries(client, structure, gestionnaire, django_assert_num_queries, size):
     grow(size, lambda: MembershipFactory(structure=structure))
     client.force_login(gestionnaire)
-    with django_assert_max_num_queries(10):
+    with django_assert_num_queries(8):
         assert client.get("/structure/techniciens/").status_code == 200
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("size", [3, 30])
-def test_agent_list_has_constant_queries(client, caisse, caisse_admin, django_assert_max_num_queries, size):
+def test_agent_list_has_constant_queries(client, caisse, caisse_admin, django_assert_num_queries, size):
     grow(size, lambda: CaisseMembershipFactory(caisse=caisse))
     client.force_login(caisse_admin)
-    with django_assert_max_num_queries(7):
+    with django_assert_num_queries(6):
         assert client.get("/caisse/agents/").status_code == 200

@@ -8,12 +8,6 @@ from tests.factories import PASSWORD, MembershipFactory, UserFactory
 from tests.helpers import text
 
 
-@pytest.fixture
-def gestionnaire_client(client, gestionnaire):
-    client.force_login(gestionnaire)
-    return client
-
-
 def technicien_data(**overrides):
     return {
         "civility": "m",

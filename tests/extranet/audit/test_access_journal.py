@@ -14,11 +14,6 @@ from tests.helpers import text
 from tests.requests.builders import a_pdf
 
 
-@pytest.fixture
-def demande(structure, caisse, technicien):
-    return RequestFactory(structure=structure, caisse=caisse, author=technicien)
-
-
 def entries():
     return list(AccessLog.objects.order_by("pk").values_list("user_id", "action", "target", "request_id"))
 

@@ -16,9 +16,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from extranet.accounts import second_factor
 from extranet.audit.models import AccessLog
-from tests.conftest import log_in_with_password_only
 from tests.factories import PASSWORD, RequestFactory
-from tests.helpers import text, visible_text
+from tests.helpers import log_in_with_password_only, text, visible_text
 
 VERIFY = "/connexion/verification/"
 SETUP = "/double-authentification/"

@@ -38,7 +38,7 @@ from requests.attachments import AttachmentsField
 from tests.factories import CaisseMembershipFactory, MembershipFactory, RequestFactory
 from tests.requests.builders import pdf_bytes
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 
 def _import_schemathesis():

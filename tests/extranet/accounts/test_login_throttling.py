@@ -127,7 +127,7 @@ class CountingHasher(MD5PasswordHasher):
 @pytest.mark.parametrize("known", [True, False], ids=["known email", "unknown email"])
 def test_an_unknown_email_costs_the_same_password_hash_as_a_wrong_password(client, settings, known):
     """Whether the email exists must not show in the time the answer takes: both cases compute one hash, with the
-    default hasher (Argon2 in production, tests/extranet/test_accounts.py), and nothing else costly."""
+    default hasher (Argon2 in production, tests/extranet/accounts/test_accounts.py), and nothing else costly."""
     settings.PASSWORD_HASHERS = [f"{__name__}.CountingHasher"]
     user = UserFactory()
     CountingHasher.computed = 0
