@@ -32,7 +32,16 @@ from extranet.accounts.models import AccountToken
 from extranet.api.models import ApiToken
 from extranet.audit.models import AccessLog
 from extranet.notifications.models import OutgoingEmail
-from requests.models import Attachment, ExportLog, Follow, MasReferral, Message, Request, StatusChange
+from requests.models import (
+    Attachment,
+    ExportLog,
+    Follow,
+    MasReferral,
+    Message,
+    Request,
+    RequestUserObjectPermission,
+    StatusChange,
+)
 from structures.models import Caisse, CaisseMembership, Convention, Membership, Structure
 from tests.factories import CaisseMembershipFactory, MembershipFactory, RequestFactory, UserFactory
 from tests.requests.builders import pdf_bytes
@@ -467,6 +476,7 @@ SNAPSHOT_MODELS = [
     AccountToken,
     ApiToken,
     UserObjectPermission,
+    RequestUserObjectPermission,
     OutgoingEmail,
     ExportLog,
     AccessLog,

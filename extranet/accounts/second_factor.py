@@ -16,7 +16,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from extranet.emails import send_templated_email
-from extranet.roles import caisse_membership
+from structures.policy import caisse_membership
 
 TOTP = "totp"
 EMAIL = "email"

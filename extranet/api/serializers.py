@@ -5,11 +5,11 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from extranet.accounts.second_factor import has_second_factor
-from extranet.roles import caisse_membership, partner_membership
 from requests.kinds import KINDS
 from requests.mas import MasReferralForm
 from requests.models import Attachment, Kind, Message, Request, StatusChange
 from structures.models import Caisse, Membership
+from structures.policy import caisse_membership, partner_membership
 
 
 class CaisseSerializer(serializers.ModelSerializer):

@@ -33,14 +33,8 @@ from extranet.api.serializers import (
     RequestSummarySerializer,
 )
 from extranet.audit.models import AccessLog, record_access
-from extranet.roles import (
-    caisse_membership,
-    partner_membership,
-    require_caisse_staff,
-    require_gestionnaire,
-    require_partner,
-)
-from requests import services
+from extranet.roles import require_caisse_staff, require_gestionnaire, require_partner
+from requests import policy, services
 from requests.attachments import AttachmentsField
 from requests.deposit import deposit_form
 from requests.forms import duplicate_message
@@ -49,6 +43,7 @@ from requests.mas import MasReferralForm
 from requests.models import MAS_REFERRAL_MOTIF, Attachment, Kind, Message, Request, StatusChange
 from structures import services as structure_services
 from structures.models import Caisse, Convention, Membership
+from structures.policy import caisse_membership, partner_membership
 
 ERRORS = OpenApiResponse(OpenApiTypes.OBJECT, description="Erreurs par champ : {champ: [messages]}.")
 NOT_FOUND = OpenApiResponse(OpenApiTypes.OBJECT, description="Introuvable, ou hors de votre périmètre.")
@@ -203,7 +198,7 @@ def request_detail_queryset(requests=Request.objects):
 
 
 def visible_request(request, number):
-    member_of_the_service(request.user)
+    """A request the user cannot see does not exist for them (404), as on the pages, whoever they are."""
     return get_object_or_404(request_detail_queryset(Request.objects.visible_to(request.user)), number=number)
 
 
@@ -230,9 +225,10 @@ class RequestDetail(APIView):
 
 def caisse_request(request, number):
     """For the caisse's moves: partners get a 404, as on the pages."""
-    if caisse_membership(request.user) is None:
+    request_obj = visible_request(request, number)
+    if not policy.is_caisse_side(request.user, request_obj):
         raise Http404
-    return visible_request(request, number)
+    return request_obj
 
 
 def workflow_outcome(request, move):
@@ -315,7 +311,7 @@ class RequestMessages(APIView):
         incoming = MessageInputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         internal = incoming.validated_data["internal"]
-        if internal and caisse_membership(request.user) is None:
+        if internal and not policy.can_post_internal_note(request.user, request_obj):
             return Response({"internal": ["Seuls les agents de la caisse écrivent des notes internes."]}, status=400)
         try:
             message = services.post_message(

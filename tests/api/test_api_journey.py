@@ -142,7 +142,7 @@ def test_deposit_errors_are_french_and_per_field(technicien):
 
 def test_a_convention_ended_meanwhile_refuses_the_deposit(monkeypatch, technicien):
     # The caisse was checked when the request was read, and the convention ended before the deposit was written.
-    monkeypatch.setattr("requests.services.conventions.is_active", lambda structure, caisse: False)
+    monkeypatch.setattr("structures.conventions.is_active", lambda structure, caisse: False)
     refused = api_client(technicien).post("/api/v1/requests/", MAS_REFERRAL, format="json")
     assert refused.status_code == 400
     assert refused.json() == {

@@ -9,7 +9,7 @@ from pypdf import PdfReader
 
 from requests.models import Attachment, MasReferral, Request, Status
 from requests.retention import months_before, purge_expired_requests
-from tests.factories import CaisseMembershipFactory, make_nir
+from tests.factories import CaisseMembershipFactory, advance, make_nir
 from tests.helpers import text
 from tests.requests.builders import a_pdf
 
@@ -195,7 +195,8 @@ class TestSheet:
 
 
 def resolve(request, at):
-    Request.objects.filter(pk=request.pk).update(status=Status.RESOLVED, resolved_at=at)
+    with time_machine.travel(at, tick=False):
+        advance(request, Status.RESOLVED)
 
 
 @pytest.mark.django_db

@@ -9,12 +9,13 @@ and 50.
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.files.base import ContentFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from requests.models import Attachment, Message, Request, Status, StatusChange
+from requests.models import Attachment, Message, Status, StatusChange
 from tests.api.test_api_journey import api_client
 from tests.factories import CaisseMembershipFactory, MembershipFactory, RequestFactory
 from tests.requests.builders import pdf_bytes
@@ -54,11 +55,10 @@ def _request_with(size, *, structure, caisse, technicien, agent):
     partners = [technicien] + [MembershipFactory(structure=structure).user for _ in range(2)]
     agents = [agent] + [CaisseMembershipFactory(caisse=caisse).user for _ in range(2)]
     created = timezone.now() - timedelta(days=3)
-    request_obj = RequestFactory(structure=structure, caisse=caisse, author=technicien, created_at=created)
-    Request.objects.filter(pk=request_obj.pk).update(
-        status=Status.IN_PROGRESS, assigned_to=agent, taken_at=created + timedelta(hours=1)
-    )
-    request_obj = Request.objects.get(pk=request_obj.pk)
+    with time_machine.travel(created + timedelta(hours=1), tick=False):
+        request_obj = RequestFactory(
+            structure=structure, caisse=caisse, author=technicien, created_at=created, taken_by=agent
+        )
     for index in range(size):
         kind = index % 3
         message = Message.objects.create(

@@ -5,11 +5,19 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from requests.models import ExportLog, Message, Request
-from tests.factories import CaisseMembershipFactory, ConventionFactory, MembershipFactory, RequestFactory, make_nir
+from requests.models import ExportLog, Message
+from tests.factories import (
+    CaisseMembershipFactory,
+    ConventionFactory,
+    MembershipFactory,
+    RequestFactory,
+    advance,
+    make_nir,
+)
 from tests.helpers import text, visible_text
 from tests.requests.builders import listed_numbers
 
@@ -77,15 +85,16 @@ def make(structure, caisse, technicien):
 
 
 def take(request_obj, agent, at=None):
-    at = at or request_obj.created_at + timedelta(hours=1)
-    Request.objects.filter(pk=request_obj.pk).update(status="in_progress", assigned_to=agent, taken_at=at)
+    """Taken in charge by `agent` at `at` (an hour after the deposit by default), through the workflow."""
+    with time_machine.travel(at or request_obj.created_at + timedelta(hours=1), tick=False):
+        advance(request_obj, "in_progress", agent=agent)
 
 
 def resolve(request_obj, agent, at=None):
-    at = at or request_obj.created_at + timedelta(hours=2)
-    Request.objects.filter(pk=request_obj.pk).update(
-        status="resolved", assigned_to=agent, taken_at=request_obj.created_at + timedelta(hours=1), resolved_at=at
-    )
+    """Taken in charge by `agent` an hour after the deposit, resolved by them at `at` (an hour later by default)."""
+    take(request_obj, agent)
+    with time_machine.travel(at or request_obj.created_at + timedelta(hours=2), tick=False):
+        advance(request_obj, "resolved")
 
 
 def queue_rows(response):

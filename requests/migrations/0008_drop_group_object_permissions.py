@@ -1,0 +1,9 @@
+"""The right to resolve is granted to the agent in charge, never to a group: the group table was never used."""
+
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("requests", "0007_structure_newest_all_caisses")]
+
+    operations = [migrations.DeleteModel(name="RequestGroupObjectPermission")]
