@@ -4,6 +4,10 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-    dependencies = [("requests", "0007_structure_newest_all_caisses")]
+    dependencies = [
+        ("requests", "0007_structure_newest_all_caisses"),
+        # Whose deletion of the mirrored permissions cascades through every object permission table still there.
+        ("structures", "0004_rights_from_memberships"),
+    ]
 
     operations = [migrations.DeleteModel(name="RequestGroupObjectPermission")]

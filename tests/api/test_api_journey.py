@@ -10,7 +10,7 @@ from extranet.api.models import ApiToken
 from extranet.api.throttling import PerTokenThrottle
 from extranet.audit.models import AccessLog
 from requests.models import Request
-from tests.factories import CaisseMembershipFactory, ConventionFactory, RequestFactory, make_nir
+from tests.factories import CaisseMembershipFactory, ConventionFactory, RequestFactory, UserFactory, make_nir
 from tests.requests.builders import pdf_bytes
 
 pytestmark = pytest.mark.django_db
@@ -189,6 +189,24 @@ def test_others_requests_do_not_exist(technicien, other_gestionnaire, agent, oth
     assert api_client(technicien).post(f"/api/v1/requests/{request.number}/take-charge/").status_code == 404
 
 
+def test_an_account_without_a_role_finds_no_request_as_on_the_pages(client, technicien, structure, caisse):
+    """A request one cannot see does not exist, whoever asks: 404 on the API as on the pages (it used to be 403 on
+    the API for an account with no role in the service); the lists are refused (403) on both."""
+    request = RequestFactory(structure=structure, caisse=caisse, author=technicien)
+    nobody = UserFactory()
+    api = api_client(nobody)
+    client.force_login(nobody)
+    for path in ("", "messages/", "attachments/"):
+        assert api.get(f"/api/v1/requests/{request.number}/{path}").status_code == 404
+    for path in ("take-charge/", "resolve/"):
+        moved = api.post(f"/api/v1/requests/{request.number}/{path}", {"answer": "Ok"}, format="json")
+        assert moved.status_code == 404
+    assert client.get(f"/demandes/{request.number}/").status_code == 404
+    assert client.post(f"/demandes/{request.number}/prendre-en-charge/").status_code == 404
+    assert api.get("/api/v1/requests/").status_code == 403
+    assert client.get("/demandes/").status_code == 403
+
+
 def test_partners_never_receive_internal_notes(technicien, agent, structure, caisse):
     request = RequestFactory(structure=structure, caisse=caisse, author=technicien)
     caisse_client = api_client(agent)
@@ -264,8 +282,8 @@ def test_list_has_constant_queries(technicien, structure, caisse, django_assert_
     for _ in range(size):
         RequestFactory(structure=structure, caisse=caisse, author=technicien)
     client = api_client(technicien)
-    # Token and user, second factor, object permission (user's, groups'), the page.
-    with django_assert_max_num_queries(7):
+    # Token and user, second factor, the page (the rights come from the membership read with the user).
+    with django_assert_max_num_queries(6):
         response = client.get("/api/v1/requests/", {"page_size": 50})
     assert len(response.json()["results"]) == size
 

@@ -560,9 +560,8 @@ class TestQueryCount:
         with django_assert_max_num_queries(small):
             response = agent_client.get(CAISSE_URL + "?periode=tout")
         assert sum(int(n) for n in chart(response, "caisse-statuts").values()) == 4 * 17 + 17
-        # Session and user, second-factor device, object permission (user's, groups'); counts, medians (two on
-        # PostgreSQL), MAS lists, structures.
-        assert small <= 10
+        # Session and user, second-factor device; counts, medians (two on PostgreSQL), MAS lists, structures.
+        assert small <= 9
 
     def test_structure_dashboard_constant_number_of_queries(
         self, gestionnaire_client, make, make_mas, structure, django_assert_max_num_queries
@@ -574,6 +573,5 @@ class TestQueryCount:
             make(days, taken=HOUR * days, resolved=DAY * days if days % 2 else None, contact=days % 3 == 0)
         with django_assert_max_num_queries(small):
             gestionnaire_client.get(STRUCTURE_URL)
-        # Session and user, second-factor device, object permission (user's, groups'), caisses of the structure;
-        # counts, medians, open count, oldest open.
-        assert small <= 11
+        # Session and user, second-factor device, caisses of the structure; counts, medians, open count, oldest open.
+        assert small <= 10

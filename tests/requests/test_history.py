@@ -396,7 +396,7 @@ def test_history_has_constant_queries(
         deposited = make(hour, author=colleagues[hour % 3], **({"contact": True} if hour % 4 == 0 else {}))
         if hour % 2:
             Follow.objects.create(user=technicien, request=deposited)
-    # Session, user, second-factor device, the object permission (user's, groups'), caisses, the page's own.
-    with django_assert_max_num_queries(10):
+    # Session, user, second-factor device, caisses, the page's own.
+    with django_assert_max_num_queries(9):
         response = technicien_client.get("/demandes/?taille=50&status=new")
     assert len(listed_numbers(response)) == size
