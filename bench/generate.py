@@ -73,7 +73,6 @@ from requests.models import (  # noqa: E402
 )
 from requests.nir import nir_digest, nir_key  # noqa: E402
 from structures.models import Caisse, CaisseMembership, Convention, Membership, Structure  # noqa: E402
-from structures.services import grant_role_permissions  # noqa: E402
 
 BENCH_PASSWORD = "Bench-Partenaires-2026"  # noqa: S105 (public benchmark accounts)
 BENCH_TOTP_KEY = b"demo-espace-partners".hex()  # the demo's public key (seed_demo), as TOTPDevice stores it
@@ -297,8 +296,6 @@ def create_reference_data(structure_count):
             [CaisseMembership(user=u, caisse=caisse, role=CaisseMembership.Role.AGENT, joined_at=now) for u in users]
         )
     login_memberships = [memberships[0], memberships[-1], *caisse_memberships]
-    for membership in login_memberships:
-        grant_role_permissions(membership)
     TOTPDevice.objects.bulk_create(
         [
             TOTPDevice(

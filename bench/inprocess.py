@@ -195,7 +195,7 @@ def _an_agent(caisse_id):
     """An active agent of the caisse allowed to handle its requests, made (rolled back) if there is none."""
     from django.core.exceptions import PermissionDenied
 
-    from extranet.roles import require_caisse_staff
+    from structures.guards import require_caisse_staff
     from structures.models import CaisseMembership
 
     for membership in CaisseMembership.objects.filter(caisse_id=caisse_id, is_active=True, user__is_active=True)[:20]:

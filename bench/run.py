@@ -101,9 +101,9 @@ def prepare(out, sessions, take_charge_count, partner_email, agent_email):
 
     from extranet.accounts.models import ApiToken
     from extranet.accounts.session_store import LAST_SEEN_AT, STARTED_AT
-    from extranet.roles import caisse_membership, partner_membership
     from requests.models import Request, Status
     from structures.models import Caisse, Convention
+    from structures.policy import caisse_membership, partner_membership
 
     store = import_module(settings.SESSION_ENGINE).SessionStore
     users = get_user_model().objects

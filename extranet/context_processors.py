@@ -1,6 +1,6 @@
 from django.urls import reverse
 
-from extranet.roles import caisse_membership, partner_membership
+from structures.policy import caisse_membership, can_administer_caisse, can_manage_technicians, partner_membership
 
 
 def navigation(request):
@@ -15,12 +15,12 @@ def navigation(request):
         items.append(("File des demandes", reverse("requests:queue")))
     if partner:
         items.append(("Historique des demandes", reverse("requests:history")))
-    if partner and partner.is_gestionnaire:
+    if partner and can_manage_technicians(user, partner.structure):
         items.append(("Tableau de bord", reverse("requests:structure_dashboard")))
         items.append(("Techniciens", reverse("structures:technicien_list")))
     if staff:
         items.append(("Tableau de bord", reverse("requests:dashboard")))
-    if staff and staff.is_admin:
+    if staff and can_administer_caisse(user, staff.caisse):
         items += [("Structures", reverse("structures:structure_list")), ("Agents", reverse("structures:agent_list"))]
     items.append(("Mon compte", reverse("accounts:account")))
     return {

@@ -13,9 +13,9 @@ from django.utils.http import urlencode
 
 from extranet.accounts.second_factor import has_second_factor
 from extranet.accounts.session_store import LAST_SEEN_AT, STARTED_AT
-from extranet.roles import caisse_membership, partner_membership
 from structures.conventions import active_caisses
 from structures.models import Caisse
+from structures.policy import caisse_membership, partner_membership
 
 SESSION_KEY = "current_caisse_id"
 

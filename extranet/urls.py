@@ -15,10 +15,10 @@ urlpatterns = [
     path("accessibilite/", views.legal_page, {"page": "accessibility"}, name="accessibility"),
     path("aide/", views.help_index, name="help"),
     path("aide/<slug:role>/", views.help_guide, name="help_guide"),
-    path("", include("extranet.accounts.urls")),
+    path("", include("extranet.pages.accounts.urls")),
     path("", include("structures.urls")),
     path("", include("requests.urls")),
-    path("", include("extranet.audit.urls")),
+    path("", include("extranet.pages.audit.urls")),
     path("api/", include("extranet.api.urls")),
     path("admin-technique/", admin.site.urls),
 ]

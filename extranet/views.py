@@ -6,11 +6,11 @@ from django.views import defaults
 from django.views.decorators.http import require_POST
 
 from extranet.middleware import SESSION_KEY
-from extranet.roles import caisse_membership, partner_membership
 from requests.catalog import KINDS
 from requests.models import Request
 from structures import conventions
 from structures.models import Convention, Membership
+from structures.policy import caisse_membership, can_administer_caisse, can_manage_technicians, partner_membership
 
 
 @login_required
@@ -27,12 +27,20 @@ def home(request):
             .order_by("-created_at", "-pk")[:5]
         )
         return render(
-            request, "home/partner.html", {"membership": partner, "offers": KINDS.values(), "latest": latest}
+            request,
+            "home/partner.html",
+            {
+                "membership": partner,
+                "offers": KINDS.values(),
+                "latest": latest,
+                "can_manage_technicians": can_manage_technicians(request.user, partner.structure),
+            },
         )
     staff = caisse_membership(request.user)
     if staff:
-        context = {"membership": staff}
-        if staff.is_admin:
+        administers = can_administer_caisse(request.user, staff.caisse)
+        context = {"membership": staff, "can_administer_caisse": administers}
+        if administers:
             caisse = staff.caisse
             context |= {
                 "active_convention_count": caisse.conventions.filter(status=Convention.Status.ACTIVE).count(),

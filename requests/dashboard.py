@@ -5,14 +5,13 @@ requests/stats.py, a fixed number of queries per page; the charts from extranet/
 """
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils import timezone
 
 from extranet.core.charts import bar_chart, percent
-from extranet.roles import caisse_membership, require_gestionnaire
 from requests import stats
 from requests.models import Kind, Request, Status
+from structures.guards import require_caisse_staff, require_gestionnaire
 
 STATUS_LABELS = dict(Status.choices)
 KIND_LABELS = dict(Kind.choices)
@@ -80,9 +79,7 @@ def _mas_chart(chart_id, title, distribution, among, *, multiple=True):
 
 @login_required
 def caisse_dashboard(request):
-    staff = caisse_membership(request.user)
-    if staff is None:
-        raise PermissionDenied
+    staff = require_caisse_staff(request.user)
     period = stats.period(request.GET.get("periode"))
     requests = period.apply(Request.objects.visible_to(request.user))
     counts = stats.counts(requests)

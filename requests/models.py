@@ -8,11 +8,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django_fsm import FSMField, transition
-from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from guardian.models import UserObjectPermissionBase
 
 from extranet.accounts.models import Civility
 from extranet.core.crypto import EncryptedCharField
-from extranet.roles import ADMINISTER_CAISSE, HANDLE_REQUESTS, caisse_membership, holds, partner_membership
+from requests import policy
 from requests.catalog import KINDS, MAS_REFERRAL, Kind, is_mas_referral
 from requests.nir import format_nir, mask_nir
 
@@ -32,14 +32,10 @@ IS_MAS_REFERRAL = Q(kind=MAS_REFERRAL.kind, motif=MAS_REFERRAL.motif)
 
 class RequestQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Partners see their structure's requests, caisse staff their caisse's; nobody else sees any."""
-        partner = partner_membership(user)
-        if partner:
-            return self.filter(structure_id=partner.structure_id)
-        staff = caisse_membership(user)
-        if staff:
-            return self.filter(caisse_id=staff.caisse_id)
-        return self.none()
+        """Partners see their structure's requests, caisse staff their caisse's; nobody else sees any
+        (requests/policy.py `request_scope`, which `can_see` reads too)."""
+        scope = policy.request_scope(user)
+        return self.none() if scope is None else self.filter(**scope)
 
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
@@ -122,32 +118,36 @@ class Request(models.Model):
     def __str__(self):
         return f"Demande {self.number}"
 
-    # The workflow. Only requests.services call these, under a row lock, and log each move.
+    # The workflow: only requests/workflow.py `move` calls these, under the row lock, asking the FSM whether the
+    # request is where the transition starts and the policy (`permission`) whether the user may; it logs each move.
 
-    @transition(field=status, source=Status.NEW, target=Status.IN_PROGRESS, permission=lambda r, u: r.can_handle(u))
-    def take_charge(self, *, agent, at):
-        self.assigned_to = agent
+    @transition(
+        field=status,
+        source=Status.NEW,
+        target=Status.IN_PROGRESS,
+        permission=lambda demande, user: policy.can_take_charge(user, demande),
+    )
+    def take_charge(self, *, by, at):
+        self.assigned_to = by
         self.taken_at = at
 
     @transition(
-        field=status, source=Status.IN_PROGRESS, target=Status.RESOLVED, permission=lambda r, u: r.can_resolve(u)
+        field=status,
+        source=Status.IN_PROGRESS,
+        target=Status.RESOLVED,
+        permission=lambda demande, user: policy.can_resolve(user, demande),
     )
-    def resolve(self, *, at):
+    def resolve(self, *, by, at):
         self.resolved_at = at
 
-    def can_handle(self, user):
-        """Agents and administrateurs of the request's caisse (their membership grants the object permission)."""
-        staff = caisse_membership(user)
-        return staff is not None and staff.caisse_id == self.caisse_id and holds(user, HANDLE_REQUESTS, self.caisse)
-
-    def can_resolve(self, user):
-        """The agent in charge (granted on this request when taking charge), or an administrateur of the caisse."""
-        staff = caisse_membership(user)
-        if staff is None or staff.caisse_id != self.caisse_id:
-            return False
-        if self.assigned_to_id == user.pk and holds(user, RESOLVE_REQUEST, self):
-            return True
-        return staff.is_admin and holds(user, ADMINISTER_CAISSE, self.caisse)
+    @transition(
+        field=status,
+        source=Status.IN_PROGRESS,
+        target=Status.IN_PROGRESS,
+        permission=lambda demande, user: policy.can_reassign(user, demande),
+    )
+    def reassign(self, *, by, at, to):
+        self.assigned_to = to
 
     def refresh_from_db(self, using=None, fields=None, from_queryset=None):
         # The protected FSMField refuses any assignment once loaded, and reloading from the database is not one:
@@ -200,14 +200,9 @@ class Request(models.Model):
         return self.status in OPEN_STATUSES
 
 
-RESOLVE_REQUEST = "requests.resolve_request"
-
-
 class RequestUserObjectPermission(UserObjectPermissionBase):
-    content_object = models.ForeignKey(Request, on_delete=models.CASCADE)
+    """The agent in charge's right to resolve (requests/policy.py): the only right stored per object."""
 
-
-class RequestGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Request, on_delete=models.CASCADE)
 
 
@@ -314,7 +309,7 @@ class MessageQuerySet(models.QuerySet):
         return self.filter(request=request_obj)._readable_by(user)
 
     def _readable_by(self, user):
-        return self if caisse_membership(user) else self.filter(is_internal=False)
+        return self if policy.reads_internal_notes(user) else self.filter(is_internal=False)
 
 
 class Message(models.Model):
@@ -359,7 +354,7 @@ class AttachmentQuerySet(models.QuerySet):
         return self.filter(request=request_obj)._readable_by(user)
 
     def _readable_by(self, user):
-        if caisse_membership(user):
+        if policy.reads_internal_notes(user):
             return self
         return self.filter(Q(message__isnull=True) | Q(message__is_internal=False))
 

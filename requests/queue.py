@@ -15,11 +15,12 @@ from django.utils import timezone
 
 from extranet.audit.models import AccessLog, record_access
 from extranet.core.pagination import page_number
-from extranet.roles import require_caisse_staff
 from requests import deadlines
 from requests.filters import QueueFilter
 from requests.models import ExportLog, Request
+from structures.guards import require_caisse_staff
 from structures.models import Structure
+from structures.policy import can_administer_caisse
 
 PAGE_SIZES = (20, 50, 100)
 ORDERS = {
@@ -119,7 +120,7 @@ def _queue_page(request, staff, *, error=None, status=200):
             "query": params.urlencode(),
             "export_params": [(name, value) for name, values in export_params.lists() for value in values],
             "personal_data_param": PERSONAL_DATA_PARAM,
-            "can_export_personal_data": staff.is_admin,
+            "can_export_personal_data": can_administer_caisse(request.user, staff.caisse),
             "error": error,
             "caisse": staff.caisse,
         },
@@ -136,7 +137,7 @@ def queue_export(request):
     """
     staff = require_caisse_staff(request.user)
     personal = request.GET.get(PERSONAL_DATA_PARAM, "") not in ("", "0", "false", "off")
-    if personal and not staff.is_admin:
+    if personal and not can_administer_caisse(request.user, staff.caisse):
         return _queue_page(request, staff, error=PERSONAL_DATA_REFUSED, status=403)
     today = timezone.localdate()
     filterset, order = _filtered(request, staff, today)

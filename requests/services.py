@@ -6,26 +6,14 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import transaction
 from django.utils import timezone
 from django.utils.html import format_html
-from django_fsm import has_transition_perm
-from guardian.shortcuts import assign_perm, remove_perm
 
-from extranet.roles import ADMINISTER_CAISSE, HANDLE_REQUESTS, caisse_membership, holds
-from requests import deposit_rules, mas, notifications
+from requests import deposit_rules, mas, notifications, policy, workflow
 from requests.attachments import clean_original_name
 from requests.catalog import MAS_REFERRAL, is_mas_referral
-from requests.models import (
-    RESOLVE_REQUEST,
-    Attachment,
-    Follow,
-    MasReferral,
-    Message,
-    NumberSequence,
-    Request,
-    Status,
-    StatusChange,
-)
+from requests.models import Attachment, Follow, MasReferral, Message, NumberSequence, Request
 from requests.nir import nir_digest
-from structures import conventions
+from requests.workflow import NotAllowed, WorkflowRefused, WrongStatus
+from structures import policy as structure_policy
 from structures.models import Structure
 
 SEQUENCE_CAPACITY = 99_999
@@ -130,7 +118,9 @@ def _open_duplicate(structure, kind, motif, digest):
 
 def _deposit(written, *, kind, motif, structure, caisse, author, details, person, files):
     """The deposit of a request whose content the domain accepts (deposit_rules found nothing to refuse)."""
-    if not conventions.is_active(structure, caisse):
+    if not structure_policy.works_for(author, structure):
+        raise NotAllowed("Seuls les comptes actifs de la structure déposent ses demandes.")
+    if not structure_policy.can_deposit(author, structure, caisse):
         raise NoActiveConvention
     now = timezone.now()
     person = deposit_rules.stored_person(person)
@@ -155,7 +145,7 @@ def _deposit(written, *, kind, motif, structure, caisse, author, details, person
         **person,
     )
     request.save()
-    StatusChange.objects.create(request=request, from_status="", to_status=Status.NEW, by=author, at=now)
+    workflow.log(request, source="", target=request.status, by=author, at=now)
     _store_attachments(request, files, author, written)
     notifications.deposited(request)
     return request
@@ -206,6 +196,8 @@ def deposit_mas_referral(*, referral, consent_document, structure, caisse, autho
 
 @transaction.atomic
 def mark_confirmation_letter_sent(request, *, agent):
+    if not policy.can_mark_letter_sent(agent, request):
+        raise NotAllowed("Seuls les agents de la caisse enregistrent l'envoi du courrier de confirmation.")
     referral = MasReferral.objects.select_for_update().get(request=request)
     if referral.needs_confirmation_letter and referral.confirmation_letter_sent_at is None:
         referral.confirmation_letter_sent_at = timezone.now()
@@ -224,112 +216,38 @@ def toggle_follow(request, user):
     return True
 
 
-class WorkflowRefused(Exception):
-    """A move the workflow or the user's role does not allow; the message says why, in French."""
-
-
-class WrongStatus(WorkflowRefused):
-    """The request is no longer where the move starts from (someone else moved it first)."""
-
-
-class NotAllowed(WorkflowRefused):
-    """The user's role or object permissions do not allow this move."""
-
-
-class AlreadyTaken(WrongStatus):
-    def __init__(self, request):
-        holder = request.assigned_to.get_full_name() if request.assigned_to else "un autre agent"
-        super().__init__(f"La demande {request.number} vient d'être prise en charge par {holder}.")
-        self.holder = request.assigned_to
-
-
-def _lock(request):
-    """The request's row, locked. Related rows are read after the lock is granted: joined in the locking query,
-    they would be those seen before waiting (a loser of the race would not know who won)."""
-    locked = Request.objects.select_for_update().get(pk=request.pk)
-    for relation in ("assigned_to", "author", "caisse"):
-        getattr(locked, relation)
-    return locked
-
-
 def take_charge(request, *, agent):
     """Nouveau → Pris en charge, assigned to the agent. Of two agents at once, exactly one wins."""
-    with transaction.atomic():
-        locked = _lock(request)
-        if locked.status == Status.RESOLVED:
-            raise WrongStatus(f"La demande {locked.number} est déjà résolue.")
-        if locked.status != Status.NEW:
-            raise AlreadyTaken(locked)
-        if not has_transition_perm(locked.take_charge, agent):
-            raise NotAllowed("Seuls les agents de la caisse destinataire prennent en charge ses demandes.")
-        now = timezone.now()
-        locked.take_charge(agent=agent, at=now)
-        locked.save()
-        # Only the agent in charge (and the caisse's administrateurs) may resolve it.
-        assign_perm(RESOLVE_REQUEST, agent, locked)
-        StatusChange.objects.create(
-            request=locked, from_status=Status.NEW, to_status=Status.IN_PROGRESS, by=agent, at=now, assigned_to=agent
-        )
-        notifications.taken_in_charge(locked)
-    return locked
+    return workflow.move(request, "take_charge", by=agent)
 
 
 def resolve(request, *, agent, answer, files=()):
     """Pris en charge → Résolu, with the answer the partner receives (and its files, such as the document)."""
-    with files_removed_on_failure() as written, transaction.atomic():
-        locked = _lock(request)
-        if locked.status != Status.IN_PROGRESS:
-            raise WrongStatus(
-                f"La demande {locked.number} est « {locked.get_status_display()} » : "
-                "seule une demande prise en charge peut être résolue."
-            )
-        if not has_transition_perm(locked.resolve, agent):
-            raise NotAllowed("Seul l'agent en charge, ou un administrateur de la caisse, résout cette demande.")
+
+    def answer_required(locked):
         if not answer.strip():
             raise WorkflowRefused("La réponse à la structure est obligatoire pour résoudre la demande.")
-        now = timezone.now()
+
+    def write_answer(locked, at):
         message = Message.objects.create(
-            request=locked, author=agent, side=Message.Side.CAISSE, body=answer, is_answer=True, created_at=now
+            request=locked, author=agent, side=Message.Side.CAISSE, body=answer, is_answer=True, created_at=at
         )
         _store_attachments(locked, files, agent, written, message=message)
-        locked.resolve(at=now)
-        locked.save()
-        # A resolved request moves no more: the permission row would only linger.
-        remove_perm(RESOLVE_REQUEST, locked.assigned_to, locked)
-        StatusChange.objects.create(
-            request=locked, from_status=Status.IN_PROGRESS, to_status=Status.RESOLVED, by=agent, at=now
-        )
-        notifications.resolved(locked, message)
-    return locked
+        return message
+
+    with files_removed_on_failure() as written:
+        return workflow.move(request, "resolve", by=agent, check=answer_required, effects=write_answer)
 
 
-@transaction.atomic
 def reassign(request, *, admin, agent):
     """An administrateur of the caisse gives a request in progress to another agent of the caisse."""
-    locked = _lock(request)
-    staff = caisse_membership(admin)
-    if (
-        staff is None
-        or not staff.is_admin
-        or staff.caisse_id != locked.caisse_id
-        or not holds(admin, ADMINISTER_CAISSE, locked.caisse)
-    ):
-        raise NotAllowed("Seul un administrateur de la caisse réattribue une demande.")
-    if locked.status != Status.IN_PROGRESS:
-        raise WrongStatus("Seule une demande prise en charge peut être réattribuée.")
-    target = caisse_membership(agent)
-    if target is None or target.caisse_id != locked.caisse_id or not holds(agent, HANDLE_REQUESTS, locked.caisse):
-        raise WorkflowRefused("Choisissez un agent actif de la caisse.")
-    if locked.assigned_to_id == agent.pk:
-        return locked
-    remove_perm(RESOLVE_REQUEST, locked.assigned_to, locked)
-    assign_perm(RESOLVE_REQUEST, agent, locked)
-    locked.assigned_to = agent
-    locked.save(update_fields=["assigned_to"])
-    StatusChange.objects.create(
-        request=locked, from_status=Status.IN_PROGRESS, to_status=Status.IN_PROGRESS, by=admin, assigned_to=agent
-    )
-    return locked
+
+    def to_an_agent_of_the_caisse(locked):
+        if not policy.can_take_charge(agent, locked):
+            raise WorkflowRefused("Choisissez un agent actif de la caisse.")
+        return locked.assigned_to_id != agent.pk
+
+    return workflow.move(request, "reassign", by=admin, to=agent, check=to_an_agent_of_the_caisse)
 
 
 class RequestClosed(WrongStatus):
@@ -341,14 +259,12 @@ class RequestClosed(WrongStatus):
 
 def _lock_open_for(request, author):
     """The request locked for a writer who can reach it, while it is open. Returns (locked, from_caisse)."""
-    locked = _lock(request)
-    staff = caisse_membership(author)
-    from_caisse = staff is not None and staff.caisse_id == locked.caisse_id
-    if not from_caisse and not Request.objects.visible_to(author).filter(pk=locked.pk).exists():
+    locked = workflow.lock(request)
+    if not policy.can_write(author, locked):
         raise NotAllowed("Vous ne pouvez pas écrire sur cette demande.")
     if not locked.is_open:
         raise RequestClosed(locked)
-    return locked, from_caisse
+    return locked, policy.is_caisse_side(author, locked)
 
 
 def add_attachments(request, *, author, files):
@@ -362,7 +278,7 @@ def post_message(request, *, author, body, internal=False, files=()):
     """A message on an open request: from the partner, from the caisse, or an internal note between agents."""
     with files_removed_on_failure() as written, transaction.atomic():
         locked, from_caisse = _lock_open_for(request, author)
-        if internal and not from_caisse:
+        if internal and not policy.can_post_internal_note(author, locked):
             raise NotAllowed("Seuls les agents de la caisse écrivent des notes internes.")
         if not body.strip():
             raise WorkflowRefused("Le message est vide.")

@@ -9,14 +9,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 from extranet.audit.models import AccessLog, record_access
 from extranet.core.pagination import bounded_page
 from extranet.core.pdf import render_pdf
-from extranet.roles import caisse_membership, partner_membership, require_partner
-from requests import mas, services
+from requests import mas, policy, services, workflow
 from requests.catalog import KINDS_BY_SLUG, PERSON_FIELD_NAMES, is_mas_referral
 from requests.deposit import deposit_form
 from requests.filters import HistoryFilter
 from requests.forms import MasReferralForm, MessageForm, ReassignForm, ResolveForm, deposit_form_class
 from requests.models import Attachment, Follow, Kind, MasReferral, Message, Request, Status
 from requests.summary import status_history, summary_sections
+from structures.guards import require_partner
+from structures.policy import caisse_membership, partner_membership
 
 PAGE_SIZES = (10, 20, 50)
 SUMMARY_PDF, SUMMARY_PDF_CSS = "requests/pdf/summary.html", "requests/pdf/summary.css"
@@ -178,23 +179,26 @@ def detail(request, number):
 
 
 def _detail_page(request, request_obj, *, message_form=None, resolve_form=None, reassign_form=None, status=200):
-    staff = caisse_membership(request.user)
+    caisse_side = policy.is_caisse_side(request.user, request_obj)
     context = _summary_context(request_obj) | {
         "following": request_obj.following,
-        "is_caisse_staff": staff is not None,
+        "is_caisse_staff": caisse_side,
+        "can_mark_letter_sent": policy.can_mark_letter_sent(request.user, request_obj),
         "exchanges": Message.objects.of_visible_request(request_obj, request.user)
         .select_related("author")
         .prefetch_related("attachments"),
-        "message_form": message_form or MessageForm(staff=staff is not None),
+        "message_form": message_form
+        or MessageForm(staff=policy.can_post_internal_note(request.user, request_obj)),
         # Every file this user may see: the request's own and those of the messages they can read.
         "attachments": Attachment.objects.of_visible_request(request_obj, request.user),
     }
-    if staff:
+    if caisse_side:
+        moves = workflow.available_moves(request_obj, request.user)
         context |= {
-            "can_take_charge": request_obj.status == Status.NEW,
-            "can_resolve": request_obj.status == Status.IN_PROGRESS and request_obj.can_resolve(request.user),
+            "can_take_charge": "take_charge" in moves,
+            "can_resolve": "resolve" in moves,
             "resolve_form": resolve_form or ResolveForm(),
-            "can_reassign": staff.is_admin and request_obj.status == Status.IN_PROGRESS,
+            "can_reassign": "reassign" in moves,
             "reassign_form": reassign_form or ReassignForm(caisse=request_obj.caisse),
         }
     return render(request, "requests/detail.html", context, status=status)
@@ -202,9 +206,10 @@ def _detail_page(request, request_obj, *, message_form=None, resolve_form=None, 
 
 def _staff_request(request, number):
     """A request of the agent's caisse; partners and others get a 404 for these actions."""
-    if caisse_membership(request.user) is None:
+    request_obj = _visible_request(request, number)
+    if not policy.is_caisse_side(request.user, request_obj):
         raise Http404
-    return _visible_request(request, number)
+    return request_obj
 
 
 def _act(request, number, action, success):
@@ -268,7 +273,7 @@ def reassign(request, number):
 @require_POST
 def post_message(request, number):
     request_obj = _visible_request(request, number)
-    form = MessageForm(request.POST, request.FILES, staff=caisse_membership(request.user) is not None)
+    form = MessageForm(request.POST, request.FILES, staff=policy.can_post_internal_note(request.user, request_obj))
     if not form.is_valid():
         return _detail_page(request, request_obj, message_form=form, status=400)
     internal = form.cleaned_data.get("internal", False)
@@ -332,9 +337,8 @@ def mas_sheet(request, number):
 @login_required
 @require_POST
 def mas_letter_sent(request, number):
-    staff = caisse_membership(request.user)
     request_obj = _visible_request(request, number)
-    if staff is None or _mas_referral(request_obj) is None:
+    if not policy.can_mark_letter_sent(request.user, request_obj) or _mas_referral(request_obj) is None:
         raise Http404
     services.mark_confirmation_letter_sent(request_obj, agent=request.user)
     messages.success(request, "L'envoi du courrier de confirmation est enregistré.")

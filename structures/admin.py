@@ -26,7 +26,7 @@ class StructureAdmin(admin.ModelAdmin):
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Memberships change through the service pages, which keep permissions, seats and sessions consistent."""
+    """Memberships change through the service pages, which keep seats and sessions consistent."""
 
     def has_add_permission(self, request):
         return False

@@ -3,7 +3,6 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from structures.validators import validate_siret
 
@@ -28,21 +27,9 @@ class Caisse(models.Model):
 
     class Meta:
         ordering = ["code"]
-        permissions = [
-            ("handle_requests", "Traiter les demandes adressées à la caisse"),
-            ("administer_caisse", "Administrer les structures, les agents et le journal des accès de la caisse"),
-        ]
 
     def __str__(self):
         return self.name
-
-
-class CaisseUserObjectPermission(UserObjectPermissionBase):
-    content_object = models.ForeignKey(Caisse, on_delete=models.CASCADE)
-
-
-class CaisseGroupObjectPermission(GroupObjectPermissionBase):
-    content_object = models.ForeignKey(Caisse, on_delete=models.CASCADE)
 
 
 class StructureQuerySet(models.QuerySet):
@@ -90,10 +77,6 @@ class Structure(models.Model):
 
     class Meta:
         ordering = ["name"]
-        permissions = [
-            ("manage_technicians", "Gérer les comptes techniciens de la structure"),
-            ("deposit_requests", "Déposer et suivre les demandes de la structure"),
-        ]
         constraints = [models.CheckConstraint(condition=Q(headcount__gte=1), name="structure_headcount_positive")]
 
     def __str__(self):
@@ -105,14 +88,6 @@ class Structure(models.Model):
 
     def active_gestionnaires(self):
         return self.memberships.filter(role=Membership.Role.GESTIONNAIRE, is_active=True)
-
-
-class StructureUserObjectPermission(UserObjectPermissionBase):
-    content_object = models.ForeignKey(Structure, on_delete=models.CASCADE)
-
-
-class StructureGroupObjectPermission(GroupObjectPermissionBase):
-    content_object = models.ForeignKey(Structure, on_delete=models.CASCADE)
 
 
 class Convention(models.Model):

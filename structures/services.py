@@ -3,14 +3,12 @@
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
-from guardian.shortcuts import assign_perm, remove_perm
 
 from extranet.accounts import second_factor
 from extranet.accounts.services import end_sessions, send_activation_link
 from extranet.notifications.emails import send_templated_email
-from extranet.roles import ADMINISTER_CAISSE, DEPOSIT_REQUESTS, HANDLE_REQUESTS, MANAGE_TECHNICIANS
 from structures import conventions
-from structures.models import Caisse, CaisseMembership, Convention, Membership, Structure
+from structures.models import CaisseMembership, Convention, Membership, Structure
 
 
 class SeatLimitReached(Exception):
@@ -47,34 +45,6 @@ def _check_free_seat(structure):
     active_count = structure.active_gestionnaires().count()
     if active_count >= structure.gestionnaire_seat_cap:
         raise SeatLimitReached(structure, active_count)
-
-
-def role_permissions(membership):
-    """The object permissions a membership brings, and the object they apply to."""
-    if isinstance(membership, CaisseMembership):
-        perms = [HANDLE_REQUESTS] + ([ADMINISTER_CAISSE] if membership.is_admin else [])
-        return perms, membership.caisse
-    return [DEPOSIT_REQUESTS] + ([MANAGE_TECHNICIANS] if membership.is_gestionnaire else []), membership.structure
-
-
-def grant_role_permissions(membership):
-    perms, target = role_permissions(membership)
-    for perm in perms:
-        assign_perm(perm, membership.user, target)
-
-
-def _revoke_role_permissions(membership):
-    target = membership.caisse if isinstance(membership, CaisseMembership) else membership.structure
-    every_role = (
-        (HANDLE_REQUESTS, ADMINISTER_CAISSE)
-        if isinstance(target, Caisse)
-        else (
-            DEPOSIT_REQUESTS,
-            MANAGE_TECHNICIANS,
-        )
-    )
-    for perm in every_role:
-        remove_perm(perm, membership.user, target)
 
 
 def seat_situation(structure):
@@ -125,7 +95,6 @@ def create_partner_account(structure, *, role, by, **identity):
         _check_free_seat(structure)
     user = _create_invited_user(**identity)
     membership = Membership.objects.create(user=user, structure=structure, role=role, created_by=by)
-    grant_role_permissions(membership)
     send_activation_link(user, invited_by=by)
     return membership
 
@@ -153,9 +122,10 @@ def _lock_membership(membership):
 
 
 def _set_membership_active(membership, active, *, by):
-    """Returns False when there was nothing to change."""
+    """The membership is the role and the right (structures/policy.py): deactivating it is all it takes to
+    withdraw them, and the account's sessions end with it."""
     if membership.is_active == active:
-        return False
+        return
     membership.is_active = active
     membership.deactivated_at = None if active else timezone.now()
     membership.deactivated_by = None if active else by
@@ -164,14 +134,12 @@ def _set_membership_active(membership, active, *, by):
     membership.user.save(update_fields=["is_active"])
     if not active:
         end_sessions(membership.user)
-    return True
 
 
 @transaction.atomic
 def deactivate_partner_account(membership, *, by):
     membership = _lock_membership(membership)
-    if _set_membership_active(membership, False, by=by):
-        _revoke_role_permissions(membership)
+    _set_membership_active(membership, False, by=by)
     return membership
 
 
@@ -184,7 +152,6 @@ def reactivate_partner_account(membership, *, by):
     if membership.is_gestionnaire:
         _check_free_seat(structure)
     _set_membership_active(membership, True, by=by)
-    grant_role_permissions(membership)
     return membership
 
 
@@ -192,7 +159,6 @@ def reactivate_partner_account(membership, *, by):
 def create_caisse_account(caisse, *, role, by, **identity):
     user = _create_invited_user(**identity)
     membership = CaisseMembership.objects.create(user=user, caisse=caisse, role=role, created_by=by)
-    grant_role_permissions(membership)
     send_activation_link(user, invited_by=by)
     return membership
 
@@ -200,8 +166,7 @@ def create_caisse_account(caisse, *, role, by, **identity):
 @transaction.atomic
 def set_caisse_account_active(membership, active, *, by):
     membership = _lock_membership(membership)
-    if _set_membership_active(membership, active, by=by):
-        (grant_role_permissions if active else _revoke_role_permissions)(membership)
+    _set_membership_active(membership, active, by=by)
     return membership
 
 

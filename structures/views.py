@@ -2,13 +2,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from extranet.accounts.forms import IdentityForm
-from extranet.roles import holds, require_caisse_admin, require_gestionnaire
 from structures import services
 from structures.forms import (
     AccountEditForm,
@@ -17,6 +15,7 @@ from structures.forms import (
     StructureCreateForm,
     StructureForm,
 )
+from structures.guards import require_caisse_admin, require_gestionnaire
 from structures.models import AccountStatus, CaisseMembership, Membership, Structure
 
 PAGE_SIZE = 25
@@ -323,8 +322,6 @@ def agent_resend(request, pk):
 def _structure_techniciens(request):
     """The techniciens of the gestionnaire's own structure; anyone else's do not exist here."""
     membership = require_gestionnaire(request.user)
-    if not holds(request.user, services.MANAGE_TECHNICIANS, membership.structure):
-        raise Http404
     return membership.structure, Membership.objects.filter(
         structure=membership.structure, role=Membership.Role.TECHNICIEN
     ).select_related("user")

@@ -1,4 +1,6 @@
+from contextlib import nullcontext
 from datetime import date
+from unittest import mock
 
 import factory
 from django.contrib.auth import get_user_model
@@ -68,6 +70,15 @@ class ConventionFactory(factory.django.DjangoModelFactory):
         conventions.forget(convention.structure_id)
 
 
+def change_convention_status(convention, status, *, in_another_process=False):
+    """Suspend, end or reactivate a convention through its service. `in_another_process`: as another application
+    server would, whose service forgets the remembered caisses of the structure in its own process only."""
+    from structures import services
+
+    with mock.patch.object(conventions, "forget") if in_another_process else nullcontext():
+        return services.update_convention(convention, signed_on=convention.signed_on, status=status)
+
+
 class MembershipFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Membership
@@ -79,13 +90,6 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
     class Params:
         gestionnaire = factory.Trait(role=Membership.Role.GESTIONNAIRE)
-
-    @factory.post_generation
-    def _permissions(obj, create, extracted, **kwargs):
-        if create and obj.is_active:
-            from structures.services import grant_role_permissions
-
-            grant_role_permissions(obj)
 
 
 class CaisseMembershipFactory(factory.django.DjangoModelFactory):
@@ -100,13 +104,6 @@ class CaisseMembershipFactory(factory.django.DjangoModelFactory):
     class Params:
         admin = factory.Trait(role=CaisseMembership.Role.ADMIN)
 
-    @factory.post_generation
-    def _permissions(obj, create, extracted, **kwargs):
-        if create and obj.is_active:
-            from structures.services import grant_role_permissions
-
-            grant_role_permissions(obj)
-
 
 def make_nir(sex="1", year="85", month="05", department="75", commune="056", order="123"):
     """A NIR with its right key."""
@@ -114,8 +111,14 @@ def make_nir(sex="1", year="85", month="05", department="75", commune="056", ord
     return body + nir_key(body)
 
 
+ANSWER = "Vos droits sont rétablis ; l'attestation vous parvient par courrier."
+
+
 class RequestFactory(factory.django.DjangoModelFactory):
-    """A deposited request (status Nouveau). Traits per kind: contact, appointment, case_review, document."""
+    """A deposited request (status Nouveau). Traits per kind: contact, appointment, case_review, document; and per
+    status, through the workflow as an agent would (log rows, right to resolve, emails): `in_progress` (taken in
+    charge by a new agent of the caisse, or `taken_by=<agent>`), `resolved` (then resolved by that agent with
+    `answer`). The status is never written by hand."""
 
     class Meta:
         model = "requests.Request"
@@ -162,12 +165,37 @@ class RequestFactory(factory.django.DjangoModelFactory):
             kind="case_review", motif="puma", details={"motif_other": "", "description": "PUMa"}
         )
         document = factory.Trait(kind="document", motif="vaccination", details={"comment": ""})
+        in_progress = factory.Trait(taken_by=True)
+        resolved = factory.Trait(taken_by=True, answer=ANSWER)
 
     @factory.post_generation
     def deposit_log(obj, create, extracted, **kwargs):
         if create:
-            from requests.models import StatusChange
+            from requests import workflow
 
-            StatusChange.objects.create(
-                request=obj, from_status="", to_status=obj.status, by=obj.author, at=obj.created_at
-            )
+            workflow.log(obj, source="", target=obj.status, by=obj.author, at=obj.created_at)
+
+    @factory.post_generation
+    def taken_by(obj, create, extracted, **kwargs):
+        if create and extracted:
+            advance(obj, "in_progress", agent=None if extracted is True else extracted)
+
+    @factory.post_generation
+    def answer(obj, create, extracted, **kwargs):
+        if create and extracted:
+            advance(obj, "resolved", answer=extracted)
+
+
+def advance(demande, status, *, agent=None, answer=ANSWER):
+    """Move a request on to `status` ("in_progress", "resolved") through the workflow (requests/workflow.py), as
+    the agents of its caisse would: taken in charge by `agent` (else a new agent of the caisse) if it is new, then
+    resolved with `answer` by the agent in charge. Returns it, reloaded."""
+    from requests import services
+
+    if status in ("in_progress", "resolved") and demande.status == "new":
+        services.take_charge(demande, agent=agent or CaisseMembershipFactory(caisse=demande.caisse).user)
+        demande.refresh_from_db()
+    if status == "resolved" and demande.status != "resolved":
+        services.resolve(demande, agent=demande.assigned_to, answer=answer)
+        demande.refresh_from_db()
+    return demande

@@ -67,8 +67,9 @@ def log_in_with_password_only(client, user, backend=None):
 def api_client(user, *, second_factor=True):
     """An API client with a fresh personal token of `user`, whose second factor is set up unless said otherwise."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
-    from extranet.accounts.models import ApiToken
     from rest_framework.test import APIClient
+
+    from extranet.accounts.models import ApiToken
 
     if second_factor:
         TOTPDevice.objects.get_or_create(user=user, name="Application", defaults={"confirmed": True})

@@ -1,13 +1,14 @@
-"""Object permissions (django-guardian): the services that change memberships and requests grant and revoke them,
-and the pages refuse an account whose membership is active but whose permission is gone."""
+"""Rights: a membership is the role and its rights (structures/policy.py), nothing is stored that mirrors it; the
+only object permission is the agent in charge's right to resolve, which the workflow grants, moves and removes."""
 
 import pytest
+from guardian.models import UserObjectPermission
 from guardian.shortcuts import remove_perm
 
-from extranet.roles import ADMINISTER_CAISSE, DEPOSIT_REQUESTS, HANDLE_REQUESTS, MANAGE_TECHNICIANS
 from requests import services as request_services
-from requests.models import RESOLVE_REQUEST
-from structures import services
+from requests.models import RequestUserObjectPermission
+from requests.policy import RESOLVE_REQUEST, holds_resolve_right
+from structures import policy, services
 from structures.models import CaisseMembership, Membership
 from tests.factories import CaisseMembershipFactory, RequestFactory
 
@@ -16,70 +17,101 @@ IDENTITY = {"civility": "mme", "last_name": "Roux", "first_name": "Anne", "phone
 pytestmark = pytest.mark.django_db
 
 
-def perms_on(user, target, candidates):
-    user = type(user).objects.get(pk=user.pk)  # a fresh object: Django caches permissions on the instance
-    return {perm for perm in candidates if user.has_perm(perm, target)}
+def fresh(user):
+    """The user as a page would load it: its membership read anew."""
+    return type(user).objects.get(pk=user.pk)
 
 
-PARTNER_PERMS = (DEPOSIT_REQUESTS, MANAGE_TECHNICIANS)
-CAISSE_PERMS = (HANDLE_REQUESTS, ADMINISTER_CAISSE)
+def partner_rights(user, structure, caisse):
+    user = fresh(user)
+    return {
+        name
+        for name, held in (
+            ("deposit", policy.can_deposit(user, structure, caisse)),
+            ("manage_technicians", policy.can_manage_technicians(user, structure)),
+        )
+        if held
+    }
+
+
+def caisse_rights(user, caisse):
+    user = fresh(user)
+    return {
+        name
+        for name, held in (
+            ("handle_requests", policy.can_handle_requests(user, caisse)),
+            ("administer_caisse", policy.can_administer_caisse(user, caisse)),
+        )
+        if held
+    }
+
+
+def no_object_permission_stored():
+    return not UserObjectPermission.objects.exists() and not RequestUserObjectPermission.objects.exists()
 
 
 @pytest.mark.parametrize(
     ("role", "expected"),
-    [(Membership.Role.TECHNICIEN, {DEPOSIT_REQUESTS}), (Membership.Role.GESTIONNAIRE, set(PARTNER_PERMS))],
+    [(Membership.Role.TECHNICIEN, {"deposit"}), (Membership.Role.GESTIONNAIRE, {"deposit", "manage_technicians"})],
 )
-def test_partner_account_lifecycle_grants_and_revokes(structure, gestionnaire, role, expected):
+def test_partner_rights_follow_the_account_lifecycle(structure, caisse, gestionnaire, role, expected):
     membership = services.create_partner_account(
         structure, role=role, by=gestionnaire, email=f"{role}@exemple.fr", **IDENTITY
     )
-    assert perms_on(membership.user, structure, PARTNER_PERMS) == expected
+    assert partner_rights(membership.user, structure, caisse) == expected
     services.deactivate_partner_account(membership, by=gestionnaire)
-    assert perms_on(membership.user, structure, PARTNER_PERMS) == set()
+    assert partner_rights(membership.user, structure, caisse) == set()
     services.reactivate_partner_account(membership, by=gestionnaire)
-    assert perms_on(membership.user, structure, PARTNER_PERMS) == expected
+    assert partner_rights(membership.user, structure, caisse) == expected
+    assert no_object_permission_stored()
 
 
 @pytest.mark.parametrize(
     ("role", "expected"),
-    [(CaisseMembership.Role.AGENT, {HANDLE_REQUESTS}), (CaisseMembership.Role.ADMIN, set(CAISSE_PERMS))],
+    [
+        (CaisseMembership.Role.AGENT, {"handle_requests"}),
+        (CaisseMembership.Role.ADMIN, {"handle_requests", "administer_caisse"}),
+    ],
 )
-def test_caisse_account_lifecycle_grants_and_revokes(caisse, caisse_admin, role, expected):
+def test_caisse_rights_follow_the_account_lifecycle(caisse, caisse_admin, role, expected):
     membership = services.create_caisse_account(
         caisse, role=role, by=caisse_admin, email=f"{role}@exemple.fr", **IDENTITY
     )
-    assert perms_on(membership.user, caisse, CAISSE_PERMS) == expected
+    assert caisse_rights(membership.user, caisse) == expected
     services.set_caisse_account_active(membership, False, by=caisse_admin)
-    assert perms_on(membership.user, caisse, CAISSE_PERMS) == set()
+    assert caisse_rights(membership.user, caisse) == set()
     services.set_caisse_account_active(membership, True, by=caisse_admin)
-    assert perms_on(membership.user, caisse, CAISSE_PERMS) == expected
+    assert caisse_rights(membership.user, caisse) == expected
+    assert no_object_permission_stored()
 
 
-def test_permissions_apply_to_ones_own_structure_and_caisse_only(
-    technicien, agent, structure, other_structure, caisse, other_caisse
+def test_rights_apply_to_ones_own_structure_and_caisse_only(
+    technicien, gestionnaire, agent, caisse_admin, structure, other_structure, caisse, other_caisse
 ):
-    assert perms_on(technicien, other_structure, PARTNER_PERMS) == set()
-    assert perms_on(agent, other_caisse, CAISSE_PERMS) == set()
-    assert perms_on(technicien, structure, PARTNER_PERMS) == {DEPOSIT_REQUESTS}
-    assert perms_on(agent, caisse, CAISSE_PERMS) == {HANDLE_REQUESTS}
+    assert partner_rights(gestionnaire, other_structure, other_caisse) == set()
+    assert caisse_rights(caisse_admin, other_caisse) == set()
+    assert partner_rights(technicien, structure, caisse) == {"deposit"}
+    assert caisse_rights(agent, caisse) == {"handle_requests"}
 
 
 @pytest.mark.parametrize(
-    ("user_fixture", "perm", "target", "url"),
+    ("user_fixture", "change", "url"),
     [
-        ("technicien", DEPOSIT_REQUESTS, "structure", "/demandes/"),
-        ("technicien", DEPOSIT_REQUESTS, "structure", "/demandes/nouvelle/saisine-mas/"),
-        ("gestionnaire", MANAGE_TECHNICIANS, "structure", "/structure/techniciens/"),
-        ("agent", HANDLE_REQUESTS, "caisse", "/caisse/demandes/"),
-        ("caisse_admin", ADMINISTER_CAISSE, "caisse", "/caisse/structures/"),
-        ("caisse_admin", ADMINISTER_CAISSE, "caisse", "/caisse/journal-des-acces/"),
+        ("technicien", {"is_active": False}, "/demandes/"),
+        ("technicien", {"is_active": False}, "/demandes/nouvelle/saisine-mas/"),
+        ("gestionnaire", {"role": Membership.Role.TECHNICIEN}, "/structure/techniciens/"),
+        ("agent", {"is_active": False}, "/caisse/demandes/"),
+        ("caisse_admin", {"role": CaisseMembership.Role.AGENT}, "/caisse/structures/"),
+        ("caisse_admin", {"role": CaisseMembership.Role.AGENT}, "/caisse/journal-des-acces/"),
     ],
 )
-def test_pages_check_the_permission_not_only_the_membership(client, request, user_fixture, perm, target, url):
+def test_pages_follow_the_membership_as_it_is_now(client, request, user_fixture, change, url):
+    """No stored right outlives a change of the membership: the page asks the policy, which reads it."""
     user = request.getfixturevalue(user_fixture)
     client.force_login(user)
     assert client.get(url).status_code == 200
-    remove_perm(perm, user, request.getfixturevalue(target))
+    membership = user.structure_membership or user.caisse_membership
+    type(membership).objects.filter(pk=membership.pk).update(**change)
     assert client.get(url).status_code == 403
 
 
@@ -88,19 +120,18 @@ def test_only_the_agent_in_charge_holds_the_right_to_resolve(caisse, structure, 
     deposited = RequestFactory(caisse=caisse, structure=structure, author=technicien)
 
     request_services.take_charge(deposited, agent=agent)
-    assert perms_on(agent, deposited, [RESOLVE_REQUEST]) == {RESOLVE_REQUEST}
-    assert perms_on(colleague, deposited, [RESOLVE_REQUEST]) == set()
+    assert (holds_resolve_right(agent, deposited), holds_resolve_right(colleague, deposited)) == (True, False)
     with pytest.raises(request_services.WorkflowRefused):
         request_services.resolve(deposited, agent=colleague, answer="Réponse.")
 
     request_services.reassign(deposited, admin=caisse_admin, agent=colleague)
-    assert perms_on(agent, deposited, [RESOLVE_REQUEST]) == set()
-    assert perms_on(colleague, deposited, [RESOLVE_REQUEST]) == {RESOLVE_REQUEST}
+    assert (holds_resolve_right(agent, deposited), holds_resolve_right(colleague, deposited)) == (False, True)
     with pytest.raises(request_services.WorkflowRefused):
         request_services.resolve(deposited, agent=agent, answer="Réponse.")
 
     request_services.resolve(deposited, agent=colleague, answer="Réponse.")
-    assert perms_on(colleague, deposited, [RESOLVE_REQUEST]) == set()
+    assert not holds_resolve_right(colleague, deposited)
+    assert not RequestUserObjectPermission.objects.exists()
 
 
 def test_agent_in_charge_without_the_permission_cannot_resolve(caisse, structure, technicien, agent):
@@ -108,33 +139,25 @@ def test_agent_in_charge_without_the_permission_cannot_resolve(caisse, structure
     request_services.take_charge(deposited, agent=agent)
     remove_perm(RESOLVE_REQUEST, agent, deposited)
     with pytest.raises(request_services.WorkflowRefused):
-        request_services.resolve(deposited, agent=type(agent).objects.get(pk=agent.pk), answer="Réponse.")
+        request_services.resolve(deposited, agent=fresh(agent), answer="Réponse.")
 
 
-def test_agent_without_the_caisse_permission_cannot_take_charge(caisse, structure, technicien, agent):
+def test_agent_whose_membership_is_deactivated_cannot_take_charge(caisse, structure, technicien, agent):
     deposited = RequestFactory(caisse=caisse, structure=structure, author=technicien)
-    remove_perm(HANDLE_REQUESTS, agent, caisse)
+    CaisseMembership.objects.filter(user=agent).update(is_active=False)
     with pytest.raises(request_services.WorkflowRefused):
-        request_services.take_charge(deposited, agent=type(agent).objects.get(pk=agent.pk))
+        request_services.take_charge(deposited, agent=fresh(agent))
 
 
-def test_holds_answers_as_guardian_in_one_query(
-    technicien, gestionnaire, structure, agent, caisse, django_assert_num_queries
+def test_the_right_to_resolve_is_read_as_guardian_says_in_one_query(
+    caisse, structure, technicien, agent, django_assert_num_queries
 ):
-    from extranet.roles import holds
-
-    for user, target, candidates in [
-        (technicien, structure, PARTNER_PERMS),
-        (gestionnaire, structure, PARTNER_PERMS),
-        (agent, caisse, CAISSE_PERMS),
-        (technicien, caisse, CAISSE_PERMS),
-    ]:
-        for perm in candidates:
-            with django_assert_num_queries(1):
-                held = holds(user, perm, target)
-            assert held == (perm in perms_on(user, target, candidates)), (user, perm)
-    technicien.is_active = False
-    assert not holds(technicien, DEPOSIT_REQUESTS, structure)
-    technicien.is_active, technicien.is_superuser = True, True
-    remove_perm(DEPOSIT_REQUESTS, technicien, structure)
-    assert holds(technicien, DEPOSIT_REQUESTS, structure)
+    colleague = CaisseMembershipFactory(caisse=caisse).user
+    deposited = RequestFactory(caisse=caisse, structure=structure, author=technicien, taken_by=agent)
+    for user in (fresh(agent), fresh(colleague), fresh(technicien)):
+        with django_assert_num_queries(1):
+            held = holds_resolve_right(user, deposited)
+        assert held == fresh(user).has_perm(RESOLVE_REQUEST, deposited), user
+    assert holds_resolve_right(agent, deposited)
+    agent.is_active = False
+    assert not holds_resolve_right(agent, deposited)

@@ -31,7 +31,16 @@ from guardian.models import UserObjectPermission
 from extranet.accounts.models import AccountToken, ApiToken
 from extranet.audit.models import AccessLog
 from extranet.notifications.models import OutgoingEmail
-from requests.models import Attachment, ExportLog, Follow, MasReferral, Message, Request, StatusChange
+from requests.models import (
+    Attachment,
+    ExportLog,
+    Follow,
+    MasReferral,
+    Message,
+    Request,
+    RequestUserObjectPermission,
+    StatusChange,
+)
 from structures.models import Caisse, CaisseMembership, Convention, Membership, Structure
 from tests.factories import CaisseMembershipFactory, MembershipFactory, RequestFactory, UserFactory
 from tests.requests.builders import pdf_bytes
@@ -466,6 +475,7 @@ SNAPSHOT_MODELS = [
     AccountToken,
     ApiToken,
     UserObjectPermission,
+    RequestUserObjectPermission,
     OutgoingEmail,
     ExportLog,
     AccessLog,

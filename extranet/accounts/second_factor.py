@@ -16,19 +16,11 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from extranet.notifications.emails import send_templated_email
-from extranet.roles import caisse_membership
 
 TOTP = "totp"
 EMAIL = "email"
 METHOD_LABELS = {TOTP: "Application d'authentification", EMAIL: "Code envoyé par courriel"}
 BACKUP_DEVICE_NAME = "Codes de secours"
-
-
-def allowed_methods(user):
-    """Caisse staff handle every structure's requests: an application only. Partners may also use email codes."""
-    if caisse_membership(user) is not None or user.is_staff:
-        return [TOTP]
-    return [TOTP, EMAIL]
 
 
 def primary_device(user, *, confirmed=True):

@@ -7,11 +7,11 @@ from rest_framework import serializers
 
 from extranet.accounts.models import Civility
 from extranet.accounts.second_factor import has_second_factor
-from extranet.roles import caisse_membership, partner_membership
 from requests.catalog import KINDS, MAS_REFERRAL, PERSON_FIELDS, Kind
 from requests.forms import MasReferralForm
 from requests.models import Attachment, Message, Request, StatusChange
 from structures.models import Caisse, Membership
+from structures.policy import caisse_membership, partner_membership
 
 
 class CaisseSerializer(serializers.ModelSerializer):

@@ -33,14 +33,7 @@ from extranet.api.serializers import (
     RequestSummarySerializer,
 )
 from extranet.audit.models import AccessLog, record_access
-from extranet.roles import (
-    caisse_membership,
-    partner_membership,
-    require_caisse_staff,
-    require_gestionnaire,
-    require_partner,
-)
-from requests import services
+from requests import policy, services
 from requests.attachments import AttachmentsField
 from requests.catalog import KINDS
 from requests.deposit import deposit_form
@@ -48,7 +41,9 @@ from requests.deposit_rules import UNKNOWN_KIND
 from requests.forms import MasReferralForm, deposit_form_class
 from requests.models import Attachment, Message, Request, StatusChange
 from structures import services as structure_services
+from structures.guards import require_caisse_staff, require_gestionnaire, require_partner
 from structures.models import Caisse, Convention, Membership
+from structures.policy import caisse_membership, partner_membership
 
 ERRORS = OpenApiResponse(OpenApiTypes.OBJECT, description="Erreurs par champ : {champ: [messages]}.")
 NOT_FOUND = OpenApiResponse(OpenApiTypes.OBJECT, description="Introuvable, ou hors de votre périmètre.")
@@ -204,7 +199,7 @@ def request_detail_queryset(requests=Request.objects):
 
 
 def visible_request(request, number):
-    member_of_the_service(request.user)
+    """A request the user cannot see does not exist for them (404), as on the pages, whoever they are."""
     return get_object_or_404(request_detail_queryset(Request.objects.visible_to(request.user)), number=number)
 
 
@@ -231,9 +226,10 @@ class RequestDetail(APIView):
 
 def caisse_request(request, number):
     """For the caisse's moves: partners get a 404, as on the pages."""
-    if caisse_membership(request.user) is None:
+    request_obj = visible_request(request, number)
+    if not policy.is_caisse_side(request.user, request_obj):
         raise Http404
-    return visible_request(request, number)
+    return request_obj
 
 
 def workflow_outcome(request, move):
@@ -316,7 +312,7 @@ class RequestMessages(APIView):
         incoming = MessageInputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         internal = incoming.validated_data["internal"]
-        if internal and caisse_membership(request.user) is None:
+        if internal and not policy.can_post_internal_note(request.user, request_obj):
             return Response({"internal": ["Seuls les agents de la caisse écrivent des notes internes."]}, status=400)
         try:
             message = services.post_message(

@@ -11,6 +11,7 @@ from extranet.accounts.models import User
 from requests import services
 from requests.models import NumberSequence, Request, RequestUserObjectPermission, StatusChange
 from requests.nir import nir_digest, validate_nir
+from structures import policy
 from structures.models import Structure
 from tests.factories import make_nir
 
@@ -72,14 +73,14 @@ def test_login_accounts_see_their_requests(counts):
     technicien = User.objects.get(email=bench.BIG_TECHNICIEN)
     structure = technicien.membership.structure
     assert technicien.check_password(bench.BENCH_PASSWORD)
-    assert technicien.has_perm("structures.deposit_requests", structure)
+    assert policy.can_deposit(technicien, structure, structure.conventions.get().caisse)
     assert technicien.totpdevice_set.get().confirmed
     assert Request.objects.visible_to(technicien).count() == structure.requests.count() == BIG
     gestionnaire = User.objects.get(email=bench.BIG_GESTIONNAIRE)
-    assert gestionnaire.has_perm("structures.manage_technicians", structure)
+    assert policy.can_manage_technicians(gestionnaire, structure)
     for caisse_id, total in Request.objects.values_list("caisse").annotate(total=Count("pk")):
         agent = User.objects.filter(caissemembership__caisse_id=caisse_id).first()
-        assert agent.has_perm("structures.handle_requests", agent.caissemembership.caisse)
+        assert policy.can_handle_requests(agent, agent.caissemembership.caisse)
         assert Request.objects.visible_to(agent).count() == total
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from structures import conventions
 from structures.models import Convention
-from tests.factories import CaisseFactory, ConventionFactory
+from tests.factories import CaisseFactory, ConventionFactory, change_convention_status
 from tests.helpers import text, visible_text
 
 
@@ -83,7 +83,7 @@ class TestCaisseSwitch:
     def test_cannot_switch_to_a_caisse_without_active_convention(self, two_caisses_partner, structure, other_caisse):
         stranger = CaisseFactory(code="972", name="CGSS de la Martinique")
         assert two_caisses_partner.post("/caisse/choisir/", {"caisse": stranger.pk}).status_code == 404
-        structure.conventions.filter(caisse=other_caisse).update(status=Convention.Status.SUSPENDED)
+        change_convention_status(structure.conventions.get(caisse=other_caisse), Convention.Status.SUSPENDED)
         assert two_caisses_partner.post("/caisse/choisir/", {"caisse": other_caisse.pk}).status_code == 404
 
     def test_suspended_choice_falls_back_to_an_active_convention(
@@ -92,7 +92,9 @@ class TestCaisseSwitch:
         two_caisses_partner.post("/caisse/choisir/", {"caisse": other_caisse.pk})
         # Ended elsewhere (another application server, or the database directly): this process's header follows
         # once it no longer remembers the structure's caisses, a minute later.
-        structure.conventions.filter(caisse=other_caisse).update(status=Convention.Status.ENDED)
+        change_convention_status(
+            structure.conventions.get(caisse=other_caisse), Convention.Status.ENDED, in_another_process=True
+        )
         assert "CPAM DE LA LOIRE —" in text(two_caisses_partner.get("/"))
         later = conventions.time.monotonic() + conventions.CACHE_SECONDS + 1
         monkeypatch.setattr(conventions.time, "monotonic", lambda: later)
@@ -105,7 +107,9 @@ class TestCaisseSwitch:
         from tests.requests.builders import create_url, form_data
 
         two_caisses_partner.post("/caisse/choisir/", {"caisse": other_caisse.pk})
-        structure.conventions.filter(caisse=other_caisse).update(status=Convention.Status.ENDED)
+        change_convention_status(
+            structure.conventions.get(caisse=other_caisse), Convention.Status.ENDED, in_another_process=True
+        )
         response = two_caisses_partner.post(create_url("contacter"), form_data("contacter"))
         assert response.status_code == 200
         assert "La convention de votre structure avec cette caisse n&#x27;est plus active" in response.content.decode()
@@ -132,7 +136,8 @@ class TestCaisseSwitch:
 
 @pytest.mark.django_db
 def test_partner_without_active_convention_gets_a_clear_page(client, technicien, structure):
-    structure.conventions.update(status=Convention.Status.SUSPENDED)
+    for convention in structure.conventions.all():
+        change_convention_status(convention, Convention.Status.SUSPENDED)
     client.force_login(technicien)
     page = text(client.get("/"))
     assert "Aucune convention active" in page

@@ -7,7 +7,14 @@ from django.utils import timezone
 from requests.models import Request, StatusChange
 from requests.nir import nir_digest
 from structures.models import Convention
-from tests.factories import ConventionFactory, MembershipFactory, RequestFactory, StructureFactory, make_nir
+from tests.factories import (
+    ConventionFactory,
+    MembershipFactory,
+    RequestFactory,
+    StructureFactory,
+    advance,
+    make_nir,
+)
 from tests.helpers import text
 from tests.requests.builders import (
     KIND_FIELDS,
@@ -365,7 +372,7 @@ class TestDuplicateGuard:
     def test_second_open_request_for_the_same_person_kind_and_motif_is_refused(
         self, technicien_client, existing, status, label, mailoutbox
     ):
-        Request.objects.filter(pk=existing.pk).update(status=status)
+        advance(existing, status)
         response = technicien_client.post(create_url("signaler"), form_data("signaler", person_nir=NIR))
         assert response.status_code == 200
         page = text(response)
@@ -386,7 +393,7 @@ class TestDuplicateGuard:
         assert Request.objects.count() == 1
 
     def test_resolved_request_does_not_block(self, technicien_client, existing):
-        Request.objects.filter(pk=existing.pk).update(status="resolved")
+        advance(existing, "resolved")
         assert technicien_client.post(create_url("signaler"), form_data("signaler")).status_code == 302
         assert Request.objects.count() == 2
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from requests.models import Follow, Request
-from tests.factories import ConventionFactory, MembershipFactory, RequestFactory, make_nir
+from tests.factories import ConventionFactory, MembershipFactory, RequestFactory, advance, make_nir
 from tests.helpers import text
 from tests.requests.builders import listed_numbers
 from tests.snapshots import snapshot_queries
@@ -32,10 +32,6 @@ def make(structure, caisse, technicien):
         )
 
     return make_request
-
-
-def set_status(request_obj, status):
-    Request.objects.filter(pk=request_obj.pk).update(status=status)
 
 
 @pytest.mark.django_db
@@ -170,10 +166,10 @@ class TestSorting:
             "e": make(5, case_review=True),
             "f": make(6, contact=True),
         }
-        set_status(rows["a"], "resolved")
-        set_status(rows["c"], "in_progress")
-        set_status(rows["d"], "resolved")
-        set_status(rows["f"], "in_progress")
+        advance(rows["a"], "resolved")
+        advance(rows["c"], "in_progress")
+        advance(rows["d"], "resolved")
+        advance(rows["f"], "in_progress")
         return rows
 
     @pytest.mark.parametrize(
@@ -207,8 +203,8 @@ class TestSorting:
 class TestFilters:
     def test_status(self, technicien_client, make):
         new, taken, done = make(1), make(2), make(3)
-        set_status(taken, "in_progress")
-        set_status(done, "resolved")
+        advance(taken, "in_progress")
+        advance(done, "resolved")
         assert listed_numbers(technicien_client.get("/demandes/?status=resolved")) == [done.number]
         assert listed_numbers(technicien_client.get("/demandes/?status=in_progress")) == [taken.number]
         assert listed_numbers(technicien_client.get("/demandes/?status=new")) == [new.number]
@@ -283,7 +279,7 @@ class TestFilters:
         target = make(1, document=True, person_last_name="Lefebvre")
         make(2, document=True, person_last_name="Martin")
         resolved = make(3, document=True, person_last_name="Lefebvre", person_nir=make_nir(order="901"))
-        set_status(resolved, "resolved")
+        advance(resolved, "resolved")
         make(4, person_last_name="Lefebvre", person_nir=make_nir(order="902"))
         response = technicien_client.get("/demandes/?kind=document&status=new&person=lefebvre")
         assert listed_numbers(response) == [target.number]
@@ -399,8 +395,8 @@ def test_history_has_constant_queries(technicien_client, technicien, structure, 
         deposited = make(hour, author=colleagues[hour % 3], **({"contact": True} if hour % 4 == 0 else {}))
         if hour % 2:
             Follow.objects.create(user=technicien, request=deposited)
-    # Session, user, second-factor device, the object permission (user's, groups'), caisses, the page's own.
-    with django_assert_num_queries(8):
+    # Session, user, second-factor device, caisses, the page's own.
+    with django_assert_num_queries(7):
         response = technicien_client.get("/demandes/?taille=50&status=new")
     assert len(listed_numbers(response)) == size
 

@@ -10,7 +10,7 @@ from pypdf import PdfReader
 from extranet.core.dates import months_before
 from requests.models import Attachment, MasReferral, Request, Status
 from requests.retention import purge_expired_requests
-from tests.factories import CaisseMembershipFactory
+from tests.factories import CaisseMembershipFactory, advance
 from tests.helpers import text
 from tests.requests.builders import MAS_REFERRAL_URL, a_pdf, referral_data
 
@@ -179,7 +179,8 @@ class TestSheet:
 
 
 def resolve(request, at):
-    Request.objects.filter(pk=request.pk).update(status=Status.RESOLVED, resolved_at=at)
+    with time_machine.travel(at, tick=False):
+        advance(request, Status.RESOLVED)
 
 
 @pytest.mark.django_db

@@ -3,10 +3,11 @@ from datetime import UTC, datetime
 
 import pypdf
 import pytest
+import time_machine
 
 from extranet.core import pdf as pdf_module
-from requests.models import Request, StatusChange
-from tests.factories import RequestFactory, make_nir
+from requests.models import Request
+from tests.factories import RequestFactory, advance, make_nir
 from tests.requests.builders import create_url, form_data, image_bytes, upload
 
 HOSTILE = '<img src="file:///etc/passwd"> <link rel=attachment href="file:///etc/passwd"> http://127.0.0.1:1/'
@@ -51,22 +52,10 @@ class TestSummaryPdf:
             person_phone="06 12 34 56 78",
             created_at=datetime(2026, 2, 16, 15, 30, tzinfo=UTC),
         )
-        StatusChange.objects.filter(request=deposited).update(at=deposited.created_at)
-        StatusChange.objects.create(
-            request=deposited,
-            from_status="new",
-            to_status="in_progress",
-            by=agent,
-            at=datetime(2026, 2, 17, 8, 5, tzinfo=UTC),
-        )
-        StatusChange.objects.create(
-            request=deposited,
-            from_status="in_progress",
-            to_status="resolved",
-            by=agent,
-            at=datetime(2026, 2, 20, 13, 45, tzinfo=UTC),
-        )
-        Request.objects.filter(pk=deposited.pk).update(status="resolved")
+        with time_machine.travel(datetime(2026, 2, 17, 8, 5, tzinfo=UTC), tick=False):
+            advance(deposited, "in_progress", agent=agent)
+        with time_machine.travel(datetime(2026, 2, 20, 13, 45, tzinfo=UTC), tick=False):
+            advance(deposited, "resolved")
 
         extracted = pdf_text(pdf_reader(technicien_client.get(f"/demandes/{deposited.number}/recapitulatif.pdf")))
         agent_name = f"{agent.last_name.upper()} {agent.first_name}"
@@ -88,7 +77,8 @@ class TestSummaryPdf:
             f"Numéro de sécurité sociale : {deposited.formatted_nir}",
             "Téléphone : 06 12 34 56 78",
             f"16/02/2026 16h30 : Dépôt → Nouveau, par {author_name}",
-            f"17/02/2026 09h05 : Nouveau → Pris en charge, par {agent_name}",
+            # Taken in charge through the workflow, the row names who has it (as the page's history does).
+            f"17/02/2026 09h05 : Nouveau → Pris en charge (en charge : {agent.get_full_name()}), par {agent_name}",
             f"20/02/2026 14h45 : Pris en charge → Résolu, par {agent_name}",
             "Aucune pièce jointe.",
         ]:

@@ -9,6 +9,7 @@ detail, as the partner and the caisse's agent see it, on the pages, in the PDF a
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.files.base import ContentFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -55,11 +56,10 @@ def _request_with(size, *, structure, caisse, technicien, agent):
     partners = [technicien] + [MembershipFactory(structure=structure).user for _ in range(2)]
     agents = [agent] + [CaisseMembershipFactory(caisse=caisse).user for _ in range(2)]
     created = timezone.now() - timedelta(days=3)
-    request_obj = RequestFactory(structure=structure, caisse=caisse, author=technicien, created_at=created)
-    Request.objects.filter(pk=request_obj.pk).update(
-        status=Status.IN_PROGRESS, assigned_to=agent, taken_at=created + timedelta(hours=1)
-    )
-    request_obj = Request.objects.get(pk=request_obj.pk)
+    with time_machine.travel(created + timedelta(hours=1), tick=False):
+        request_obj = RequestFactory(
+            structure=structure, caisse=caisse, author=technicien, created_at=created, taken_by=agent
+        )
     for index in range(size):
         kind = index % 3
         message = Message.objects.create(
@@ -126,25 +126,25 @@ def test_detail_page_as_agent(client, agent, build):
 
 def test_api_detail_as_partner(technicien, build):
     client = api_client(technicien)
-    small, large = _same_count(build, lambda r: client.get(f"/api/v1/requests/{r.number}/"), queries=6)
+    small, large = _same_count(build, lambda r: client.get(f"/api/v1/requests/{r.number}/"), queries=5)
     assert len(large.json()["status_history"]) > len(small.json()["status_history"])
 
 
 def test_api_detail_as_agent(agent, build):
     client = api_client(agent)
-    small, large = _same_count(build, lambda r: client.get(f"/api/v1/requests/{r.number}/"), queries=6)
+    small, large = _same_count(build, lambda r: client.get(f"/api/v1/requests/{r.number}/"), queries=5)
     assert len(large.json()["status_history"]) > len(small.json()["status_history"])
 
 
 def test_api_messages_as_partner(technicien, build):
     client = api_client(technicien)
-    small, large = _same_count(build, lambda r: client.get(f"/api/v1/requests/{r.number}/messages/"), queries=8)
+    small, large = _same_count(build, lambda r: client.get(f"/api/v1/requests/{r.number}/messages/"), queries=7)
     assert len(large.json()) == 34 and len(small.json()) == 4  # internal notes left out
 
 
 def test_api_messages_as_agent(agent, build):
     client = api_client(agent)
-    small, large = _same_count(build, lambda r: client.get(f"/api/v1/requests/{r.number}/messages/"), queries=8)
+    small, large = _same_count(build, lambda r: client.get(f"/api/v1/requests/{r.number}/messages/"), queries=7)
     assert len(large.json()) == LARGE and len(small.json()) == SMALL
 
 

@@ -5,11 +5,19 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from requests.models import ExportLog, Message, Request
-from tests.factories import CaisseMembershipFactory, ConventionFactory, MembershipFactory, RequestFactory, make_nir
+from requests.models import ExportLog, Message
+from tests.factories import (
+    CaisseMembershipFactory,
+    ConventionFactory,
+    MembershipFactory,
+    RequestFactory,
+    advance,
+    make_nir,
+)
 from tests.helpers import text, visible_text
 from tests.requests.builders import listed_numbers
 from tests.snapshots import snapshot_queries
@@ -72,15 +80,16 @@ def make(structure, caisse, technicien):
 
 
 def take(request_obj, agent, at=None):
-    at = at or request_obj.created_at + timedelta(hours=1)
-    Request.objects.filter(pk=request_obj.pk).update(status="in_progress", assigned_to=agent, taken_at=at)
+    """Taken in charge by `agent` at `at` (an hour after the deposit by default), through the workflow."""
+    with time_machine.travel(at or request_obj.created_at + timedelta(hours=1), tick=False):
+        advance(request_obj, "in_progress", agent=agent)
 
 
 def resolve(request_obj, agent, at=None):
-    at = at or request_obj.created_at + timedelta(hours=2)
-    Request.objects.filter(pk=request_obj.pk).update(
-        status="resolved", assigned_to=agent, taken_at=request_obj.created_at + timedelta(hours=1), resolved_at=at
-    )
+    """Taken in charge by `agent` an hour after the deposit, resolved by them at `at` (an hour later by default)."""
+    take(request_obj, agent)
+    with time_machine.travel(at or request_obj.created_at + timedelta(hours=2), tick=False):
+        advance(request_obj, "resolved")
 
 
 def queue_rows(response):
@@ -546,15 +555,15 @@ def test_queue_has_constant_queries(agent_client, agent, caisse, structure, make
         )
         if index % 3 == 1:
             take(deposited, colleagues[index % 3])
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         response = agent_client.get(QUEUE + "?taille=100")
     assert len(listed_numbers(response)) == size
     # The caisse's structures are remembered from the first page on (structures/conventions.py).
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         response = agent_client.get(QUEUE + "?taille=100&overdue=on&assignment=none&motif=contact:technical")
     assert response.status_code == 200
     # The caisse's structures are read once, for the check of the one chosen and for the list.
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         response = agent_client.get(QUEUE + f"?taille=100&structure={structures[1].pk}")
     assert len(listed_numbers(response)) == len(range(1, size, 3))
     assert f'<option value="{structures[1].pk}" selected>' in response.content.decode()

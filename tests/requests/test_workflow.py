@@ -13,8 +13,8 @@ from django.db import connection
 from django.shortcuts import resolve_url
 
 from extranet.notifications.models import OutgoingEmail
-from requests import services
-from requests.models import Attachment, Message, Request, Status, StatusChange
+from requests import services, workflow
+from requests.models import Attachment, Message, Request, RequestUserObjectPermission, Status, StatusChange
 from tests.factories import CaisseMembershipFactory, ConventionFactory, MembershipFactory, RequestFactory
 from tests.helpers import text
 from tests.requests.builders import a_pdf, image_bytes, upload
@@ -94,6 +94,9 @@ def snapshot(request_obj):
         "messages": Message.objects.filter(request=request_obj).count(),
         "attachments": Attachment.objects.filter(request=request_obj).count(),
         "emails": OutgoingEmail.objects.count(),
+        "rights to resolve": list(
+            RequestUserObjectPermission.objects.filter(content_object=request_obj).values_list("user_id", flat=True)
+        ),
     }
 
 
@@ -210,6 +213,57 @@ class TestWorkflowTableThroughTheServices:
                 act()
             assert str(refusal.value)
             assert_unchanged(cast, before)
+
+
+# The FSM's own table: (transition name) -> (source, target), as declared on Request.
+EDGES = {t.name: (t.source, t.target) for t in Request._meta.get_field("status").get_all_transitions(Request)}
+
+
+def expected_refusal(status, action):
+    """The exception a refused cell raises: the request is not where the transition starts (AlreadyTaken when an
+    agent was faster), or it is and the policy says no."""
+    if EDGES[action][0] != status:
+        return workflow.AlreadyTaken if (action, status) == ("take_charge", IN_PROGRESS) else workflow.WrongStatus
+    return workflow.NotAllowed
+
+
+@pytest.mark.django_db
+class TestWorkflowTableThroughTheWorkflow:
+    """Every (status, transition, role) cell of `workflow.move`, the one path every move takes."""
+
+    def test_the_fsm_declares_the_three_edges(self):
+        assert EDGES == {
+            "take_charge": (NEW, IN_PROGRESS),
+            "resolve": (IN_PROGRESS, RESOLVED),
+            "reassign": (IN_PROGRESS, IN_PROGRESS),
+        }
+
+    @pytest.mark.parametrize(("status", "action", "role"), TABLE, ids=table_id)
+    def test_each_cell(self, cast_for, status, action, role):
+        cast = cast_for(status)
+        actor = cast.users[role]
+        arguments = {"to": cast.target} if action == "reassign" else {}
+        before = snapshot(cast.request)
+
+        if role not in ALLOWED.get((status, action), ()):
+            with pytest.raises(workflow.WorkflowRefused) as refusal:
+                workflow.move(cast.request, action, by=actor, **arguments)
+            assert type(refusal.value) is expected_refusal(status, action)
+            assert str(refusal.value)
+            assert_unchanged(cast, before)
+            return
+
+        moved = workflow.move(cast.request, action, by=actor, **arguments)
+        source, target = EDGES[action]
+        assert (status, moved.status) == (source, target)
+        stored = Request.objects.get(pk=cast.request.pk)
+        assert stored.status == target
+        [row] = StatusChange.objects.filter(request=stored).exclude(pk__in=before["log"])
+        assert (row.from_status, row.to_status, row.by) == (source, target, actor)
+        holder = stored.assigned_to if target == IN_PROGRESS else None
+        assert row.assigned_to == (holder if holder and holder.pk != before["assigned_to"] else None)
+        # The right to resolve follows whoever holds the request, while it is in progress only.
+        assert snapshot(stored)["rights to resolve"] == ([holder.pk] if holder else [])
 
 
 @pytest.mark.django_db
@@ -462,7 +516,7 @@ TRIALS = 20
 
 
 def unlocked_fetch(request):
-    """The row lock removed: what `requests.services._lock` would be without select_for_update."""
+    """The row lock removed: what `requests.workflow.lock` would be without select_for_update."""
     return Request.objects.select_related("assigned_to", "author", "caisse").get(pk=request.pk)
 
 
@@ -475,7 +529,7 @@ def simultaneous_take_charge(request_obj, agents):
             barrier.wait(timeout=60)
             won = services.take_charge(request_obj, agent=agent)
             outcomes[index] = ("won", won.assigned_to_id, agent.pk)
-        except services.AlreadyTaken as refusal:
+        except workflow.AlreadyTaken as refusal:
             outcomes[index] = ("taken", refusal.holder.pk if refusal.holder else None, str(refusal))
         except Exception as error:  # reported by the assertions, not swallowed
             outcomes[index] = ("error", repr(error), agent.pk)
@@ -555,8 +609,8 @@ class TestSimultaneousTakeCharge:
         assert naming_violations(results) == []
 
     def test_the_check_fails_without_the_row_lock(self, caisse, structure, monkeypatch):
-        """Mutation check: with `_lock` fetching without select_for_update, the race above is lost."""
-        monkeypatch.setattr(services, "_lock", unlocked_fetch)
+        """Mutation check: with `lock` fetching without select_for_update, the race above is lost."""
+        monkeypatch.setattr(workflow, "lock", unlocked_fetch)
         results = race(caisse, structure, self.agents(caisse))
         lost = [result for result in results if result["winners"] > 1 or len(result["log rows"]) > 1]
         assert lost, f"the race check did not notice the missing row lock: {results}"

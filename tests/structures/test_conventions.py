@@ -6,7 +6,7 @@ import pytest
 
 from structures import conventions, services
 from structures.models import Convention
-from tests.factories import CaisseFactory
+from tests.factories import CaisseFactory, change_convention_status
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def test_the_services_forget_at_once(structure, caisse):
 
 def test_after_a_minute_a_change_made_elsewhere_shows(monkeypatch, structure, caisse):
     assert [c.pk for c in conventions.active_caisses(structure.pk)] == [caisse.pk]
-    Convention.objects.filter(structure=structure).update(status=Convention.Status.SUSPENDED)
+    change_convention_status(structure.conventions.get(), Convention.Status.SUSPENDED, in_another_process=True)
     assert [c.pk for c in conventions.active_caisses(structure.pk)] == [caisse.pk]
     later = conventions.time.monotonic() + conventions.CACHE_SECONDS + 1
     monkeypatch.setattr(conventions.time, "monotonic", lambda: later)

@@ -17,7 +17,7 @@ def test_structure_list_has_constant_queries(client, caisse, caisse_admin, djang
 
     grow(size, make)
     client.force_login(caisse_admin)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         assert client.get("/caisse/structures/").status_code == 200
 
 
@@ -26,7 +26,7 @@ def test_structure_list_has_constant_queries(client, caisse, caisse_admin, djang
 def test_technicien_list_has_constant_queries(client, structure, gestionnaire, django_assert_num_queries, size):
     grow(size, lambda: MembershipFactory(structure=structure))
     client.force_login(gestionnaire)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(6):
         assert client.get("/structure/techniciens/").status_code == 200
 
 
@@ -35,5 +35,5 @@ def test_technicien_list_has_constant_queries(client, structure, gestionnaire, d
 def test_agent_list_has_constant_queries(client, caisse, caisse_admin, django_assert_num_queries, size):
     grow(size, lambda: CaisseMembershipFactory(caisse=caisse))
     client.force_login(caisse_admin)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         assert client.get("/caisse/agents/").status_code == 200

@@ -3,7 +3,7 @@ import threading
 import pytest
 from django.db import connection
 
-from structures import services
+from structures import policy, services
 from structures.models import Membership, gestionnaire_seat_cap
 from tests.factories import ConventionFactory, MembershipFactory
 from tests.helpers import text
@@ -93,7 +93,7 @@ def test_admin_form_creates_gestionnaire_and_sends_activation(client, structure,
     assert response.status_code == 302
     membership = Membership.objects.get(user__email="gestionnaire1@exemple.fr")
     assert membership.is_gestionnaire and membership.created_by == caisse_admin
-    assert membership.user.has_perm(services.MANAGE_TECHNICIANS, structure)
+    assert policy.can_manage_technicians(membership.user, structure)
     from django.core import mail
 
     assert mail.outbox[-1].to == ["gestionnaire1@exemple.fr"]

@@ -11,7 +11,6 @@ from extranet.accounts import second_factor
 from requests import demo
 from structures import conventions
 from structures.models import Caisse, CaisseMembership, Convention, Membership, Structure
-from structures.services import grant_role_permissions
 
 DEMO_PASSWORD = "Demo-Partenaires-2026"
 # Demo only: the caisse accounts' authenticator key is public, so that anyone can add it to an application.
@@ -89,15 +88,15 @@ class Command(BaseCommand):
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
             self.set_up_second_factor(user, by_email=role in Membership.Role.values)
+            # The membership is the role and its rights (structures/policy.py): nothing else to grant.
             if role in Membership.Role.values:
-                membership, _ = Membership.objects.update_or_create(
+                Membership.objects.update_or_create(
                     user=user, defaults={"structure": structures[where], "role": role, "is_active": True}
                 )
             else:
-                membership, _ = CaisseMembership.objects.update_or_create(
+                CaisseMembership.objects.update_or_create(
                     user=user, defaults={"caisse": caisses[where], "role": role, "is_active": True}
                 )
-            grant_role_permissions(membership)
         if not no_requests:
             # Some forty requests of the UDAF and the association, weeks of work of both caisses (requests/demo.py):
             # the queue, the history, the dashboards and the PDFs have something to show. Once only.

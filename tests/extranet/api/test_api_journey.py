@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from extranet.api.throttling import PerTokenThrottle
 from extranet.audit.models import AccessLog
 from requests.models import Request
-from tests.factories import CaisseMembershipFactory, ConventionFactory, RequestFactory, make_nir
+from tests.factories import CaisseMembershipFactory, ConventionFactory, RequestFactory, UserFactory, make_nir
 from tests.helpers import api_client, log_in_with_password_only
 from tests.requests.builders import pdf_bytes
 from tests.snapshots import snapshot_queries
@@ -132,7 +132,7 @@ def test_deposit_errors_are_french_and_per_field(technicien):
 
 def test_a_convention_ended_meanwhile_refuses_the_deposit(monkeypatch, technicien):
     # The caisse was checked when the request was read, and the convention ended before the deposit was written.
-    monkeypatch.setattr("requests.services.conventions.is_active", lambda structure, caisse: False)
+    monkeypatch.setattr("structures.conventions.is_active", lambda structure, caisse: False)
     refused = api_client(technicien).post("/api/v1/requests/", MAS_REFERRAL, format="json")
     assert refused.status_code == 400
     assert refused.json() == {
@@ -177,6 +177,24 @@ def test_others_requests_do_not_exist(technicien, other_gestionnaire, agent, oth
         assert request.number not in str(client.get("/api/v1/requests/").json())
     # Partners cannot take charge, even of their own structure's request: it does not exist for them.
     assert api_client(technicien).post(f"/api/v1/requests/{request.number}/take-charge/").status_code == 404
+
+
+def test_an_account_without_a_role_finds_no_request_as_on_the_pages(client, technicien, structure, caisse):
+    """A request one cannot see does not exist, whoever asks: 404 on the API as on the pages (it used to be 403 on
+    the API for an account with no role in the service); the lists are refused (403) on both."""
+    request = RequestFactory(structure=structure, caisse=caisse, author=technicien)
+    nobody = UserFactory()
+    api = api_client(nobody)
+    client.force_login(nobody)
+    for path in ("", "messages/", "attachments/"):
+        assert api.get(f"/api/v1/requests/{request.number}/{path}").status_code == 404
+    for path in ("take-charge/", "resolve/"):
+        moved = api.post(f"/api/v1/requests/{request.number}/{path}", {"answer": "Ok"}, format="json")
+        assert moved.status_code == 404
+    assert client.get(f"/demandes/{request.number}/").status_code == 404
+    assert client.post(f"/demandes/{request.number}/prendre-en-charge/").status_code == 404
+    assert api.get("/api/v1/requests/").status_code == 403
+    assert client.get("/demandes/").status_code == 403
 
 
 def test_partners_never_receive_internal_notes(technicien, agent, structure, caisse):
@@ -252,8 +270,8 @@ def test_list_has_constant_queries(technicien, structure, caisse, django_assert_
     for _ in range(size):
         RequestFactory(structure=structure, caisse=caisse, author=technicien)
     client = api_client(technicien)
-    # Token with its user and memberships, the token's first use, second factor, object permission, the page.
-    with django_assert_num_queries(5):
+    # Token with its user and memberships (the rights come from them), the token's first use, second factor, the page.
+    with django_assert_num_queries(4):
         response = client.get("/api/v1/requests/", {"page_size": 50})
     assert len(response.json()["results"]) == size
 

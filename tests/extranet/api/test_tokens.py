@@ -18,9 +18,9 @@ from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from extranet.accounts.api_token_views import NEW_API_KEY
 from extranet.accounts.models import MAX_ACTIVE_TOKENS, ApiToken, Session
 from extranet.api.authentication import ApiTokenAuthentication
+from extranet.pages.accounts.api_token_views import NEW_API_KEY
 from tests.factories import UserFactory
 from tests.helpers import text
 

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from extranet.accounts.forms import ApiTokenForm
 from extranet.accounts.models import ApiToken
-from extranet.accounts.views import render_account_page
+from extranet.pages.accounts.views import render_account_page
 
 NEW_API_KEY = "_new_api_key"
 

@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
 from extranet.audit.models import AccessLog
-from extranet.roles import require_caisse_admin
+from structures.guards import require_caisse_admin
 
 PAGE_SIZE = 50
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from extranet.audit import views
+from extranet.pages.audit import views
 
 app_name = "audit"
 

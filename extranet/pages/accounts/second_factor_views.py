@@ -17,6 +17,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 
 from extranet.accounts import second_factor
 from extranet.accounts.forms import EnrolmentCodeForm, SecondFactorCodeForm
+from structures.policy import may_receive_codes_by_email
 
 NEW_BACKUP_CODES = "_new_backup_codes"
 
@@ -98,7 +99,7 @@ def send_code(request):
     next_url = _next_url(request)
     enrolling = request.POST.get("enrolment") == "1"
     if enrolling:
-        if not _may_enrol(request.user) or second_factor.EMAIL not in second_factor.allowed_methods(request.user):
+        if not _may_enrol(request.user) or not may_receive_codes_by_email(request.user):
             raise Http404
         device = second_factor.pending_enrolment(request.user, second_factor.EMAIL)
         target = "accounts:second_factor_setup_email"
@@ -119,8 +120,7 @@ def setup(request):
     next_url = _next_url(request)
     if not _may_enrol(request.user):
         return redirect(_with_next("accounts:second_factor", next_url))
-    methods = second_factor.allowed_methods(request.user)
-    if methods == [second_factor.TOTP]:
+    if not may_receive_codes_by_email(request.user):
         return redirect(_with_next("accounts:second_factor_setup_totp", next_url))
     return render(
         request,
@@ -178,7 +178,7 @@ def setup_email(request):
     next_url = _next_url(request)
     if not _may_enrol(request.user):
         return redirect(_with_next("accounts:second_factor", next_url))
-    if second_factor.EMAIL not in second_factor.allowed_methods(request.user):
+    if not may_receive_codes_by_email(request.user):
         raise Http404
     device = second_factor.pending_enrolment(request.user, second_factor.EMAIL)
     form = EnrolmentCodeForm(request.POST or None)

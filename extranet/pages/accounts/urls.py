@@ -1,6 +1,6 @@
 from django.urls import path
 
-from extranet.accounts import api_token_views, second_factor_views, views
+from extranet.pages.accounts import api_token_views, second_factor_views, views
 
 app_name = "accounts"
 

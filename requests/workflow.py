@@ -1,0 +1,150 @@
+"""The one path that moves a request: Nouveau → Pris en charge → Résolu, and the reassignments in between.
+
+`move` locks the request's row, asks the FSM whether the request is where the transition starts (`can_proceed`)
+and the policy whether the user may (`has_transition_perm`: the transition's `permission`, requests/policy.py),
+runs the django-fsm transition, keeps the agent in charge's right to resolve with whoever holds the request,
+writes the one log row from the transition's source to its target, and queues the email, which leaves on commit
+(requests/notifications.py). `take_charge`, `resolve` and `reassign` in requests/services.py are calls of it; the
+deposit writes the first log row ("" → Nouveau) with the same `log`.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django_fsm import can_proceed, has_transition_perm
+from guardian.shortcuts import assign_perm, remove_perm
+
+from requests import notifications
+from requests.models import Request, Status, StatusChange
+from requests.policy import RESOLVE_REQUEST
+
+
+class WorkflowRefused(Exception):
+    """A move the workflow or the user's role does not allow; the message says why, in French."""
+
+
+class WrongStatus(WorkflowRefused):
+    """The request is no longer where the move starts from (someone else moved it first)."""
+
+
+class NotAllowed(WorkflowRefused):
+    """The user's role or object permissions do not allow this move."""
+
+
+class AlreadyTaken(WrongStatus):
+    def __init__(self, demande):
+        holder = demande.assigned_to.get_full_name() if demande.assigned_to else "un autre agent"
+        super().__init__(f"La demande {demande.number} vient d'être prise en charge par {holder}.")
+        self.holder = demande.assigned_to
+
+
+def _not_new(demande):
+    if demande.status == Status.RESOLVED:
+        return WrongStatus(f"La demande {demande.number} est déjà résolue.")
+    return AlreadyTaken(demande)
+
+
+@dataclass(frozen=True)
+class Edge:
+    """What a transition of Request needs besides the FSM: its refusals, in French, and its email."""
+
+    # The refusal when the request is not where the transition starts, told from where it is.
+    wrong_status: Callable
+    # The refusal when the policy says no.
+    not_allowed: str
+    # The email, given the moved request and what the move's own writes returned.
+    notify: Callable = None
+
+
+EDGES = {
+    "take_charge": Edge(
+        wrong_status=_not_new,
+        not_allowed="Seuls les agents de la caisse destinataire prennent en charge ses demandes.",
+        notify=lambda demande, _: notifications.taken_in_charge(demande),
+    ),
+    "resolve": Edge(
+        wrong_status=lambda demande: WrongStatus(
+            f"La demande {demande.number} est « {demande.get_status_display()} » : "
+            "seule une demande prise en charge peut être résolue."
+        ),
+        not_allowed="Seul l'agent en charge, ou un administrateur de la caisse, résout cette demande.",
+        notify=notifications.resolved,
+    ),
+    "reassign": Edge(
+        wrong_status=lambda demande: WrongStatus("Seule une demande prise en charge peut être réattribuée."),
+        not_allowed="Seul un administrateur de la caisse réattribue une demande.",
+    ),
+}
+
+
+def lock(demande):
+    """The request's row, locked. Related rows are read after the lock is granted: joined in the locking query,
+    they would be those seen before waiting (a loser of the race would not know who won)."""
+    locked = Request.objects.select_for_update().get(pk=demande.pk)
+    for relation in ("assigned_to", "author", "caisse"):
+        getattr(locked, relation)
+    return locked
+
+
+def log(demande, *, source, target, by, at, assigned_to=None):
+    """The status log's row for one move (the deposit's is from "")."""
+    return StatusChange.objects.create(
+        request=demande, from_status=source, to_status=target, by=by, at=at, assigned_to=assigned_to
+    )
+
+
+def available_moves(demande, user):
+    """The transitions `user` may run on the request as it is now (for the pages: the same FSM and policy)."""
+    return {transition.name for transition in demande.get_available_user_status_transitions(user)}
+
+
+def move(demande, name, *, by, check=None, effects=None, **arguments):
+    """Run the transition `name` of Request on `demande`, done by `by`; returns the request as moved.
+
+    `arguments` go to the transition (with `by` and `at`). `check(locked)`, once the FSM and the policy agree,
+    refuses what depends on the arguments (by raising), or returns False when the move would change nothing: then
+    nothing is written. `effects(locked, at)` writes what belongs to this move (a resolution's answer); what it
+    returns goes to the email. Refusals raise a WorkflowRefused and leave everything as it was.
+    """
+    edge = EDGES[name]
+    with transaction.atomic():
+        locked = lock(demande)
+        transition = getattr(locked, name)
+        if not can_proceed(transition):
+            raise edge.wrong_status(locked)
+        if not has_transition_perm(transition, by):
+            raise NotAllowed(edge.not_allowed)
+        if check is not None and check(locked) is False:
+            return locked
+        source, holder = locked.status, locked.assigned_to
+        at = timezone.now()
+        transition(by=by, at=at, **arguments)
+        locked.save()
+        outcome = effects(locked, at) if effects is not None else None
+        _keep_resolve_right_with_holder(locked, source=source, holder=holder)
+        log(
+            locked,
+            source=source,
+            target=locked.status,
+            by=by,
+            at=at,
+            assigned_to=locked.assigned_to if locked.assigned_to != holder else None,
+        )
+        if edge.notify is not None:
+            edge.notify(locked, outcome)
+    return locked
+
+
+def _keep_resolve_right_with_holder(demande, *, source, holder):
+    """The agent in charge holds the right to resolve while the request is in progress, and nobody else: granted
+    at take-charge, moved at a reassignment, removed at the resolution (a row that would only linger)."""
+    before = holder if source == Status.IN_PROGRESS else None
+    after = demande.assigned_to if demande.status == Status.IN_PROGRESS else None
+    if before == after:
+        return
+    if before is not None:
+        remove_perm(RESOLVE_REQUEST, before, demande)
+    if after is not None:
+        assign_perm(RESOLVE_REQUEST, after, demande)

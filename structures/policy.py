@@ -1,0 +1,67 @@
+"""Who may do what with a structure or a caisse: pure predicates derived from memberships.
+
+A membership is both the role and the right: nothing else is stored for what it says. The user's memberships are
+read with the user (extranet/accounts/backends.py, extranet/api/authentication.py), so these predicates ask the
+database nothing, except `can_deposit`, which reads the convention afresh. Pages (structures/guards.py), the API,
+the services, the templates and the workflow (requests/policy.py) all ask here; no other place restates a rule.
+"""
+
+from structures import conventions
+
+
+def partner_membership(user):
+    """The user's active place in a partner structure, or None."""
+    membership = user.structure_membership if user.is_authenticated else None
+    return membership if membership and membership.is_active else None
+
+
+def caisse_membership(user):
+    """The user's active place in a caisse (agent or administrateur), or None."""
+    membership = user.caisse_membership if user.is_authenticated else None
+    return membership if membership and membership.is_active else None
+
+
+def member_of_structure(user, structure_id):
+    """The user's active membership of this structure (technicien or gestionnaire), or None."""
+    membership = partner_membership(user)
+    return membership if membership and membership.structure_id == structure_id else None
+
+
+def staff_of_caisse(user, caisse_id):
+    """The user's active membership of this caisse (agent or administrateur), or None."""
+    staff = caisse_membership(user)
+    return staff if staff and staff.caisse_id == caisse_id else None
+
+
+def works_for(user, structure):
+    """Techniciens and gestionnaires of the structure: they deposit and follow its requests."""
+    return member_of_structure(user, structure.pk) is not None
+
+
+def can_deposit(user, structure, caisse):
+    """A member of the structure, to a caisse it has an active convention with (read now, not remembered)."""
+    return works_for(user, structure) and conventions.is_active(structure, caisse)
+
+
+def can_manage_technicians(user, structure):
+    """The structure's gestionnaires (its gestionnaires are the caisse's to manage)."""
+    membership = member_of_structure(user, structure.pk)
+    return membership is not None and membership.is_gestionnaire
+
+
+def can_handle_requests(user, caisse):
+    """Agents and administrateurs of the caisse: its queue, its dashboard, taking its requests in charge."""
+    return staff_of_caisse(user, caisse.pk) is not None
+
+
+def can_administer_caisse(user, caisse):
+    """Administrateurs of the caisse: structures, conventions, gestionnaires, agents, the access journal, the
+    export with personal data, reassignments and resolving any request of the caisse."""
+    staff = staff_of_caisse(user, caisse.pk)
+    return staff is not None and staff.is_admin
+
+
+def may_receive_codes_by_email(user):
+    """The second factor: caisse staff handle every structure's requests, and Django's staff the whole service, so
+    they use an authenticator application only; partners may also receive their codes by email."""
+    return caisse_membership(user) is None and not user.is_staff

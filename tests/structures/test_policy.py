@@ -1,0 +1,108 @@
+"""The structure- and caisse-level policy (structures/policy.py): every predicate for every kind of account, pure
+(nothing asked of the database once the user is read with their membership, as every request reads it), except
+the deposit's convention, read afresh."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
+
+from structures import policy
+from structures.models import Convention
+from tests.factories import CaisseMembershipFactory, MembershipFactory, UserFactory, change_convention_status
+
+pytestmark = pytest.mark.django_db
+
+ROLES = [
+    "anonymous",
+    "account without a role",
+    "technicien",
+    "gestionnaire",
+    "deactivated gestionnaire",
+    "gestionnaire of another structure",
+    "agent",
+    "administrateur",
+    "deactivated administrateur",
+    "administrateur of another caisse",
+]
+# What each role may do with the structure S and the caisse C (S has an active convention with C).
+EXPECTED = {
+    "anonymous": set(),
+    "account without a role": set(),
+    "technicien": {"works_for", "can_deposit"},
+    "gestionnaire": {"works_for", "can_deposit", "can_manage_technicians"},
+    "deactivated gestionnaire": set(),
+    "gestionnaire of another structure": set(),
+    "agent": {"can_handle_requests"},
+    "administrateur": {"can_handle_requests", "can_administer_caisse"},
+    "deactivated administrateur": set(),
+    "administrateur of another caisse": set(),
+}
+
+
+def as_loaded(user):
+    """The user as the authentication backend loads them for every request: memberships joined."""
+    if isinstance(user, AnonymousUser):
+        return user
+    return (
+        get_user_model()
+        .objects.select_related("membership__structure", "caissemembership__caisse")
+        .get(pk=user.pk)
+    )
+
+
+@pytest.fixture
+def users(structure, other_structure, caisse, other_caisse):
+    return {
+        "anonymous": AnonymousUser(),
+        "account without a role": UserFactory(),
+        "technicien": MembershipFactory(structure=structure).user,
+        "gestionnaire": MembershipFactory(structure=structure, gestionnaire=True).user,
+        "deactivated gestionnaire": MembershipFactory(structure=structure, gestionnaire=True, is_active=False).user,
+        "gestionnaire of another structure": MembershipFactory(structure=other_structure, gestionnaire=True).user,
+        "agent": CaisseMembershipFactory(caisse=caisse).user,
+        "administrateur": CaisseMembershipFactory(caisse=caisse, admin=True).user,
+        "deactivated administrateur": CaisseMembershipFactory(caisse=caisse, admin=True, is_active=False).user,
+        "administrateur of another caisse": CaisseMembershipFactory(caisse=other_caisse, admin=True).user,
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_predicate_for_each_role(users, role, structure, caisse, django_assert_num_queries):
+    user = as_loaded(users[role])
+    with django_assert_num_queries(0):
+        held = {
+            name
+            for name, answer in (
+                ("works_for", policy.works_for(user, structure)),
+                ("can_manage_technicians", policy.can_manage_technicians(user, structure)),
+                ("can_handle_requests", policy.can_handle_requests(user, caisse)),
+                ("can_administer_caisse", policy.can_administer_caisse(user, caisse)),
+            )
+            if answer
+        }
+    # The deposit reads the convention now (one query), for members of the structure only.
+    with django_assert_num_queries(1 if "works_for" in held else 0):
+        if policy.can_deposit(user, structure, caisse):
+            held.add("can_deposit")
+    assert held == EXPECTED[role]
+
+
+def test_no_right_over_another_structure_or_caisse(users, other_structure, other_caisse):
+    for role in ROLES:
+        user = as_loaded(users[role])
+        assert not policy.can_manage_technicians(user, other_structure) or role == "gestionnaire of another structure"
+        assert not policy.can_administer_caisse(user, other_caisse) or role == "administrateur of another caisse"
+        assert not policy.can_deposit(user, other_structure, other_caisse) or role == (
+            "gestionnaire of another structure"
+        )
+
+
+def test_no_deposit_once_the_convention_is_suspended_though_the_membership_stays(users, structure, caisse):
+    technicien = as_loaded(users["technicien"])
+    change_convention_status(structure.conventions.get(caisse=caisse), Convention.Status.SUSPENDED)
+    assert policy.works_for(technicien, structure)
+    assert not policy.can_deposit(technicien, structure, caisse)
+
+
+def test_no_deposit_to_a_caisse_without_convention(users, structure, other_caisse):
+    assert not policy.can_deposit(as_loaded(users["technicien"]), structure, other_caisse)
