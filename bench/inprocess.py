@@ -92,8 +92,8 @@ def render_summary(pk):
     build `_pdf_context` (lazy querysets, evaluated by the template) and render it with WeasyPrint."""
     from requests.views import SUMMARY_PDF, SUMMARY_PDF_CSS, _pdf_context
 
-    request_obj = Request.objects.select_related("caisse", "structure", "author", "assigned_to").get(pk=pk)
-    return render_pdf(SUMMARY_PDF, _pdf_context(request_obj), css=SUMMARY_PDF_CSS)
+    demande = Request.objects.select_related("caisse", "structure", "author", "assigned_to").get(pk=pk)
+    return render_pdf(SUMMARY_PDF, _pdf_context(demande), css=SUMMARY_PDF_CSS)
 
 
 def render_blank():
@@ -103,12 +103,12 @@ def render_blank():
 
 def _a_request_pk():
     """The richest existing request (most messages), or None when the database has none."""
-    request_obj = (
+    demande = (
         Request.objects.annotate(exchanges=Count("messages")).order_by("-exchanges", "pk").only("pk").first()
         if Request.objects.filter(messages__isnull=False).exists()
         else Request.objects.order_by("pk").only("pk").first()
     )
-    return request_obj.pk if request_obj else None
+    return demande.pk if demande else None
 
 
 def _made_request_pk():
@@ -117,16 +117,16 @@ def _made_request_pk():
     from tests.factories import CaisseMembershipFactory, ConventionFactory, RequestFactory
 
     convention = ConventionFactory()
-    request_obj = RequestFactory(structure=convention.structure, caisse=convention.caisse)
+    demande = RequestFactory(structure=convention.structure, caisse=convention.caisse)
     agent = CaisseMembershipFactory(caisse=convention.caisse).user
     for index in range(6):
         Message.objects.create(
-            request=request_obj,
-            author=request_obj.author if index % 2 == 0 else agent,
+            request=demande,
+            author=demande.author if index % 2 == 0 else agent,
             side=Message.Side.PARTNER if index % 2 == 0 else Message.Side.CAISSE,
             body=f"Échange n° {index} : pièces justificatives envoyées, dossier en cours d'étude.",
         )
-    return request_obj.pk
+    return demande.pk
 
 
 def measure_pdf(renders=300, rounds=30, warmup=5, sample_every=50, pk=None, verbose=False):

@@ -35,18 +35,18 @@ def within(status, kind):
     return int(table.get(kind, table["default"]))
 
 
-def age(request_obj, today=None):
+def age(demande, today=None):
     today = today or timezone.localdate()
-    if request_obj.status == Status.RESOLVED and request_obj.resolved_at:
-        today = min(today, timezone.localdate(request_obj.resolved_at))
-    return working_days_between(timezone.localdate(request_obj.created_at), today)
+    if demande.status == Status.RESOLVED and demande.resolved_at:
+        today = min(today, timezone.localdate(demande.resolved_at))
+    return working_days_between(timezone.localdate(demande.created_at), today)
 
 
-def is_overdue(request_obj, today=None, *, age_in_days=None):
-    limit = within(request_obj.status, request_obj.kind)
+def is_overdue(demande, today=None, *, age_in_days=None):
+    limit = within(demande.status, demande.kind)
     if limit is None:
         return False
-    return (age(request_obj, today) if age_in_days is None else age_in_days) > limit
+    return (age(demande, today) if age_in_days is None else age_in_days) > limit
 
 
 def overdue_q(today=None):

@@ -334,8 +334,8 @@ def document(motif, person, comment=""):
     return {"kind": Kind.DOCUMENT, "motif": motif, "details": {"comment": comment}, "person": person}
 
 
-def story(caisse, author, request, deposited, *steps, files=()):
-    return Story(caisse, author, deposited=deposited, files=tuple(files), steps=steps, **request)
+def story(caisse, author, demande, deposited, *steps, files=()):
+    return Story(caisse, author, deposited=deposited, files=tuple(files), steps=steps, **demande)
 
 
 # The people accompanied. The UDAF's are adults under guardianship, some affiliated in the Loire where they lived.
@@ -1366,28 +1366,28 @@ class Seeder:
                 **deposit,
             )
 
-    def run(self, request, step):
+    def run(self, demande, step):
         user = self.users
         with clock(step.when.moment(self.now)):
             match step:
                 case Take():
-                    services.take_charge(request, agent=user[step.agent])
+                    services.take_charge(demande, agent=user[step.agent])
                 case Write():
                     services.post_message(
-                        request,
+                        demande,
                         author=user[step.author],
                         body=step.body,
                         internal=step.internal,
                         files=uploads(step.files),
                     )
                 case Resolve():
-                    services.resolve(request, agent=user[step.agent], answer=step.answer, files=uploads(step.files))
+                    services.resolve(demande, agent=user[step.agent], answer=step.answer, files=uploads(step.files))
                 case Reassign():
-                    services.reassign(request, admin=user[step.admin], agent=user[step.agent])
+                    services.reassign(demande, admin=user[step.admin], agent=user[step.agent])
                 case LetterSent():
-                    services.mark_confirmation_letter_sent(request, agent=user[step.agent])
+                    services.mark_confirmation_letter_sent(demande, agent=user[step.agent])
                 case Star():
-                    services.toggle_follow(request, user[step.user])
+                    services.toggle_follow(demande, user[step.user])
 
 
 def demo_requests():
@@ -1400,7 +1400,7 @@ def _count(number, singular, plural):
 
 def summary(requests, *, created):
     """One line: "42 demandes créées : 14 nouvelles, 13 prises en charge, 15 résolues ; 2 caisses, 2 structures"."""
-    statuses = Counter(request.status for request in requests)
+    statuses = Counter(demande.status for demande in requests)
     total = (
         _count(len(requests), "demande créée", "demandes créées")
         if created
@@ -1410,8 +1410,8 @@ def summary(requests, *, created):
         f"{total} : {_count(statuses[Status.NEW], 'nouvelle', 'nouvelles')}, "
         f"{_count(statuses[Status.IN_PROGRESS], 'prise en charge', 'prises en charge')}, "
         f"{_count(statuses[Status.RESOLVED], 'résolue', 'résolues')} ; "
-        f"{_count(len({request.caisse_id for request in requests}), 'caisse', 'caisses')}, "
-        f"{_count(len({request.structure_id for request in requests}), 'structure', 'structures')}"
+        f"{_count(len({demande.caisse_id for demande in requests}), 'caisse', 'caisses')}, "
+        f"{_count(len({demande.structure_id for demande in requests}), 'structure', 'structures')}"
     )
 
 
@@ -1438,4 +1438,4 @@ def seed_requests(now=None):
             created[index] = seeder.deposit(event)
         else:
             seeder.run(created[index], event)
-    return list(Request.objects.filter(pk__in=[request.pk for request in created.values()]).order_by("created_at"))
+    return list(Request.objects.filter(pk__in=[demande.pk for demande in created.values()]).order_by("created_at"))

@@ -303,10 +303,10 @@ class MessageQuerySet(models.QuerySet):
         """Partners never see internal notes; caisse staff see everything on their caisse's requests."""
         return self.filter(request__in=Request.objects.visible_to(user))._readable_by(user)
 
-    def of_visible_request(self, request_obj, user):
+    def of_visible_request(self, demande, user):
         """The messages of a request read through `Request.objects.visible_to(user)`: the same rule as
         `visible_to`, without asking the database again whether the request is visible (the request's page)."""
-        return self.filter(request=request_obj)._readable_by(user)
+        return self.filter(request=demande)._readable_by(user)
 
     def _readable_by(self, user):
         return self if policy.reads_internal_notes(user) else self.filter(is_internal=False)
@@ -349,9 +349,9 @@ class AttachmentQuerySet(models.QuerySet):
         """As their request, except that the files of internal notes stay with the caisse."""
         return self.filter(request__in=Request.objects.visible_to(user))._readable_by(user)
 
-    def of_visible_request(self, request_obj, user):
+    def of_visible_request(self, demande, user):
         """As `MessageQuerySet.of_visible_request`."""
-        return self.filter(request=request_obj)._readable_by(user)
+        return self.filter(request=demande)._readable_by(user)
 
     def _readable_by(self, user):
         if policy.reads_internal_notes(user):

@@ -10,31 +10,31 @@ from extranet.notifications.emails import absolute_url, send_templated_email
 from structures.models import CaisseMembership
 
 
-def _to_author(request, template, **context):
-    author = request.author
+def _to_author(demande, template, **context):
+    author = demande.author
     if author.is_active:
         send_templated_email(
             author.email,
             template,
-            {"user": author, "request": request, "link": absolute_url("requests:detail", request.number), **context},
+            {"user": author, "request": demande, "link": absolute_url("requests:detail", demande.number), **context},
         )
 
 
-def deposited(request):
-    _to_author(request, "request_deposited")
+def deposited(demande):
+    _to_author(demande, "request_deposited")
 
 
-def taken_in_charge(request):
-    if request.author.notify_take_charge:
-        _to_author(request, "request_taken_in_charge")
+def taken_in_charge(demande):
+    if demande.author.notify_take_charge:
+        _to_author(demande, "request_taken_in_charge")
 
 
-def resolved(request, answer):
-    _to_author(request, "request_resolved")
+def resolved(demande, answer):
+    _to_author(demande, "request_resolved")
 
 
-def caisse_message(request, message):
-    _to_author(request, "request_caisse_message")
+def caisse_message(demande, message):
+    _to_author(demande, "request_caisse_message")
 
 
 def send_daily_digests(now=None):

@@ -112,14 +112,14 @@ def _counts(request_id):
 def _purge_one(request_id, now):
     files = []
     with transaction.atomic():
-        request = Request.objects.select_for_update().get(pk=request_id)
-        if request.purged_at:
+        demande = Request.objects.select_for_update().get(pk=request_id)
+        if demande.purged_at:
             return 0, 0
-        files = [attachment.file.name for attachment in request.attachments.all()]
-        MasReferral.objects.filter(request=request).update(**ERASED_REFERRAL)
-        request.attachments.all().delete()
-        messages = Message.objects.filter(request=request).update(body=ERASED_MESSAGE)
-        Request.objects.filter(pk=request.pk).update(purged_at=now, **ERASED_PERSON)
+        files = [attachment.file.name for attachment in demande.attachments.all()]
+        MasReferral.objects.filter(request=demande).update(**ERASED_REFERRAL)
+        demande.attachments.all().delete()
+        messages = Message.objects.filter(request=demande).update(body=ERASED_MESSAGE)
+        Request.objects.filter(pk=demande.pk).update(purged_at=now, **ERASED_PERSON)
         transaction.on_commit(lambda: _delete_files(files))
     return len(files), messages
 

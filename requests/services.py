@@ -87,11 +87,11 @@ def files_removed_on_failure():
         raise
 
 
-def _store_attachments(request, files, by, written, message=None):
+def _store_attachments(demande, files, by, written, message=None):
     stored = []
     for uploaded, file_type, digest in files:
         attachment = Attachment(
-            request=request,
+            request=demande,
             message=message,
             original_name=clean_original_name(uploaded.name),
             content_type=file_type,
@@ -132,7 +132,7 @@ def _deposit(written, *, kind, motif, structure, caisse, author, details, person
         if existing := _open_duplicate(structure, kind, motif, digest):
             raise DuplicateOpenRequest(existing)
     number = allocate_number(caisse, now)
-    request = Request(
+    demande = Request(
         number=number,
         kind=kind,
         motif=motif,
@@ -144,11 +144,11 @@ def _deposit(written, *, kind, motif, structure, caisse, author, details, person
         person_nir_digest=digest,
         **person,
     )
-    request.save()
-    workflow.log(request, source="", target=request.status, by=author, at=now)
-    _store_attachments(request, files, author, written)
-    notifications.deposited(request)
-    return request
+    demande.save()
+    workflow.log(demande, source="", target=demande.status, by=author, at=now)
+    _store_attachments(demande, files, author, written)
+    notifications.deposited(demande)
+    return demande
 
 
 def deposit_request(*, kind, motif, structure, caisse, author, details, person, files):
@@ -181,24 +181,24 @@ def deposit_mas_referral(*, referral, consent_document, structure, caisse, autho
     ):
         raise DepositRefused(refused)
     with files_removed_on_failure() as written, transaction.atomic():
-        request = _deposit(written, caisse=caisse, author=author, files=files, **deposit)
-        signed = _store_attachments(request, consent_document, author, written)
+        demande = _deposit(written, caisse=caisse, author=author, files=files, **deposit)
+        signed = _store_attachments(demande, consent_document, author, written)
         MasReferral.objects.create(
-            request=request,
+            request=demande,
             consent_collected_by=author,
-            consent_collected_at=request.created_at,
+            consent_collected_at=demande.created_at,
             notice_version=mas.NOTICE_VERSION,
             consent_document=signed[0] if signed else None,
             **referral,
         )
-        return request
+        return demande
 
 
 @transaction.atomic
-def mark_confirmation_letter_sent(request, *, agent):
-    if not policy.can_mark_letter_sent(agent, request):
+def mark_confirmation_letter_sent(demande, *, agent):
+    if not policy.can_mark_letter_sent(agent, demande):
         raise NotAllowed("Seuls les agents de la caisse enregistrent l'envoi du courrier de confirmation.")
-    referral = MasReferral.objects.select_for_update().get(request=request)
+    referral = MasReferral.objects.select_for_update().get(request=demande)
     if referral.needs_confirmation_letter and referral.confirmation_letter_sent_at is None:
         referral.confirmation_letter_sent_at = timezone.now()
         referral.confirmation_letter_sent_by = agent
@@ -207,89 +207,89 @@ def mark_confirmation_letter_sent(request, *, agent):
 
 
 @transaction.atomic
-def toggle_follow(request, user):
+def toggle_follow(demande, user):
     """Star or unstar; returns whether the user now follows the request."""
-    deleted, _ = Follow.objects.filter(request=request, user=user).delete()
+    deleted, _ = Follow.objects.filter(request=demande, user=user).delete()
     if deleted:
         return False
-    Follow.objects.get_or_create(request=request, user=user)
+    Follow.objects.get_or_create(request=demande, user=user)
     return True
 
 
-def take_charge(request, *, agent):
+def take_charge(demande, *, agent):
     """Nouveau → Pris en charge, assigned to the agent. Of two agents at once, exactly one wins."""
-    return workflow.move(request, "take_charge", by=agent)
+    return workflow.move(demande, "take_charge", by=agent)
 
 
-def resolve(request, *, agent, answer, files=()):
+def resolve(demande, *, agent, answer, files=()):
     """Pris en charge → Résolu, with the answer the partner receives (and its files, such as the document)."""
 
-    def answer_required(locked):
+    def answer_required(demande):
         if not answer.strip():
             raise WorkflowRefused("La réponse à la structure est obligatoire pour résoudre la demande.")
 
-    def write_answer(locked, at):
+    def write_answer(demande, at):
         message = Message.objects.create(
-            request=locked, author=agent, side=Message.Side.CAISSE, body=answer, is_answer=True, created_at=at
+            request=demande, author=agent, side=Message.Side.CAISSE, body=answer, is_answer=True, created_at=at
         )
-        _store_attachments(locked, files, agent, written, message=message)
+        _store_attachments(demande, files, agent, written, message=message)
         return message
 
     with files_removed_on_failure() as written:
-        return workflow.move(request, "resolve", by=agent, check=answer_required, effects=write_answer)
+        return workflow.move(demande, "resolve", by=agent, check=answer_required, effects=write_answer)
 
 
-def reassign(request, *, admin, agent):
+def reassign(demande, *, admin, agent):
     """An administrateur of the caisse gives a request in progress to another agent of the caisse."""
 
-    def to_an_agent_of_the_caisse(locked):
-        if not policy.can_take_charge(agent, locked):
+    def to_an_agent_of_the_caisse(demande):
+        if not policy.can_take_charge(agent, demande):
             raise WorkflowRefused("Choisissez un agent actif de la caisse.")
-        return locked.assigned_to_id != agent.pk
+        return demande.assigned_to_id != agent.pk
 
-    return workflow.move(request, "reassign", by=admin, to=agent, check=to_an_agent_of_the_caisse)
+    return workflow.move(demande, "reassign", by=admin, to=agent, check=to_an_agent_of_the_caisse)
 
 
 class RequestClosed(WrongStatus):
-    def __init__(self, request):
+    def __init__(self, demande):
         super().__init__(
-            f"La demande {request.number} est résolue : déposez une nouvelle demande en citant ce numéro."
+            f"La demande {demande.number} est résolue : déposez une nouvelle demande en citant ce numéro."
         )
 
 
-def _lock_open_for(request, author):
+def _lock_open_for(demande, author):
     """The request locked for a writer who can reach it, while it is open. Returns (locked, from_caisse)."""
-    locked = workflow.lock(request)
-    if not policy.can_write(author, locked):
+    demande = workflow.lock(demande)
+    if not policy.can_write(author, demande):
         raise NotAllowed("Vous ne pouvez pas écrire sur cette demande.")
-    if not locked.is_open:
-        raise RequestClosed(locked)
-    return locked, policy.is_caisse_side(author, locked)
+    if not demande.is_open:
+        raise RequestClosed(demande)
+    return demande, policy.is_caisse_side(author, demande)
 
 
-def add_attachments(request, *, author, files):
+def add_attachments(demande, *, author, files):
     """Files added to an open request by either side, outside any message (as at the deposit)."""
     with files_removed_on_failure() as written, transaction.atomic():
-        locked, _ = _lock_open_for(request, author)
-        return _store_attachments(locked, files, author, written)
+        demande, _ = _lock_open_for(demande, author)
+        return _store_attachments(demande, files, author, written)
 
 
-def post_message(request, *, author, body, internal=False, files=()):
+def post_message(demande, *, author, body, internal=False, files=()):
     """A message on an open request: from the partner, from the caisse, or an internal note between agents."""
     with files_removed_on_failure() as written, transaction.atomic():
-        locked, from_caisse = _lock_open_for(request, author)
-        if internal and not policy.can_post_internal_note(author, locked):
+        demande, from_caisse = _lock_open_for(demande, author)
+        if internal and not policy.can_post_internal_note(author, demande):
             raise NotAllowed("Seuls les agents de la caisse écrivent des notes internes.")
         if not body.strip():
             raise WorkflowRefused("Le message est vide.")
         message = Message.objects.create(
-            request=locked,
+            request=demande,
             author=author,
             side=Message.Side.CAISSE if from_caisse else Message.Side.PARTNER,
             is_internal=internal,
             body=body,
         )
-        _store_attachments(locked, files, author, written, message=message)
+        _store_attachments(demande, files, author, written, message=message)
         if from_caisse and not internal:
-            notifications.caisse_message(locked, message)
+            notifications.caisse_message(demande, message)
     return message

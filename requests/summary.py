@@ -57,47 +57,47 @@ def _joined(values, *, other="", empty=""):
     return f"{text} — {other}" if other else text
 
 
-def summary_sections(request_obj, *, referral=None, sheet=None):
-    sections = [_request_section(request_obj)]
-    if request_obj.has_person:
-        sections.append(_person_section(request_obj))
+def summary_sections(demande, *, referral=None, sheet=None):
+    sections = [_request_section(demande)]
+    if demande.has_person:
+        sections.append(_person_section(demande))
     if referral is not None:
         sections.append(_referral_section(referral, sheet))
     return sections
 
 
-def _request_section(request_obj):
+def _request_section(demande):
     fields = [
-        Field("Numéro", request_obj.number),
-        Field("Type", request_obj.get_kind_display()),
+        Field("Numéro", demande.number),
+        Field("Type", demande.get_kind_display()),
         Field(
             "Statut",
-            request_obj.get_status_display()
-            + (f" — en charge : {_name(request_obj.assigned_to)}" if request_obj.assigned_to else ""),
+            demande.get_status_display()
+            + (f" — en charge : {_name(demande.assigned_to)}" if demande.assigned_to else ""),
         ),
-        Field("Déposée le", _local(request_obj.created_at)),
-        Field("Demandeur", f"{request_obj.author.last_name.upper()} {request_obj.author.first_name}"),
-        Field("Structure", request_obj.structure.name),
-        Field("Caisse", request_obj.caisse.name),
-        Field(request_obj.spec.motif_label, request_obj.motif_label),
-        *(Field(label, str(value), multiline=True) for label, value in request_obj.spec.describe(request_obj.details)),
+        Field("Déposée le", _local(demande.created_at)),
+        Field("Demandeur", f"{demande.author.last_name.upper()} {demande.author.first_name}"),
+        Field("Structure", demande.structure.name),
+        Field("Caisse", demande.caisse.name),
+        Field(demande.spec.motif_label, demande.motif_label),
+        *(Field(label, str(value), multiline=True) for label, value in demande.spec.describe(demande.details)),
     ]
     note = ""
-    if request_obj.purged_at:
+    if demande.purged_at:
         note = (
             "Les données personnelles de cette demande (personne concernée, précisions, échanges, pièces jointes) "
-            f"ont été effacées le {_local(request_obj.purged_at, DATE)}, à l'échéance de leur durée de conservation."
+            f"ont été effacées le {_local(demande.purged_at, DATE)}, à l'échéance de leur durée de conservation."
         )
     return Section("La demande", "demande-titre", [("", fields)], note=note)
 
 
-def _person_section(request_obj):
+def _person_section(demande):
     fields = [
-        Field("Nom", request_obj.person_name),
-        Field("Date de naissance", _local(request_obj.person_birth_date, DATE)),
-        Field("Numéro de sécurité sociale", request_obj.formatted_nir),
-        Field("Téléphone", request_obj.person_phone or "non renseigné"),
-        Field("Adresse électronique", request_obj.person_email or "non renseignée"),
+        Field("Nom", demande.person_name),
+        Field("Date de naissance", _local(demande.person_birth_date, DATE)),
+        Field("Numéro de sécurité sociale", demande.formatted_nir),
+        Field("Téléphone", demande.person_phone or "non renseigné"),
+        Field("Adresse électronique", demande.person_email or "non renseignée"),
     ]
     return Section("Personne concernée", "personne-titre", [("", fields)])
 

@@ -119,52 +119,52 @@ def _visible_request(request, number):
     The scoped queryset matched the partner's own structure, or the agent's own caisse: that one comes from the
     membership read with the user, not from a join."""
     partner = partner_membership(request.user)
-    request_obj = get_object_or_404(
+    demande = get_object_or_404(
         Request.objects.visible_to(request.user)
         .select_related("caisse" if partner else "structure", "author", "assigned_to")
         .annotate(following=Exists(Follow.objects.filter(request=OuterRef("pk"), user=request.user))),
         number=number,
     )
     if partner:
-        request_obj.structure = partner.structure
+        demande.structure = partner.structure
     else:
-        request_obj.caisse = caisse_membership(request.user).caisse
-    return request_obj
+        demande.caisse = caisse_membership(request.user).caisse
+    return demande
 
 
-def _mas_referral(request_obj):
+def _mas_referral(demande):
     """Its MAS referral form: one more query, for the requests with that motif only."""
-    if not request_obj.is_mas_referral:
+    if not demande.is_mas_referral:
         return None
     referral = (
         MasReferral.objects.select_related("consent_document", "consent_collected_by", "confirmation_letter_sent_by")
-        .filter(request=request_obj)
+        .filter(request=demande)
         .first()
     )
     if referral is not None:
-        referral.request = request_obj  # already read: the sheet uses it
+        referral.request = demande  # already read: the sheet uses it
     return referral
 
 
-def _summary_context(request_obj):
+def _summary_context(demande):
     """What the request's page and its PDF both show."""
-    referral = _mas_referral(request_obj)
+    referral = _mas_referral(demande)
     return {
-        "demande": request_obj,
+        "demande": demande,
         "referral": referral,
         "summary": summary_sections(
-            request_obj, referral=referral, sheet=mas.sheet_values(referral) if referral else None
+            demande, referral=referral, sheet=mas.sheet_values(referral) if referral else None
         ),
-        "status_history": status_history(request_obj.status_changes),
+        "status_history": status_history(demande.status_changes),
     }
 
 
-def _pdf_context(request_obj):
-    return _summary_context(request_obj) | {
+def _pdf_context(demande):
+    return _summary_context(demande) | {
         # Files of messages are shown with their message; the files listed here are the request's own.
-        "attachments": request_obj.attachments.filter(message__isnull=True),
+        "attachments": demande.attachments.filter(message__isnull=True),
         # The PDF shows public exchanges only, whoever prints it; the detail page scopes them per user.
-        "exchanges": request_obj.messages.filter(is_internal=False)
+        "exchanges": demande.messages.filter(is_internal=False)
         .select_related("author")
         .prefetch_related("attachments"),
     }
@@ -172,44 +172,44 @@ def _pdf_context(request_obj):
 
 @login_required
 def detail(request, number):
-    request_obj = _visible_request(request, number)
-    if request_obj.has_person:
-        record_access(request.user, AccessLog.Action.DETAIL, caisse=request_obj.caisse, request=request_obj)
-    return _detail_page(request, request_obj)
+    demande = _visible_request(request, number)
+    if demande.has_person:
+        record_access(request.user, AccessLog.Action.DETAIL, caisse=demande.caisse, request=demande)
+    return _detail_page(request, demande)
 
 
-def _detail_page(request, request_obj, *, message_form=None, resolve_form=None, reassign_form=None, status=200):
-    caisse_side = policy.is_caisse_side(request.user, request_obj)
-    context = _summary_context(request_obj) | {
-        "following": request_obj.following,
+def _detail_page(request, demande, *, message_form=None, resolve_form=None, reassign_form=None, status=200):
+    caisse_side = policy.is_caisse_side(request.user, demande)
+    context = _summary_context(demande) | {
+        "following": demande.following,
         "is_caisse_staff": caisse_side,
-        "can_mark_letter_sent": policy.can_mark_letter_sent(request.user, request_obj),
-        "exchanges": Message.objects.of_visible_request(request_obj, request.user)
+        "can_mark_letter_sent": policy.can_mark_letter_sent(request.user, demande),
+        "exchanges": Message.objects.of_visible_request(demande, request.user)
         .select_related("author")
         .prefetch_related("attachments"),
         "message_form": message_form
-        or MessageForm(staff=policy.can_post_internal_note(request.user, request_obj)),
+        or MessageForm(staff=policy.can_post_internal_note(request.user, demande)),
         # Every file this user may see: the request's own and those of the messages they can read.
-        "attachments": Attachment.objects.of_visible_request(request_obj, request.user),
+        "attachments": Attachment.objects.of_visible_request(demande, request.user),
     }
     if caisse_side:
-        moves = workflow.available_moves(request_obj, request.user)
+        moves = workflow.available_moves(demande, request.user)
         context |= {
             "can_take_charge": "take_charge" in moves,
             "can_resolve": "resolve" in moves,
             "resolve_form": resolve_form or ResolveForm(),
             "can_reassign": "reassign" in moves,
-            "reassign_form": reassign_form or ReassignForm(caisse=request_obj.caisse),
+            "reassign_form": reassign_form or ReassignForm(caisse=demande.caisse),
         }
     return render(request, "requests/detail.html", context, status=status)
 
 
 def _staff_request(request, number):
     """A request of the agent's caisse; partners and others get a 404 for these actions."""
-    request_obj = _visible_request(request, number)
-    if not policy.is_caisse_side(request.user, request_obj):
+    demande = _visible_request(request, number)
+    if not policy.is_caisse_side(request.user, demande):
         raise Http404
-    return request_obj
+    return demande
 
 
 def _act(request, number, action, success):
@@ -227,11 +227,11 @@ def _act(request, number, action, success):
 @login_required
 @require_POST
 def take_charge(request, number):
-    request_obj = _staff_request(request, number)
+    demande = _staff_request(request, number)
     return _act(
         request,
         number,
-        lambda: services.take_charge(request_obj, agent=request.user),
+        lambda: services.take_charge(demande, agent=request.user),
         f"Vous avez pris en charge la demande {number}.",
     )
 
@@ -239,15 +239,15 @@ def take_charge(request, number):
 @login_required
 @require_POST
 def resolve(request, number):
-    request_obj = _staff_request(request, number)
+    demande = _staff_request(request, number)
     form = ResolveForm(request.POST, request.FILES)
     if not form.is_valid():
-        return _detail_page(request, request_obj, resolve_form=form, status=400)
+        return _detail_page(request, demande, resolve_form=form, status=400)
     return _act(
         request,
         number,
         lambda: services.resolve(
-            request_obj, agent=request.user, answer=form.cleaned_data["answer"], files=form.cleaned_data["attachments"]
+            demande, agent=request.user, answer=form.cleaned_data["answer"], files=form.cleaned_data["attachments"]
         ),
         f"La demande {number} est résolue ; la structure est prévenue.",
     )
@@ -256,15 +256,15 @@ def resolve(request, number):
 @login_required
 @require_POST
 def reassign(request, number):
-    request_obj = _staff_request(request, number)
-    form = ReassignForm(request.POST, caisse=request_obj.caisse)
+    demande = _staff_request(request, number)
+    form = ReassignForm(request.POST, caisse=demande.caisse)
     if not form.is_valid():
-        return _detail_page(request, request_obj, reassign_form=form, status=400)
+        return _detail_page(request, demande, reassign_form=form, status=400)
     agent = form.cleaned_data["agent"]
     return _act(
         request,
         number,
-        lambda: services.reassign(request_obj, admin=request.user, agent=agent),
+        lambda: services.reassign(demande, admin=request.user, agent=agent),
         f"La demande {number} est confiée à {agent.get_full_name()}.",
     )
 
@@ -272,16 +272,16 @@ def reassign(request, number):
 @login_required
 @require_POST
 def post_message(request, number):
-    request_obj = _visible_request(request, number)
-    form = MessageForm(request.POST, request.FILES, staff=policy.can_post_internal_note(request.user, request_obj))
+    demande = _visible_request(request, number)
+    form = MessageForm(request.POST, request.FILES, staff=policy.can_post_internal_note(request.user, demande))
     if not form.is_valid():
-        return _detail_page(request, request_obj, message_form=form, status=400)
+        return _detail_page(request, demande, message_form=form, status=400)
     internal = form.cleaned_data.get("internal", False)
     return _act(
         request,
         number,
         lambda: services.post_message(
-            request_obj,
+            demande,
             author=request.user,
             body=form.cleaned_data["body"],
             internal=internal,
@@ -326,21 +326,21 @@ def mas_create(request):
 
 @login_required
 def mas_sheet(request, number):
-    request_obj = _visible_request(request, number)
-    referral = _mas_referral(request_obj)
+    demande = _visible_request(request, number)
+    referral = _mas_referral(demande)
     if referral is None:
         raise Http404
-    record_access(request.user, AccessLog.Action.MAS_SHEET, caisse=request_obj.caisse, request=request_obj)
+    record_access(request.user, AccessLog.Action.MAS_SHEET, caisse=demande.caisse, request=demande)
     return _mas_sheet_response(mas.sheet_values(referral), f"fiche-saisine-{number}.pdf")
 
 
 @login_required
 @require_POST
 def mas_letter_sent(request, number):
-    request_obj = _visible_request(request, number)
-    if not policy.can_mark_letter_sent(request.user, request_obj) or _mas_referral(request_obj) is None:
+    demande = _visible_request(request, number)
+    if not policy.can_mark_letter_sent(request.user, demande) or _mas_referral(demande) is None:
         raise Http404
-    services.mark_confirmation_letter_sent(request_obj, agent=request.user)
+    services.mark_confirmation_letter_sent(demande, agent=request.user)
     messages.success(request, "L'envoi du courrier de confirmation est enregistré.")
     return redirect("requests:detail", number)
 
@@ -352,25 +352,25 @@ def confirmation(request, number):
 
 @login_required
 def summary_pdf(request, number):
-    request_obj = _visible_request(request, number)
-    pdf = render_pdf(SUMMARY_PDF, _pdf_context(request_obj), css=SUMMARY_PDF_CSS)
-    if request_obj.has_person:
-        record_access(request.user, AccessLog.Action.PDF, caisse=request_obj.caisse, request=request_obj)
+    demande = _visible_request(request, number)
+    pdf = render_pdf(SUMMARY_PDF, _pdf_context(demande), css=SUMMARY_PDF_CSS)
+    if demande.has_person:
+        record_access(request.user, AccessLog.Action.PDF, caisse=demande.caisse, request=demande)
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="demande-{request_obj.number}.pdf"'
+    response["Content-Disposition"] = f'attachment; filename="demande-{demande.number}.pdf"'
     return response
 
 
 @login_required
 def download_attachment(request, number, pk):
-    request_obj = _visible_request(request, number)
-    attachment = get_object_or_404(Attachment.objects.visible_to(request.user).filter(request=request_obj), pk=pk)
+    demande = _visible_request(request, number)
+    attachment = get_object_or_404(Attachment.objects.visible_to(request.user).filter(request=demande), pk=pk)
     record_access(
         request.user,
         AccessLog.Action.ATTACHMENT,
-        caisse=request_obj.caisse,
-        request=request_obj,
-        target=f"{request_obj.number} — pièce n° {attachment.pk}",
+        caisse=demande.caisse,
+        request=demande,
+        target=f"{demande.number} — pièce n° {attachment.pk}",
     )
     return FileResponse(
         attachment.file.open("rb"),
@@ -383,15 +383,15 @@ def download_attachment(request, number, pk):
 @login_required
 @require_POST
 def toggle_follow(request, number):
-    request_obj = _visible_request(request, number)
-    following = services.toggle_follow(request_obj, request.user)
+    demande = _visible_request(request, number)
+    following = services.toggle_follow(demande, request.user)
     messages.success(
         request,
-        f"Vous suivez la demande {request_obj.number}."
+        f"Vous suivez la demande {demande.number}."
         if following
-        else f"Vous ne suivez plus la demande {request_obj.number}.",
+        else f"Vous ne suivez plus la demande {demande.number}.",
     )
     next_url = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        return redirect("requests:detail", request_obj.number)
+        return redirect("requests:detail", demande.number)
     return redirect(next_url)

@@ -82,10 +82,10 @@ EDGES = {
 def lock(demande):
     """The request's row, locked. Related rows are read after the lock is granted: joined in the locking query,
     they would be those seen before waiting (a loser of the race would not know who won)."""
-    locked = Request.objects.select_for_update().get(pk=demande.pk)
+    demande = Request.objects.select_for_update().get(pk=demande.pk)
     for relation in ("assigned_to", "author", "caisse"):
-        getattr(locked, relation)
-    return locked
+        getattr(demande, relation)
+    return demande
 
 
 def log(demande, *, source, target, by, at, assigned_to=None):
@@ -103,38 +103,38 @@ def available_moves(demande, user):
 def move(demande, name, *, by, check=None, effects=None, **arguments):
     """Run the transition `name` of Request on `demande`, done by `by`; returns the request as moved.
 
-    `arguments` go to the transition (with `by` and `at`). `check(locked)`, once the FSM and the policy agree,
-    refuses what depends on the arguments (by raising), or returns False when the move would change nothing: then
-    nothing is written. `effects(locked, at)` writes what belongs to this move (a resolution's answer); what it
-    returns goes to the email. Refusals raise a WorkflowRefused and leave everything as it was.
+    `arguments` go to the transition (with `by` and `at`). `check(demande)` (the locked row), once the FSM and the
+    policy agree, refuses what depends on the arguments (by raising), or returns False when the move would change
+    nothing: then nothing is written. `effects(demande, at)` writes what belongs to this move (a resolution's
+    answer); what it returns goes to the email. Refusals raise a WorkflowRefused and leave everything as it was.
     """
     edge = EDGES[name]
     with transaction.atomic():
-        locked = lock(demande)
-        transition = getattr(locked, name)
+        demande = lock(demande)
+        transition = getattr(demande, name)
         if not can_proceed(transition):
-            raise edge.wrong_status(locked)
+            raise edge.wrong_status(demande)
         if not has_transition_perm(transition, by):
             raise NotAllowed(edge.not_allowed)
-        if check is not None and check(locked) is False:
-            return locked
-        source, holder = locked.status, locked.assigned_to
+        if check is not None and check(demande) is False:
+            return demande
+        source, holder = demande.status, demande.assigned_to
         at = timezone.now()
         transition(by=by, at=at, **arguments)
-        locked.save()
-        outcome = effects(locked, at) if effects is not None else None
-        _keep_resolve_right_with_holder(locked, source=source, holder=holder)
+        demande.save()
+        outcome = effects(demande, at) if effects is not None else None
+        _keep_resolve_right_with_holder(demande, source=source, holder=holder)
         log(
-            locked,
+            demande,
             source=source,
-            target=locked.status,
+            target=demande.status,
             by=by,
             at=at,
-            assigned_to=locked.assigned_to if locked.assigned_to != holder else None,
+            assigned_to=demande.assigned_to if demande.assigned_to != holder else None,
         )
         if edge.notify is not None:
-            edge.notify(locked, outcome)
-    return locked
+            edge.notify(demande, outcome)
+    return demande
 
 
 def _keep_resolve_right_with_holder(demande, *, source, holder):

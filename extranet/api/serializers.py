@@ -114,14 +114,14 @@ class RequestSummarySerializer(serializers.ModelSerializer):
             "url",
         ]
 
-    def get_author(self, request_obj) -> str:
-        return full_name(request_obj.author)
+    def get_author(self, demande) -> str:
+        return full_name(demande.author)
 
-    def get_assigned_to(self, request_obj) -> str | None:
-        return full_name(request_obj.assigned_to)
+    def get_assigned_to(self, demande) -> str | None:
+        return full_name(demande.assigned_to)
 
-    def get_url(self, request_obj) -> str:
-        return self.context["request"].build_absolute_uri(reverse("api:request-detail", args=[request_obj.number]))
+    def get_url(self, demande) -> str:
+        return self.context["request"].build_absolute_uri(reverse("api:request-detail", args=[demande.number]))
 
 
 class PersonSerializer(serializers.Serializer):
@@ -169,15 +169,15 @@ class RequestDetailSerializer(RequestSummarySerializer):
             "purged_at",
         ]
 
-    def get_details(self, request_obj) -> list[dict]:
-        described = request_obj.spec.describe(request_obj.details)
+    def get_details(self, demande) -> list[dict]:
+        described = demande.spec.describe(demande.details)
         return [{"label": label, "value": value} for label, value in described]
 
-    def get_person(self, request_obj) -> dict | None:
-        return PersonSerializer(request_obj).data if request_obj.has_person else None
+    def get_person(self, demande) -> dict | None:
+        return PersonSerializer(demande).data if demande.has_person else None
 
-    def get_mas_referral(self, request_obj) -> dict | None:
-        referral = getattr(request_obj, "mas_referral", None)
+    def get_mas_referral(self, demande) -> dict | None:
+        referral = getattr(demande, "mas_referral", None)
         return MasReferralSerializer(referral).data if referral else None
 
 

@@ -203,10 +203,10 @@ def visible_request(request, number):
     return get_object_or_404(request_detail_queryset(Request.objects.visible_to(request.user)), number=number)
 
 
-def journal_read(request, request_obj, action=AccessLog.Action.API, target=""):
-    if request_obj.has_person:
+def journal_read(request, demande, action=AccessLog.Action.API, target=""):
+    if demande.has_person:
         record_access(
-            request.user, action, caisse=request_obj.caisse, request=request_obj, target=target or request_obj.number
+            request.user, action, caisse=demande.caisse, request=demande, target=target or demande.number
         )
 
 
@@ -219,17 +219,17 @@ class RequestDetail(APIView):
         tags=["Demandes"],
     )
     def get(self, request, number):
-        request_obj = visible_request(request, number)
-        journal_read(request, request_obj)
-        return Response(RequestDetailSerializer(request_obj, context={"request": request}).data)
+        demande = visible_request(request, number)
+        journal_read(request, demande)
+        return Response(RequestDetailSerializer(demande, context={"request": request}).data)
 
 
 def caisse_request(request, number):
     """For the caisse's moves: partners get a 404, as on the pages."""
-    request_obj = visible_request(request, number)
-    if not policy.is_caisse_side(request.user, request_obj):
+    demande = visible_request(request, number)
+    if not policy.is_caisse_side(request.user, demande):
         raise Http404
-    return request_obj
+    return demande
 
 
 def workflow_outcome(request, move):
@@ -255,8 +255,8 @@ class TakeCharge(APIView):
         tags=["Traitement par la caisse"],
     )
     def post(self, request, number):
-        request_obj = caisse_request(request, number)
-        return workflow_outcome(request, lambda: services.take_charge(request_obj, agent=request.user))
+        demande = caisse_request(request, number)
+        return workflow_outcome(request, lambda: services.take_charge(demande, agent=request.user))
 
 
 class Resolve(APIView):
@@ -268,12 +268,12 @@ class Resolve(APIView):
         tags=["Traitement par la caisse"],
     )
     def post(self, request, number):
-        request_obj = caisse_request(request, number)
+        demande = caisse_request(request, number)
         answer = AnswerSerializer(data=request.data)
         answer.is_valid(raise_exception=True)
         return workflow_outcome(
             request,
-            lambda: services.resolve(request_obj, agent=request.user, answer=answer.validated_data["answer"]),
+            lambda: services.resolve(demande, agent=request.user, answer=answer.validated_data["answer"]),
         )
 
 
@@ -286,11 +286,11 @@ class RequestMessages(APIView):
         tags=["Échanges"],
     )
     def get(self, request, number):
-        request_obj = visible_request(request, number)
-        journal_read(request, request_obj)
+        demande = visible_request(request, number)
+        journal_read(request, demande)
         exchanges = (
             Message.objects.visible_to(request.user)
-            .filter(request=request_obj)
+            .filter(request=demande)
             .select_related("author", "request")
             .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.select_related("request")))
         )
@@ -308,15 +308,15 @@ class RequestMessages(APIView):
         tags=["Échanges"],
     )
     def post(self, request, number):
-        request_obj = visible_request(request, number)
+        demande = visible_request(request, number)
         incoming = MessageInputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         internal = incoming.validated_data["internal"]
-        if internal and not policy.can_post_internal_note(request.user, request_obj):
+        if internal and not policy.can_post_internal_note(request.user, demande):
             return Response({"internal": ["Seuls les agents de la caisse écrivent des notes internes."]}, status=400)
         try:
             message = services.post_message(
-                request_obj, author=request.user, body=incoming.validated_data["body"], internal=internal
+                demande, author=request.user, body=incoming.validated_data["body"], internal=internal
             )
         except services.WrongStatus as refusal:
             return Response({"detail": str(refusal)}, status=status.HTTP_409_CONFLICT)
@@ -334,8 +334,8 @@ class RequestAttachments(APIView):
         tags=["Pièces jointes"],
     )
     def get(self, request, number):
-        request_obj = visible_request(request, number)
-        attachments = Attachment.objects.visible_to(request.user).filter(request=request_obj).select_related("request")
+        demande = visible_request(request, number)
+        attachments = Attachment.objects.visible_to(request.user).filter(request=demande).select_related("request")
         return Response(AttachmentSerializer(attachments.order_by("pk"), many=True, context={"request": request}).data)
 
     @extend_schema(
@@ -355,14 +355,14 @@ class RequestAttachments(APIView):
         tags=["Pièces jointes"],
     )
     def post(self, request, number):
-        request_obj = visible_request(request, number)
+        demande = visible_request(request, number)
         field = AttachmentsField(min_count=1)
         try:
             files = field.clean(request.FILES.getlist("files"))
         except ValidationError as error:
             return Response({"files": error.messages}, status=400)
         try:
-            stored = services.add_attachments(request_obj, author=request.user, files=files)
+            stored = services.add_attachments(demande, author=request.user, files=files)
         except services.WrongStatus as refusal:
             return Response({"detail": str(refusal)}, status=status.HTTP_409_CONFLICT)
         return Response(AttachmentSerializer(stored, many=True, context={"request": request}).data, status=201)
@@ -379,13 +379,13 @@ class RequestAttachment(APIView):
         tags=["Pièces jointes"],
     )
     def get(self, request, number, pk):
-        request_obj = visible_request(request, number)
-        attachment = get_object_or_404(Attachment.objects.visible_to(request.user).filter(request=request_obj), pk=pk)
+        demande = visible_request(request, number)
+        attachment = get_object_or_404(Attachment.objects.visible_to(request.user).filter(request=demande), pk=pk)
         journal_read(
             request,
-            request_obj,
+            demande,
             AccessLog.Action.ATTACHMENT,
-            target=f"{request_obj.number} — pièce n° {attachment.pk}",
+            target=f"{demande.number} — pièce n° {attachment.pk}",
         )
         return FileResponse(
             attachment.file.open("rb"),

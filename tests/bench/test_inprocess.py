@@ -20,15 +20,15 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def summarised(structure, caisse, technicien, agent):
-    request_obj = RequestFactory(structure=structure, caisse=caisse, author=technicien)
+    demande = RequestFactory(structure=structure, caisse=caisse, author=technicien)
     for index in range(6):
         Message.objects.create(
-            request=request_obj,
+            request=demande,
             author=technicien if index % 2 == 0 else agent,
             side=Message.Side.PARTNER if index % 2 == 0 else Message.Side.CAISSE,
             body=f"Échange n° {index} : pièces justificatives envoyées, dossier en cours d'étude.",
         )
-    return request_obj
+    return demande
 
 
 def test_the_pdf_measure_renders_the_summary_with_its_exchanges(summarised):

@@ -7,24 +7,24 @@ from tests.requests.builders import pdf_bytes
 PAGES = ["detail", "confirmation", "pdf", "attachment", "follow"]
 
 
-def with_attachment(request_obj, content=b""):
+def with_attachment(demande, content=b""):
     from django.core.files.base import ContentFile
 
     attachment = Attachment(
-        request=request_obj,
+        request=demande,
         original_name="justificatif.pdf",
         content_type="application/pdf",
         size=len(content or pdf_bytes()),
         sha256="0" * 64,
-        uploaded_by=request_obj.author,
+        uploaded_by=demande.author,
     )
     attachment.file.save("justificatif.pdf", ContentFile(content or pdf_bytes()), save=False)
     attachment.save()
     return attachment
 
 
-def visit(client, page, request_obj, attachment):
-    number = request_obj.number
+def visit(client, page, demande, attachment):
+    number = demande.number
     if page == "follow":
         return client.post(f"/demandes/{number}/suivre/")
     path = {
@@ -37,11 +37,11 @@ def visit(client, page, request_obj, attachment):
 
 
 @pytest.fixture
-def demande(structure, caisse, technicien):
-    request_obj = RequestFactory(
+def deposited(structure, caisse, technicien):
+    demande = RequestFactory(
         structure=structure, caisse=caisse, author=technicien, person_last_name="Confidentiel"
     )
-    return request_obj, with_attachment(request_obj)
+    return demande, with_attachment(demande)
 
 
 def outsider(name, structure, caisse, other_structure, other_caisse):
@@ -94,37 +94,37 @@ def assert_served(response, page):
 class TestWhoSeesARequest:
     @pytest.mark.parametrize("role", ["technicien", "gestionnaire", "agent", "caisse_admin"])
     @pytest.mark.parametrize("page", PAGES)
-    def test_members_of_the_structure_and_staff_of_the_caisse(self, client, request, demande, role, page):
+    def test_members_of_the_structure_and_staff_of_the_caisse(self, client, request, deposited, role, page):
         user = request.getfixturevalue(role)
         client.force_login(user)
-        request_obj, attachment = demande
-        assert_served(visit(client, page, request_obj, attachment), page)
+        demande, attachment = deposited
+        assert_served(visit(client, page, demande, attachment), page)
         if page == "follow":
-            assert Follow.objects.filter(user=user, request=request_obj).exists()
+            assert Follow.objects.filter(user=user, request=demande).exists()
 
     @pytest.mark.parametrize("who", OUTSIDERS)
     @pytest.mark.parametrize("page", PAGES)
-    def test_outsiders_get_404(self, client, demande, structure, caisse, other_structure, other_caisse, who, page):
+    def test_outsiders_get_404(self, client, deposited, structure, caisse, other_structure, other_caisse, who, page):
         client.force_login(outsider(who, structure, caisse, other_structure, other_caisse))
-        request_obj, attachment = demande
-        response = visit(client, page, request_obj, attachment)
+        demande, attachment = deposited
+        response = visit(client, page, demande, attachment)
         assert response.status_code == 404
         assert b"Confidentiel" not in response.content and b"CONFIDENTIEL" not in response.content
         assert not Follow.objects.exists()
 
     @pytest.mark.parametrize("page", PAGES)
-    def test_anonymous_is_sent_to_login(self, client, demande, page):
-        request_obj, attachment = demande
-        response = visit(client, page, request_obj, attachment)
+    def test_anonymous_is_sent_to_login(self, client, deposited, page):
+        demande, attachment = deposited
+        response = visit(client, page, demande, attachment)
         assert response.status_code == 302
         assert response["Location"].startswith("/connexion/?next=")
         assert not Follow.objects.exists()
 
     @pytest.mark.parametrize("page", PAGES)
-    def test_unknown_number_is_404(self, technicien_client, demande, page):
-        request_obj, attachment = demande
-        request_obj.number = "2633199999"
-        assert visit(technicien_client, page, request_obj, attachment).status_code == 404
+    def test_unknown_number_is_404(self, technicien_client, deposited, page):
+        demande, attachment = deposited
+        demande.number = "2633199999"
+        assert visit(technicien_client, page, demande, attachment).status_code == 404
 
     def test_structure_sees_its_request_to_another_caisse_whatever_the_current_one(
         self, technicien_client, structure, other_caisse, client_factory
@@ -149,18 +149,18 @@ class TestWhoSeesARequest:
 @pytest.mark.django_db
 class TestAttachmentsBelongToTheirRequest:
     def test_another_requests_attachment_is_not_reachable_through_a_visible_number(
-        self, technicien_client, demande, other_structure, other_caisse
+        self, technicien_client, deposited, other_structure, other_caisse
     ):
-        mine, _ = demande
+        mine, _ = deposited
         foreign = RequestFactory(structure=other_structure, caisse=other_caisse)
         foreign_attachment = with_attachment(foreign, content=pdf_bytes("secret"))
         response = technicien_client.get(f"/demandes/{mine.number}/pieces/{foreign_attachment.pk}/")
         assert response.status_code == 404
 
     def test_attachment_of_a_sibling_request_is_served_only_under_its_own_number(
-        self, technicien_client, demande, structure, caisse
+        self, technicien_client, deposited, structure, caisse
     ):
-        first, _ = demande
+        first, _ = deposited
         sibling = RequestFactory(structure=structure, caisse=caisse)
         sibling_attachment = with_attachment(sibling, content=pdf_bytes("soeur"))
         assert technicien_client.get(f"/demandes/{first.number}/pieces/{sibling_attachment.pk}/").status_code == 404
@@ -169,7 +169,7 @@ class TestAttachmentsBelongToTheirRequest:
 
 
 @pytest.mark.django_db
-def test_pdf_is_a_download_named_after_the_number(technicien_client, demande):
-    request_obj, _ = demande
-    response = technicien_client.get(f"/demandes/{request_obj.number}/recapitulatif.pdf")
-    assert response["Content-Disposition"] == f'attachment; filename="demande-{request_obj.number}.pdf"'
+def test_pdf_is_a_download_named_after_the_number(technicien_client, deposited):
+    demande, _ = deposited
+    response = technicien_client.get(f"/demandes/{demande.number}/recapitulatif.pdf")
+    assert response["Content-Disposition"] == f'attachment; filename="demande-{demande.number}.pdf"'

@@ -27,15 +27,15 @@ def login(client_factory):
     return logged_in
 
 
-def post(browser, request_obj, body, files=(), **extra):
+def post(browser, demande, body, files=(), **extra):
     data = {"body": body, **extra}
     if files:
         data["attachments"] = list(files)
-    return browser.post(f"/demandes/{request_obj.number}/messages/", data)
+    return browser.post(f"/demandes/{demande.number}/messages/", data)
 
 
-def download(browser, request_obj, attachment):
-    return browser.get(f"/demandes/{request_obj.number}/pieces/{attachment.pk}/")
+def download(browser, demande, attachment):
+    return browser.get(f"/demandes/{demande.number}/pieces/{attachment.pk}/")
 
 
 def content(response):
@@ -46,10 +46,10 @@ def flash(response):
     return [(message.level, message.message) for message in get_messages(response.wsgi_request)]
 
 
-def stored_state(request_obj):
+def stored_state(demande):
     return {
-        "messages": list(Message.objects.filter(request=request_obj).values_list("pk", flat=True)),
-        "attachments": Attachment.objects.filter(request=request_obj).count(),
+        "messages": list(Message.objects.filter(request=demande).values_list("pk", flat=True)),
+        "attachments": Attachment.objects.filter(request=demande).count(),
         "emails": OutgoingEmail.objects.count(),
     }
 
@@ -58,9 +58,9 @@ def files_on_disk(private_media):
     return sorted(path.name for path in private_media.rglob("*") if path.is_file())
 
 
-def take_charge(request_obj, agent):
-    services.take_charge(request_obj, agent=agent)
-    return Request.objects.get(pk=request_obj.pk)
+def take_charge(demande, agent):
+    services.take_charge(demande, agent=agent)
+    return Request.objects.get(pk=demande.pk)
 
 
 @pytest.mark.django_db

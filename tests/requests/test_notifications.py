@@ -34,8 +34,8 @@ def demande(structure, caisse, technicien):
     return RequestFactory(structure=structure, caisse=caisse, author=technicien, **PERSON)
 
 
-def fresh(request_obj):
-    return Request.objects.get(pk=request_obj.pk)
+def fresh(demande):
+    return Request.objects.get(pk=demande.pk)
 
 
 def emails_to(address):
@@ -150,7 +150,7 @@ class TestWhatEmailsSay:
             f"Demande {demande.number} résolue : la caisse vous a répondu",
         ]
         assert len(mailoutbox) == 3
-        request_obj = fresh(demande)
+        reread = fresh(demande)
         secrets = [
             PARTNER_MESSAGE,
             CAISSE_MESSAGE,
@@ -162,8 +162,8 @@ class TestWhatEmailsSay:
             "e5f0",
             NIR,
             NIR[:13],
-            request_obj.formatted_nir,
-            request_obj.formatted_nir.replace(" ", ""),
+            reread.formatted_nir,
+            reread.formatted_nir.replace(" ", ""),
             "Quintavalle",
             "QUINTAVALLE",
             "Oyarzun",

@@ -89,8 +89,8 @@ def test_can_see_is_what_the_scoped_queryset_returns(scene, role, other_structur
     demande, users = scene
     elsewhere = RequestFactory(structure=other_structure, caisse=other_caisse)
     user = as_loaded(users[role])
-    for request_obj in (demande, elsewhere):
-        assert policy.can_see(user, request_obj) == Request.objects.visible_to(user).filter(pk=request_obj.pk).exists()
+    for each in (demande, elsewhere):
+        assert policy.can_see(user, each) == Request.objects.visible_to(user).filter(pk=each.pk).exists()
 
 
 def test_the_agent_in_charge_resolves_only_while_holding_the_stored_right(scene):

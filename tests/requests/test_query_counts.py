@@ -36,9 +36,9 @@ def generous_rate(monkeypatch):
     monkeypatch.setattr(PerTokenThrottle, "THROTTLE_RATES", {"token": "10000/minute"})
 
 
-def _attach(request_obj, uploader, index, message=None):
+def _attach(demande, uploader, index, message=None):
     return Attachment.objects.create(
-        request=request_obj,
+        request=demande,
         message=message,
         file=ContentFile(pdf_bytes(f"Pièce {index}"), name=f"piece-{index}.pdf"),
         original_name=f"piece-{index}.pdf",
@@ -46,7 +46,7 @@ def _attach(request_obj, uploader, index, message=None):
         size=len(pdf_bytes(f"Pièce {index}")),
         sha256="0" * 64,
         uploaded_by=uploader,
-        uploaded_at=request_obj.created_at + timedelta(minutes=index),
+        uploaded_at=demande.created_at + timedelta(minutes=index),
     )
 
 
@@ -57,30 +57,30 @@ def _request_with(size, *, structure, caisse, technicien, agent):
     agents = [agent] + [CaisseMembershipFactory(caisse=caisse).user for _ in range(2)]
     created = timezone.now() - timedelta(days=3)
     with time_machine.travel(created + timedelta(hours=1), tick=False):
-        request_obj = RequestFactory(
+        demande = RequestFactory(
             structure=structure, caisse=caisse, author=technicien, created_at=created, taken_by=agent
         )
     for index in range(size):
         kind = index % 3
         message = Message.objects.create(
-            request=request_obj,
+            request=demande,
             author=partners[index % 3] if kind == 0 else agents[index % 3],
             side=Message.Side.PARTNER if kind == 0 else Message.Side.CAISSE,
             is_internal=kind == 2,
             body=f"Message n° {index}",
             created_at=created + timedelta(minutes=10 + index),
         )
-        _attach(request_obj, message.author, 1000 + index, message=message)
-        _attach(request_obj, partners[index % 3], index)
+        _attach(demande, message.author, 1000 + index, message=message)
+        _attach(demande, partners[index % 3], index)
         StatusChange.objects.create(
-            request=request_obj,
+            request=demande,
             from_status=Status.NEW if index % 2 == 0 else Status.IN_PROGRESS,
             to_status=Status.IN_PROGRESS if index % 2 == 0 else Status.NEW,
             by=agents[index % 3],
             assigned_to=agents[(index + 1) % 3] if index % 2 == 0 else None,
             at=created + timedelta(minutes=20 + index),
         )
-    return request_obj
+    return demande
 
 
 def _count(call):

@@ -79,17 +79,17 @@ def make(structure, caisse, technicien):
     return make_request
 
 
-def take(request_obj, agent, at=None):
+def take(demande, agent, at=None):
     """Taken in charge by `agent` at `at` (an hour after the deposit by default), through the workflow."""
-    with time_machine.travel(at or request_obj.created_at + timedelta(hours=1), tick=False):
-        advance(request_obj, "in_progress", agent=agent)
+    with time_machine.travel(at or demande.created_at + timedelta(hours=1), tick=False):
+        advance(demande, "in_progress", agent=agent)
 
 
-def resolve(request_obj, agent, at=None):
+def resolve(demande, agent, at=None):
     """Taken in charge by `agent` an hour after the deposit, resolved by them at `at` (an hour later by default)."""
-    take(request_obj, agent)
-    with time_machine.travel(at or request_obj.created_at + timedelta(hours=2), tick=False):
-        advance(request_obj, "resolved")
+    take(demande, agent)
+    with time_machine.travel(at or demande.created_at + timedelta(hours=2), tick=False):
+        advance(demande, "resolved")
 
 
 def queue_rows(response):

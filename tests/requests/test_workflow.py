@@ -74,60 +74,60 @@ def build_cast(status, caisse, structure, other_caisse, other_structure):
         "agent of another caisse": CaisseMembershipFactory(caisse=other_caisse).user,
         "administrateur of another caisse": CaisseMembershipFactory(caisse=other_caisse, admin=True).user,
     }
-    request_obj = RequestFactory(structure=structure, caisse=caisse, author=technicien)
+    demande = RequestFactory(structure=structure, caisse=caisse, author=technicien)
     if status in (IN_PROGRESS, RESOLVED):
-        services.take_charge(request_obj, agent=assigned)
+        services.take_charge(demande, agent=assigned)
     if status == RESOLVED:
-        services.resolve(request_obj, agent=assigned, answer=ANSWER)
-    return Cast(Request.objects.get(pk=request_obj.pk), users, users["other agent of the caisse"])
+        services.resolve(demande, agent=assigned, answer=ANSWER)
+    return Cast(Request.objects.get(pk=demande.pk), users, users["other agent of the caisse"])
 
 
-def snapshot(request_obj):
+def snapshot(demande):
     """Everything a refused move must leave as it was."""
-    request_obj = Request.objects.get(pk=request_obj.pk)
+    demande = Request.objects.get(pk=demande.pk)
     return {
-        "status": request_obj.status,
-        "assigned_to": request_obj.assigned_to_id,
-        "taken_at": request_obj.taken_at,
-        "resolved_at": request_obj.resolved_at,
-        "log": list(StatusChange.objects.filter(request=request_obj).values_list("pk", flat=True)),
-        "messages": Message.objects.filter(request=request_obj).count(),
-        "attachments": Attachment.objects.filter(request=request_obj).count(),
+        "status": demande.status,
+        "assigned_to": demande.assigned_to_id,
+        "taken_at": demande.taken_at,
+        "resolved_at": demande.resolved_at,
+        "log": list(StatusChange.objects.filter(request=demande).values_list("pk", flat=True)),
+        "messages": Message.objects.filter(request=demande).count(),
+        "attachments": Attachment.objects.filter(request=demande).count(),
         "emails": OutgoingEmail.objects.count(),
         "rights to resolve": list(
-            RequestUserObjectPermission.objects.filter(content_object=request_obj).values_list("user_id", flat=True)
+            RequestUserObjectPermission.objects.filter(content_object=demande).values_list("user_id", flat=True)
         ),
     }
 
 
 def assert_moved(cast, before, status, action, actor):
     """The allowed edge happened, with exactly one log row saying who, when, from and to."""
-    request_obj = Request.objects.get(pk=cast.request.pk)
-    new_rows = StatusChange.objects.filter(request=request_obj).exclude(pk__in=before["log"])
+    demande = Request.objects.get(pk=cast.request.pk)
+    new_rows = StatusChange.objects.filter(request=demande).exclude(pk__in=before["log"])
     assert new_rows.count() == 1
     row = new_rows.get()
     assert row.by == actor
     if action == "take_charge":
-        assert request_obj.status == IN_PROGRESS
-        assert request_obj.assigned_to == actor
-        assert request_obj.taken_at is not None
+        assert demande.status == IN_PROGRESS
+        assert demande.assigned_to == actor
+        assert demande.taken_at is not None
         assert (row.from_status, row.to_status, row.assigned_to, row.at) == (
             NEW,
             IN_PROGRESS,
             actor,
-            request_obj.taken_at,
+            demande.taken_at,
         )
     elif action == "resolve":
-        assert request_obj.status == RESOLVED
-        assert request_obj.resolved_at is not None
-        assert request_obj.assigned_to_id == before["assigned_to"]
-        assert (row.from_status, row.to_status, row.at) == (IN_PROGRESS, RESOLVED, request_obj.resolved_at)
-        answer = Message.objects.get(request=request_obj, is_answer=True)
+        assert demande.status == RESOLVED
+        assert demande.resolved_at is not None
+        assert demande.assigned_to_id == before["assigned_to"]
+        assert (row.from_status, row.to_status, row.at) == (IN_PROGRESS, RESOLVED, demande.resolved_at)
+        answer = Message.objects.get(request=demande, is_answer=True)
         assert (answer.body, answer.author, answer.side, answer.is_internal) == (ANSWER, actor, "caisse", False)
     else:
-        assert request_obj.status == IN_PROGRESS
-        assert request_obj.assigned_to == cast.target
-        assert request_obj.taken_at == before["taken_at"]
+        assert demande.status == IN_PROGRESS
+        assert demande.assigned_to == cast.target
+        assert demande.taken_at == before["taken_at"]
         assert (row.from_status, row.to_status, row.assigned_to) == (IN_PROGRESS, IN_PROGRESS, cast.target)
 
 
@@ -318,39 +318,39 @@ class TestRefusalsAreExplained:
 @pytest.mark.django_db
 class TestStatusField:
     def test_status_cannot_be_assigned_by_hand(self, cast_for):
-        request_obj = cast_for(NEW).request
+        demande = cast_for(NEW).request
         for status in STATUSES:
             with pytest.raises(AttributeError, match="Direct status modification is not allowed"):
-                request_obj.status = status
+                demande.status = status
         created = RequestFactory()
         with pytest.raises(AttributeError):
             created.status = RESOLVED
-        assert Request.objects.get(pk=request_obj.pk).status == NEW
+        assert Request.objects.get(pk=demande.pk).status == NEW
 
     def test_status_cannot_be_assigned_by_hand_after_refresh_from_db(self, cast_for):
         """Request.refresh_from_db drops `status` from the instance so that it can be reloaded; it must stay
         protected: assigning it, then saving, must not move the request outside the workflow."""
-        request_obj = cast_for(IN_PROGRESS).request
-        request_obj.refresh_from_db()
+        demande = cast_for(IN_PROGRESS).request
+        demande.refresh_from_db()
         try:
-            request_obj.status = RESOLVED
+            demande.status = RESOLVED
         except AttributeError:
             refused = True
         else:
             refused = False
-            request_obj.save()
-        stored = Request.objects.get(pk=request_obj.pk)
+            demande.save()
+        stored = Request.objects.get(pk=demande.pk)
         assert (refused, stored.status, stored.resolved_at) == (True, IN_PROGRESS, None)
 
     def test_refresh_from_db_reloads_the_status(self, cast_for):
         cast = cast_for(NEW)
-        request_obj = cast.request
-        assert request_obj.status == NEW
-        services.take_charge(Request.objects.get(pk=request_obj.pk), agent=cast.users["assigned agent"])
-        request_obj.refresh_from_db()
-        assert request_obj.status == IN_PROGRESS
+        demande = cast.request
+        assert demande.status == NEW
+        services.take_charge(Request.objects.get(pk=demande.pk), agent=cast.users["assigned agent"])
+        demande.refresh_from_db()
+        assert demande.status == IN_PROGRESS
         with pytest.raises(AttributeError):
-            request_obj.status = NEW
+            demande.status = NEW
 
     def test_status_is_not_a_field_of_any_form_post(self, client, cast_for):
         """Posting `status` alongside an action changes nothing but what the action does."""
@@ -393,8 +393,8 @@ class TestLog:
             (IN_PROGRESS, IN_PROGRESS, admin.pk, t1 + timedelta(hours=1), other.pk),
             (IN_PROGRESS, RESOLVED, other.pk, t1 + timedelta(hours=2), None),
         ]
-        request_obj = Request.objects.get(pk=cast.request.pk)
-        assert (request_obj.taken_at, request_obj.resolved_at, request_obj.assigned_to) == (
+        demande = Request.objects.get(pk=cast.request.pk)
+        assert (demande.taken_at, demande.resolved_at, demande.assigned_to) == (
             t1,
             t1 + timedelta(hours=2),
             other,
@@ -520,14 +520,14 @@ def unlocked_fetch(request):
     return Request.objects.select_related("assigned_to", "author", "caisse").get(pk=request.pk)
 
 
-def simultaneous_take_charge(request_obj, agents):
+def simultaneous_take_charge(demande, agents):
     barrier = threading.Barrier(len(agents))
     outcomes = [None] * len(agents)
 
     def attempt(index, agent):
         try:
             barrier.wait(timeout=60)
-            won = services.take_charge(request_obj, agent=agent)
+            won = services.take_charge(demande, agent=agent)
             outcomes[index] = ("won", won.assigned_to_id, agent.pk)
         except workflow.AlreadyTaken as refusal:
             outcomes[index] = ("taken", refusal.holder.pk if refusal.holder else None, str(refusal))
@@ -550,13 +550,13 @@ def race(caisse, structure, agents, trials=TRIALS):
     names = {agent.pk: agent.get_full_name() for agent in agents}
     results = []
     for _ in range(trials):
-        request_obj = RequestFactory(structure=structure, caisse=caisse, author=author)
-        outcomes = simultaneous_take_charge(request_obj, agents)
+        demande = RequestFactory(structure=structure, caisse=caisse, author=author)
+        outcomes = simultaneous_take_charge(demande, agents)
         winners = [outcome[2] for outcome in outcomes if outcome[0] == "won"]
-        holder = Request.objects.get(pk=request_obj.pk).assigned_to_id
+        holder = Request.objects.get(pk=demande.pk).assigned_to_id
         refusals = [outcome for outcome in outcomes if outcome[0] == "taken"]
-        expected = f"La demande {request_obj.number} vient d'être prise en charge par {names.get(holder)}."
-        rows = StatusChange.objects.filter(request=request_obj, from_status=NEW, to_status=IN_PROGRESS)
+        expected = f"La demande {demande.number} vient d'être prise en charge par {names.get(holder)}."
+        rows = StatusChange.objects.filter(request=demande, from_status=NEW, to_status=IN_PROGRESS)
         results.append(
             {
                 "winners": len(winners),
@@ -564,7 +564,7 @@ def race(caisse, structure, agents, trials=TRIALS):
                 "log rows": list(rows.values_list("by", flat=True)),
                 "errors": [outcome for outcome in outcomes if outcome[0] == "error"],
                 "refusals naming the holder": sum(o[1] == holder and o[2] == expected for o in refusals),
-                "refusals": sorted({o[2].replace(request_obj.number, "N") for o in refusals}),
+                "refusals": sorted({o[2].replace(demande.number, "N") for o in refusals}),
             }
         )
     return results
