@@ -6,7 +6,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from extranet.audit.models import AccessLog, record_access
 from extranet.core.pagination import bounded_page
 from extranet.core.pdf import render_pdf
 from requests import mas, policy, services, workflow
@@ -14,6 +13,7 @@ from requests.catalog import KINDS_BY_SLUG, PERSON_FIELD_NAMES, is_mas_referral
 from requests.deposit import deposit_form
 from requests.filters import HistoryFilter
 from requests.forms import MasReferralForm, MessageForm, ReassignForm, ResolveForm, deposit_form_class
+from requests.journal import Action, journal_read
 from requests.models import Attachment, Follow, Kind, MasReferral, Message, Request, Status
 from requests.summary import status_history, summary_sections
 from structures.guards import require_partner
@@ -173,8 +173,7 @@ def _pdf_context(demande):
 @login_required
 def detail(request, number):
     demande = _visible_request(request, number)
-    if demande.has_person:
-        record_access(request.user, AccessLog.Action.DETAIL, caisse=demande.caisse, request=demande)
+    journal_read(request.user, demande, Action.DETAIL)
     return _detail_page(request, demande)
 
 
@@ -330,7 +329,7 @@ def mas_sheet(request, number):
     referral = _mas_referral(demande)
     if referral is None:
         raise Http404
-    record_access(request.user, AccessLog.Action.MAS_SHEET, caisse=demande.caisse, request=demande)
+    journal_read(request.user, demande, Action.MAS_SHEET)
     return _mas_sheet_response(mas.sheet_values(referral), f"fiche-saisine-{number}.pdf")
 
 
@@ -354,8 +353,7 @@ def confirmation(request, number):
 def summary_pdf(request, number):
     demande = _visible_request(request, number)
     pdf = render_pdf(SUMMARY_PDF, _pdf_context(demande), css=SUMMARY_PDF_CSS)
-    if demande.has_person:
-        record_access(request.user, AccessLog.Action.PDF, caisse=demande.caisse, request=demande)
+    journal_read(request.user, demande, Action.PDF)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="demande-{demande.number}.pdf"'
     return response
@@ -365,13 +363,7 @@ def summary_pdf(request, number):
 def download_attachment(request, number, pk):
     demande = _visible_request(request, number)
     attachment = get_object_or_404(Attachment.objects.visible_to(request.user).filter(request=demande), pk=pk)
-    record_access(
-        request.user,
-        AccessLog.Action.ATTACHMENT,
-        caisse=demande.caisse,
-        request=demande,
-        target=f"{demande.number} — pièce n° {attachment.pk}",
-    )
+    journal_read(request.user, demande, Action.ATTACHMENT, attachment=attachment)
     return FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,

@@ -32,17 +32,18 @@ from extranet.api.serializers import (
     RequestDetailSerializer,
     RequestSummarySerializer,
 )
-from extranet.audit.models import AccessLog, record_access
 from requests import policy, services
 from requests.attachments import AttachmentsField
 from requests.catalog import KINDS
 from requests.deposit import deposit_form
 from requests.deposit_rules import UNKNOWN_KIND
 from requests.forms import MasReferralForm, deposit_form_class
+from requests.journal import Action, journal_read
 from requests.models import Attachment, Message, Request, StatusChange
+from structures import conventions
 from structures import services as structure_services
 from structures.guards import require_caisse_staff, require_gestionnaire, require_partner
-from structures.models import Caisse, Convention, Membership
+from structures.models import Membership
 from structures.policy import caisse_membership, partner_membership
 
 ERRORS = OpenApiResponse(OpenApiTypes.OBJECT, description="Erreurs par champ : {champ: [messages]}.")
@@ -89,9 +90,8 @@ def member_of_the_service(user):
 
 
 def partner_caisses(membership):
-    return Caisse.objects.filter(
-        conventions__structure_id=membership.structure_id, conventions__status=Convention.Status.ACTIVE
-    ).order_by("code")
+    """The structure's caisses with an active convention, read now: an API client acts on what it reads."""
+    return conventions.active_caisses(membership.structure_id, fresh=True)
 
 
 class MeView(APIView):
@@ -107,7 +107,7 @@ class MeView(APIView):
     def get(self, request):
         partner = partner_membership(request.user)
         staff = caisse_membership(request.user)
-        caisses = list(partner_caisses(partner)) if partner else [staff.caisse] if staff else []
+        caisses = partner_caisses(partner) if partner else [staff.caisse] if staff else []
         return Response(MeSerializer(request.user, context={"caisses": caisses}).data)
 
 
@@ -178,7 +178,7 @@ class RequestListCreate(generics.ListAPIView):
 
     @staticmethod
     def _caisse(membership, code):
-        caisses = list(partner_caisses(membership))
+        caisses = partner_caisses(membership)
         if not caisses:
             return None, "Votre structure n'a de convention active avec aucune caisse."
         if code:
@@ -203,13 +203,6 @@ def visible_request(request, number):
     return get_object_or_404(request_detail_queryset(Request.objects.visible_to(request.user)), number=number)
 
 
-def journal_read(request, demande, action=AccessLog.Action.API, target=""):
-    if demande.has_person:
-        record_access(
-            request.user, action, caisse=demande.caisse, request=demande, target=target or demande.number
-        )
-
-
 class RequestDetail(APIView):
     @extend_schema(
         summary="Une demande, avec son historique de statuts",
@@ -220,7 +213,7 @@ class RequestDetail(APIView):
     )
     def get(self, request, number):
         demande = visible_request(request, number)
-        journal_read(request, demande)
+        journal_read(request.user, demande, Action.API)
         return Response(RequestDetailSerializer(demande, context={"request": request}).data)
 
 
@@ -287,7 +280,7 @@ class RequestMessages(APIView):
     )
     def get(self, request, number):
         demande = visible_request(request, number)
-        journal_read(request, demande)
+        journal_read(request.user, demande, Action.API)
         exchanges = (
             Message.objects.visible_to(request.user)
             .filter(request=demande)
@@ -381,12 +374,7 @@ class RequestAttachment(APIView):
     def get(self, request, number, pk):
         demande = visible_request(request, number)
         attachment = get_object_or_404(Attachment.objects.visible_to(request.user).filter(request=demande), pk=pk)
-        journal_read(
-            request,
-            demande,
-            AccessLog.Action.ATTACHMENT,
-            target=f"{demande.number} — pièce n° {attachment.pk}",
-        )
+        journal_read(request.user, demande, Action.ATTACHMENT, attachment=attachment)
         return FileResponse(
             attachment.file.open("rb"),
             as_attachment=True,

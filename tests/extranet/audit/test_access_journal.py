@@ -10,7 +10,7 @@ from extranet.audit.models import AccessLog, AppendOnlyError, record_access
 from extranet.audit.retention import purge_access_log
 from requests.models import Attachment
 from tests.factories import CaisseMembershipFactory, RequestFactory
-from tests.helpers import text
+from tests.helpers import api_client, text
 from tests.requests.builders import a_pdf
 
 
@@ -46,6 +46,30 @@ class TestReadsAreRecorded:
         client.force_login(technicien)
         client.get(f"/demandes/{demande.number}/pieces/{attachment.pk}/")
         assert entries() == [(technicien.pk, "attachment", f"{demande.number} — pièce n° {attachment.pk}", demande.pk)]
+
+    @pytest.mark.parametrize("through", ["page", "api"])
+    def test_a_file_is_journaled_whoever_it_names_on_the_pages_and_the_api_alike(
+        self, client, structure, caisse, technicien, private_media, through
+    ):
+        """A contact request names nobody, but its files may: their download is journaled (the API used to skip it)."""
+        contact = RequestFactory(structure=structure, caisse=caisse, author=technicien, contact=True)
+        attachment = Attachment(
+            request=contact,
+            original_name="courrier.pdf",
+            content_type="application/pdf",
+            size=10,
+            sha256="0" * 64,
+            uploaded_by=technicien,
+        )
+        attachment.file.save("courrier.pdf", a_pdf("courrier.pdf"), save=False)
+        attachment.save()
+        if through == "page":
+            client.force_login(technicien)
+            response = client.get(f"/demandes/{contact.number}/pieces/{attachment.pk}/")
+        else:
+            response = api_client(technicien).get(f"/api/v1/requests/{contact.number}/attachments/{attachment.pk}/")
+        assert response.status_code == 200
+        assert entries() == [(technicien.pk, "attachment", f"{contact.number} — pièce n° {attachment.pk}", contact.pk)]
 
     def test_a_request_without_a_person_is_not_personal_data(self, client, structure, caisse, technicien):
         contact = RequestFactory(structure=structure, caisse=caisse, author=technicien, contact=True)
