@@ -131,6 +131,12 @@ def agent_client(client, agent):
 
 
 @pytest.fixture
+def admin_client(client, caisse_admin):
+    client.force_login(caisse_admin)
+    return client
+
+
+@pytest.fixture
 def demande(structure, caisse, technicien):
     """A new request of `structure` to `caisse`, deposited by `technicien`."""
     return RequestFactory(structure=structure, caisse=caisse, author=technicien)

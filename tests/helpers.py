@@ -2,6 +2,8 @@ import html as html_module
 import re
 import smtplib
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.test.client import ClientMixin
@@ -84,3 +86,14 @@ class FailingBackend(BaseEmailBackend):
 
     def send_messages(self, email_messages):
         raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+
+def as_loaded(user):
+    """The user as the authentication backend loads them for every request: memberships joined."""
+    if isinstance(user, AnonymousUser):
+        return user
+    return (
+        get_user_model()
+        .objects.select_related("membership__structure", "caissemembership__caisse")
+        .get(pk=user.pk)
+    )

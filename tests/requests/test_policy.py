@@ -3,13 +3,13 @@ progress, pure but for the agent in charge's stored right to resolve; `can_see` 
 returns."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from guardian.shortcuts import assign_perm, remove_perm
 
 from requests import policy
 from requests.models import Request
 from tests.factories import CaisseMembershipFactory, ConventionFactory, MembershipFactory, RequestFactory, UserFactory
+from tests.helpers import as_loaded
 
 pytestmark = pytest.mark.django_db
 
@@ -38,17 +38,6 @@ EXPECTED = {
     "agent of another caisse": set(),
     "administrateur of another caisse": set(),
 }
-
-
-def as_loaded(user):
-    """The user as the authentication backend loads them for every request: memberships joined."""
-    if isinstance(user, AnonymousUser):
-        return user
-    return (
-        get_user_model()
-        .objects.select_related("membership__structure", "caissemembership__caisse")
-        .get(pk=user.pk)
-    )
 
 
 @pytest.fixture

@@ -50,11 +50,6 @@ def today(time_machine):
     return NOW.date()
 
 
-@pytest.fixture
-def admin_client(client, caisse_admin):
-    client.force_login(caisse_admin)
-    return client
-
 
 @pytest.fixture
 def make(structure, caisse, technicien):

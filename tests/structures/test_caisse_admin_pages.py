@@ -5,12 +5,6 @@ from tests.factories import CaisseMembershipFactory, ConventionFactory, Membersh
 from tests.helpers import text
 
 
-@pytest.fixture
-def admin_client(client, caisse_admin):
-    client.force_login(caisse_admin)
-    return client
-
-
 def structure_data(**overrides):
     return {
         "name": "Association Gamma",

@@ -3,12 +3,12 @@
 the deposit's convention, read afresh."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 
 from structures import policy
 from structures.models import Convention
 from tests.factories import CaisseMembershipFactory, MembershipFactory, UserFactory, change_convention_status
+from tests.helpers import as_loaded
 
 pytestmark = pytest.mark.django_db
 
@@ -37,17 +37,6 @@ EXPECTED = {
     "deactivated administrateur": set(),
     "administrateur of another caisse": set(),
 }
-
-
-def as_loaded(user):
-    """The user as the authentication backend loads them for every request: memberships joined."""
-    if isinstance(user, AnonymousUser):
-        return user
-    return (
-        get_user_model()
-        .objects.select_related("membership__structure", "caissemembership__caisse")
-        .get(pk=user.pk)
-    )
 
 
 @pytest.fixture

@@ -18,6 +18,15 @@ def entries():
     return list(AccessLog.objects.order_by("pk").values_list("user_id", "action", "target", "request_id"))
 
 
+def stored_pdf(demande, name, by):
+    attachment = Attachment(
+        request=demande, original_name=name, content_type="application/pdf", size=10, sha256="0" * 64, uploaded_by=by
+    )
+    attachment.file.save(name, a_pdf(name), save=False)
+    attachment.save()
+    return attachment
+
+
 @pytest.mark.django_db
 class TestReadsAreRecorded:
     def test_detail_and_pdf_by_partner_and_agent(self, client, client_factory, demande, technicien, agent):
@@ -33,16 +42,7 @@ class TestReadsAreRecorded:
         assert {entry.caisse_id for entry in AccessLog.objects.all()} == {demande.caisse_id}
 
     def test_attachment_download(self, client, demande, technicien, private_media):
-        attachment = Attachment(
-            request=demande,
-            original_name="avis.pdf",
-            content_type="application/pdf",
-            size=10,
-            sha256="0" * 64,
-            uploaded_by=technicien,
-        )
-        attachment.file.save("avis.pdf", a_pdf("avis.pdf"), save=False)
-        attachment.save()
+        attachment = stored_pdf(demande, "avis.pdf", technicien)
         client.force_login(technicien)
         client.get(f"/demandes/{demande.number}/pieces/{attachment.pk}/")
         assert entries() == [(technicien.pk, "attachment", f"{demande.number} — pièce n° {attachment.pk}", demande.pk)]
@@ -53,16 +53,7 @@ class TestReadsAreRecorded:
     ):
         """A contact request names nobody, but its files may: their download is journaled (the API used to skip it)."""
         contact = RequestFactory(structure=structure, caisse=caisse, author=technicien, contact=True)
-        attachment = Attachment(
-            request=contact,
-            original_name="courrier.pdf",
-            content_type="application/pdf",
-            size=10,
-            sha256="0" * 64,
-            uploaded_by=technicien,
-        )
-        attachment.file.save("courrier.pdf", a_pdf("courrier.pdf"), save=False)
-        attachment.save()
+        attachment = stored_pdf(contact, "courrier.pdf", technicien)
         if through == "page":
             client.force_login(technicien)
             response = client.get(f"/demandes/{contact.number}/pieces/{attachment.pk}/")
