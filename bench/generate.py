@@ -11,7 +11,7 @@ requests move on, as the workflow does (in progress → resolved, new → in pro
 permissions), and the tables are vacuumed and analysed.
 
 Every account's password is BENCH_PASSWORD. The accounts the load test signs in with (BENCH_LOGIN_EMAILS: the big
-structure's technicien and gestionnaire, the caisses' agents) hold their role's object permissions and a confirmed
+structure's technicien and gestionnaire, the caisses' agents) have their memberships (their rights) and a confirmed
 TOTP device with the public key BENCH_TOTP_KEY (base32: BENCH_TOTP_KEY_BASE32), which any TOTP library turns into
 the current code. The server under test must use the same SECRET_KEY (or NIR_ENCRYPTION_KEY / NIR_HASH_KEY) as this
 script, or it cannot decrypt the NIRs.
@@ -224,7 +224,7 @@ def siret(index):
 
 def create_reference_data(structure_count):
     """Caisses (reused), structures with conventions, one technicien each (+ a gestionnaire for the big one), five
-    agents per caisse; the login accounts get their object permissions and a TOTP device. Returns a dict of ids."""
+    agents per caisse; the login accounts get a TOTP device. Returns a dict of ids."""
     password = make_password(BENCH_PASSWORD)
     now = datetime.now(UTC)
     caisses = []

@@ -1363,6 +1363,8 @@ class Seeder:
             return services.deposit_mas_referral(
                 referral=referral_fields(item.referral, author, structure, moment),
                 consent_document=uploads(consent),
+                # At a distance, the partner read the information notice to the person before they agreed.
+                notice_given=not item.referral.signed,
                 **deposit,
             )
 

@@ -22,7 +22,10 @@ def deposit_form(form, *, structure, caisse, author):
     try:
         if isinstance(form, MasReferralForm):
             return services.deposit_mas_referral(
-                referral=form.referral(), consent_document=form.cleaned_data["consent_document"], **deposit
+                referral=form.referral(),
+                consent_document=form.cleaned_data["consent_document"],
+                notice_given=form.cleaned_data["notice_given"],
+                **deposit,
             )
         return services.deposit_request(
             kind=form.kind, motif=form.cleaned_data["motif"], details=form.details(), **deposit

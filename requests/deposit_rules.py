@@ -11,8 +11,10 @@ from datetime import date
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import MaxLengthValidator, validate_email
 from django.utils import timezone
 
+from extranet.core.validators import normalize_french_phone
 from requests.attachments import TOO_FEW_ATTACHMENTS
 from requests.catalog import KINDS, PERSON_FIELD_NAMES, PERSON_FIELDS, PRECISION
 from requests.nir import nir_birth_mismatch, no_nir_in_free_text, validate_nir
@@ -77,6 +79,8 @@ def _person_refusals(person, errors):
                 errors[spec.name].append(str(REQUIRED))
         elif spec.choices and value not in dict(spec.choices):
             errors[spec.name].append(invalid_choice(value))
+        elif refused := _text_refusals(spec, value):
+            errors[spec.name].extend(refused)
     nir = person.get("person_nir")
     if nir:
         try:
@@ -108,11 +112,29 @@ def _details_refusals(expected, details, errors):
                 errors[spec.name].append(str(REQUIRED))
         elif spec.choices and value not in dict(spec.choices):
             errors[spec.name].append(invalid_choice(value))
+        elif refused := _text_refusals(spec, value):
+            errors[spec.name].extend(refused)
         elif spec.free_text:
             try:
                 no_nir_in_free_text(value)
             except ValidationError as error:
                 errors[spec.name].extend(error.messages)
+
+
+def _text_refusals(spec, value):
+    """What the field's form would refuse in a text: its length, an address's or a phone number's form (with the
+    forms' own messages). Without it, a long name would be a database error on PostgreSQL, not a refusal."""
+    if not isinstance(value, str):
+        return []
+    checks = [MaxLengthValidator(spec.max_length)]
+    checks += {"email": [validate_email], "phone": [normalize_french_phone]}.get(spec.type, [])
+    messages = []
+    for check in checks:
+        try:
+            check(value)
+        except ValidationError as error:
+            messages.extend(error.messages)
+    return messages
 
 
 def merged(*refusals):

@@ -294,18 +294,16 @@ class MasReferralForm(RequestForm):
                 self.cleaned_data[name] = []
             for name in ("care_other", "renunciation_duration", "cause_other"):
                 self.cleaned_data[name] = ""
-        cleaned = super().clean()
-        if cleaned.get("consent_mode") == MasReferral.ConsentMode.REMOTE and not cleaned.get("notice_given"):
-            self.add_error(
-                "notice_given",
-                "Confirmez que la notice d'information a été donnée à la personne : sans son accord, pas de saisine.",
-            )
-        return cleaned
+        return super().clean()
 
     def refusals(self, cleaned):
         return deposit_rules.merged(
             super().refusals(cleaned),
-            mas.referral_refusals(self.referral(), consent_documents=len(cleaned.get("consent_document") or [])),
+            mas.referral_refusals(
+                self.referral(),
+                consent_documents=len(cleaned.get("consent_document") or []),
+                notice_given=bool(cleaned.get("notice_given")),
+            ),
         )
 
     def referral(self):

@@ -88,9 +88,15 @@ def labels(choices, values):
     return [names[value] for value in values if value in names]
 
 
-def referral_refusals(referral, *, consent_documents):
+NOTICE_NOT_GIVEN = (
+    "Confirmez que la notice d'information a été donnée à la personne : sans son accord, pas de saisine."
+)
+
+
+def referral_refusals(referral, *, consent_documents, notice_given):
     """Why this referral cannot be transmitted: {field: [messages]}, or {}. `consent_documents` counts the signed
-    sheets joined to it."""
+    sheets joined to it; `notice_given`: the partner attests that the information notice was given to the person (a
+    consent at a distance rests on it)."""
     errors = defaultdict(list)
     for name in referral.keys() - set(REFERRAL_FIELDS):
         errors[name].append("Ce champ n'existe pas pour une saisine.")
@@ -127,6 +133,8 @@ def referral_refusals(referral, *, consent_documents):
         errors["consent_document"].append(SIGNED_SHEET_MISSING)
     elif mode == MasReferral.ConsentMode.SIGNED and consent_documents > 1:
         errors["consent_document"].append(ONE_SIGNED_SHEET)
+    elif mode == MasReferral.ConsentMode.REMOTE and not notice_given:
+        errors["notice_given"].append(NOTICE_NOT_GIVEN)
     return dict(errors)
 
 

@@ -55,6 +55,15 @@ class NoActiveConvention(DepositRefused):
         super().__init__({"caisse": [self.MESSAGE]})
 
 
+class NotAMember(DepositRefused):
+    """The author is not an active member of the structure (the pages and the API refuse such users before)."""
+
+    MESSAGE = "Seuls les comptes actifs de la structure déposent ses demandes."
+
+    def __init__(self):
+        super().__init__({NON_FIELD_ERRORS: [self.MESSAGE]})
+
+
 class YearlyNumberingExhausted(Exception):
     pass
 
@@ -119,7 +128,7 @@ def _open_duplicate(structure, kind, motif, digest):
 def _deposit(written, *, kind, motif, structure, caisse, author, details, person, files):
     """The deposit of a request whose content the domain accepts (deposit_rules found nothing to refuse)."""
     if not structure_policy.works_for(author, structure):
-        raise NotAllowed("Seuls les comptes actifs de la structure déposent ses demandes.")
+        raise NotAMember
     if not structure_policy.can_deposit(author, structure, caisse):
         raise NoActiveConvention
     now = timezone.now()
@@ -165,7 +174,7 @@ def deposit_request(*, kind, motif, structure, caisse, author, details, person, 
         return _deposit(written, caisse=caisse, author=author, files=files, **deposit)
 
 
-def deposit_mas_referral(*, referral, consent_document, structure, caisse, author, person, files):
+def deposit_mas_referral(*, referral, consent_document, notice_given, structure, caisse, author, person, files):
     """A MAS referral: the request, the referral form and the evidence of the person's consent, together. Its kind and
     motif are the catalogue's (MAS_REFERRAL); it stores no details of its kind, its referral form has them."""
     deposit = {
@@ -177,7 +186,7 @@ def deposit_mas_referral(*, referral, consent_document, structure, caisse, autho
     }
     if refused := deposit_rules.merged(
         deposit_rules.refusals(**deposit, attachments=len(files)),
-        mas.referral_refusals(referral, consent_documents=len(consent_document)),
+        mas.referral_refusals(referral, consent_documents=len(consent_document), notice_given=notice_given),
     ):
         raise DepositRefused(refused)
     with files_removed_on_failure() as written, transaction.atomic():
@@ -240,14 +249,9 @@ def resolve(demande, *, agent, answer, files=()):
 
 
 def reassign(demande, *, admin, agent):
-    """An administrateur of the caisse gives a request in progress to another agent of the caisse."""
-
-    def to_an_agent_of_the_caisse(demande):
-        if not policy.can_take_charge(agent, demande):
-            raise WorkflowRefused("Choisissez un agent actif de la caisse.")
-        return demande.assigned_to_id != agent.pk
-
-    return workflow.move(demande, "reassign", by=admin, to=agent, check=to_an_agent_of_the_caisse)
+    """An administrateur of the caisse gives a request in progress to another agent of the caisse (the workflow checks
+    who that may be)."""
+    return workflow.move(demande, "reassign", by=admin, to=agent)
 
 
 class RequestClosed(WrongStatus):

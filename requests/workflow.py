@@ -16,7 +16,7 @@ from django.utils import timezone
 from django_fsm import can_proceed, has_transition_perm
 from guardian.shortcuts import assign_perm, remove_perm
 
-from requests import notifications
+from requests import notifications, policy
 from requests.models import Request, Status, StatusChange
 from requests.policy import RESOLVE_REQUEST
 
@@ -56,6 +56,16 @@ class Edge:
     not_allowed: str
     # The email, given the moved request and what the move's own writes returned.
     notify: Callable = None
+    # What the transition's arguments must be, whoever calls `move`: raises a WorkflowRefused, or returns False when
+    # the move would change nothing.
+    check_arguments: Callable = None
+
+
+def _to_an_agent_of_the_caisse(demande, *, to):
+    """A reassignment's new holder: someone who could take the request in charge; already them: nothing to do."""
+    if not policy.can_take_charge(to, demande):
+        raise WorkflowRefused("Choisissez un agent actif de la caisse.")
+    return demande.assigned_to_id != to.pk
 
 
 EDGES = {
@@ -75,6 +85,7 @@ EDGES = {
     "reassign": Edge(
         wrong_status=lambda demande: WrongStatus("Seule une demande prise en charge peut être réattribuée."),
         not_allowed="Seul un administrateur de la caisse réattribue une demande.",
+        check_arguments=_to_an_agent_of_the_caisse,
     ),
 }
 
@@ -116,6 +127,8 @@ def move(demande, name, *, by, check=None, effects=None, **arguments):
             raise edge.wrong_status(demande)
         if not has_transition_perm(transition, by):
             raise NotAllowed(edge.not_allowed)
+        if edge.check_arguments is not None and edge.check_arguments(demande, **arguments) is False:
+            return demande
         if check is not None and check(demande) is False:
             return demande
         source, holder = demande.status, demande.assigned_to

@@ -10,14 +10,15 @@ from structures import conventions
 
 
 def partner_membership(user):
-    """The user's active place in a partner structure, or None."""
-    membership = user.structure_membership if user.is_authenticated else None
+    """The user's active place in a partner structure, or None (an inactive account has none, whatever its
+    membership says: Django's admin can switch an account off without touching it)."""
+    membership = user.structure_membership if user.is_authenticated and user.is_active else None
     return membership if membership and membership.is_active else None
 
 
 def caisse_membership(user):
-    """The user's active place in a caisse (agent or administrateur), or None."""
-    membership = user.caisse_membership if user.is_authenticated else None
+    """The user's active place in a caisse (agent or administrateur), or None (as above for an inactive account)."""
+    membership = user.caisse_membership if user.is_authenticated and user.is_active else None
     return membership if membership and membership.is_active else None
 
 

@@ -116,9 +116,9 @@ ANSWER = "Vos droits sont rétablis ; l'attestation vous parvient par courrier."
 
 class RequestFactory(factory.django.DjangoModelFactory):
     """A deposited request (status Nouveau). Traits per kind: contact, appointment, case_review, document; and per
-    status, through the workflow as an agent would (log rows, right to resolve, emails): `in_progress` (taken in
-    charge by a new agent of the caisse, or `taken_by=<agent>`), `resolved` (then resolved by that agent with
-    `answer`). The status is never written by hand."""
+    status, through the workflow as an agent would (log rows, right to resolve, emails): `in_progress=True` (taken
+    in charge by a new agent of the caisse; or `in_progress=<agent>`, `taken_by=<agent>`), `resolved=True` (then
+    resolved by that agent; or `resolved=<answer>`). The status is never written by hand."""
 
     class Meta:
         model = "requests.Request"
@@ -165,8 +165,6 @@ class RequestFactory(factory.django.DjangoModelFactory):
             kind="case_review", motif="puma", details={"motif_other": "", "description": "PUMa"}
         )
         document = factory.Trait(kind="document", motif="vaccination", details={"comment": ""})
-        in_progress = factory.Trait(taken_by=True)
-        resolved = factory.Trait(taken_by=True, answer=ANSWER)
 
     @factory.post_generation
     def deposit_log(obj, create, extracted, **kwargs):
@@ -184,6 +182,18 @@ class RequestFactory(factory.django.DjangoModelFactory):
     def answer(obj, create, extracted, **kwargs):
         if create and extracted:
             advance(obj, "resolved", answer=extracted)
+
+    # `in_progress=True` (or an agent) and `resolved=True` (or the answer's text): post-generation hooks, not traits,
+    # since a trait cannot set a post-generation declaration (factory_boy ignored it: the request stayed new).
+    @factory.post_generation
+    def in_progress(obj, create, extracted, **kwargs):
+        if create and extracted:
+            advance(obj, "in_progress", agent=None if extracted is True else extracted)
+
+    @factory.post_generation
+    def resolved(obj, create, extracted, **kwargs):
+        if create and extracted:
+            advance(obj, "resolved", answer=ANSWER if extracted is True else extracted)
 
 
 def advance(demande, status, *, agent=None, answer=ANSWER):

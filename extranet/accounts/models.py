@@ -206,6 +206,9 @@ class ApiToken(models.Model):
     objects = ApiTokenQuerySet.as_manager()
 
     class Meta:
+        # The table of the api app, which held the model until accounts 0003 (renamed by a later release, once no
+        # serving version reads it under this name).
+        db_table = "api_apitoken"
         verbose_name = "jeton d'API"
         verbose_name_plural = "jetons d'API"
         ordering = ["-created_at", "-pk"]

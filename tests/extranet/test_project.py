@@ -1,5 +1,5 @@
 """The project's configuration (extranet/settings.py): no start without the production keys, French in Paris, and
-error pages in French. The demo's data: tests/structures/test_seed_demo.py."""
+error pages in French. The demo's data: tests/extranet/test_seed_demo.py."""
 
 import os
 import subprocess

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils import timezone
 
-from requests import services
+from requests import mas, services
 from requests.attachments import inspect_upload
 from requests.models import MasReferral, NumberSequence, Request, StatusChange
 from tests.factories import ConventionFactory, MembershipFactory, StructureFactory, make_nir
@@ -311,6 +311,7 @@ def referral_deposit(structure, caisse, author, *, referral=None, consent_docume
         "files": files(),
         "referral": REFERRAL | (referral or {}),
         "consent_document": list(consent_document),
+        "notice_given": True,
     } | overrides
 
 
@@ -372,6 +373,47 @@ class TestTheMasReferral:
         )
         assert refused(services.deposit_mas_referral, **data).errors == errors
         assert not MasReferral.objects.exists()
+
+    def test_a_consent_at_a_distance_needs_the_notice_given(self, refused, structure, caisse, technicien):
+        """Without the person's informed agreement, no referral (the service's rule, not only the form's)."""
+        data = referral_deposit(structure, caisse, technicien, notice_given=False)
+        assert refused(services.deposit_mas_referral, **data).errors == {"notice_given": [mas.NOTICE_NOT_GIVEN]}
+        signed = referral_deposit(
+            structure, caisse, technicien, referral={"consent_mode": "signed"}, consent_document=files(1)
+        )
+        assert services.deposit_mas_referral(**signed | {"notice_given": False}).motif == "mas_referral"
+
+    @pytest.mark.parametrize(
+        ("person", "errors"),
+        [
+            (
+                {"person_last_name": "N" * 151},
+                {
+                    "person_last_name": [
+                        "Assurez-vous que cette valeur comporte au plus 150 caractères (actuellement 151)."
+                    ]
+                },
+            ),
+            ({"person_email": "pas-une-adresse"}, {"person_email": ["Saisissez une adresse e-mail valide."]}),
+            (
+                {"person_phone": "12"},
+                {
+                    "person_phone": [
+                        "Saisissez un numéro de téléphone français à 10 chiffres, par exemple 06 12 34 56 78 ou "
+                        "+33 6 12 34 56 78."
+                    ]
+                },
+            ),
+        ],
+    )
+    def test_what_a_text_field_would_refuse(self, refused, structure, caisse, technicien, person, errors):
+        """Lengths and forms, as the fields check them: on PostgreSQL a long name would otherwise be a 500."""
+        data = deposit(structure, caisse, technicien, person=PERSON | person)
+        assert refused(**data).errors == errors
+
+    def test_a_free_text_longer_than_its_field(self, refused, structure, caisse, technicien):
+        data = deposit(structure, caisse, technicien, details={"description": "x" * 3001})
+        assert list(refused(**data).errors) == ["description"]
 
     def test_the_person_rules_hold_for_a_referral_too(self, refused, structure, caisse, technicien):
         person = PERSON | {"person_birth_date": date(1986, 5, 12)}

@@ -615,3 +615,42 @@ class TestSimultaneousTakeCharge:
         lost = [result for result in results if result["winners"] > 1 or len(result["log rows"]) > 1]
         assert lost, f"the race check did not notice the missing row lock: {results}"
         assert lock_violations(results)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("target", ["technicien of the structure", "agent of another caisse", "account switched off"])
+def test_a_reassignment_goes_only_to_an_agent_of_the_caisse_whoever_calls_the_workflow(target, other_caisse):
+    """The target's rule is the workflow's own: a direct `move` is refused as `services.reassign` is."""
+    demande = RequestFactory(in_progress=True)
+    admin = CaisseMembershipFactory(caisse=demande.caisse, admin=True).user
+    holder = demande.assigned_to
+    user = {
+        "technicien of the structure": lambda: MembershipFactory(structure=demande.structure).user,
+        "agent of another caisse": lambda: CaisseMembershipFactory(caisse=other_caisse).user,
+        "account switched off": lambda: CaisseMembershipFactory(caisse=demande.caisse, user__is_active=False).user,
+    }[target]()
+    log_rows = StatusChange.objects.filter(request=demande).count()
+    with pytest.raises(workflow.WorkflowRefused, match="Choisissez un agent actif de la caisse."):
+        workflow.move(demande, "reassign", by=admin, to=user)
+    demande.refresh_from_db()
+    assert demande.assigned_to == holder
+    assert StatusChange.objects.filter(request=demande).count() == log_rows
+    assert not RequestUserObjectPermission.objects.filter(user=user).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("state", "log"),
+    [
+        ({}, [("", NEW)]),
+        ({"in_progress": True}, [("", NEW), (NEW, IN_PROGRESS)]),
+        ({"resolved": True}, [("", NEW), (NEW, IN_PROGRESS), (IN_PROGRESS, RESOLVED)]),
+    ],
+)
+def test_the_factory_states_go_through_the_workflow(state, log):
+    demande = RequestFactory(**state)
+    stored = Request.objects.get(pk=demande.pk)
+    assert (demande.status, stored.status) == (log[-1][1], log[-1][1])
+    assert list(stored.status_changes.values_list("from_status", "to_status")) == log
+    assert stored.messages.filter(is_answer=True).exists() == ("resolved" in state)
+    assert (stored.assigned_to is not None) == bool(state)

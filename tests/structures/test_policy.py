@@ -19,9 +19,11 @@ ROLES = [
     "gestionnaire",
     "deactivated gestionnaire",
     "gestionnaire of another structure",
+    "gestionnaire whose account is off",
     "agent",
     "administrateur",
     "deactivated administrateur",
+    "administrateur whose account is off",
     "administrateur of another caisse",
 ]
 # What each role may do with the structure S and the caisse C (S has an active convention with C).
@@ -32,9 +34,11 @@ EXPECTED = {
     "gestionnaire": {"works_for", "can_deposit", "can_manage_technicians"},
     "deactivated gestionnaire": set(),
     "gestionnaire of another structure": set(),
+    "gestionnaire whose account is off": set(),
     "agent": {"can_handle_requests"},
     "administrateur": {"can_handle_requests", "can_administer_caisse"},
     "deactivated administrateur": set(),
+    "administrateur whose account is off": set(),
     "administrateur of another caisse": set(),
 }
 
@@ -48,9 +52,16 @@ def users(structure, other_structure, caisse, other_caisse):
         "gestionnaire": MembershipFactory(structure=structure, gestionnaire=True).user,
         "deactivated gestionnaire": MembershipFactory(structure=structure, gestionnaire=True, is_active=False).user,
         "gestionnaire of another structure": MembershipFactory(structure=other_structure, gestionnaire=True).user,
+        # Switched off in Django's admin: the membership still says active.
+        "gestionnaire whose account is off": MembershipFactory(
+            structure=structure, gestionnaire=True, user__is_active=False
+        ).user,
         "agent": CaisseMembershipFactory(caisse=caisse).user,
         "administrateur": CaisseMembershipFactory(caisse=caisse, admin=True).user,
         "deactivated administrateur": CaisseMembershipFactory(caisse=caisse, admin=True, is_active=False).user,
+        "administrateur whose account is off": CaisseMembershipFactory(
+            caisse=caisse, admin=True, user__is_active=False
+        ).user,
         "administrateur of another caisse": CaisseMembershipFactory(caisse=other_caisse, admin=True).user,
     }
 

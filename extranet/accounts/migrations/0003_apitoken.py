@@ -1,5 +1,6 @@
 """API tokens move from the api app to the accounts app (an account's credentials; the API reads them from below).
-The table exists (api 0001): it is adopted as it is, then renamed to this app's name."""
+The table exists (api 0001): it is adopted as it is, under its name, which the previous version still serving
+during the upgrade reads (the next release may rename it)."""
 
 import django.db.models.deletion
 import django.utils.timezone
@@ -36,5 +37,4 @@ class Migration(migrations.Migration):
                 'db_table': 'api_apitoken',
             },
         )]),
-        migrations.AlterModelTable(name='apitoken', table=None),
     ]
