@@ -294,6 +294,7 @@ def post_message(demande, *, author, body, internal=False, files=()):
             body=body,
         )
         _store_attachments(demande, files, author, written, message=message)
-        if from_caisse and not internal:
-            notifications.caisse_message(demande, message)
+        if not internal:  # an internal note stays between the caisse's staff: no email, to anyone
+            tell = notifications.caisse_message if from_caisse else notifications.partner_message
+            tell(demande, message, by=author)
     return message

@@ -54,7 +54,7 @@ class Edge:
     wrong_status: Callable
     # The refusal when the policy says no.
     not_allowed: str
-    # The email, given the moved request and what the move's own writes returned.
+    # The emails, given the moved request, what the move's own writes returned and who moved it (never told).
     notify: Callable = None
     # What the transition's arguments must be, whoever calls `move`: raises a WorkflowRefused, or returns False when
     # the move would change nothing.
@@ -72,7 +72,7 @@ EDGES = {
     "take_charge": Edge(
         wrong_status=_not_new,
         not_allowed="Seuls les agents de la caisse destinataire prennent en charge ses demandes.",
-        notify=lambda demande, _: notifications.taken_in_charge(demande),
+        notify=lambda demande, _, *, by: notifications.taken_in_charge(demande, by=by),
     ),
     "resolve": Edge(
         wrong_status=lambda demande: WrongStatus(
@@ -146,7 +146,7 @@ def move(demande, name, *, by, check=None, effects=None, **arguments):
             assigned_to=demande.assigned_to if demande.assigned_to != holder else None,
         )
         if edge.notify is not None:
-            edge.notify(demande, outcome)
+            edge.notify(demande, outcome, by=by)
     return demande
 
 

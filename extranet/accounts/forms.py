@@ -88,15 +88,22 @@ class IdentityForm(StyledFormMixin, forms.ModelForm):
 class NotificationPreferencesForm(StyledFormMixin, forms.ModelForm):
     class Meta:
         model = get_user_model()
-        fields = ["notify_take_charge", "notify_daily_digest"]
+        fields = [
+            "notify_take_charge",
+            "notify_daily_digest",
+            "notify_partner_reply",
+            "notify_new_request_messages",
+            "notify_followed",
+        ]
+
+    PARTNER_ONLY = ("notify_take_charge",)
+    CAISSE_ONLY = ("notify_daily_digest", "notify_partner_reply", "notify_new_request_messages")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Each person sees only what concerns their role.
-        if self.instance.caisse_membership is None:
-            del self.fields["notify_daily_digest"]
-        else:
-            del self.fields["notify_take_charge"]
+        # Each person sees only what concerns their role (the star is everyone's).
+        for name in self.PARTNER_ONLY if self.instance.caisse_membership is not None else self.CAISSE_ONLY:
+            del self.fields[name]
 
 
 class SecondFactorCodeForm(StyledFormMixin, forms.Form):

@@ -44,10 +44,24 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField("actif", default=True)
     is_staff = models.BooleanField("accès à l'administration technique", default=False)
     date_joined = models.DateTimeField("date de création", default=timezone.now)
-    # Emails one may turn off. Answers and messages from the caisse are always sent: they carry the reply.
+    # Emails one may turn on or off. Answers and messages from the caisse are always sent to the author (or, the
+    # author gone, to the structure's gestionnaires): they carry the reply. requests/notifications.py reads them.
     notify_take_charge = models.BooleanField("me prévenir quand la caisse prend en charge ma demande", default=True)
     notify_daily_digest = models.BooleanField(
         "recevoir chaque matin la liste des nouvelles demandes de ma caisse", default=True
+    )
+    # The agent in charge asked the structure something: they wait for the answer, so it reaches them by default.
+    notify_partner_reply = models.BooleanField(
+        "me prévenir quand une structure répond sur une demande dont j'ai la charge", default=True
+    )
+    # A message on a request nobody has taken yet concerns the whole caisse: only those who triage opt in, or every
+    # agent would receive each one (the daily digest already lists the new requests).
+    notify_new_request_messages = models.BooleanField(
+        "me prévenir quand une structure écrit sur une demande nouvelle, pas encore prise en charge", default=False
+    )
+    # The star is a bookmark first: its emails are asked for, not imposed.
+    notify_followed = models.BooleanField(
+        "recevoir les changements de statut et les messages des demandes que je suis (étoile)", default=False
     )
 
     objects = UserManager()

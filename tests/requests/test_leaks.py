@@ -7,8 +7,9 @@ import pytest
 from django.core import mail
 
 from extranet.notifications.models import OutgoingEmail
+from requests import services
 from requests.models import Attachment, Message, Request
-from tests.factories import CaisseMembershipFactory, RequestFactory
+from tests.factories import CaisseMembershipFactory, MembershipFactory, RequestFactory
 from tests.helpers import text
 from tests.requests.builders import a_pdf
 
@@ -181,14 +182,48 @@ class TestEmails:
     def test_no_email_carries_the_note_after_the_whole_workflow(self, scene):
         scene.resolve()
         queued = list(OutgoingEmail.objects.all())
-        assert len(queued) == 3  # take charge, the public message, the resolution
-        assert len(mail.outbox) == 3
+        # Take charge, the public message, the partner's message (to the agent in charge), the resolution.
+        assert len(queued) == 4
+        assert len(mail.outbox) == 4
         for email in queued:
             assert_no_canary(f"the email {email.subject!r}", email.subject + "\n" + email.body)
         for sent in mail.outbox:
             assert_no_canary(f"the sent email {sent.subject!r}", sent.subject + "\n" + sent.body)
             for _, content, _ in sent.attachments:
                 assert_no_canary("an email attachment", str(content))
+
+    def test_followers_emails_carry_no_note_and_a_note_emails_no_one(self, scene, caisse, structure):
+        """Everyone who could be told follows the request and asked for its emails, on both sides, and every caisse
+        preference is on: the note still produces no email (its existence would leak), and no email carries it."""
+        colleague = MembershipFactory(structure=structure).user
+        colleague_agent = CaisseMembershipFactory(caisse=caisse).user
+        followers = [scene.technicien, scene.gestionnaire, colleague, scene.agent, colleague_agent]
+        for follower in followers:
+            follower.notify_followed = True
+            follower.notify_partner_reply = follower.notify_new_request_messages = True
+            follower.save()
+            services.toggle_follow(scene.request, follower)
+        OutgoingEmail.objects.all().delete()
+        mail.outbox.clear()
+        with scene.commit():
+            assert (
+                scene.caisse_side.post(
+                    f"/demandes/{scene.number}/messages/", {"body": INTERNAL_NOTE + " (2)", "internal": "on"}
+                ).status_code
+                == 302
+            )
+        assert OutgoingEmail.objects.count() == 0
+        with scene.commit():
+            scene.partner.post(f"/demandes/{scene.number}/messages/", {"body": PARTNER_MESSAGE})
+            scene.caisse_side.post(f"/demandes/{scene.number}/messages/", {"body": PUBLIC_MESSAGE})
+        scene.resolve()
+        queued = list(OutgoingEmail.objects.all())
+        partners = {scene.technicien.email, scene.gestionnaire.email, colleague.email}
+        assert partners <= {email.recipient for email in queued}  # the partners are told of the public exchanges
+        for email in queued:
+            assert_no_canary(f"the email {email.subject!r} to {email.recipient}", email.subject + "\n" + email.body)
+        for sent in mail.outbox:
+            assert_no_canary(f"the sent email {sent.subject!r}", sent.subject + "\n" + sent.body)
 
 
 @pytest.mark.django_db

@@ -150,32 +150,80 @@ class TestWhatEmailsSay:
             f"Demande {demande.number} résolue : la caisse vous a répondu",
         ]
         assert len(mailoutbox) == 3
-        reread = fresh(demande)
-        secrets = [
-            PARTNER_MESSAGE,
-            CAISSE_MESSAGE,
-            INTERNAL_NOTE,
-            ANSWER,
-            "91c2",
-            "4d7e",
-            "b3a9",
-            "e5f0",
-            NIR,
-            NIR[:13],
-            reread.formatted_nir,
-            reread.formatted_nir.replace(" ", ""),
-            "Quintavalle",
-            "QUINTAVALLE",
-            "Oyarzun",
-            "Zéphirine",
+        assert_number_and_link_only(demande, emails, mailoutbox)
+
+    def test_the_emails_to_agents_followers_and_gestionnaires_carry_no_content_either(
+        self, commit, client, mailoutbox, demande, technicien, gestionnaire, agent, caisse
+    ):
+        """Every other email of a request: to the caisse's staff when a structure writes (the agent in charge, or
+        those who asked for new requests' messages), to followers, to a gestionnaire standing for a gone author."""
+        watcher = CaisseMembershipFactory(caisse=caisse, user__notify_new_request_messages=True).user
+        for follower in (gestionnaire, watcher):
+            follower.notify_followed = True
+            follower.save()
+            services.toggle_follow(demande, follower)
+        with commit():
+            services.post_message(fresh(demande), author=technicien, body=PARTNER_MESSAGE)  # new: the watcher
+            services.take_charge(fresh(demande), agent=agent)  # the gestionnaire follows
+            services.post_message(fresh(demande), author=technicien, body=PARTNER_MESSAGE)  # the agent in charge
+        technicien.is_active = False
+        technicien.save()
+        with commit():
+            services.post_message(fresh(demande), author=agent, body=CAISSE_MESSAGE)  # the gestionnaire
+            services.resolve(fresh(demande), agent=agent, answer=ANSWER)
+        emails = list(OutgoingEmail.objects.order_by("pk"))
+        number = demande.number
+        assert [(email.recipient, email.subject) for email in emails] == [
+            (gestionnaire.email, f"Nouveau message sur la demande {number} que vous suivez"),
+            (watcher.email, f"Message d'une structure sur la demande nouvelle {number}"),
+            (technicien.email, f"Demande {number} prise en charge"),
+            (gestionnaire.email, f"Demande {number} que vous suivez : pris en charge"),
+            (watcher.email, f"Demande {number} que vous suivez : pris en charge"),
+            (gestionnaire.email, f"Nouveau message sur la demande {number} que vous suivez"),
+            (agent.email, f"La structure a répondu sur la demande {number}"),
+            (watcher.email, f"Nouveau message sur la demande {number} que vous suivez"),
+            (gestionnaire.email, f"Nouveau message de la caisse sur la demande {number}"),
+            (watcher.email, f"Nouveau message sur la demande {number} que vous suivez"),
+            (gestionnaire.email, f"Demande {number} résolue : la caisse vous a répondu"),
+            (watcher.email, f"Demande {number} que vous suivez : résolu"),
         ]
-        for text_ in [email.subject + "\n" + email.body for email in emails] + [
-            sent.subject + "\n" + sent.body for sent in mailoutbox
-        ]:
-            assert demande.number in text_
-            assert f"/demandes/{demande.number}/" in text_
-            for secret in secrets:
-                assert secret.lower() not in text_.lower(), (secret, text_)
+        assert len(mailoutbox) == len(emails)
+        assert_number_and_link_only(demande, emails, mailoutbox)
+        for email in emails:  # nor the name of whoever wrote or acted (each is greeted by name in their own)
+            for actor in (technicien, agent):
+                if email.recipient == actor.email:
+                    continue
+                for name in (actor.first_name, actor.last_name):
+                    assert name.lower() not in email.body.lower(), (name, email.body)
+
+
+def assert_number_and_link_only(demande, emails, mailoutbox):
+    reread = fresh(demande)
+    secrets = [
+        PARTNER_MESSAGE,
+        CAISSE_MESSAGE,
+        INTERNAL_NOTE,
+        ANSWER,
+        "91c2",
+        "4d7e",
+        "b3a9",
+        "e5f0",
+        NIR,
+        NIR[:13],
+        reread.formatted_nir,
+        reread.formatted_nir.replace(" ", ""),
+        "Quintavalle",
+        "QUINTAVALLE",
+        "Oyarzun",
+        "Zéphirine",
+    ]
+    for text_ in [email.subject + "\n" + email.body for email in emails] + [
+        sent.subject + "\n" + sent.body for sent in mailoutbox
+    ]:
+        assert demande.number in text_
+        assert f"/demandes/{demande.number}/" in text_
+        for secret in secrets:
+            assert secret.lower() not in text_.lower(), (secret, text_)
 
 
 @pytest.mark.django_db
@@ -266,7 +314,7 @@ class TestRolledBackActions:
         """The email is part of the action: if it cannot be written, the move does not happen either."""
         from requests import notifications
 
-        def broken(request):
+        def broken(demande, *, by):
             raise RuntimeError("template missing")
 
         monkeypatch.setattr(notifications, "taken_in_charge", broken)
