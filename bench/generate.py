@@ -62,6 +62,7 @@ from stdnum import luhn  # noqa: E402
 from extranet.accounts import second_factor  # noqa: E402
 from extranet.accounts.models import User  # noqa: E402
 from extranet.core import crypto  # noqa: E402
+from extranet.core.names import name_key  # noqa: E402
 from requests.catalog import MAS_REFERRAL  # noqa: E402
 from requests.mas import NOTICE_VERSION  # noqa: E402
 from requests.models import (  # noqa: E402
@@ -336,15 +337,18 @@ def make_people(count, seed=2026):
             f"{rng.randrange(1, 990):03d}{rng.randrange(1, 999):03d}"
         )
         nir = body + nir_key(body)
+        last_name, first_name = LAST_NAMES[i % len(LAST_NAMES)], (FEMALE_NAMES if female else MALE_NAMES)[i // 2 % 10]
         people.append(
             (
                 i,
                 "mme" if female else "m",
-                LAST_NAMES[i % len(LAST_NAMES)],
-                (FEMALE_NAMES if female else MALE_NAMES)[i // 2 % 10],
+                last_name,
+                first_name,
                 born.isoformat(),
                 crypto.encrypt(nir),
                 nir_digest(nir),
+                name_key(last_name),
+                name_key(first_name),
             )
         )
     return people
@@ -391,9 +395,9 @@ def _fill_temporary_tables(dialect, reference, people):
         cursor.execute(
             f"CREATE TEMPORARY TABLE bench_person (i integer PRIMARY KEY, civility varchar(3), "
             f"last_name varchar(150), first_name varchar(150), birth_date {dialect.date_type}, "
-            "nir varchar(100), digest varchar(64))"
+            "nir varchar(100), digest varchar(64), last_name_key varchar(150), first_name_key varchar(150))"
         )
-        cursor.executemany("INSERT INTO bench_person VALUES (%s, %s, %s, %s, %s, %s, %s)", people)
+        cursor.executemany("INSERT INTO bench_person VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", people)
 
 
 def _year_case(epoch_column, years):
@@ -445,7 +449,8 @@ def insert_requests(dialect, reference, count, big_count, now):
         )
         INSERT INTO {table(Request)} (number, kind, motif, caisse_id, structure_id, author_id, created_at, status,
             details, assigned_to_id, taken_at, resolved_at, purged_at, person_civility, person_last_name,
-            person_first_name, person_birth_date, person_nir, person_nir_digest, person_phone, person_email)
+            person_first_name, person_birth_date, person_nir, person_nir_digest, person_phone, person_email,
+            person_last_name_key, person_first_name_key)
         SELECT {dialect.pad("numbered.year % 100", 2)} || CASE numbered.caisse_id {codes} END
                    || {dialect.pad("numbered.seq", 5)},
                m.kind, m.motif, numbered.caisse_id, numbered.structure_id, numbered.author_id,
@@ -460,7 +465,9 @@ def insert_requests(dialect, reference, count, big_count, now):
                CASE WHEN m.kind = 'contact' THEN NULL ELSE p.birth_date END,
                CASE WHEN m.kind = 'contact' THEN '' ELSE p.nir END,
                CASE WHEN m.kind = 'contact' THEN '' ELSE p.digest END,
-               '', ''
+               '', '',
+               CASE WHEN m.kind = 'contact' THEN '' ELSE p.last_name_key END,
+               CASE WHEN m.kind = 'contact' THEN '' ELSE p.first_name_key END
         FROM numbered
         JOIN bench_motif m ON m.bucket = numbered.h % 100 AND m.habilitated = numbered.habilitated
              AND m.slot = (numbered.h / 100) % 20

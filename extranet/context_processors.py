@@ -15,6 +15,8 @@ def navigation(request):
         items.append(("File des demandes", reverse("requests:queue")))
     if partner:
         items.append(("Historique des demandes", reverse("requests:history")))
+    if partner or staff:
+        items.append(("Rechercher une personne", reverse("requests:search")))
     if partner and can_manage_technicians(user, partner.structure):
         items.append(("Tableau de bord", reverse("requests:structure_dashboard")))
         items.append(("Techniciens", reverse("structures:technicien_list")))

@@ -12,6 +12,7 @@ from guardian.models import UserObjectPermissionBase
 
 from extranet.accounts.models import Civility
 from extranet.core.crypto import EncryptedCharField
+from extranet.core.names import name_key
 from requests import policy
 from requests.catalog import KINDS, MAS_REFERRAL, Kind, is_mas_referral
 from requests.nir import format_nir, mask_nir
@@ -78,6 +79,9 @@ class Request(models.Model):
     person_nir_digest = models.CharField(max_length=64, blank=True, editable=False)
     person_phone = models.CharField("téléphone", max_length=20, blank=True)
     person_email = models.EmailField("adresse électronique", blank=True)
+    # The names as the person search compares them (extranet/core/names.py), kept by `save` from the names.
+    person_last_name_key = models.CharField(max_length=150, blank=True, editable=False)
+    person_first_name_key = models.CharField(max_length=150, blank=True, editable=False)
 
     objects = RequestQuerySet.as_manager()
 
@@ -97,6 +101,19 @@ class Request(models.Model):
             ),
             models.Index(fields=["caisse", "created_at"], name="request_caisse_oldest"),
             models.Index(fields=["structure", "kind", "motif", "person_nir_digest"], name="request_duplicate_guard"),
+            # The person search (requests/search.py) and a request's other requests for the same person, on each
+            # side's scope: the caisse's agents, the structure's partners.
+            # (created_at last: newest first straight from the index, without reading the scope's other rows.)
+            models.Index(fields=["caisse", "person_nir_digest", "created_at"], name="request_caisse_person_nir"),
+            models.Index(fields=["structure", "person_nir_digest", "created_at"], name="request_structure_person_nir"),
+            models.Index(
+                fields=["caisse", "person_last_name_key", "person_first_name_key"], name="request_caisse_person_name"
+            ),
+            models.Index(
+                fields=["structure", "person_last_name_key", "person_first_name_key"],
+                name="request_structure_person_name",
+            ),
+            models.Index(fields=["caisse", "person_birth_date", "created_at"], name="request_caisse_person_birth"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(number__regex=r"^\d{10}$"), name="request_number_ten_digits"),
@@ -117,6 +134,11 @@ class Request(models.Model):
 
     def __str__(self):
         return f"Demande {self.number}"
+
+    def save(self, *args, **kwargs):
+        self.person_last_name_key = name_key(self.person_last_name)
+        self.person_first_name_key = name_key(self.person_first_name)
+        super().save(*args, **kwargs)
 
     # The workflow: only requests/workflow.py `move` calls these, under the row lock, asking the FSM whether the
     # request is where the transition starts and the policy (`permission`) whether the user may; it logs each move.

@@ -21,6 +21,8 @@ ERASED_PERSON = {
     "person_civility": "",
     "person_last_name": "",
     "person_first_name": "",
+    "person_last_name_key": "",
+    "person_first_name_key": "",
     "person_birth_date": None,
     "person_nir": "",
     "person_nir_digest": "",

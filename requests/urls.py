@@ -1,6 +1,6 @@
 from django.urls import path
 
-from requests import dashboard, queue, views
+from requests import dashboard, queue, search, views
 
 app_name = "requests"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("demandes/", views.history, name="history"),
     path("caisse/demandes/", queue.queue, name="queue"),
     path("caisse/demandes/export.csv", queue.queue_export, name="queue_export"),
+    path("recherche/", search.search, name="search"),
     path("demandes/nouvelle/saisine-mas/", views.mas_create, name="mas_create"),
     path("demandes/nouvelle/<slug:slug>/", views.create, name="create"),
     path("demandes/<str:number>/", views.detail, name="detail"),

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from extranet.core.pagination import bounded_page
 from extranet.core.pdf import render_pdf
-from requests import mas, policy, services, workflow
+from requests import mas, policy, search, services, workflow
 from requests.catalog import KINDS_BY_SLUG, PERSON_FIELD_NAMES, is_mas_referral
 from requests.deposit import deposit_form
 from requests.filters import HistoryFilter
@@ -186,11 +186,12 @@ def _detail_page(request, demande, *, message_form=None, resolve_form=None, reas
         "exchanges": Message.objects.of_visible_request(demande, request.user)
         .select_related("author")
         .prefetch_related("attachments"),
-        "message_form": message_form
-        or MessageForm(staff=policy.can_post_internal_note(request.user, demande)),
+        "message_form": message_form or MessageForm(staff=policy.can_post_internal_note(request.user, demande)),
         # Every file this user may see: the request's own and those of the messages they can read.
         "attachments": Attachment.objects.of_visible_request(demande, request.user),
     }
+    if (others := search.same_person(demande, request.user)) is not None:
+        context["same_person"], context["same_person_more"] = others
     if caisse_side:
         moves = workflow.available_moves(demande, request.user)
         context |= {

@@ -202,3 +202,38 @@ def test_the_check_catches_a_leak(logs, leak):
     logging.getLogger("requests.views").info("Demande reçue pour %s", leak)
     with pytest.raises(AssertionError):
         assert_no_canary(logs)
+
+
+def _urls(response):
+    """Every URL a response points to: its redirect, and each link, form action and source of its page."""
+    html = response.content.decode() if not response.streaming else ""
+    return [response.get("Location", ""), *re.findall(r'(?:href|action|src)="([^"]*)"', html)]
+
+
+@pytest.mark.django_db
+def test_person_search_journey(logs, deposited, technicien_client, staff_client, agent):
+    """A search by NIR (POST) leaves the NIR in no URL (redirects, links, pagination), no log record and no page
+    but the request's detail, on both sides; a GET carrying it is ignored."""
+    for browser in (technicien_client, staff_client(agent)):
+        pages = [browser.get("/recherche/")]
+        for typed in (NIR_SPACED, NIR, NIR[:13] + "00"):
+            pages.append(browser.post("/recherche/", {"nir": typed}))
+        pages.append(browser.post("/recherche/", {"nir": NIR_SPACED, "last_name": LAST_NAME, "first_name": "O"}))
+        found = pages[1]
+        assert found.status_code == 200 and [row.pk for row in found.context["results"]] == [deposited.pk]
+        assert pages[3].status_code == 400 and pages[4].status_code == 400
+        for page in pages:
+            html = page.content.decode()
+            digits = re.sub(r"\D", "", html)
+            assert NIR not in digits and NIR[:13] not in digits and NIR_SPACED not in html
+            for url in _urls(page):
+                assert NIR[:13] not in re.sub(r"\D", "", url), url
+        detail = browser.get(f"/demandes/{deposited.number}/")
+        assert NIR_SPACED in detail.content.decode(), "the detail is the one page that shows the NIR"
+        for url in _urls(detail):
+            assert NIR[:13] not in re.sub(r"\D", "", url), url
+        ignored = browser.get(f"/recherche/?nir={NIR}")
+        assert ignored.status_code == 200 and not ignored.context["searched"]
+        assert NIR not in re.sub(r"\D", "", ignored.content.decode())
+    not_found(technicien_client)
+    assert_no_canary(logs)

@@ -234,6 +234,10 @@ MATRIX = {
     "requests:create": Entry(only(PARTNERS), args=lambda side: ["contacter"], methods=("GET", "POST")),
     "requests:dashboard": Entry(only(STAFF)),
     "requests:structure_dashboard": Entry(only(GESTIONNAIRES)),
+    # Both sides' persons are named "Canari…": each role finds its own side's only (the leak check below).
+    "requests:search": Entry(
+        only(SHOWN_TO_BOTH_SIDES), methods=("GET", "POST"), data=lambda side, scene: {"last_name": "Canari"}
+    ),
     # Requests: one request
     "requests:detail": Entry(scoped(SHOWN_TO_BOTH_SIDES), args=request_number),
     "requests:confirmation": Entry(scoped(SHOWN_TO_BOTH_SIDES), args=request_number),

@@ -29,6 +29,7 @@ class AccessLog(models.Model):
         MAS_SHEET = "mas_sheet", "Fiche de saisine MAS"
         EXPORT = "export", "Export CSV avec données personnelles"
         API = "api", "Lecture par l'API"
+        SEARCH = "search", "Recherche d'une personne"
 
     at = models.DateTimeField("date", default=timezone.now, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -189,7 +189,24 @@ def technicien(page: Page, audit: Audit, requests):
     for status, demande in requests.items():
         audit.visit(f"/demandes/{demande.number}/", f"demande {status}")
     audit.visit(f"/demandes/{requests['new'].number}/confirmation/")
+    person_search(page, audit, requests["resolved"])
     account_pages(page, audit)
+
+
+def person_search(page: Page, audit: Audit, demande):
+    audit.visit("/recherche/")
+    search = page.get_by_role("main").get_by_role("button", name="Rechercher", exact=True)
+    search.click()
+    expect(page.locator("[data-error-summary]")).to_be_visible()
+    audit("recherche d'une personne, aucun critère")
+    page.get_by_label("Nom", exact=True).fill("L")
+    search.click()
+    expect(page.get_by_label("Nom", exact=True)).to_have_attribute("aria-invalid", "true")
+    audit("recherche d'une personne, nom trop court")
+    page.get_by_label("Nom", exact=True).fill(demande.person_last_name[:3])
+    search.click()
+    expect(page.get_by_test_id("search-results")).to_be_visible()
+    audit("recherche d'une personne, résultats")
 
 
 def account_pages(page: Page, audit: Audit):
@@ -238,6 +255,7 @@ def agent(page: Page, audit: Audit, requests):
         audit.visit(f"/demandes/{demande.number}/", f"demande {status}")
     page.goto(f"/demandes/{requests['in_progress'].number}/")
     audit.submit_empty("Envoyer la réponse et résoudre", "demande en cours, réponse vide")
+    person_search(page, audit, requests["in_progress"])
     audit.visit("/caisse/tableau-de-bord/")
 
 

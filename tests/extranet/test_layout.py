@@ -12,20 +12,39 @@ from tests.helpers import text, visible_text
 @pytest.mark.parametrize(
     ("role", "nav", "absent"),
     [
-        ("technicien", ["Accueil", "Historique des demandes", "Mon compte"], ["Techniciens", "Structures", "Agents"]),
+        (
+            "technicien",
+            ["Accueil", "Historique des demandes", "Rechercher une personne", "Mon compte"],
+            ["Techniciens", "Structures", "Agents"],
+        ),
         (
             "gestionnaire",
-            ["Accueil", "Historique des demandes", "Tableau de bord", "Techniciens", "Mon compte"],
+            [
+                "Accueil",
+                "Historique des demandes",
+                "Rechercher une personne",
+                "Tableau de bord",
+                "Techniciens",
+                "Mon compte",
+            ],
             ["Structures", "Agents"],
         ),
         (
             "agent",
-            ["Accueil", "File des demandes", "Tableau de bord", "Mon compte"],
+            ["Accueil", "File des demandes", "Rechercher une personne", "Tableau de bord", "Mon compte"],
             ["Techniciens", "Structures", "Agents"],
         ),
         (
             "caisse_admin",
-            ["Accueil", "File des demandes", "Tableau de bord", "Structures", "Agents", "Mon compte"],
+            [
+                "Accueil",
+                "File des demandes",
+                "Rechercher une personne",
+                "Tableau de bord",
+                "Structures",
+                "Agents",
+                "Mon compte",
+            ],
             ["Techniciens"],
         ),
     ],

@@ -148,6 +148,15 @@ class TestPartnerPages:
             assert listed.status_code == 200
             assert_no_canary(f"the history page {params}", listed.content.decode())
 
+    def test_the_person_search_has_no_trace_of_the_note(self, any_scene):
+        demande = any_scene.request
+        for criteria in ({"last_name": demande.person_last_name}, {"nir": demande.person_nir}):
+            response = any_scene.partner.post("/recherche/", criteria)
+            assert response.status_code == 200
+            html = response.content.decode()
+            assert any_scene.number in html
+            assert_no_canary(f"the person search by {sorted(criteria)}", html)
+
     def test_the_partner_api_of_models_hides_the_note(self, any_scene):
         assert not Message.objects.visible_to(any_scene.technicien).filter(is_internal=True).exists()
         assert not Message.objects.visible_to(any_scene.gestionnaire).filter(body__contains=CANARY).exists()
