@@ -12,7 +12,11 @@ from tests.helpers import text, visible_text
 @pytest.mark.parametrize(
     ("role", "nav", "absent"),
     [
-        ("technicien", ["Accueil", "Historique des demandes", "Mon compte"], ["Techniciens", "Structures", "Agents"]),
+        (
+            "technicien",
+            ["Accueil", "Historique des demandes", "Mon compte"],
+            ["Techniciens", "Structures", "Agents", "Modèles de réponse"],
+        ),
         (
             "gestionnaire",
             ["Accueil", "Historique des demandes", "Tableau de bord", "Techniciens", "Mon compte"],
@@ -21,11 +25,19 @@ from tests.helpers import text, visible_text
         (
             "agent",
             ["Accueil", "File des demandes", "Tableau de bord", "Mon compte"],
-            ["Techniciens", "Structures", "Agents"],
+            ["Techniciens", "Structures", "Agents", "Modèles de réponse"],
         ),
         (
             "caisse_admin",
-            ["Accueil", "File des demandes", "Tableau de bord", "Structures", "Agents", "Mon compte"],
+            [
+                "Accueil",
+                "File des demandes",
+                "Tableau de bord",
+                "Structures",
+                "Agents",
+                "Modèles de réponse",
+                "Mon compte",
+            ],
             ["Techniciens"],
         ),
     ],
