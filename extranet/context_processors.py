@@ -23,7 +23,11 @@ def navigation(request):
     if staff:
         items.append(("Tableau de bord", reverse("requests:dashboard")))
     if staff and can_administer_caisse(user, staff.caisse):
-        items += [("Structures", reverse("structures:structure_list")), ("Agents", reverse("structures:agent_list"))]
+        items += [
+            ("Structures", reverse("structures:structure_list")),
+            ("Agents", reverse("structures:agent_list")),
+            ("Modèles de réponse", reverse("requests:answer_templates")),
+        ]
     items.append(("Mon compte", reverse("accounts:account")))
     return {
         "nav_items": items,

@@ -30,6 +30,7 @@ from requests import services
 from requests.attachments import inspect_upload
 from requests.catalog import MAS_REFERRAL
 from requests.models import (
+    AnswerTemplate,
     Attachment,
     Follow,
     Kind,
@@ -1441,3 +1442,46 @@ def seed_requests(now=None):
         else:
             seeder.run(created[index], event)
     return list(Request.objects.filter(pk__in=[demande.pk for demande in created.values()]).order_by("created_at"))
+
+
+# Canned texts of each demo caisse (AnswerTemplate), with their placeholders (requests/canned.py).
+ANSWER_TEMPLATES = [
+    (
+        "message",
+        "",
+        "Demande de pièce complémentaire",
+        "Bonjour,\n\nPour traiter la demande {numero}, pouvez-vous nous transmettre le dernier avis d'imposition de "
+        "{civilite} {nom} ?\n\nCordialement,",
+    ),
+    (
+        "message",
+        "appointment",
+        "Rendez-vous à confirmer",
+        "Bonjour,\n\nNous proposons un rendez-vous à {civilite} {nom} : pouvez-vous nous confirmer ses "
+        "disponibilités (demande {numero}) ?",
+    ),
+    (
+        "answer",
+        "",
+        "Droits ouverts",
+        "Bonjour,\n\nLes droits de {civilite} {nom} sont ouverts. L'attestation est jointe à la demande {numero}."
+        "\n\nCordialement,",
+    ),
+    (
+        "answer",
+        "document",
+        "Document joint",
+        "Bonjour,\n\nVous trouverez ci-joint le document demandé pour {civilite} {nom} (demande {numero}).",
+    ),
+]
+
+
+@transaction.atomic
+def seed_answer_templates(caisse):
+    """The demo caisse's canned messages and answers; nothing when it already has some."""
+    if AnswerTemplate.objects.filter(caisse=caisse).exists():
+        return []
+    return AnswerTemplate.objects.bulk_create(
+        AnswerTemplate(caisse=caisse, purpose=purpose, kind=kind, title=title, body=body)
+        for purpose, kind, title, body in ANSWER_TEMPLATES
+    )

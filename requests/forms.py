@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from extranet.core.forms import StyledFormMixin
 from extranet.core.validators import normalize_french_phone
-from requests import deposit_rules, mas
+from requests import canned, deposit_rules, mas
 from requests.attachments import AttachmentsField
 from requests.catalog import (
     FREE_TEXT_MAX_LENGTH,
@@ -18,7 +18,7 @@ from requests.catalog import (
     Kind,
     is_mas_referral,
 )
-from requests.models import MasReferral
+from requests.models import AnswerTemplate, MasReferral
 from requests.nir import no_nir_in_free_text
 
 FREE_TEXT_HELP = (
@@ -339,31 +339,106 @@ def deposit_form_class(kind, motif=None):
 
 
 class MessageForm(StyledFormMixin, forms.Form):
-    body = free_text("Votre message", rows=4)
-    internal = forms.BooleanField(
-        label="Note interne : visible des seuls agents de la caisse, jamais de la structure", required=False
+    """One composer. The caisse's staff say what the text is by the button they press (`action`): sent to the
+    structure, or kept as an internal note. Neither is assumed: a post without one of them is refused, the text
+    kept, so that no note reaches the structure and no message stays unsent by mistake. Partners have no choice:
+    what they write goes to the caisse."""
+
+    SEND, NOTE = "send", "note"
+    ACTION_MISSING = (
+        "Choisissez « Envoyer à la structure » ou « Ajouter une note interne » : le message n'a pas été enregistré."
     )
 
-    def __init__(self, *args, staff, **kwargs):
+    body = free_text("Votre message", rows=4)
+
+    def __init__(self, *args, staff, action=None, **kwargs):
         super().__init__(*args, **kwargs)
-        if not staff:
-            del self.fields["internal"]
+        self.staff, self.action = staff, action
         self.fields["attachments"] = AttachmentsField(label="Pièces jointes (facultatif)")
         self.fields["attachments"].widget.attrs["class"] = "form-control"
 
+    def clean(self):
+        cleaned = super().clean()
+        if self.staff and self.action not in (self.SEND, self.NOTE):
+            raise forms.ValidationError(self.ACTION_MISSING)
+        cleaned["internal"] = self.staff and self.action == self.NOTE
+        return cleaned
+
 
 class ResolveForm(StyledFormMixin, forms.Form):
+    """The resolution, in two steps: the answer is written and previewed, then confirmed with its files. Without
+    `confirm`, the form only says whether the answer may be previewed (no file is read then)."""
+
     answer = free_text(
         "Réponse à la structure",
-        help_text="Elle est envoyée à la structure et clôt la demande. Joignez le document demandé le cas échéant.",
+        help_text="Elle est envoyée à la structure et clôt la demande. Vous la relirez avant de confirmer.",
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, confirming=False, **kwargs):
         # Its own ids: the request's page also shows the message form, whose attachments field has the same name.
         kwargs.setdefault("auto_id", "reponse_%s")
         super().__init__(*args, **kwargs)
-        self.fields["attachments"] = AttachmentsField(label="Pièces jointes à la réponse (facultatif)")
-        self.fields["attachments"].widget.attrs["class"] = "form-control"
+        if confirming:
+            self.fields["answer"].widget = forms.HiddenInput()
+            self.fields["attachments"] = AttachmentsField(
+                label="Pièces jointes à la réponse (facultatif)",
+                help_text="Le document demandé, le cas échéant : la structure le télécharge avec la réponse.",
+            )
+            self.fields["attachments"].widget.attrs["class"] = "form-control"
+
+
+class TemplateChoiceForm(forms.Form):
+    """The canned text an agent starts from, among those already read (`templates`): no query of its own."""
+
+    modele = forms.TypedChoiceField(label="Modèle", coerce=int, empty_value=None)
+
+    def __init__(self, *args, templates, label, **kwargs):
+        kwargs.setdefault("auto_id", "modele_%s")
+        super().__init__(*args, **kwargs)
+        self.templates = {template.pk: template for template in templates}
+        field = self.fields["modele"]
+        field.label = label
+        field.choices = [("", "Choisissez un modèle"), *((pk, t.title) for pk, t in self.templates.items())]
+        field.error_messages["invalid_choice"] = "Ce modèle n'est pas proposé pour cette demande."
+        field.error_messages["required"] = "Choisissez un modèle dans la liste."
+        field.widget.attrs["class"] = "form-select"
+
+    def chosen(self):
+        return self.templates[self.cleaned_data["modele"]] if self.is_valid() else None
+
+
+class AnswerTemplateForm(StyledFormMixin, forms.ModelForm):
+    body = free_text(
+        "Texte",
+        rows=8,
+        help_text="Les espaces réservés entre accolades, listés sur cette page, sont remplacés quand l'agent "
+        "choisit le modèle. Sans donnée de santé détaillée ni numéro de sécurité sociale.",
+    )
+
+    class Meta:
+        model = AnswerTemplate
+        fields = ["purpose", "kind", "title", "body"]
+        labels = {"purpose": "Usage", "kind": "Type de demande", "title": "Titre"}
+        help_texts = {
+            "purpose": "Un message à la structure s'envoie pendant le traitement ; une réponse de résolution clôt "
+            "la demande.",
+            "title": "Ce que l'agent lit dans la liste des modèles.",
+        }
+        widgets = {"purpose": forms.RadioSelect}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", "Tous les types de demande"), *Kind.choices]
+        self.fields["kind"].required = False
+
+    def clean_body(self):
+        body = self.cleaned_data["body"]
+        if unknown := canned.unknown_placeholders(body):
+            raise forms.ValidationError(
+                "Espace réservé inconnu : %(unknown)s. Utilisez uniquement ceux de la liste.",
+                params={"unknown": ", ".join(unknown)},
+            )
+        return body
 
 
 class ReassignForm(StyledFormMixin, forms.Form):

@@ -455,3 +455,32 @@ class MasReferral(models.Model):
     @property
     def needs_confirmation_letter(self):
         return self.consent_mode == self.ConsentMode.REMOTE
+
+
+class AnswerTemplate(models.Model):
+    """A caisse's canned text: a message to the structure or the answer that resolves a request, for one kind of
+    request or all of them. Kept when no longer wanted (deactivated, never deleted). Its placeholders are filled by
+    requests/canned.py, never by a template engine."""
+
+    class Purpose(models.TextChoices):
+        MESSAGE = "message", "Message à la structure"
+        ANSWER = "answer", "Réponse de résolution"
+
+    caisse = models.ForeignKey("structures.Caisse", on_delete=models.PROTECT, related_name="answer_templates")
+    purpose = models.CharField("usage", max_length=10, choices=Purpose.choices, default=Purpose.MESSAGE)
+    # Blank: every kind of request.
+    kind = models.CharField("type de demande", max_length=20, choices=Kind.choices, blank=True)
+    title = models.CharField("titre", max_length=120)
+    body = models.TextField("texte")
+    is_active = models.BooleanField("actif", default=True)
+    created_at = models.DateTimeField("créé le", default=timezone.now, editable=False)
+    updated_at = models.DateTimeField("modifié le", default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = "modèle de réponse"
+        verbose_name_plural = "modèles de réponse"
+        ordering = ["title", "pk"]
+        indexes = [models.Index(fields=["caisse", "purpose", "is_active"], name="answer_template_usable")]
+
+    def __str__(self):
+        return self.title

@@ -50,6 +50,11 @@ def reads_internal_notes(user):
     return caisse_membership(user) is not None
 
 
+def can_use_answer_templates(user, demande):
+    """The caisse's canned messages and answers, offered to whoever writes for the caisse on its requests."""
+    return is_caisse_side(user, demande)
+
+
 def can_mark_letter_sent(user, demande):
     """The MAS referral's confirmation letter is the caisse's to send."""
     return is_caisse_side(user, demande)
@@ -81,4 +86,3 @@ def holds_resolve_right(user, demande):
     if not user.is_active:
         return False
     return get_user_perms(user, demande).filter(codename=RESOLVE_REQUEST.split(".", 1)[1]).exists()
-

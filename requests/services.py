@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from requests import deposit_rules, mas, notifications, policy, workflow
 from requests.attachments import clean_original_name
 from requests.catalog import MAS_REFERRAL, is_mas_referral
-from requests.models import Attachment, Follow, MasReferral, Message, NumberSequence, Request
+from requests.models import AnswerTemplate, Attachment, Follow, MasReferral, Message, NumberSequence, Request
 from requests.nir import nir_digest
 from requests.workflow import NotAllowed, WorkflowRefused, WrongStatus
 from structures import policy as structure_policy
@@ -298,3 +298,47 @@ def post_message(demande, *, author, body, internal=False, files=()):
             tell = notifications.caisse_message if from_caisse else notifications.partner_message
             tell(demande, message, by=author)
     return message
+
+
+ANSWER_TEMPLATE_FIELDS = ("purpose", "kind", "title", "body")
+
+
+def _administrateur_of(admin, caisse):
+    if not structure_policy.can_administer_caisse(admin, caisse):
+        raise NotAllowed("Seuls les administrateurs de la caisse gèrent ses modèles de réponse.")
+
+
+@transaction.atomic
+def create_answer_template(*, admin, caisse, purpose, kind, title, body):
+    """A canned message or answer of the caisse, active."""
+    _administrateur_of(admin, caisse)
+    return AnswerTemplate.objects.create(
+        caisse=caisse, purpose=purpose, kind=kind, title=title, body=body, created_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def update_answer_template(template, *, admin, **fields):
+    """Its usage, kind, title or text (ANSWER_TEMPLATE_FIELDS); texts already sent keep what they said."""
+    template = AnswerTemplate.objects.select_for_update().select_related("caisse").get(pk=template.pk)
+    _administrateur_of(admin, template.caisse)
+    unknown = set(fields) - set(ANSWER_TEMPLATE_FIELDS)
+    if unknown:
+        raise TypeError(f"not a field of a template: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(template, name, value)
+    template.updated_at = timezone.now()
+    template.save(update_fields=[*fields, "updated_at"])
+    return template
+
+
+@transaction.atomic
+def set_answer_template_active(template, *, admin, active):
+    """Deactivated, a template is no longer offered to the agents; it is kept, and may be reactivated."""
+    template = AnswerTemplate.objects.select_for_update().select_related("caisse").get(pk=template.pk)
+    _administrateur_of(admin, template.caisse)
+    if template.is_active != active:
+        template.is_active = active
+        template.updated_at = timezone.now()
+        template.save(update_fields=["is_active", "updated_at"])
+    return template

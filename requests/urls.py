@@ -1,6 +1,6 @@
 from django.urls import path
 
-from requests import dashboard, queue, search, views
+from requests import answer_templates, dashboard, queue, search, views
 
 app_name = "requests"
 
@@ -22,6 +22,21 @@ urlpatterns = [
     path("demandes/<str:number>/messages/", views.post_message, name="post_message"),
     path("demandes/<str:number>/fiche-saisine.pdf", views.mas_sheet, name="mas_sheet"),
     path("demandes/<str:number>/courrier-confirmation/", views.mas_letter_sent, name="mas_letter_sent"),
+    path("caisse/modeles-de-reponse/", answer_templates.template_list, name="answer_templates"),
+    path("caisse/modeles-de-reponse/nouveau/", answer_templates.template_create, name="answer_template_create"),
+    path("caisse/modeles-de-reponse/<int:pk>/modifier/", answer_templates.template_edit, name="answer_template_edit"),
+    path(
+        "caisse/modeles-de-reponse/<int:pk>/desactiver/",
+        answer_templates.template_set_active,
+        {"active": False},
+        name="answer_template_deactivate",
+    ),
+    path(
+        "caisse/modeles-de-reponse/<int:pk>/reactiver/",
+        answer_templates.template_set_active,
+        {"active": True},
+        name="answer_template_reactivate",
+    ),
     path("caisse/tableau-de-bord/", dashboard.caisse_dashboard, name="dashboard"),
     path("structure/tableau-de-bord/", dashboard.structure_dashboard, name="structure_dashboard"),
 ]

@@ -3,18 +3,26 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from extranet.core.pagination import bounded_page
 from extranet.core.pdf import render_pdf
-from requests import mas, policy, search, services, workflow
+from requests import canned, mas, policy, search, services, workflow
 from requests.catalog import KINDS_BY_SLUG, PERSON_FIELD_NAMES, is_mas_referral
 from requests.deposit import deposit_form
 from requests.filters import HistoryFilter
-from requests.forms import MasReferralForm, MessageForm, ReassignForm, ResolveForm, deposit_form_class
+from requests.forms import (
+    MasReferralForm,
+    MessageForm,
+    ReassignForm,
+    ResolveForm,
+    TemplateChoiceForm,
+    deposit_form_class,
+)
 from requests.journal import Action, journal_read
-from requests.models import Attachment, Follow, Kind, MasReferral, Message, Request, Status
+from requests.models import AnswerTemplate, Attachment, Follow, Kind, MasReferral, Message, Request, Status
 from requests.summary import status_history, summary_sections
 from structures.guards import require_partner
 from structures.policy import caisse_membership, partner_membership
@@ -177,8 +185,9 @@ def detail(request, number):
     return _detail_page(request, demande)
 
 
-def _detail_page(request, demande, *, message_form=None, resolve_form=None, reassign_form=None, status=200):
+def _detail_page(request, demande, *, message_form=None, reassign_form=None, status=200):
     caisse_side = policy.is_caisse_side(request.user, demande)
+    staff = policy.can_post_internal_note(request.user, demande)
     context = _summary_context(demande) | {
         "following": demande.following,
         "is_caisse_staff": caisse_side,
@@ -186,22 +195,35 @@ def _detail_page(request, demande, *, message_form=None, resolve_form=None, reas
         "exchanges": Message.objects.of_visible_request(demande, request.user)
         .select_related("author")
         .prefetch_related("attachments"),
-        "message_form": message_form or MessageForm(staff=policy.can_post_internal_note(request.user, demande)),
         # Every file this user may see: the request's own and those of the messages they can read.
         "attachments": Attachment.objects.of_visible_request(demande, request.user),
+        # Who the exchange is with, seen from this side.
+        "counterpart": demande.structure.name if caisse_side else demande.caisse.name,
     }
     if (others := search.same_person(demande, request.user)) is not None:
         context["same_person"], context["same_person_more"] = others
+    if demande.is_open and policy.can_use_answer_templates(request.user, demande):
+        template_form = _template_form(request, demande, AnswerTemplate.Purpose.MESSAGE, "Modèle de message")
+        if message_form is None and (chosen := template_form.chosen()):
+            message_form = MessageForm(staff=staff, initial={"body": canned.fill(chosen.body, demande)})
+        context["template_form"] = template_form
+    context["message_form"] = message_form or MessageForm(staff=staff)
     if caisse_side:
         moves = workflow.available_moves(demande, request.user)
         context |= {
             "can_take_charge": "take_charge" in moves,
             "can_resolve": "resolve" in moves,
-            "resolve_form": resolve_form or ResolveForm(),
             "can_reassign": "reassign" in moves,
             "reassign_form": reassign_form or ReassignForm(caisse=demande.caisse),
         }
     return render(request, "requests/detail.html", context, status=status)
+
+
+def _template_form(request, demande, purpose, label):
+    """The canned texts the agent may start from (one query), and the one asked for by `?modele=`, if any."""
+    templates = list(canned.usable(demande, purpose))
+    data = request.GET if "modele" in request.GET else None
+    return TemplateChoiceForm(data, templates=templates, label=label)
 
 
 def _staff_request(request, number):
@@ -237,19 +259,65 @@ def take_charge(request, number):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def resolve(request, number):
+    """The resolution as its own step: the answer written (or started from a canned answer), previewed as the
+    structure will read it, then confirmed with its files. Only `confirm` resolves; any other post shows the
+    preview (or the answer to correct), so that nothing irreversible happens by one click."""
     demande = _staff_request(request, number)
-    form = ResolveForm(request.POST, request.FILES)
-    if not form.is_valid():
-        return _detail_page(request, demande, resolve_form=form, status=400)
-    return _act(
+    if refused := workflow.refusal(demande, "resolve", request.user):
+        messages.error(request, str(refused))
+        return redirect("requests:detail", number)
+    if request.method == "GET":
+        template_form = _template_form(request, demande, AnswerTemplate.Purpose.ANSWER, "Modèle de réponse")
+        initial = {}
+        if chosen := template_form.chosen():
+            initial["answer"] = canned.fill(chosen.body, demande)
+            journal_read(request.user, demande, Action.DETAIL)  # the text may now name the person
+        return _resolve_page(request, demande, form=ResolveForm(initial=initial), template_form=template_form)
+    if "confirm" in request.POST:
+        form = ResolveForm(request.POST, request.FILES, confirming=True)
+        if not form.is_valid():
+            preview = "answer" not in form.errors
+            return _resolve_page(request, demande, form=form if preview else ResolveForm(request.POST), status=400)
+        return _act(
+            request,
+            number,
+            lambda: services.resolve(
+                demande,
+                agent=request.user,
+                answer=form.cleaned_data["answer"],
+                files=form.cleaned_data["attachments"],
+            ),
+            f"La demande {number} est résolue ; la structure est prévenue.",
+        )
+    form = ResolveForm(request.POST)
+    valid = form.is_valid()
+    if "edit" in request.POST or not valid:
+        # Back to the writing, with the text as typed (or its errors).
+        form = ResolveForm(initial={"answer": request.POST.get("answer", "")}) if valid else form
+        template_form = _template_form(request, demande, AnswerTemplate.Purpose.ANSWER, "Modèle de réponse")
+        return _resolve_page(request, demande, form=form, template_form=template_form, status=200 if valid else 400)
+    return _resolve_page(
+        request, demande, form=ResolveForm(initial={"answer": form.cleaned_data["answer"]}, confirming=True)
+    )
+
+
+def _resolve_page(request, demande, *, form, template_form=None, status=200):
+    """Writing the answer (`form` shows the text), or its preview and confirmation (`form` is confirming)."""
+    confirming = "attachments" in form.fields
+    return render(
         request,
-        number,
-        lambda: services.resolve(
-            demande, agent=request.user, answer=form.cleaned_data["answer"], files=form.cleaned_data["attachments"]
-        ),
-        f"La demande {number} est résolue ; la structure est prévenue.",
+        "requests/resolve.html",
+        {
+            "demande": demande,
+            "form": form,
+            "template_form": template_form,
+            "confirming": confirming,
+            "answer": form["answer"].value() if confirming else "",
+            "now": timezone.now(),
+        },
+        status=status,
     )
 
 
@@ -273,10 +341,15 @@ def reassign(request, number):
 @require_POST
 def post_message(request, number):
     demande = _visible_request(request, number)
-    form = MessageForm(request.POST, request.FILES, staff=policy.can_post_internal_note(request.user, demande))
+    form = MessageForm(
+        request.POST,
+        request.FILES,
+        staff=policy.can_post_internal_note(request.user, demande),
+        action=request.POST.get("action"),
+    )
     if not form.is_valid():
         return _detail_page(request, demande, message_form=form, status=400)
-    internal = form.cleaned_data.get("internal", False)
+    internal = form.cleaned_data["internal"]
     return _act(
         request,
         number,
@@ -287,7 +360,9 @@ def post_message(request, number):
             internal=internal,
             files=form.cleaned_data["attachments"],
         ),
-        "Votre note interne est enregistrée." if internal else "Votre message est envoyé.",
+        "Votre note interne est enregistrée : seuls les agents de la caisse la voient."
+        if internal
+        else "Votre message est envoyé.",
     )
 
 

@@ -111,6 +111,18 @@ def available_moves(demande, user):
     return {transition.name for transition in demande.get_available_user_status_transitions(user)}
 
 
+def refusal(demande, name, user):
+    """Why `user` may not run the transition `name` on the request as read (the WorkflowRefused `move` would
+    raise), or None: for a page that leads to the move in steps. `move` asks again, under the row lock."""
+    edge = EDGES[name]
+    transition = getattr(demande, name)
+    if not can_proceed(transition):
+        return edge.wrong_status(demande)
+    if not has_transition_perm(transition, user):
+        return NotAllowed(edge.not_allowed)
+    return None
+
+
 def move(demande, name, *, by, check=None, effects=None, **arguments):
     """Run the transition `name` of Request on `demande`, done by `by`; returns the request as moved.
 

@@ -135,13 +135,14 @@ def test_caisse_journey(logs, deposited, staff_client, agent, caisse_admin, comm
         assert (
             agent_client.post(
                 f"/demandes/{number}/messages/",
-                {"body": f"Rappeler la personne au {PHONE} ?", "internal": "on"},
+                {"body": f"Rappeler la personne au {PHONE} ?", "action": "note"},
             ).status_code
             == 302
         )
         assert agent_client.post(f"/demandes/{number}/resoudre/", {"answer": ""}).status_code == 400
         resolved = agent_client.post(
-            f"/demandes/{number}/resoudre/", {"answer": "Droits ouverts.", "attachments": [a_pdf("reponse.pdf")]}
+            f"/demandes/{number}/resoudre/",
+            {"answer": "Droits ouverts.", "confirm": "1", "attachments": [a_pdf("reponse.pdf")]},
         )
     assert resolved.status_code == 302
     assert Request.objects.get(pk=deposited.pk).status == "resolved"

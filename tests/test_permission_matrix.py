@@ -32,6 +32,7 @@ from extranet.accounts.models import AccountToken, ApiToken
 from extranet.audit.models import AccessLog
 from extranet.notifications.models import OutgoingEmail
 from requests.models import (
+    AnswerTemplate,
     Attachment,
     ExportLog,
     Follow,
@@ -224,6 +225,19 @@ MATRIX = {
     "structures:technicien_reset_second_factor": Entry(
         scoped(GESTIONNAIRES), args=by_pk("technicien"), methods=("POST",)
     ),
+    # Administrateur caisse: the caisse's canned messages and answers
+    "requests:answer_templates": Entry(only(ADMINS)),
+    "requests:answer_template_create": Entry(only(ADMINS), methods=("GET", "POST")),
+    "requests:answer_template_edit": Entry(
+        scoped(ADMINS),
+        args=by_pk("answer_template"),
+        methods=("GET", "POST"),
+        data=lambda side, scene: {"purpose": "message", "kind": "", "title": "Modèle modifié", "body": "Bonjour."},
+    ),
+    "requests:answer_template_deactivate": Entry(scoped(ADMINS), args=by_pk("answer_template"), methods=("POST",)),
+    "requests:answer_template_reactivate": Entry(
+        scoped(ADMINS), args=by_pk("inactive_answer_template"), methods=("POST",)
+    ),
     # Administrateur caisse: the access journal of the caisse
     "audit:journal": Entry(only(ADMINS)),
     # Requests: lists, forms, dashboards
@@ -251,15 +265,16 @@ MATRIX = {
         scoped(SHOWN_TO_BOTH_SIDES),
         args=request_number,
         methods=("POST",),
-        data=lambda side, scene: {"body": "Message de la matrice des droits."},
+        data=lambda side, scene: {"body": "Message de la matrice des droits.", "action": "send"},
     ),
     # Caisse actions: partners get a 404 even on their own structure's request.
     "requests:take_charge": Entry(scoped(STAFF, refused="missing"), args=request_number, methods=("POST",)),
+    # The request is new: its caisse's staff are sent back to it, told why; nobody else finds it.
     "requests:resolve": Entry(
         scoped(STAFF, refused="missing"),
         args=request_number,
-        methods=("POST",),
-        data=lambda side, scene: {"answer": "Réponse de la matrice des droits."},
+        methods=("GET", "POST"),
+        data=lambda side, scene: {"answer": "Réponse de la matrice des droits.", "confirm": "1"},
     ),
     "requests:reassign": Entry(
         scoped(STAFF, refused="missing"),
@@ -383,6 +398,8 @@ class Side:
     inactive_gestionnaire: Membership = None
     agent: CaisseMembership = None
     inactive_agent: CaisseMembership = None
+    answer_template: AnswerTemplate = None
+    inactive_answer_template: AnswerTemplate = None
     markers: list = field(default_factory=list)
 
 
@@ -439,8 +456,17 @@ def build_side(label, structure, caisse, author, staff_user):
     )
     side.agent = CaisseMembershipFactory(caisse=caisse, user=invited("agent"))
     side.inactive_agent = CaisseMembershipFactory(caisse=caisse, user=deactivated("agent"), is_active=False)
+    side.answer_template = AnswerTemplate.objects.create(
+        caisse=caisse, title=f"ModeleCanari{label}", body=f"TexteModeleCanari{label} pour {{numero}}."
+    )
+    side.inactive_answer_template = AnswerTemplate.objects.create(
+        caisse=caisse, title=f"ModeleInactifCanari{label}", body="Ancien texte.", is_active=False
+    )
     side.markers = [
         side.request.number,
+        f"ModeleCanari{label}",
+        f"TexteModeleCanari{label}",
+        f"ModeleInactifCanari{label}",
         side.request.person_last_name,
         side.request.person_first_name,
         structure.name,
@@ -483,6 +509,7 @@ SNAPSHOT_MODELS = [
     OutgoingEmail,
     ExportLog,
     AccessLog,
+    AnswerTemplate,
 ]
 
 

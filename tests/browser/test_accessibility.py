@@ -253,8 +253,19 @@ def agent(page: Page, audit: Audit, requests):
     audit.visit("/caisse/demandes/?status=resolved&overdue=on", "/caisse/demandes/ sans résultat")
     for status, demande in requests.items():
         audit.visit(f"/demandes/{demande.number}/", f"demande {status}")
-    page.goto(f"/demandes/{requests['in_progress'].number}/")
-    audit.submit_empty("Envoyer la réponse et résoudre", "demande en cours, réponse vide")
+    in_progress = requests["in_progress"].number
+    page.goto(f"/demandes/{in_progress}/")
+    audit.submit_empty("Envoyer à la structure", "demande en cours, message vide")
+    page.get_by_role("main").get_by_label("Modèle de message").select_option(label="Demande de pièce complémentaire")
+    page.get_by_role("button", name="Utiliser ce modèle").click()
+    audit("demande en cours, modèle de message choisi")
+    audit.visit(f"/demandes/{in_progress}/resoudre/", "résoudre : rédiger la réponse")
+    audit.submit_empty("Relire la réponse", "résoudre : réponse vide")
+    page.get_by_label("Modèle de réponse").select_option(label="Droits ouverts")
+    page.get_by_role("button", name="Utiliser ce modèle").click()
+    page.get_by_role("button", name="Relire la réponse").click()
+    expect(page.get_by_role("button", name="Confirmer et résoudre")).to_be_visible()
+    audit("résoudre : aperçu et confirmation")
     person_search(page, audit, requests["in_progress"])
     audit.visit("/caisse/tableau-de-bord/")
 
@@ -280,6 +291,12 @@ def admin_caisse(page: Page, audit: Audit, requests):
     audit.submit_empty("Enregistrer", "nouvel agent, erreurs")
     audit.visit("/caisse/journal-des-acces/")
     audit.visit(f"/caisse/journal-des-acces/?numero={requests['new'].number}")
+    audit.visit("/caisse/modeles-de-reponse/")
+    audit.visit("/caisse/modeles-de-reponse/nouveau/")
+    audit.submit_empty("Enregistrer", "nouveau modèle de réponse, erreurs")
+    page.goto("/caisse/modeles-de-reponse/")
+    page.get_by_role("link", name="Modifier le modèle « Droits ouverts »").click()
+    audit("modifier un modèle de réponse")
 
 
 ROLES = {

@@ -95,7 +95,7 @@ def heading(page: Page):
 
 
 def exchanges(page: Page):
-    return page.locator("section", has=page.get_by_role("heading", name="Échanges avec la caisse"))
+    return page.locator("section", has=page.get_by_role("heading", name=re.compile("^Échanges avec ")))
 
 
 def sign_in(page: Page, shots, role, email, password):
@@ -344,7 +344,7 @@ def test_from_a_new_structure_to_the_answer_of_its_first_request(page: Page, new
     expect(agent.get_by_text("Prise en charge par Sophie MARCHAND")).to_be_visible()
     field(agent, "Votre message").fill(QUESTION)
     shots(agent, "agent-demande-prise-en-charge-question")
-    agent.get_by_role("button", name="Envoyer", exact=True).click()
+    agent.get_by_role("button", name="Envoyer à la structure").click()
     expect(exchanges(agent)).to_contain_text(QUESTION)
     shots(agent, "agent-question-envoyee")
 
@@ -358,7 +358,7 @@ def test_from_a_new_structure_to_the_answer_of_its_first_request(page: Page, new
     expect(exchanges(technicien)).to_contain_text(QUESTION)
     field(technicien, "Votre message").fill(REPLY)
     shots(technicien, "technicien-demande-question-et-reponse")
-    technicien.get_by_role("button", name="Envoyer", exact=True).click()
+    technicien.get_by_role("button", name="Envoyer à la caisse").click()
     expect(technicien.get_by_text("Votre message est envoyé.")).to_be_visible()
     expect(exchanges(technicien)).to_contain_text(REPLY)
     shots(technicien, "technicien-message-envoye")
@@ -366,9 +366,12 @@ def test_from_a_new_structure_to_the_answer_of_its_first_request(page: Page, new
     # The agent reads the reply and resolves the request with the caisse's answer.
     agent.reload()
     expect(exchanges(agent)).to_contain_text(REPLY)
+    agent.get_by_role("link", name="Résoudre…").click()
     field(agent, "Réponse à la structure").fill(ANSWER)
+    agent.get_by_role("button", name="Relire la réponse").click()
+    expect(agent.get_by_test_id("answer-preview")).to_contain_text(ANSWER)
     shots(agent, "agent-reponse-et-resolution")
-    agent.get_by_role("button", name="Envoyer la réponse et résoudre").click()
+    agent.get_by_role("button", name="Confirmer et résoudre").click()
     expect(agent.get_by_text(f"La demande {number} est résolue")).to_be_visible()
     shots(agent, "agent-demande-resolue")
 

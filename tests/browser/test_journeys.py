@@ -53,7 +53,15 @@ ROLES = [
         "CPAM DE LA GIRONDE — Thomas GARNIER",
         "Administrateur caisse",
         "Bonjour Thomas",
-        ["Accueil", "File des demandes", "Tableau de bord", "Structures", "Agents", "Mon compte"],
+        [
+            "Accueil",
+            "File des demandes",
+            "Tableau de bord",
+            "Structures",
+            "Agents",
+            "Modèles de réponse",
+            "Mon compte",
+        ],
         id="admin-caisse",
     ),
 ]

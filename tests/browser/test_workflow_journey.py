@@ -24,7 +24,7 @@ def open_request(page: Page, number):
 
 
 def exchanges(page: Page):
-    return page.locator("section", has=page.get_by_role("heading", name="Échanges avec la caisse"))
+    return page.locator("section", has=page.get_by_role("heading", name=re.compile("^Échanges avec ")))
 
 
 def test_partner_and_agent_work_a_request_to_its_answer(page: Page, demo):
@@ -41,11 +41,17 @@ def test_partner_and_agent_work_a_request_to_its_answer(page: Page, demo):
     page.get_by_role("button", name="Prendre en charge").click()
     expect(page.get_by_text(f"Vous avez pris en charge la demande {number}.")).to_be_visible()
     expect(page.get_by_text("Prise en charge par Sophie MARCHAND")).to_be_visible()
+    # One composer, two actions: the exchange is with the structure, named in the heading.
+    expect(
+        page.get_by_role("heading", name="Échanges avec la structure : UDAF de la Gironde — service des tutelles")
+    ).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("^Envoyer"))).to_have_count(1)
     field(page, "Votre message").fill("Pouvez-vous préciser la date de la rupture de droits ?")
-    page.get_by_role("button", name="Envoyer", exact=True).click()
+    page.get_by_role("button", name="Envoyer à la structure").click()
+    expect(page.get_by_text("Votre message est envoyé.")).to_be_visible()
     field(page, "Votre message").fill("Dossier déjà vu en 2025 : voir la note du service.")
-    page.get_by_label(re.compile("^Note interne")).check()
-    page.get_by_role("button", name="Envoyer", exact=True).click()
+    page.get_by_role("button", name="Ajouter une note interne").click()
+    expect(page.get_by_text("Votre note interne est enregistrée")).to_be_visible()
     expect(exchanges(page).get_by_text("Note interne —")).to_be_visible()
     log_out(page)
 
@@ -55,9 +61,10 @@ def test_partner_and_agent_work_a_request_to_its_answer(page: Page, demo):
     expect(page.get_by_text("Pris en charge", exact=True).first).to_be_visible()
     expect(exchanges(page)).to_contain_text("Pouvez-vous préciser la date de la rupture de droits ?")
     expect(exchanges(page)).not_to_contain_text("Dossier déjà vu en 2025")
-    expect(page.get_by_label(re.compile("^Note interne"))).to_have_count(0)
+    expect(page.get_by_role("heading", name="Échanges avec la caisse : CPAM de la Gironde")).to_be_visible()
+    expect(page.get_by_role("button", name="Ajouter une note interne")).to_have_count(0)
     field(page, "Votre message").fill("Depuis le 1er mars.")
-    page.get_by_role("button", name="Envoyer", exact=True).click()
+    page.get_by_role("button", name="Envoyer à la caisse").click()
     expect(page.get_by_text("Votre message est envoyé.")).to_be_visible()
     log_out(page)
 
@@ -65,14 +72,16 @@ def test_partner_and_agent_work_a_request_to_its_answer(page: Page, demo):
     log_in(page, "agent@demo.example")
     open_request(page, number)
     expect(exchanges(page)).to_contain_text("Depuis le 1er mars.")
-    page.get_by_role("button", name="Envoyer la réponse et résoudre").click()
-    expect(
-        page.get_by_text("La réponse à la structure est obligatoire", exact=False)
-        .or_(page.get_by_text("Ce champ est obligatoire."))
-        .first
-    ).to_be_visible()
+    # Resolution is its own step: write, read the preview, confirm.
+    page.get_by_role("link", name="Résoudre…").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Résoudre la demande {number}")
+    page.get_by_role("button", name="Relire la réponse").click()
+    expect(page.get_by_text("Ce champ est obligatoire.")).to_be_visible()
     field(page, "Réponse à la structure").fill("Droits rétablis au 1er mars ; l'attestation suit par courrier.")
-    page.get_by_role("button", name="Envoyer la réponse et résoudre").click()
+    page.get_by_role("button", name="Relire la réponse").click()
+    expect(page.get_by_test_id("answer-preview")).to_contain_text("Droits rétablis au 1er mars")
+    expect(page.get_by_text("Action définitive.")).to_be_visible()
+    page.get_by_role("button", name="Confirmer et résoudre").click()
     expect(page.get_by_text(f"La demande {number} est résolue")).to_be_visible()
     log_out(page)
 

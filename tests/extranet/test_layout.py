@@ -15,7 +15,7 @@ from tests.helpers import text, visible_text
         (
             "technicien",
             ["Accueil", "Historique des demandes", "Rechercher une personne", "Mon compte"],
-            ["Techniciens", "Structures", "Agents"],
+            ["Techniciens", "Structures", "Agents", "Modèles de réponse"],
         ),
         (
             "gestionnaire",
@@ -32,7 +32,7 @@ from tests.helpers import text, visible_text
         (
             "agent",
             ["Accueil", "File des demandes", "Rechercher une personne", "Tableau de bord", "Mon compte"],
-            ["Techniciens", "Structures", "Agents"],
+            ["Techniciens", "Structures", "Agents", "Modèles de réponse"],
         ),
         (
             "caisse_admin",
@@ -43,6 +43,7 @@ from tests.helpers import text, visible_text
                 "Tableau de bord",
                 "Structures",
                 "Agents",
+                "Modèles de réponse",
                 "Mon compte",
             ],
             ["Techniciens"],

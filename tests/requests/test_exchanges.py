@@ -1,5 +1,7 @@
 """Exchanges on a request: messages between the partner and the caisse, internal notes between agents."""
 
+import re
+
 import pytest
 from django.conf import settings
 from django.contrib.messages import SUCCESS, get_messages
@@ -28,7 +30,7 @@ def login(client_factory):
 
 
 def post(browser, demande, body, files=(), **extra):
-    data = {"body": body, **extra}
+    data = {"body": body, "action": "send", **extra}
     if files:
         data["attachments"] = list(files)
     return browser.post(f"/demandes/{demande.number}/messages/", data)
@@ -150,9 +152,11 @@ class TestPartnerAndCaisse:
 @pytest.mark.django_db
 class TestInternalNotes:
     def test_an_agent_writes_an_internal_note_with_a_file(self, login, demande, agent, caisse, private_media):
-        response = post(login(agent), demande, "Dossier déjà vu en 2024.", [a_pdf("note.pdf")], internal="on")
+        response = post(login(agent), demande, "Dossier déjà vu en 2024.", [a_pdf("note.pdf")], action="note")
         assert response.status_code == 302
-        assert flash(response) == [(SUCCESS, "Votre note interne est enregistrée.")]
+        assert flash(response) == [
+            (SUCCESS, "Votre note interne est enregistrée : seuls les agents de la caisse la voient.")
+        ]
         note = Message.objects.get(request=demande)
         assert (note.side, note.is_internal, note.is_answer, note.author) == (Message.Side.CAISSE, True, False, agent)
         [attachment] = note.attachments.all()
@@ -174,7 +178,7 @@ class TestInternalNotes:
     ):
         """The partner's form has no `internal` field: a forged `internal=on` is ignored, the message is public."""
         for user in (technicien, gestionnaire):
-            response = post(login(user), demande, f"Message de {user.pk}.", [a_pdf()], internal="on")
+            response = post(login(user), demande, f"Message de {user.pk}.", [a_pdf()], action="note")
             assert response.status_code == 302
             assert flash(response) == [(SUCCESS, "Votre message est envoyé.")]
         assert not Message.objects.filter(side=Message.Side.PARTNER, is_internal=True).exists()
@@ -229,7 +233,7 @@ class TestNoMessageAfterResolution:
         user = {"technicien": technicien, "gestionnaire": gestionnaire, "agent": agent, "admin": caisse_admin}[who]
         before = stored_state(resolved)
         on_disk = files_on_disk(private_media)
-        extra = {"internal": "on"} if internal else {}
+        extra = {"action": "note"} if internal else {}
         browser = login(user)
         response = post(browser, resolved, "Encore une question.", [a_pdf("encore.pdf")], **extra)
         assert response.status_code == 302
@@ -270,7 +274,7 @@ class TestOutsiders:
             "administrateur of another caisse": lambda: CaisseMembershipFactory(caisse=other_caisse, admin=True).user,
         }[who]()
         before = stored_state(demande)
-        for extra in ({}, {"internal": "on"}):
+        for extra in ({}, {"action": "note"}):
             response = post(login(user), demande, "Bonjour.", [a_pdf()], **extra)
             assert response.status_code == 404
         assert stored_state(demande) == before
@@ -349,3 +353,59 @@ class TestMessageAttachmentDownloads:
         own = RequestFactory(structure=demande.structure, caisse=demande.caisse, author=technicien)
         assert download(partner, own, internal).status_code == 404
         assert download(partner, demande, internal).status_code == 404
+
+
+@pytest.mark.django_db
+class TestComposerActions:
+    """One composer, two actions named by their buttons; the caisse's staff must say which, nothing is assumed."""
+
+    @pytest.mark.parametrize("extra", [{}, {"action": ""}, {"action": "internal"}, {"internal": "on"}])
+    def test_a_post_without_a_known_action_stores_and_sends_nothing(self, login, demande, agent, extra, commit):
+        data = {"body": "Texte à ne pas perdre.", **extra}
+        before = stored_state(demande)
+        with commit():
+            response = login(agent).post(f"/demandes/{demande.number}/messages/", data)
+        assert response.status_code == 400
+        form = response.context["message_form"]
+        assert form.non_field_errors() == [form.ACTION_MISSING]
+        assert "Texte à ne pas perdre." in response.content.decode()  # kept, to be sent as meant
+        assert stored_state(demande) == before
+
+    def test_the_two_buttons_say_where_the_text_goes(self, login, demande, agent, technicien):
+        html = login(agent).get(f"/demandes/{demande.number}/").content.decode()
+        assert 'name="action" value="send" class="btn btn-primary"' in html
+        assert 'name="action" value="note" class="btn btn-outline-secondary"' in html
+        assert html.index('value="send"') < html.index('value="note"')
+        assert "Note interne : visible" not in html  # no checkbox any more
+        assert "Échanges avec la structure : Association Alpha" in text(
+            login(agent).get(f"/demandes/{demande.number}/")
+        )
+        partner = login(technicien).get(f"/demandes/{demande.number}/").content.decode()
+        assert 'value="note"' not in partner and "Envoyer à la caisse" in partner
+        assert "Échanges avec la caisse : CPAM de la Gironde" in text(
+            login(technicien).get(f"/demandes/{demande.number}/")
+        )
+
+    def test_the_conversation_comes_before_the_composer_and_the_resolution(self, login, demande, agent):
+        demande = take_charge(demande, agent)
+        page = text(login(agent).get(f"/demandes/{demande.number}/"))
+        assert page.index("Échanges avec") < page.index("Envoyer à la structure") < page.index("Résoudre…")
+        assert "Répondre et résoudre" not in page and "Envoyer la réponse et résoudre" not in page
+        html = login(agent).get(f"/demandes/{demande.number}/").content.decode()
+        assert len(re.findall(r"<button[^>]*>\s*Envoyer", html)) == 1
+
+    def test_send_reaches_the_structure_note_stays_in_the_caisse(self, login, demande, agent, technicien, commit):
+        demande = take_charge(demande, agent)
+        browser = login(agent)
+        already = set(OutgoingEmail.objects.values_list("pk", flat=True))
+        with commit():
+            assert post(browser, demande, "Message public.", action="send").status_code == 302
+            assert post(browser, demande, "Note privée.", action="note").status_code == 302
+        assert list(Message.objects.filter(request=demande).values_list("body", "is_internal")) == [
+            ("Message public.", False),
+            ("Note privée.", True),
+        ]
+        emails = list(OutgoingEmail.objects.exclude(pk__in=already).values_list("recipient", flat=True))
+        assert emails == [technicien.email]  # the message, not the note
+        page = text(login(technicien).get(f"/demandes/{demande.number}/"))
+        assert "Message public." in page and "Note privée." not in page

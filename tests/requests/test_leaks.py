@@ -56,12 +56,13 @@ class Scene:
             assert self.caisse_side.post(f"/demandes/{self.number}/prendre-en-charge/").status_code == 302
             posted = self.caisse_side.post(
                 f"/demandes/{self.number}/messages/",
-                {"body": INTERNAL_NOTE, "internal": "on", "attachments": [a_pdf(CANARY_FILE, CANARY_FILE_CONTENT)]},
+                {"body": INTERNAL_NOTE, "action": "note", "attachments": [a_pdf(CANARY_FILE, CANARY_FILE_CONTENT)]},
             )
             assert posted.status_code == 302
             assert (
                 self.caisse_side.post(
-                    f"/demandes/{self.number}/messages/", {"body": PUBLIC_MESSAGE, "attachments": [a_pdf("liste.pdf")]}
+                    f"/demandes/{self.number}/messages/",
+                    {"body": PUBLIC_MESSAGE, "action": "send", "attachments": [a_pdf("liste.pdf")]},
                 ).status_code
                 == 302
             )
@@ -83,7 +84,8 @@ class Scene:
     def resolve(self):
         with self.commit():
             response = self.caisse_side.post(
-                f"/demandes/{self.number}/resoudre/", {"answer": ANSWER, "attachments": [a_pdf("attestation.pdf")]}
+                f"/demandes/{self.number}/resoudre/",
+                {"answer": ANSWER, "confirm": "1", "attachments": [a_pdf("attestation.pdf")]},
             )
         assert response.status_code == 302
         assert Request.objects.get(pk=self.request.pk).status == "resolved"
@@ -217,14 +219,14 @@ class TestEmails:
         with scene.commit():
             assert (
                 scene.caisse_side.post(
-                    f"/demandes/{scene.number}/messages/", {"body": INTERNAL_NOTE + " (2)", "internal": "on"}
+                    f"/demandes/{scene.number}/messages/", {"body": INTERNAL_NOTE + " (2)", "action": "note"}
                 ).status_code
                 == 302
             )
         assert OutgoingEmail.objects.count() == 0
         with scene.commit():
             scene.partner.post(f"/demandes/{scene.number}/messages/", {"body": PARTNER_MESSAGE})
-            scene.caisse_side.post(f"/demandes/{scene.number}/messages/", {"body": PUBLIC_MESSAGE})
+            scene.caisse_side.post(f"/demandes/{scene.number}/messages/", {"body": PUBLIC_MESSAGE, "action": "send"})
         scene.resolve()
         queued = list(OutgoingEmail.objects.all())
         partners = {scene.technicien.email, scene.gestionnaire.email, colleague.email}
@@ -245,3 +247,50 @@ class TestCaisseSide:
             served = browser.get(f"/demandes/{any_scene.number}/pieces/{any_scene.note_file.pk}/")
             assert served.status_code == 200
             assert CANARY_FILE_CONTENT.encode() in b"".join(served.streaming_content)
+
+
+@pytest.mark.django_db
+class TestComposer:
+    """The composer's two actions: a note is only ever the "Ajouter une note interne" button's; a post that does not
+    say which action (the old checkbox, a forged or truncated form) is refused, so nothing meant as a note goes out."""
+
+    SECOND_CANARY = "CANARI-NOTE-SANS-BOUTON-51c2"
+
+    def test_a_note_without_its_button_goes_nowhere(self, scene):
+        before = (Message.objects.count(), OutgoingEmail.objects.count(), len(mail.outbox))
+        with scene.commit():
+            for data in ({"internal": "on"}, {"internal": "on", "action": ""}, {}):
+                response = scene.caisse_side.post(
+                    f"/demandes/{scene.number}/messages/", {"body": self.SECOND_CANARY, **data}
+                )
+                assert response.status_code == 400
+        assert (Message.objects.count(), OutgoingEmail.objects.count(), len(mail.outbox)) == before
+        for user in (scene.technicien, scene.gestionnaire):
+            assert self.SECOND_CANARY not in scene.detail(scene.browser_for(user)).content.decode()
+
+    def test_the_note_button_sends_no_email_and_shows_nothing_to_the_partner(self, scene):
+        emails = OutgoingEmail.objects.count()
+        with scene.commit():
+            posted = scene.caisse_side.post(
+                f"/demandes/{scene.number}/messages/", {"body": f"{CANARY} bis", "action": "note"}
+            )
+        assert posted.status_code == 302
+        assert OutgoingEmail.objects.count() == emails
+        assert Message.objects.filter(request=scene.request, is_internal=True).count() == 2
+        assert_no_canary("the partner's detail page", scene.detail(scene.partner).content.decode())
+
+    def test_canned_texts_and_the_resolution_step_stay_in_the_caisse(self, scene, caisse):
+        admin = CaisseMembershipFactory(caisse=caisse, admin=True).user
+        template = services.create_answer_template(
+            admin=admin, caisse=caisse, purpose="message", kind="", title=f"{CANARY} titre", body=f"{CANARY} texte"
+        )
+        agent_page = scene.caisse_side.get(f"/demandes/{scene.number}/", {"modele": template.pk}).content.decode()
+        assert f"{CANARY} texte" in agent_page  # the control: the agent's composer is filled
+        for user in (scene.technicien, scene.gestionnaire):
+            browser = scene.browser_for(user)
+            page = browser.get(f"/demandes/{scene.number}/", {"modele": template.pk})
+            assert page.status_code == 200
+            assert_no_canary("the partner's detail page with ?modele", page.content.decode())
+            assert browser.get(f"/demandes/{scene.number}/resoudre/").status_code == 404
+            assert browser.get("/caisse/modeles-de-reponse/").status_code == 403
+            assert browser.get(f"/caisse/modeles-de-reponse/{template.pk}/modifier/").status_code == 403

@@ -113,7 +113,7 @@ class TestWhoIsEmailedWhen:
     def test_internal_note_through_the_page_sends_nothing(self, commit, client, mailoutbox, demande, agent):
         client.force_login(agent)
         with commit():
-            response = client.post(f"/demandes/{demande.number}/messages/", {"body": INTERNAL_NOTE, "internal": "on"})
+            response = client.post(f"/demandes/{demande.number}/messages/", {"body": INTERNAL_NOTE, "action": "note"})
         assert response.status_code == 302
         assert OutgoingEmail.objects.count() == 0
         assert mailoutbox == []

@@ -119,8 +119,10 @@ def test_detail_page_as_partner(client, technicien, build):
 
 
 def test_detail_page_as_agent(client, agent, build):
+    """Two more than the partner's: whether the agent holds the right to resolve (the one right kept per request),
+    and the caisse's canned messages offered above the composer (an open request)."""
     client.force_login(agent)
-    small, large = _same_count(build, lambda r: client.get(f"/demandes/{r.number}/"), queries=11)
+    small, large = _same_count(build, lambda r: client.get(f"/demandes/{r.number}/"), queries=12)
     content = large.content.decode()
     assert "Message n° 47" in content and "piece-1049.pdf" in content
 
@@ -176,3 +178,10 @@ def test_take_charge_sql(client, agent, structure, caisse, technicien, commit, s
         response = client.post(f"/demandes/{demande.number}/prendre-en-charge/")
     assert response.status_code == 302
     assert Request.objects.get(pk=demande.pk).status == Status.IN_PROGRESS
+
+
+def test_resolution_step_as_agent(client, agent, build):
+    """The request, the agent's right to resolve, the caisse's canned answers; the preview reads nothing more."""
+    client.force_login(agent)
+    _same_count(build, lambda r: client.get(f"/demandes/{r.number}/resoudre/"), queries=6)
+    _same_count(build, lambda r: client.post(f"/demandes/{r.number}/resoudre/", {"answer": "Réponse."}), queries=5)

@@ -145,7 +145,7 @@ def post_action(client, action, cast, **data):
     if action == "take_charge":
         return client.post(f"/demandes/{number}/prendre-en-charge/")
     if action == "resolve":
-        return client.post(f"/demandes/{number}/resoudre/", {"answer": ANSWER} | data)
+        return client.post(f"/demandes/{number}/resoudre/", {"answer": ANSWER, "confirm": "1"} | data)
     return client.post(f"/demandes/{number}/reattribuer/", {"agent": cast.target.pk} | data)
 
 
@@ -471,7 +471,7 @@ class TestResolve:
         before = snapshot(cast.request)
         response = post_action(client, "resolve", cast, answer=answer)
         assert response.status_code == 400
-        assert response.context["resolve_form"].errors["answer"]
+        assert response.context["form"].errors["answer"]
         assert "Réponse à la structure" in text(response)
         assert_unchanged(cast, before)
         with pytest.raises(services.WorkflowRefused, match="La réponse à la structure est obligatoire"):
@@ -504,9 +504,101 @@ class TestResolve:
         before = snapshot(cast.request)
         response = post_action(client, "resolve", cast, attachments=[upload("virus.exe", b"MZ\x90\x00", "x/y")])
         assert response.status_code == 400
-        assert response.context["resolve_form"].errors["attachments"]
+        assert response.context["form"].errors["attachments"]
         assert_unchanged(cast, before)
         assert not [path for path in private_media.rglob("*") if path.is_file()]
+
+
+@pytest.mark.django_db
+class TestResolutionStep:
+    """Resolving is its own step: the answer is written, read back as the structure will read it, then confirmed.
+    Nothing resolves a request but the confirmation."""
+
+    def url(self, cast):
+        return f"/demandes/{cast.request.number}/resoudre/"
+
+    def test_the_step_starts_with_the_answer_to_write(self, client, cast_for):
+        cast = cast_for(IN_PROGRESS)
+        client.force_login(cast.users["assigned agent"])
+        response = client.get(self.url(cast))
+        assert response.status_code == 200
+        page = text(response)
+        assert "Étape 1 sur 2 : rédiger la réponse" in page and "Relire la réponse" in page
+        assert "Confirmer et résoudre" not in page
+
+    def test_a_post_without_the_confirmation_shows_the_preview_and_resolves_nothing(self, client, cast_for):
+        cast = cast_for(IN_PROGRESS)
+        client.force_login(cast.users["assigned agent"])
+        before = snapshot(cast.request)
+        response = client.post(self.url(cast), {"answer": "Droits ouverts.\nAttestation jointe."})
+        assert response.status_code == 200
+        assert_unchanged(cast, before)
+        page = text(response)
+        assert "Étape 2 sur 2 : vérifier et confirmer" in page
+        assert f"la réponse telle que {cast.request.structure.name} la lira" in page
+        assert "Action définitive." in page and "Confirmer et résoudre" in page
+        html = response.content.decode()
+        preview = html[html.index('data-testid="answer-preview"') :]
+        assert "Droits ouverts.\nAttestation jointe." in preview[: preview.index("</div>")]
+        assert 'type="hidden" name="answer" value="Droits ouverts.\nAttestation jointe."' in html
+        # Even with files: without `confirm`, they are not read, and nothing is stored.
+        with_files = client.post(self.url(cast), {"answer": "Droits ouverts.", "attachments": [a_pdf()]})
+        assert with_files.status_code == 200
+        assert_unchanged(cast, before)
+
+    def test_the_confirmation_resolves_with_the_previewed_answer(self, client, cast_for):
+        cast = cast_for(IN_PROGRESS)
+        client.force_login(cast.users["assigned agent"])
+        response = client.post(self.url(cast), {"answer": "Droits ouverts.", "confirm": "1"})
+        assert response.status_code == 302 and response.url == f"/demandes/{cast.request.number}/"
+        assert Request.objects.get(pk=cast.request.pk).status == Status.RESOLVED
+        assert Message.objects.get(request=cast.request, is_answer=True).body == "Droits ouverts."
+
+    def test_modifying_goes_back_to_the_answer_with_its_text(self, client, cast_for):
+        cast = cast_for(IN_PROGRESS)
+        client.force_login(cast.users["assigned agent"])
+        before = snapshot(cast.request)
+        response = client.post(self.url(cast), {"answer": "Premier jet.", "edit": "1"})
+        assert response.status_code == 200
+        assert response.context["form"].initial == {"answer": "Premier jet."}
+        assert "Étape 1 sur 2" in text(response)
+        assert_unchanged(cast, before)
+
+    def test_a_refused_file_at_the_confirmation_keeps_the_preview(self, client, cast_for):
+        cast = cast_for(IN_PROGRESS)
+        client.force_login(cast.users["assigned agent"])
+        before = snapshot(cast.request)
+        bad = upload("virus.exe", b"MZ\x90\x00", "x/y")
+        response = client.post(self.url(cast), {"answer": "Droits ouverts.", "confirm": "1", "attachments": [bad]})
+        assert response.status_code == 400
+        assert "Étape 2 sur 2" in text(response) and "Droits ouverts." in text(response)
+        assert_unchanged(cast, before)
+
+    @pytest.mark.parametrize("status", [NEW, RESOLVED])
+    def test_a_request_not_in_progress_sends_back_to_its_page_saying_why(self, client, cast_for, status):
+        cast = cast_for(status)
+        client.force_login(cast.users["administrateur of the caisse"])
+        for send in (lambda: client.get(self.url(cast)), lambda: client.post(self.url(cast), {"answer": "Réponse."})):
+            response = send()
+            assert response.status_code == 302
+            assert "seule une demande prise en charge peut être résolue" in text(client.get(response.url))
+
+    def test_another_agent_of_the_caisse_is_told_who_may_resolve(self, client, cast_for):
+        cast = cast_for(IN_PROGRESS)
+        client.force_login(cast.users["other agent of the caisse"])
+        response = client.get(self.url(cast))
+        assert response.status_code == 302
+        assert "Seul l'agent en charge, ou un administrateur de la caisse, résout cette demande." in text(
+            client.get(response.url)
+        )
+
+    @pytest.mark.parametrize("who", ["technicien of the structure", "agent of another caisse"])
+    def test_the_step_does_not_exist_outside_the_caisse(self, client, cast_for, who):
+        cast = cast_for(IN_PROGRESS)
+        client.force_login(cast.users[who])
+        assert client.get(self.url(cast)).status_code == 404
+        assert client.post(self.url(cast), {"answer": "Réponse.", "confirm": "1"}).status_code == 404
+        assert Request.objects.get(pk=cast.request.pk).status == Status.IN_PROGRESS
 
 
 # The race: 16 agents take the same request at the same instant, 20 times over.

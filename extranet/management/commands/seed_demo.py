@@ -97,6 +97,8 @@ class Command(BaseCommand):
                 CaisseMembership.objects.update_or_create(
                     user=user, defaults={"caisse": caisses[where], "role": role, "is_active": True}
                 )
+        for caisse in caisses.values():
+            demo.seed_answer_templates(caisse)
         if not no_requests:
             # Some forty requests of the UDAF and the association, weeks of work of both caisses (requests/demo.py):
             # the queue, the history, the dashboards and the PDFs have something to show. Once only.
