@@ -179,3 +179,14 @@ def fill_document(page: Page):
     document.select_option(label="Attestation de droits")
     field(page, "Précisions").fill("Pour le dossier de tutelle.")
     fill_person(page, ROUX)
+
+
+# The gestionnaire's header links, as the journeys check them.
+GESTIONNAIRE_NAV = [
+    "Accueil",
+    "Historique des demandes",
+    "Rechercher une personne",
+    "Tableau de bord",
+    "Techniciens",
+    "Mon compte",
+]

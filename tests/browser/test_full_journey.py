@@ -24,6 +24,7 @@ from tests.browser.helpers import (
     CASE_REVIEW,
     CONTACT,
     DOCUMENT,
+    GESTIONNAIRE_NAV,
     LEFEBVRE,
     MAS_MOTIF,
     SIGNALER,
@@ -228,7 +229,7 @@ def test_from_a_new_structure_to_the_answer_of_its_first_request(page: Page, new
 
     expect(heading(gestionnaire)).to_have_text("Bonjour Agathe")
     expect(navigation_links(gestionnaire)).to_have_text(
-        ["Accueil", "Historique des demandes", "Tableau de bord", "Techniciens", "Mon compte"]
+        GESTIONNAIRE_NAV
     )
     shots(gestionnaire, "gestionnaire-accueil")
 

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.helpers import (
+    GESTIONNAIRE_NAV,
     STRONG_PASSWORD,
     email_code,
     enter_password,
@@ -29,7 +30,7 @@ ROLES = [
         "CPAM DE LA GIRONDE — Martine LAPIERRE",
         "Technicien",
         "Bonjour Martine",
-        ["Accueil", "Historique des demandes", "Mon compte"],
+        ["Accueil", "Historique des demandes", "Rechercher une personne", "Mon compte"],
         id="technicien",
     ),
     pytest.param(
@@ -37,7 +38,7 @@ ROLES = [
         "CPAM DE LA GIRONDE — Karim BENALI",
         "Gestionnaire",
         "Bonjour Karim",
-        ["Accueil", "Historique des demandes", "Tableau de bord", "Techniciens", "Mon compte"],
+        GESTIONNAIRE_NAV,
         id="gestionnaire",
     ),
     pytest.param(
@@ -45,7 +46,7 @@ ROLES = [
         "CPAM DE LA GIRONDE — Sophie MARCHAND",
         "Agent CPAM",
         "Bonjour Sophie",
-        ["Accueil", "File des demandes", "Tableau de bord", "Mon compte"],
+        ["Accueil", "File des demandes", "Rechercher une personne", "Tableau de bord", "Mon compte"],
         id="agent",
     ),
     pytest.param(
@@ -56,6 +57,7 @@ ROLES = [
         [
             "Accueil",
             "File des demandes",
+            "Rechercher une personne",
             "Tableau de bord",
             "Structures",
             "Agents",
@@ -191,7 +193,7 @@ def test_admin_creates_structure_and_gestionnaire_who_activates_and_invites_a_te
     page.get_by_role("link", name="J'ai noté mes codes, continuer").click()
     expect_header(page, "CPAM DE LA GIRONDE — Agathe DELORME", "Gestionnaire")
     expect(navigation_links(page)).to_have_text(
-        ["Accueil", "Historique des demandes", "Tableau de bord", "Techniciens", "Mon compte"]
+        GESTIONNAIRE_NAV
     )
 
     # She invites a technicien.
