@@ -7,6 +7,7 @@ from extranet.audit.retention import purge_access_log
 from extranet.notifications.delivery import send_pending
 from requests.notifications import send_daily_digests
 from requests.retention import purge_expired_requests
+from requests.services import remind_awaiting_partners
 
 DAILY_AT = time(3, 0)
 
@@ -14,13 +15,14 @@ DAILY_AT = time(3, 0)
 @task()
 def daily_jobs():
     """Every night: retention (requests' personal data, access journal), pending emails, the agents' morning
-    digest; then plan the next night."""
+    digest, the reminders of the structures whose answer is awaited; then plan the next night."""
     report = purge_expired_requests()
     purge_access_log()
     resent = send_pending()
     digests = send_daily_digests()
+    reminded = remind_awaiting_partners()
     schedule_daily_jobs()
-    return f"{report}; {resent} courriel(s) renvoyé(s); {digests} récapitulatif(s)"
+    return f"{report}; {resent} courriel(s) renvoyé(s); {digests} récapitulatif(s); {reminded} relance(s)"
 
 
 def next_daily_run(now=None):

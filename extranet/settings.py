@@ -302,6 +302,11 @@ RESOLVE_WITHIN_WORKING_DAYS = {
     "document": 10,
 }
 
+# Waiting for the structure's answer (requests/waiting.py): the structure is reminded once after this many working
+# days of waiting; after the second delay, the queue shows the request "sans réponse".
+AWAITING_PARTNER_REMINDER_WORKING_DAYS = 5
+AWAITING_PARTNER_UNANSWERED_WORKING_DAYS = 15
+
 # The access journal keeps who read what for 12 months (PostgreSQL's trigger refuses earlier deletions).
 ACCESS_LOG_RETENTION_MONTHS = 12
 
@@ -311,9 +316,10 @@ ACCESS_LOG_RETENTION_MONTHS = 12
 NIR_HASH_KEY = os.environ.get("NIR_HASH_KEY") or SECRET_KEY
 # NIRs are encrypted at rest (AES-256-GCM) with this key: 32 random bytes in base64, e.g.
 # `python -c "import base64, os; print(base64.b64encode(os.urandom(32)).decode())"`.
-NIR_ENCRYPTION_KEY = os.environ.get("NIR_ENCRYPTION_KEY") or base64.b64encode(
-    hashlib.sha256(b"nir-encryption:" + SECRET_KEY.encode()).digest()
-).decode()
+NIR_ENCRYPTION_KEY = (
+    os.environ.get("NIR_ENCRYPTION_KEY")
+    or base64.b64encode(hashlib.sha256(b"nir-encryption:" + SECRET_KEY.encode()).digest()).decode()
+)
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")

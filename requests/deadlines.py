@@ -6,6 +6,11 @@
   when its age (still counted from the deposit: the person has waited since then, whoever took it and when)
   exceeds RESOLVE_WITHIN_WORKING_DAYS[kind]. A resolved request is never overdue.
 
+The clock pauses while the request waits for the structure's answer (requests/waiting.py): a waiting request is
+never overdue, and when the answer comes the days waited are given back: `clock_from` (null: the deposit date) moves
+forward by the working days waited, and the age counts from it. Its limit: a wait's days are given back whole, the
+day of the answer included (an answer on the day asked gives nothing back).
+
 The same rule runs in Python for a page of rows (`is_overdue`) and in the database for the "en retard" filter
 (`overdue_q`): each deadline becomes a cutoff datetime, so the filter is a comparison on `created_at`.
 """
@@ -39,18 +44,24 @@ def age(demande, today=None):
     today = today or timezone.localdate()
     if demande.status == Status.RESOLVED and demande.resolved_at:
         today = min(today, timezone.localdate(demande.resolved_at))
-    return working_days_between(timezone.localdate(demande.created_at), today)
+    return working_days_between(clock_start(demande), today)
+
+
+def clock_start(demande):
+    """The day the working-day clock counts from: the deposit date, moved forward by the waits already answered."""
+    return demande.clock_from or timezone.localdate(demande.created_at)
 
 
 def is_overdue(demande, today=None, *, age_in_days=None):
     limit = within(demande.status, demande.kind)
-    if limit is None:
+    if limit is None or demande.awaiting_partner_since is not None:
         return False
     return (age(demande, today) if age_in_days is None else age_in_days) > limit
 
 
 def overdue_q(today=None):
-    """The requests overdue on `today`, as a filter on status, kind and created_at (an index range per clause)."""
+    """The requests overdue on `today`, as a filter on status, kind and created_at (an index range per clause); a
+    request whose clock was paused compares its `clock_from` instead, and a waiting request is never overdue."""
     today = today or timezone.localdate()
     clauses = Q()
     for status in DEADLINE_SETTINGS:
@@ -58,9 +69,11 @@ def overdue_q(today=None):
         for kind in Kind.values:
             kinds_by_limit[within(status, kind)].append(kind)
         for limit, kinds in kinds_by_limit.items():
-            cutoff = start_of_day(first_day_within(today, limit))
-            clause = Q(status=status, created_at__lt=cutoff)
+            first_day = first_day_within(today, limit)
+            clause = Q(status=status) & (
+                Q(clock_from__isnull=True, created_at__lt=start_of_day(first_day)) | Q(clock_from__lt=first_day)
+            )
             if len(kinds) < len(Kind.values):
                 clause &= Q(kind__in=kinds)
             clauses |= clause
-    return clauses
+    return clauses & Q(awaiting_partner_since__isnull=True)

@@ -14,6 +14,7 @@ from extranet.core.forms import OnePassSelect, StyledFormMixin
 from requests.catalog import KINDS
 from requests.deadlines import overdue_q
 from requests.models import OPEN_STATUSES, Kind, Status
+from requests.waiting import unanswered_q
 from structures import conventions
 
 # The browser's date picker (the value is sent as AAAA-MM-JJ).
@@ -134,6 +135,11 @@ class QueueFilter(django_filters.FilterSet):
     overdue = django_filters.BooleanFilter(
         method="filter_overdue", label="Seulement les demandes en retard", widget=forms.CheckboxInput
     )
+    unanswered = django_filters.BooleanFilter(
+        method="filter_unanswered",
+        label="Seulement les demandes sans réponse de la structure",
+        widget=forms.CheckboxInput,
+    )
 
     class Meta:
         form = FilterForm
@@ -171,6 +177,9 @@ class QueueFilter(django_filters.FilterSet):
 
     def filter_overdue(self, queryset, name, value):
         return queryset.filter(overdue_q(self.today)) if value else queryset
+
+    def filter_unanswered(self, queryset, name, value):
+        return queryset.filter(unanswered_q(self.today)) if value else queryset
 
     def applied(self):
         """The filters in force, as JSON values (for the export log)."""

@@ -356,12 +356,22 @@ class MessageForm(StyledFormMixin, forms.Form):
         self.staff, self.action = staff, action
         self.fields["attachments"] = AttachmentsField(label="Pièces jointes (facultatif)")
         self.fields["attachments"].widget.attrs["class"] = "form-control"
+        if staff:
+            self.fields["awaiting_answer"] = forms.BooleanField(
+                label="En attente de la réponse de la structure",
+                required=False,
+                help_text="Avec « Envoyer à la structure » seulement : le délai de traitement s'interrompt jusqu'à "
+                "sa réponse, et la structure est relancée si elle tarde.",
+                widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+            )
 
     def clean(self):
         cleaned = super().clean()
         if self.staff and self.action not in (self.SEND, self.NOTE):
             raise forms.ValidationError(self.ACTION_MISSING)
         cleaned["internal"] = self.staff and self.action == self.NOTE
+        # A note never waits for the structure: it does not reach it.
+        cleaned["awaiting_answer"] = bool(cleaned.get("awaiting_answer")) and not cleaned["internal"]
         return cleaned
 
 

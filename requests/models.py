@@ -68,6 +68,13 @@ class Request(models.Model):
     )
     taken_at = models.DateTimeField("prise en charge le", null=True, blank=True, editable=False)
     resolved_at = models.DateTimeField("résolue le", null=True, blank=True, editable=False)
+    # Waiting for the structure (an agent's message asked for an answer): since when, null when not waiting; cleared
+    # by the structure's message or the resolution. The reminder is sent once per wait (`reminded_at`).
+    awaiting_partner_since = models.DateTimeField("en attente de la structure depuis", null=True, blank=True)
+    reminded_at = models.DateTimeField("relance de la structure le", null=True, blank=True, editable=False)
+    # The day the working-day clock counts from (requests/deadlines.py) once waits have paused it: the deposit date
+    # moved forward by the working days waited. Null: the deposit date.
+    clock_from = models.DateField("délai compté depuis le", null=True, blank=True, editable=False)
     # Set when retention removed the person's data; the request stays for statistics.
     purged_at = models.DateTimeField("données personnelles effacées le", null=True, blank=True, editable=False)
 
@@ -114,6 +121,13 @@ class Request(models.Model):
                 name="request_structure_person_name",
             ),
             models.Index(fields=["caisse", "person_birth_date", "created_at"], name="request_caisse_person_birth"),
+            # The requests waiting for their structure's answer (requests/waiting.py): the nightly reminders, and
+            # "sans réponse" in the queue. A few rows: only those waiting are in it.
+            models.Index(
+                fields=["awaiting_partner_since"],
+                condition=Q(awaiting_partner_since__isnull=False),
+                name="request_awaiting_partner",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(number__regex=r"^\d{10}$"), name="request_number_ten_digits"),
@@ -221,6 +235,10 @@ class Request(models.Model):
     def is_open(self):
         return self.status in OPEN_STATUSES
 
+    @property
+    def is_awaiting_partner(self):
+        return self.awaiting_partner_since is not None
+
 
 class RequestUserObjectPermission(UserObjectPermissionBase):
     """The agent in charge's right to resolve (requests/policy.py): the only right stored per object."""
@@ -243,7 +261,13 @@ class NumberSequence(models.Model):
 
 
 class StatusChange(models.Model):
-    """The log of a request's status: who, when, from, to. The deposit is the first row (from empty)."""
+    """The log of a request's status: who, when, from, to. The deposit is the first row (from empty). A wait for the
+    structure's answer is logged too, without a move (from and to are the same status): its `event` says which."""
+
+    class Event(models.TextChoices):
+        MOVE = "", "Changement de statut"
+        WAITING = "waiting", "En attente de la réponse de la structure"
+        ANSWERED = "answered", "Réponse de la structure reçue"
 
     request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="status_changes")
     from_status = models.CharField("ancien statut", max_length=12, choices=Status.choices, blank=True)
@@ -253,6 +277,9 @@ class StatusChange(models.Model):
     # Who has the request after this change (take charge, reassignment).
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    event = models.CharField(
+        "événement", max_length=10, choices=Event.choices, blank=True, default=Event.MOVE, db_default=Event.MOVE
     )
 
     class Meta:

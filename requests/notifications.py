@@ -48,7 +48,7 @@ def _concerned(demande, *, by, wanted):
     return (
         get_user_model()
         .objects.filter(wanted | Q(Exists(follows), notify_followed=True), is_active=True)
-        .exclude(pk=by.pk)
+        .exclude(pk=by.pk if by is not None else None)
         .select_related("membership", "caissemembership")
         .annotate(follows_it=Exists(follows))
         .order_by("pk")
@@ -97,11 +97,17 @@ def _partner_side(demande, *, by, template, follower_template, wants=lambda user
     def choose(user):
         if stands_for_the_author(user) and wants(user):
             return template, {"for_structure": not author_present, **context}
-        if _follows(user, demande):
+        if follower_template is not None and _follows(user, demande):
             return follower_template, context
         return None
 
     return _tell_each_once(demande, people, choose)
+
+
+def awaiting_partner_reminder(demande):
+    """The nightly reminder of a caisse question left unanswered: the author, or gone, the gestionnaires (not the
+    followers: it asks the structure to act)."""
+    return _partner_side(demande, by=None, template="request_awaiting_reminder", follower_template=None)
 
 
 def deposited(demande):

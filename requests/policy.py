@@ -44,6 +44,12 @@ def can_post_internal_note(user, demande):
     return is_caisse_side(user, demande)
 
 
+def can_await_partner(user, demande):
+    """Ask the structure for an answer (the request then waits for it): the caisse's staff, on their messages to the
+    structure. Whether the request is in progress is the service's question."""
+    return is_caisse_side(user, demande)
+
+
 def reads_internal_notes(user):
     """Internal notes and their files, on the requests the user sees: the caisse's staff (who see only their
     caisse's requests), never partners. For the scoped querysets of messages and attachments."""

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from extranet.audit.models import AccessLog, record_access
 from extranet.core.pagination import page_number
-from requests import deadlines
+from requests import deadlines, waiting
 from requests.filters import QueueFilter
 from requests.models import ExportLog, Request
 from structures.guards import require_caisse_staff
@@ -94,6 +94,7 @@ def _queue_page(request, staff, *, error=None, status=200):
     for row in rows:
         row.age = deadlines.age(row, today)
         row.overdue = deadlines.is_overdue(row, today, age_in_days=row.age)
+        row.unanswered = waiting.is_unanswered(row, today)
         # Written here rather than by the template's date filter, twice per row: a twentieth of the page's time.
         deposited = timezone.localtime(row.created_at)
         row.deposited_day, row.deposited_time = f"{deposited:%d/%m/%Y}", f"{deposited:%H}h{deposited:%M}"

@@ -7,10 +7,21 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.html import format_html
 
-from requests import deposit_rules, mas, notifications, policy, workflow
+from extranet.core.workdays import working_days_after
+from requests import deadlines, deposit_rules, mas, notifications, policy, waiting, workflow
 from requests.attachments import clean_original_name
 from requests.catalog import MAS_REFERRAL, is_mas_referral
-from requests.models import AnswerTemplate, Attachment, Follow, MasReferral, Message, NumberSequence, Request
+from requests.models import (
+    AnswerTemplate,
+    Attachment,
+    Follow,
+    MasReferral,
+    Message,
+    NumberSequence,
+    Request,
+    Status,
+    StatusChange,
+)
 from requests.nir import nir_digest
 from requests.workflow import NotAllowed, WorkflowRefused, WrongStatus
 from structures import policy as structure_policy
@@ -238,6 +249,9 @@ def resolve(demande, *, agent, answer, files=()):
             raise WorkflowRefused("La réponse à la structure est obligatoire pour résoudre la demande.")
 
     def write_answer(demande, at):
+        if demande.is_awaiting_partner:  # the resolution ends the wait (its own row in the log says when)
+            _end_wait(demande, at)
+            demande.save(update_fields=WAIT_FIELDS)
         message = Message.objects.create(
             request=demande, author=agent, side=Message.Side.CAISSE, body=answer, is_answer=True, created_at=at
         )
@@ -278,26 +292,76 @@ def add_attachments(demande, *, author, files):
         return _store_attachments(demande, files, author, written)
 
 
-def post_message(demande, *, author, body, internal=False, files=()):
-    """A message on an open request: from the partner, from the caisse, or an internal note between agents."""
+WAIT_FIELDS = ["awaiting_partner_since", "reminded_at", "clock_from"]
+
+
+def _end_wait(demande, at):
+    """The wait is over: the working days waited are given back to the clock (requests/deadlines.py)."""
+    days = waiting.waited(demande, timezone.localdate(at))
+    demande.clock_from = working_days_after(deadlines.clock_start(demande), days)
+    demande.awaiting_partner_since = None
+    demande.reminded_at = None
+
+
+def post_message(demande, *, author, body, internal=False, awaiting_answer=False, files=()):
+    """A message on an open request: from the partner, from the caisse, or an internal note between agents.
+
+    A caisse message to the structure may ask for its answer (`awaiting_answer`, on a request in progress): the
+    request waits for it (requests/waiting.py) until the structure writes or the request is resolved. Each start and
+    end of a wait is a row of the status log (from and to "Pris en charge", its `event` says which)."""
     with files_removed_on_failure() as written, transaction.atomic():
         demande, from_caisse = _lock_open_for(demande, author)
         if internal and not policy.can_post_internal_note(author, demande):
             raise NotAllowed("Seuls les agents de la caisse écrivent des notes internes.")
+        if awaiting_answer and (internal or not policy.can_await_partner(author, demande)):
+            raise NotAllowed("Seuls les messages de la caisse à la structure attendent sa réponse.")
+        if awaiting_answer and demande.status != Status.IN_PROGRESS:
+            raise WrongStatus("Prenez la demande en charge avant d'attendre la réponse de la structure.")
         if not body.strip():
             raise WorkflowRefused("Le message est vide.")
+        at = timezone.now()
         message = Message.objects.create(
             request=demande,
             author=author,
             side=Message.Side.CAISSE if from_caisse else Message.Side.PARTNER,
             is_internal=internal,
             body=body,
+            created_at=at,
         )
+        event = None
+        if awaiting_answer and not demande.is_awaiting_partner:
+            demande.awaiting_partner_since, demande.reminded_at = at, None
+            event = StatusChange.Event.WAITING
+        elif not from_caisse and demande.is_awaiting_partner:
+            _end_wait(demande, at)
+            event = StatusChange.Event.ANSWERED
+        if event is not None:
+            demande.save(update_fields=WAIT_FIELDS)
+            workflow.log(demande, source=demande.status, target=demande.status, by=author, at=at, event=event)
         _store_attachments(demande, files, author, written, message=message)
         if not internal:  # an internal note stays between the caisse's staff: no email, to anyone
             tell = notifications.caisse_message if from_caisse else notifications.partner_message
             tell(demande, message, by=author)
     return message
+
+
+def remind_awaiting_partners(today=None):
+    """The nightly reminders: each request waiting for its structure's answer since
+    AWAITING_PARTNER_REMINDER_WORKING_DAYS reminds the author (or, gone, the structure's gestionnaires), once per
+    wait. Each in its own transaction, under the request's row lock: run twice, the job sends one. Returns how many
+    requests were reminded."""
+    reminded = 0
+    due = Request.objects.filter(status=Status.IN_PROGRESS).filter(waiting.reminder_due_q(today))
+    for pk in due.order_by("pk").values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            demande = workflow.lock(Request(pk=pk))
+            if demande.status != Status.IN_PROGRESS or not waiting.reminder_due(demande, today):
+                continue  # answered, resolved or reminded meanwhile
+            demande.reminded_at = timezone.now()
+            demande.save(update_fields=["reminded_at"])
+            notifications.awaiting_partner_reminder(demande)
+            reminded += 1
+    return reminded
 
 
 ANSWER_TEMPLATE_FIELDS = ("purpose", "kind", "title", "body")

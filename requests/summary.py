@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
-from requests.models import Status
+from requests.models import Status, StatusChange
 
 DATE = "d/m/Y"
 DATE_TIME = "d/m/Y H\\hi"
@@ -144,9 +144,20 @@ def _referral_section(referral, sheet):
 def status_history(status_changes):
     """The rows of a request's status log (`request.status_changes`), read as plain values: no user objects."""
     labels = dict(Status.choices)
+    events = dict(StatusChange.Event.choices)
     rows = []
-    for at, from_status, to_status, by_first, by_last, assigned_first, assigned_last in status_changes.values_list(
+    for (
+        at,
+        event,
+        from_status,
+        to_status,
+        by_first,
+        by_last,
+        assigned_first,
+        assigned_last,
+    ) in status_changes.values_list(
         "at",
+        "event",
         "from_status",
         "to_status",
         "by__first_name",
@@ -154,7 +165,9 @@ def status_history(status_changes):
         "assigned_to__first_name",
         "assigned_to__last_name",
     ):
-        if from_status == to_status:
+        if event:
+            what = f"{labels[to_status]} — {events[event]}"
+        elif from_status == to_status:
             what = "Réattribuée"
         else:
             what = f"{labels[from_status] if from_status else 'Dépôt'} → {labels[to_status]}"

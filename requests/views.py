@@ -358,10 +358,13 @@ def post_message(request, number):
             author=request.user,
             body=form.cleaned_data["body"],
             internal=internal,
+            awaiting_answer=form.cleaned_data["awaiting_answer"],
             files=form.cleaned_data["attachments"],
         ),
         "Votre note interne est enregistrée : seuls les agents de la caisse la voient."
         if internal
+        else "Votre message est envoyé : la demande attend la réponse de la structure."
+        if form.cleaned_data["awaiting_answer"]
         else "Votre message est envoyé.",
     )
 

@@ -99,10 +99,10 @@ def lock(demande):
     return demande
 
 
-def log(demande, *, source, target, by, at, assigned_to=None):
-    """The status log's row for one move (the deposit's is from "")."""
+def log(demande, *, source, target, by, at, assigned_to=None, event=StatusChange.Event.MOVE):
+    """The status log's row for one move (the deposit's is from ""), or for a wait's start or end (`event`)."""
     return StatusChange.objects.create(
-        request=demande, from_status=source, to_status=target, by=by, at=at, assigned_to=assigned_to
+        request=demande, from_status=source, to_status=target, by=by, at=at, assigned_to=assigned_to, event=event
     )
 
 

@@ -95,3 +95,14 @@ def first_day_within(today, working_days):
         while not is_working_day(day):
             day -= timedelta(days=1)
     return day
+
+
+def working_days_after(start, working_days):
+    """The day `working_days` working days after `start` (`start` itself for 0): the inverse of
+    `working_days_between` (working_days_between(start, result) == working_days)."""
+    day = start
+    for _ in range(working_days):
+        day += timedelta(days=1)
+        while not is_working_day(day):
+            day += timedelta(days=1)
+    return day

@@ -1,10 +1,12 @@
 """Internal notes never leave the caisse: a canary note, and a canary file on it, looked for everywhere."""
 
 import io
+from datetime import timedelta
 
 import pypdf
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from extranet.notifications.models import OutgoingEmail
 from requests import services
@@ -235,6 +237,35 @@ class TestEmails:
             assert_no_canary(f"the email {email.subject!r} to {email.recipient}", email.subject + "\n" + email.body)
         for sent in mail.outbox:
             assert_no_canary(f"the sent email {sent.subject!r}", sent.subject + "\n" + sent.body)
+
+    def test_a_wait_and_its_reminder_carry_no_note(self, scene, time_machine):
+        """A note with the waiting box ticked waits for nothing (the structure would learn of it); the question sent
+        waits, and its reminder names the request only; the partner's pages show the wait, not the note."""
+        with scene.commit():
+            scene.caisse_side.post(
+                f"/demandes/{scene.number}/messages/",
+                {"body": INTERNAL_NOTE + " (3)", "action": "note", "awaiting_answer": "on"},
+            )
+        assert Request.objects.get(pk=scene.request.pk).awaiting_partner_since is None
+        with scene.commit():
+            scene.caisse_side.post(
+                f"/demandes/{scene.number}/messages/",
+                {"body": PUBLIC_MESSAGE + " (2)", "action": "send", "awaiting_answer": "on"},
+            )
+        OutgoingEmail.objects.all().delete()
+        mail.outbox.clear()
+        time_machine.move_to(timezone.now() + timedelta(days=14), tick=False)
+        with scene.commit():
+            assert services.remind_awaiting_partners() == 1
+        (reminder,) = OutgoingEmail.objects.all()
+        assert reminder.recipient == scene.technicien.email
+        assert_no_canary("the reminder", reminder.subject + "\n" + reminder.body)
+        assert PUBLIC_MESSAGE not in reminder.body
+        partner = scene.browser_for(scene.technicien)
+        page = text(partner.get(f"/demandes/{scene.number}/"))
+        assert "en attente de votre réponse" in page
+        assert_no_canary("the partner's page of a waiting request", page)
+        assert_no_canary("the partner's history of a waiting request", text(partner.get("/demandes/")))
 
 
 @pytest.mark.django_db
