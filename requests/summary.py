@@ -77,6 +77,7 @@ def _request_section(demande):
         ),
         Field("Déposée le", _local(demande.created_at)),
         Field("Demandeur", f"{demande.author.last_name.upper()} {demande.author.first_name}"),
+        *([Field("Suivie par", _name(demande.handled_by))] if demande.handled_by_id else []),
         Field("Structure", demande.structure.name),
         Field("Caisse", demande.caisse.name),
         Field(demande.spec.motif_label, demande.motif_label),
@@ -145,7 +146,7 @@ def status_history(status_changes):
     """The rows of a request's status log (`request.status_changes`), read as plain values: no user objects."""
     labels = dict(Status.choices)
     rows = []
-    for at, from_status, to_status, by_first, by_last, assigned_first, assigned_last in status_changes.values_list(
+    for row in status_changes.values_list(
         "at",
         "from_status",
         "to_status",
@@ -153,8 +154,15 @@ def status_history(status_changes):
         "by__last_name",
         "assigned_to__first_name",
         "assigned_to__last_name",
+        "handed_to__first_name",
+        "handed_to__last_name",
     ):
-        if from_status == to_status:
+        at, from_status, to_status, by_first, by_last, assigned_first, assigned_last, handed_first, handed_last = row
+        if handed_last is not None:
+            what = f"Confiée à {f'{handed_first} {handed_last.upper()}'.strip()}"
+        elif (from_status, to_status) == (Status.IN_PROGRESS, Status.NEW):
+            what = f"Remise dans la file ({labels[from_status]} → {labels[to_status]})"
+        elif from_status == to_status:
             what = "Réattribuée"
         else:
             what = f"{labels[from_status] if from_status else 'Dépôt'} → {labels[to_status]}"
