@@ -260,3 +260,22 @@ class TestDispatch:
         assert response.status_code == 400
         assert "agent" in response.context["dispatch_form"].errors
         assert Request.objects.get(pk=demande.pk).status == Status.NEW
+
+
+@pytest.mark.django_db
+class TestWorkload:
+    def test_each_agent_s_requests_in_progress_on_the_agents_page(
+        self, admin_client, caisse, structure, other_caisse, other_structure
+    ):
+        busy = CaisseMembershipFactory(caisse=caisse, user__last_name="Occupée")
+        idle = CaisseMembershipFactory(caisse=caisse, user__last_name="Disponible")
+        for _ in range(2):
+            RequestFactory(structure=structure, caisse=caisse, in_progress=busy.user)
+        RequestFactory(structure=structure, caisse=caisse, resolved=True, in_progress=busy.user)
+        handed_back = RequestFactory(structure=structure, caisse=caisse, in_progress=idle.user)
+        services.hand_back(handed_back, agent=idle.user)
+        RequestFactory(structure=structure, caisse=caisse)  # new: nobody's
+        response = admin_client.get("/caisse/agents/")
+        workloads = {membership.user.last_name: membership.workload for membership in response.context["page"]}
+        assert workloads == {"Occupée": 2, "Disponible": 0}
+        assert "Demandes en cours" in text(response)
