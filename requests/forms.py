@@ -453,13 +453,43 @@ class AnswerTemplateForm(StyledFormMixin, forms.ModelForm):
 
 class ReassignForm(StyledFormMixin, forms.Form):
     agent = forms.ModelChoiceField(label="Réattribuer à", queryset=None, empty_label="Choisissez un agent")
+    label = "Réattribuer à"
 
     def __init__(self, *args, caisse, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["agent"].label = self.label
         from django.contrib.auth import get_user_model
 
         self.fields["agent"].queryset = (
             get_user_model()
             .objects.filter(caissemembership__caisse=caisse, caissemembership__is_active=True, is_active=True)
+            .order_by("last_name", "first_name")
+        )
+
+
+class DispatchForm(ReassignForm):
+    """A new request given directly to an agent by an administrateur (the workflow checks the agent again)."""
+
+    label = "Attribuer à"
+
+
+class HandoverForm(StyledFormMixin, forms.Form):
+    """A technicien's departure: the colleague of the same structure their open requests are handed to, if any."""
+
+    colleague = forms.ModelChoiceField(
+        label="Confier ses demandes en cours à",
+        queryset=None,
+        required=False,
+        empty_label="Personne (les gestionnaires de la structure seront prévenus à sa place)",
+    )
+
+    def __init__(self, *args, structure, leaving, **kwargs):
+        super().__init__(*args, **kwargs)
+        from django.contrib.auth import get_user_model
+
+        self.fields["colleague"].queryset = (
+            get_user_model()
+            .objects.filter(membership__structure=structure, membership__is_active=True, is_active=True)
+            .exclude(pk=leaving.pk)
             .order_by("last_name", "first_name")
         )

@@ -66,6 +66,16 @@ class Request(models.Model):
         related_name="assigned_requests",
         verbose_name="agent en charge",
     )
+    # The partner-side follower in charge when the author left the structure (handover at their deactivation): told
+    # what the author would have been; the author stays the author.
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="handled_requests",
+        verbose_name="suivie par",
+    )
     taken_at = models.DateTimeField("prise en charge le", null=True, blank=True, editable=False)
     resolved_at = models.DateTimeField("résolue le", null=True, blank=True, editable=False)
     # Waiting for the structure (an agent's message asked for an answer): since when, null when not waiting; cleared
@@ -185,6 +195,28 @@ class Request(models.Model):
     def reassign(self, *, by, at, to):
         self.assigned_to = to
 
+    @transition(
+        field=status,
+        source=Status.IN_PROGRESS,
+        target=Status.NEW,
+        permission=lambda demande, user: policy.can_hand_back(user, demande),
+    )
+    def hand_back(self, *, by, at):
+        """« Remettre dans la file »: unassigned, as if never taken (the workflow removes the right to resolve)."""
+        self.assigned_to = None
+        self.taken_at = None
+
+    @transition(
+        field=status,
+        source=Status.NEW,
+        target=Status.IN_PROGRESS,
+        permission=lambda demande, user: policy.can_dispatch(user, demande),
+    )
+    def dispatch(self, *, by, at, to):
+        """An administrateur gives a new request directly to an agent of the caisse."""
+        self.assigned_to = to
+        self.taken_at = at
+
     def refresh_from_db(self, using=None, fields=None, from_queryset=None):
         # The protected FSMField refuses any assignment once loaded, and reloading from the database is not one:
         # the status is dropped just before the reload, which puts it back (so it is protected again after).
@@ -280,6 +312,10 @@ class StatusChange(models.Model):
     )
     event = models.CharField(
         "événement", max_length=10, choices=Event.choices, blank=True, default=Event.MOVE, db_default=Event.MOVE
+    )
+    # A handover on the partner side (status unchanged): the colleague the request was entrusted to.
+    handed_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
     class Meta:

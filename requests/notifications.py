@@ -3,8 +3,9 @@ exchanges stay behind the login (and internal notes never leave the caisse: they
 
 Who is told what (/work/shared/DESIGN.md §9), for each event, in one query of the accounts concerned:
 
-- the partner side of a caisse event (take charge, caisse message, resolution): the author, while their account
-  and their place in the structure are active; the author gone, the structure's active gestionnaires instead;
+- the partner side of a caisse event (take charge, caisse message, resolution): the author, or the colleague the
+  request was handed to at the author's departure (`handled_by`), while their account and their place in the
+  structure are active; that person gone, the structure's active gestionnaires instead;
 - a partner message: the agent in charge; nobody in charge (a new request, or its agent gone), the caisse's staff
   who asked for the messages on new requests;
 - followers (the star) who asked for it, while they still see the request: status changes and public messages.
@@ -71,12 +72,14 @@ def _tell_each_once(demande, people, choose):
 
 
 def _partner_side(demande, *, by, template, follower_template, wants=lambda user: True, **context):
-    """A caisse event: the author (or, gone, the structure's gestionnaires) and the followers."""
+    """A caisse event: the author or who the request was handed to (or, gone, the structure's gestionnaires) and
+    the followers."""
+    followed_by_id = demande.handled_by_id or demande.author_id
     people = list(
         _concerned(
             demande,
             by=by,
-            wanted=Q(pk=demande.author_id)
+            wanted=Q(pk=followed_by_id)
             | Q(
                 membership__structure_id=demande.structure_id,
                 membership__role=Membership.Role.GESTIONNAIRE,
@@ -85,12 +88,12 @@ def _partner_side(demande, *, by, template, follower_template, wants=lambda user
         )
     )
     author_present = any(
-        user.pk == demande.author_id and member_of_structure(user, demande.structure_id) for user in people
+        user.pk == followed_by_id and member_of_structure(user, demande.structure_id) for user in people
     )
 
     def stands_for_the_author(user):
         if author_present:
-            return user.pk == demande.author_id
+            return user.pk == followed_by_id
         membership = member_of_structure(user, demande.structure_id)
         return membership is not None and membership.is_gestionnaire
 

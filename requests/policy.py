@@ -86,6 +86,19 @@ def can_reassign(user, demande):
     return staff is not None and staff.is_admin
 
 
+def can_dispatch(user, demande):
+    """Giving a new request directly to an agent: the caisse's administrateurs, as a reassignment."""
+    return can_reassign(user, demande)
+
+
+def can_hand_back(user, demande):
+    """« Remettre dans la file »: the agent in charge, or an administrateur of the caisse."""
+    staff = staff_of_caisse(user, demande.caisse_id)
+    if staff is None:
+        return False
+    return staff.is_admin or demande.assigned_to_id == user.pk
+
+
 def holds_resolve_right(user, demande):
     """Whether the user holds `resolve_request` on this request, in one query: guardian's `has_perm` would ask
     for the user's groups' permissions too, and the workflow grants this right to users only."""

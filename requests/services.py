@@ -4,6 +4,7 @@ from contextlib import contextmanager
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -12,6 +13,7 @@ from requests import deadlines, deposit_rules, mas, notifications, policy, waiti
 from requests.attachments import clean_original_name
 from requests.catalog import MAS_REFERRAL, is_mas_referral
 from requests.models import (
+    OPEN_STATUSES,
     AnswerTemplate,
     Attachment,
     Follow,
@@ -25,6 +27,7 @@ from requests.models import (
 from requests.nir import nir_digest
 from requests.workflow import NotAllowed, WorkflowRefused, WrongStatus
 from structures import policy as structure_policy
+from structures import services as structure_services
 from structures.models import Structure
 
 SEQUENCE_CAPACITY = 99_999
@@ -266,6 +269,60 @@ def reassign(demande, *, admin, agent):
     """An administrateur of the caisse gives a request in progress to another agent of the caisse (the workflow checks
     who that may be)."""
     return workflow.move(demande, "reassign", by=admin, to=agent)
+
+
+def hand_back(demande, *, agent):
+    """« Remettre dans la file »: Pris en charge → Nouveau, unassigned; the right to resolve goes with it."""
+    return workflow.move(demande, "hand_back", by=agent)
+
+
+def dispatch(demande, *, admin, agent):
+    """An administrateur of the caisse gives a new request directly to an agent of the caisse (Nouveau → Pris en
+    charge, assigned to them; the workflow checks who that may be)."""
+    return workflow.move(demande, "dispatch", by=admin, to=agent)
+
+
+class HandoverRefused(Exception):
+    """A departure the rules forbid; nothing was written (the account stays active)."""
+
+
+def open_requests_followed_by(user, structure):
+    """The open requests of the structure the partner-side user is the one told about: theirs (unless handed to
+    someone else) and those handed to them."""
+    return (
+        Request.objects.filter(structure=structure, status__in=OPEN_STATUSES)
+        .filter(Q(author=user, handled_by__isnull=True) | Q(handled_by=user))
+        .order_by("created_at", "pk")
+    )
+
+
+def deactivate_technicien(membership, *, by, hand_to=None):
+    """A technicien leaves: their account is deactivated and, if `hand_to` (an active colleague of the same
+    structure) is given, their open requests are handed to them, in one transaction. The colleague becomes the
+    one told (`handled_by`); the author stays the author; each request's log says « confiée à X par Y ».
+    Returns the number of requests handed over."""
+    structure = membership.structure
+    with transaction.atomic():
+        if not structure_policy.can_manage_technicians(by, structure):
+            raise HandoverRefused("Seuls les gestionnaires de la structure désactivent ses techniciens.")
+        if hand_to is not None and (
+            hand_to.pk == membership.user_id or structure_policy.member_of_structure(hand_to, structure.pk) is None
+        ):
+            raise HandoverRefused("Choisissez un collègue actif de la même structure.")
+        structure_services.deactivate_partner_account(membership, by=by)
+        if hand_to is None:
+            return 0
+        followed = open_requests_followed_by(membership.user, structure).select_for_update()
+        handed = list(followed.values_list("pk", "status"))
+        if not handed:
+            return 0
+        Request.objects.filter(pk__in=[pk for pk, _ in handed]).update(handled_by=hand_to)
+        at = timezone.now()
+        StatusChange.objects.bulk_create(
+            StatusChange(request_id=pk, from_status=status, to_status=status, by=by, at=at, handed_to=hand_to)
+            for pk, status in handed
+        )
+    return len(handed)
 
 
 class RequestClosed(WrongStatus):

@@ -77,6 +77,7 @@ def _request_section(demande):
         ),
         Field("Déposée le", _local(demande.created_at)),
         Field("Demandeur", f"{demande.author.last_name.upper()} {demande.author.first_name}"),
+        *([Field("Suivie par", _name(demande.handled_by))] if demande.handled_by_id else []),
         Field("Structure", demande.structure.name),
         Field("Caisse", demande.caisse.name),
         Field(demande.spec.motif_label, demande.motif_label),
@@ -146,16 +147,7 @@ def status_history(status_changes):
     labels = dict(Status.choices)
     events = dict(StatusChange.Event.choices)
     rows = []
-    for (
-        at,
-        event,
-        from_status,
-        to_status,
-        by_first,
-        by_last,
-        assigned_first,
-        assigned_last,
-    ) in status_changes.values_list(
+    for row in status_changes.values_list(
         "at",
         "event",
         "from_status",
@@ -164,9 +156,17 @@ def status_history(status_changes):
         "by__last_name",
         "assigned_to__first_name",
         "assigned_to__last_name",
+        "handed_to__first_name",
+        "handed_to__last_name",
     ):
-        if event:
+        at, event, from_status, to_status, by_first, by_last, assigned_first, assigned_last, *handed = row
+        handed_first, handed_last = handed
+        if handed_last is not None:
+            what = f"Confiée à {f'{handed_first} {handed_last.upper()}'.strip()}"
+        elif event:
             what = f"{labels[to_status]} — {events[event]}"
+        elif (from_status, to_status) == (Status.IN_PROGRESS, Status.NEW):
+            what = f"Remise dans la file ({labels[from_status]} → {labels[to_status]})"
         elif from_status == to_status:
             what = "Réattribuée"
         else:

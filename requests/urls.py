@@ -1,6 +1,6 @@
 from django.urls import path
 
-from requests import answer_templates, dashboard, queue, search, views
+from requests import answer_templates, dashboard, handover, queue, search, views
 
 app_name = "requests"
 
@@ -19,6 +19,9 @@ urlpatterns = [
     path("demandes/<str:number>/prendre-en-charge/", views.take_charge, name="take_charge"),
     path("demandes/<str:number>/resoudre/", views.resolve, name="resolve"),
     path("demandes/<str:number>/reattribuer/", views.reassign, name="reassign"),
+    path("demandes/<str:number>/remettre-dans-la-file/", views.hand_back, name="hand_back"),
+    path("demandes/<str:number>/attribuer/", views.dispatch, name="dispatch"),
+    path("structure/techniciens/<int:pk>/depart/", handover.technicien_departure, name="technicien_departure"),
     path("demandes/<str:number>/messages/", views.post_message, name="post_message"),
     path("demandes/<str:number>/fiche-saisine.pdf", views.mas_sheet, name="mas_sheet"),
     path("demandes/<str:number>/courrier-confirmation/", views.mas_letter_sent, name="mas_letter_sent"),

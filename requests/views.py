@@ -14,6 +14,7 @@ from requests.catalog import KINDS_BY_SLUG, PERSON_FIELD_NAMES, is_mas_referral
 from requests.deposit import deposit_form
 from requests.filters import HistoryFilter
 from requests.forms import (
+    DispatchForm,
     MasReferralForm,
     MessageForm,
     ReassignForm,
@@ -185,7 +186,7 @@ def detail(request, number):
     return _detail_page(request, demande)
 
 
-def _detail_page(request, demande, *, message_form=None, reassign_form=None, status=200):
+def _detail_page(request, demande, *, message_form=None, reassign_form=None, dispatch_form=None, status=200):
     caisse_side = policy.is_caisse_side(request.user, demande)
     staff = policy.can_post_internal_note(request.user, demande)
     context = _summary_context(demande) | {
@@ -215,7 +216,11 @@ def _detail_page(request, demande, *, message_form=None, reassign_form=None, sta
             "can_resolve": "resolve" in moves,
             "can_reassign": "reassign" in moves,
             "reassign_form": reassign_form or ReassignForm(caisse=demande.caisse),
+            "can_hand_back": "hand_back" in moves,
+            "can_dispatch": "dispatch" in moves,
         }
+        if "dispatch" in moves:
+            context["dispatch_form"] = dispatch_form or DispatchForm(caisse=demande.caisse)
     return render(request, "requests/detail.html", context, status=status)
 
 
@@ -334,6 +339,34 @@ def reassign(request, number):
         number,
         lambda: services.reassign(demande, admin=request.user, agent=agent),
         f"La demande {number} est confiée à {agent.get_full_name()}.",
+    )
+
+
+@login_required
+@require_POST
+def hand_back(request, number):
+    demande = _staff_request(request, number)
+    return _act(
+        request,
+        number,
+        lambda: services.hand_back(demande, agent=request.user),
+        f"La demande {number} est remise dans la file des nouvelles demandes.",
+    )
+
+
+@login_required
+@require_POST
+def dispatch(request, number):
+    demande = _staff_request(request, number)
+    form = DispatchForm(request.POST, caisse=demande.caisse)
+    if not form.is_valid():
+        return _detail_page(request, demande, dispatch_form=form, status=400)
+    agent = form.cleaned_data["agent"]
+    return _act(
+        request,
+        number,
+        lambda: services.dispatch(demande, admin=request.user, agent=agent),
+        f"La demande {number} est attribuée à {agent.get_full_name()}.",
     )
 
 

@@ -87,6 +87,19 @@ EDGES = {
         not_allowed="Seul un administrateur de la caisse réattribue une demande.",
         check_arguments=_to_an_agent_of_the_caisse,
     ),
+    "hand_back": Edge(
+        wrong_status=lambda demande: WrongStatus(
+            f"La demande {demande.number} est « {demande.get_status_display()} » : "
+            "seule une demande prise en charge peut être remise dans la file."
+        ),
+        not_allowed="Seul l'agent en charge, ou un administrateur de la caisse, remet cette demande dans la file.",
+    ),
+    "dispatch": Edge(
+        wrong_status=_not_new,
+        not_allowed="Seul un administrateur de la caisse attribue une nouvelle demande à un agent.",
+        check_arguments=_to_an_agent_of_the_caisse,
+        notify=lambda demande, _, *, by: notifications.taken_in_charge(demande, by=by),
+    ),
 }
 
 

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -265,10 +265,25 @@ def _caisse_agents(caisse):
     return CaisseMembership.objects.filter(caisse=caisse, role=CaisseMembership.Role.AGENT).select_related("user")
 
 
+# A request in progress, as requests/models.py Status.IN_PROGRESS says it (this layer does not import requests).
+IN_PROGRESS = "in_progress"
+
+
 @login_required
 def agent_list(request):
+    """The caisse's agents, each with their open workload: the requests of the caisse they have in progress, counted
+    in the page's own query (grouped by agent)."""
     caisse = require_caisse_admin(request.user).caisse
-    agents = _caisse_agents(caisse).order_by("-is_active", "user__last_name", "pk")
+    agents = (
+        _caisse_agents(caisse)
+        .annotate(
+            workload=Count(
+                "user__assigned_requests",
+                filter=Q(user__assigned_requests__status=IN_PROGRESS, user__assigned_requests__caisse_id=caisse.pk),
+            )
+        )
+        .order_by("-is_active", "user__last_name", "pk")
+    )
     page = Paginator(agents, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "structures/agent_list.html", {"page": page, "caisse": caisse})
 

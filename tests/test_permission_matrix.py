@@ -218,6 +218,8 @@ MATRIX = {
     "structures:technicien_create": Entry(only(GESTIONNAIRES), methods=("GET", "POST")),
     "structures:technicien_edit": Entry(scoped(GESTIONNAIRES), args=by_pk("technicien"), methods=("GET", "POST")),
     "structures:technicien_deactivate": Entry(scoped(GESTIONNAIRES), args=by_pk("technicien"), methods=("POST",)),
+    # The deactivation page with the handover of the technicien's open requests (requests/handover.py).
+    "requests:technicien_departure": Entry(scoped(GESTIONNAIRES), args=by_pk("technicien"), methods=("GET", "POST")),
     "structures:technicien_reactivate": Entry(
         scoped(GESTIONNAIRES), args=by_pk("inactive_technicien"), methods=("POST",)
     ),
@@ -277,6 +279,13 @@ MATRIX = {
         data=lambda side, scene: {"answer": "Réponse de la matrice des droits.", "confirm": "1"},
     ),
     "requests:reassign": Entry(
+        scoped(STAFF, refused="missing"),
+        args=request_number,
+        methods=("POST",),
+        data=lambda side, scene: {"agent": side.staff_user.pk},
+    ),
+    "requests:hand_back": Entry(scoped(STAFF, refused="missing"), args=request_number, methods=("POST",)),
+    "requests:dispatch": Entry(
         scoped(STAFF, refused="missing"),
         args=request_number,
         methods=("POST",),

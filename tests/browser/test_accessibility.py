@@ -242,6 +242,7 @@ def gestionnaire(page: Page, audit: Audit, requests):
     audit.submit_empty("Enregistrer", "nouveau technicien, erreurs")
     membership = Membership.objects.get(user__email="technicien@demo.example")
     audit.visit(f"/structure/techniciens/{membership.pk}/modifier/")
+    audit.visit(f"/structure/techniciens/{membership.pk}/depart/", "départ d'un technicien, ses demandes en cours")
     audit.visit("/structure/tableau-de-bord/")
 
 
@@ -287,6 +288,7 @@ def admin_caisse(page: Page, audit: Audit, requests):
     audit.visit("/caisse/structures/conventionner/")
     audit.submit_empty("Enregistrer la convention", "conventionner, erreurs")
     audit.visit("/caisse/agents/")
+    audit.visit(f"/demandes/{requests['new'].number}/", "demande nouvelle, attribuer à un agent")
     audit.visit("/caisse/agents/nouveau/")
     audit.submit_empty("Enregistrer", "nouvel agent, erreurs")
     audit.visit("/caisse/journal-des-acces/")

@@ -152,6 +152,27 @@ class TestPartnerPages:
             assert listed.status_code == 200
             assert_no_canary(f"the history page {params}", listed.content.decode())
 
+    def test_the_technicien_departure_page_and_the_handover_carry_no_note(self, scene, structure, commit):
+        """The gestionnaire's page listing the leaving technicien's open requests, and the emails the colleague
+        receives once they were handed the request."""
+        gestionnaire = scene.browser_for(scene.gestionnaire)
+        membership = scene.technicien.membership
+        response = gestionnaire.get(f"/structure/techniciens/{membership.pk}/depart/")
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert scene.number in html
+        assert_no_canary("the technicien's departure page", html)
+        colleague = MembershipFactory(structure=structure).user
+        with commit():
+            assert (
+                gestionnaire.post(f"/structure/techniciens/{membership.pk}/depart/", {"colleague": colleague.pk})
+            ).status_code == 302
+        assert_no_canary("the handed-over request's page", scene.detail(scene.browser_for(colleague)).content.decode())
+        OutgoingEmail.objects.all().delete()
+        scene.resolve()
+        [email] = OutgoingEmail.objects.filter(recipient=colleague.email)
+        assert_no_canary("the colleague's email", f"{email.subject}\n{email.body}")
+
     def test_the_person_search_has_no_trace_of_the_note(self, any_scene):
         demande = any_scene.request
         for criteria in ({"last_name": demande.person_last_name}, {"nir": demande.person_nir}):

@@ -21,7 +21,7 @@ from tests.requests.builders import a_pdf, image_bytes, upload
 
 NEW, IN_PROGRESS, RESOLVED = Status.NEW, Status.IN_PROGRESS, Status.RESOLVED
 STATUSES = [NEW, IN_PROGRESS, RESOLVED]
-ACTIONS = ["take_charge", "resolve", "reassign"]
+ACTIONS = ["take_charge", "resolve", "reassign", "hand_back", "dispatch"]
 ROLES = [
     "anonymous",
     "technicien of the structure",
@@ -40,7 +40,11 @@ ALLOWED = {
     (NEW, "take_charge"): {"assigned agent", "other agent of the caisse", "administrateur of the caisse"},
     (IN_PROGRESS, "resolve"): {"assigned agent", "administrateur of the caisse"},
     (IN_PROGRESS, "reassign"): {"administrateur of the caisse"},
+    (IN_PROGRESS, "hand_back"): {"assigned agent", "administrateur of the caisse"},
+    (NEW, "dispatch"): {"administrateur of the caisse"},
 }
+# The transitions that name the agent who gets the request.
+TARGETED = {"reassign", "dispatch"}
 ANSWER = "Vos droits sont rétablis depuis le 1er mars ; l'attestation est jointe."
 TABLE = [(status, action, role) for status in STATUSES for action in ACTIONS for role in ROLES]
 
@@ -124,6 +128,15 @@ def assert_moved(cast, before, status, action, actor):
         assert (row.from_status, row.to_status, row.at) == (IN_PROGRESS, RESOLVED, demande.resolved_at)
         answer = Message.objects.get(request=demande, is_answer=True)
         assert (answer.body, answer.author, answer.side, answer.is_internal) == (ANSWER, actor, "caisse", False)
+    elif action == "hand_back":
+        # Back in the queue: nobody in charge, nobody holding the right to resolve.
+        assert (demande.status, demande.assigned_to, demande.taken_at) == (NEW, None, None)
+        assert (row.from_status, row.to_status, row.assigned_to) == (IN_PROGRESS, NEW, None)
+        assert snapshot(demande)["rights to resolve"] == []
+    elif action == "dispatch":
+        assert (demande.status, demande.assigned_to, demande.taken_at) == (IN_PROGRESS, cast.target, row.at)
+        assert (row.from_status, row.to_status, row.assigned_to) == (NEW, IN_PROGRESS, cast.target)
+        assert snapshot(demande)["rights to resolve"] == [cast.target.pk]
     else:
         assert demande.status == IN_PROGRESS
         assert demande.assigned_to == cast.target
@@ -146,6 +159,10 @@ def post_action(client, action, cast, **data):
         return client.post(f"/demandes/{number}/prendre-en-charge/")
     if action == "resolve":
         return client.post(f"/demandes/{number}/resoudre/", {"answer": ANSWER, "confirm": "1"} | data)
+    if action == "hand_back":
+        return client.post(f"/demandes/{number}/remettre-dans-la-file/")
+    if action == "dispatch":
+        return client.post(f"/demandes/{number}/attribuer/", {"agent": cast.target.pk} | data)
     return client.post(f"/demandes/{number}/reattribuer/", {"agent": cast.target.pk} | data)
 
 
@@ -203,6 +220,10 @@ class TestWorkflowTableThroughTheServices:
                 return services.take_charge(cast.request, agent=actor)
             if action == "resolve":
                 return services.resolve(cast.request, agent=actor, answer=ANSWER)
+            if action == "hand_back":
+                return services.hand_back(cast.request, agent=actor)
+            if action == "dispatch":
+                return services.dispatch(cast.request, admin=actor, agent=cast.target)
             return services.reassign(cast.request, admin=actor, agent=cast.target)
 
         if role in ALLOWED.get((status, action), ()):
@@ -223,7 +244,8 @@ def expected_refusal(status, action):
     """The exception a refused cell raises: the request is not where the transition starts (AlreadyTaken when an
     agent was faster), or it is and the policy says no."""
     if EDGES[action][0] != status:
-        return workflow.AlreadyTaken if (action, status) == ("take_charge", IN_PROGRESS) else workflow.WrongStatus
+        taken = action in ("take_charge", "dispatch") and status == IN_PROGRESS
+        return workflow.AlreadyTaken if taken else workflow.WrongStatus
     return workflow.NotAllowed
 
 
@@ -231,18 +253,21 @@ def expected_refusal(status, action):
 class TestWorkflowTableThroughTheWorkflow:
     """Every (status, transition, role) cell of `workflow.move`, the one path every move takes."""
 
-    def test_the_fsm_declares_the_three_edges(self):
+    def test_the_fsm_declares_the_five_edges(self):
         assert EDGES == {
             "take_charge": (NEW, IN_PROGRESS),
             "resolve": (IN_PROGRESS, RESOLVED),
             "reassign": (IN_PROGRESS, IN_PROGRESS),
+            "hand_back": (IN_PROGRESS, NEW),
+            "dispatch": (NEW, IN_PROGRESS),
         }
+        assert set(EDGES) == set(workflow.EDGES) == set(ACTIONS)
 
     @pytest.mark.parametrize(("status", "action", "role"), TABLE, ids=table_id)
     def test_each_cell(self, cast_for, status, action, role):
         cast = cast_for(status)
         actor = cast.users[role]
-        arguments = {"to": cast.target} if action == "reassign" else {}
+        arguments = {"to": cast.target} if action in TARGETED else {}
         before = snapshot(cast.request)
 
         if role not in ALLOWED.get((status, action), ()):

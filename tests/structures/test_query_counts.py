@@ -37,3 +37,17 @@ def test_agent_list_has_constant_queries(client, caisse, caisse_admin, django_as
     client.force_login(caisse_admin)
     with django_assert_num_queries(5):
         assert client.get("/caisse/agents/").status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", [2, 12])
+def test_agent_list_workloads_in_constant_queries(
+    client, caisse, caisse_admin, structure, django_assert_num_queries, size
+):
+    from tests.factories import RequestFactory
+
+    for _ in range(size):
+        RequestFactory(structure=structure, caisse=caisse, in_progress=CaisseMembershipFactory(caisse=caisse).user)
+    client.force_login(caisse_admin)
+    with django_assert_num_queries(5):
+        assert client.get("/caisse/agents/").status_code == 200
