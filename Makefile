@@ -42,7 +42,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/bandit --quiet --recursive extranet structures requests --exclude '*/migrations/*' --severity-level high
-	$(DEV) DATABASE_URL=$(SQLITE_URL) $(PY) manage.py makemigrations --check --dry-run
+	DATABASE_URL=$(SQLITE_URL) $(PY) manage.py makemigrations --check --dry-run
 
 # The suite's settings (tests/settings.py) set DEBUG themselves: a plain `pytest` works too.
 test-sqlite: install

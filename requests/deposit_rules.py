@@ -61,7 +61,7 @@ def refusals(*, kind, motif, structure, person, details, attachments=0):
         _person_refusals(person, errors)
     elif any(person.values()):
         errors[NON_FIELD_ERRORS].append(NO_PERSON)
-    _details_refusals(spec.details_of(motif), details, errors)
+    _fields_refusals(spec.details_of(motif), details, errors)
     if chosen is not None and chosen.needs_precision and not details.get(PRECISION):
         errors[PRECISION].append(PRECISION_MISSING)
     if attachments < spec.min_attachments:
@@ -70,17 +70,7 @@ def refusals(*, kind, motif, structure, person, details, attachments=0):
 
 
 def _person_refusals(person, errors):
-    for name in person.keys() - set(PERSON_FIELD_NAMES):
-        errors[name].append(UNKNOWN_FIELD)
-    for spec in PERSON_FIELDS:
-        value = person.get(spec.name)
-        if value in (None, ""):
-            if spec.required:
-                errors[spec.name].append(str(REQUIRED))
-        elif spec.choices and value not in dict(spec.choices):
-            errors[spec.name].append(invalid_choice(value))
-        elif refused := _text_refusals(spec, value):
-            errors[spec.name].extend(refused)
+    _fields_refusals(PERSON_FIELDS, person, errors)
     nir = person.get("person_nir")
     if nir:
         try:
@@ -101,12 +91,14 @@ def _person_refusals(person, errors):
         errors["person_birth_date"].append(mismatch)
 
 
-def _details_refusals(expected, details, errors):
+def _fields_refusals(expected, values, errors):
+    """Each field as its form field would check it (the person's, or the kind's details): unknown, missing, not one
+    of its choices, too long or malformed, a NIR written in a free text."""
     known = {spec.name for spec in expected}
-    for name in details.keys() - known:
+    for name in values.keys() - known:
         errors[name].append(UNKNOWN_FIELD)
     for spec in expected:
-        value = details.get(spec.name)
+        value = values.get(spec.name)
         if value in (None, ""):
             if spec.required:
                 errors[spec.name].append(str(REQUIRED))

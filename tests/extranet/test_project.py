@@ -42,6 +42,14 @@ def test_a_server_without_configuration_refuses_to_start_and_names_what_is_missi
     assert "DEBUG=true" in lines[0] and "DEBUG=true" in lines[1]
 
 
+def test_makemigrations_needs_no_configuration_since_it_reads_only_the_models():
+    result = run_manage("makemigrations", "--check", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
+    # The exception is that command's alone: the others still refuse.
+    assert run_manage("migrate", "--plan").returncode == 1
+
+
 def test_the_refusal_names_only_the_variables_still_missing():
     result = run_settings(SECRET_KEY="une-vraie-cle-secrete-de-production", ALLOWED_HOSTS="extranet.example")
     assert result.returncode == 1
