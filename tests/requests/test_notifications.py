@@ -157,6 +157,10 @@ class TestWhatEmailsSay:
     ):
         """Every other email of a request: to the caisse's staff when a structure writes (the agent in charge, or
         those who asked for new requests' messages), to followers, to a gestionnaire standing for a gone author."""
+        # Names no other account shares: the factories' random names could be a recipient's own, greeted in its email.
+        for actor, first_name, last_name in ((technicien, "Eudoxie", "Vauquelin"), (agent, "Théodebert", "Ravoisier")):
+            actor.first_name, actor.last_name = first_name, last_name
+            actor.save(update_fields=["first_name", "last_name"])
         watcher = CaisseMembershipFactory(caisse=caisse, user__notify_new_request_messages=True).user
         for follower in (gestionnaire, watcher):
             follower.notify_followed = True
