@@ -1,11 +1,13 @@
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import defaults
 from django.views.decorators.http import require_POST
 
 from extranet.middleware import SESSION_KEY
+from requests import news
 from requests.catalog import KINDS
 from requests.models import Request
 from structures import conventions
@@ -20,12 +22,9 @@ def home(request):
         caisse = request.caisse_context.current
         if caisse is None:
             return render(request, "home/no_convention.html", {"structure": partner.structure})
-        latest = (
-            Request.objects.visible_to(request.user)
-            .filter(caisse=caisse)
-            .select_related("author")
-            .order_by("-created_at", "-pk")[:5]
-        )
+        latest = news.with_news(
+            Request.objects.visible_to(request.user).filter(caisse=caisse).select_related("author"), request.user
+        ).order_by("-created_at", "-pk")[:5]
         return render(
             request,
             "home/partner.html",
@@ -33,13 +32,20 @@ def home(request):
                 "membership": partner,
                 "offers": KINDS.values(),
                 "latest": latest,
+                "counts": news.partner_counts(request.user, caisse),
+                "count_cap": news.COUNT_CAP,
                 "can_manage_technicians": can_manage_technicians(request.user, partner.structure),
             },
         )
     staff = caisse_membership(request.user)
     if staff:
         administers = can_administer_caisse(request.user, staff.caisse)
-        context = {"membership": staff, "can_administer_caisse": administers}
+        context = {
+            "membership": staff,
+            "can_administer_caisse": administers,
+            "counts": news.caisse_counts(request.user, staff.caisse, timezone.localdate()),
+            "count_cap": news.COUNT_CAP,
+        }
         if administers:
             caisse = staff.caisse
             context |= {

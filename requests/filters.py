@@ -11,6 +11,7 @@ from django.utils.choices import BaseChoiceIterator
 
 from extranet.core.filters import DayBoundFilter
 from extranet.core.forms import OnePassSelect, StyledFormMixin
+from requests import news
 from requests.catalog import KINDS
 from requests.deadlines import overdue_q
 from requests.models import OPEN_STATUSES, Kind, Status
@@ -47,6 +48,16 @@ class HistoryFilter(django_filters.FilterSet):
     followed = django_filters.BooleanFilter(
         method="filter_followed", label="Seulement les demandes que je suis", widget=forms.CheckboxInput
     )
+    news = django_filters.BooleanFilter(
+        method="filter_news",
+        label="Seulement les demandes avec du nouveau de la caisse",
+        widget=forms.CheckboxInput,
+    )
+    awaiting = django_filters.BooleanFilter(
+        method="filter_awaiting",
+        label="Seulement les demandes en attente de votre réponse",
+        widget=forms.CheckboxInput,
+    )
 
     class Meta:
         form = FilterForm
@@ -66,6 +77,12 @@ class HistoryFilter(django_filters.FilterSet):
 
     def filter_followed(self, queryset, name, value):
         return queryset.filter(follows__user=self.user) if value else queryset
+
+    def filter_news(self, queryset, name, value):
+        return queryset.filter(news.unseen_q(self.user)) if value else queryset
+
+    def filter_awaiting(self, queryset, name, value):
+        return queryset.open().filter(awaiting_partner_since__isnull=False) if value else queryset
 
 
 QUEUE_STATUSES = [
@@ -140,6 +157,11 @@ class QueueFilter(django_filters.FilterSet):
         label="Seulement les demandes sans réponse de la structure",
         widget=forms.CheckboxInput,
     )
+    news = django_filters.BooleanFilter(
+        method="filter_news",
+        label="Seulement les réponses reçues de la structure (depuis ma dernière visite)",
+        widget=forms.CheckboxInput,
+    )
 
     class Meta:
         form = FilterForm
@@ -180,6 +202,9 @@ class QueueFilter(django_filters.FilterSet):
 
     def filter_unanswered(self, queryset, name, value):
         return queryset.filter(unanswered_q(self.today)) if value else queryset
+
+    def filter_news(self, queryset, name, value):
+        return queryset.filter(news.unseen_q(self.user)) if value else queryset
 
     def applied(self):
         """The filters in force, as JSON values (for the export log)."""

@@ -85,6 +85,11 @@ class Request(models.Model):
     # The day the working-day clock counts from (requests/deadlines.py) once waits have paused it: the deposit date
     # moved forward by the working days waited. Null: the deposit date.
     clock_from = models.DateField("délai compté depuis le", null=True, blank=True, editable=False)
+    # "Du nouveau" (requests/news.py): when the other side last did something the request's readers should notice.
+    # For the structure: a caisse message, a status change, the answer. For the caisse: the structure's message.
+    # Compared with each reader's last visit (Visit); null: nothing yet.
+    partner_news_at = models.DateTimeField("du nouveau pour la structure le", null=True, blank=True, editable=False)
+    caisse_news_at = models.DateTimeField("du nouveau pour la caisse le", null=True, blank=True, editable=False)
     # Set when retention removed the person's data; the request stays for statistics.
     purged_at = models.DateTimeField("données personnelles effacées le", null=True, blank=True, editable=False)
 
@@ -137,6 +142,13 @@ class Request(models.Model):
                 fields=["awaiting_partner_since"],
                 condition=Q(awaiting_partner_since__isnull=False),
                 name="request_awaiting_partner",
+            ),
+            # "Réponses reçues" in the queue and on the agent's home page: the open requests the structure wrote on,
+            # by age (requests/news.py). Only those: a small part of the caisse's open requests.
+            models.Index(
+                fields=["caisse", "assigned_to", "created_at"],
+                condition=Q(status__in=["new", "in_progress"], caisse_news_at__isnull=False),
+                name="request_caisse_replied",
             ),
         ]
         constraints = [
@@ -337,6 +349,21 @@ class Follow(models.Model):
 
     def __str__(self):
         return f"{self.user} ★ {self.request.number}"
+
+
+class Visit(models.Model):
+    """A user's last visit of a request's page: what happened on it after that is "du nouveau" for them."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="visits")
+    seen_at = models.DateTimeField("vue le")
+
+    class Meta:
+        verbose_name = "dernière visite"
+        constraints = [models.UniqueConstraint(fields=["user", "request"], name="visit_once")]
+
+    def __str__(self):
+        return f"{self.user} a vu {self.request.number} le {self.seen_at:%d/%m/%Y %H:%M}"
 
 
 class ExportLog(models.Model):

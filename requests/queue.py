@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from extranet.audit.models import AccessLog, record_access
 from extranet.core.pagination import page_number
-from requests import deadlines, waiting
+from requests import deadlines, news, waiting
 from requests.filters import QueueFilter
 from requests.models import ExportLog, Request
 from structures.guards import require_caisse_staff
@@ -88,7 +88,8 @@ def _queue_page(request, staff, *, error=None, status=200):
     size = int(request.GET["taille"]) if request.GET.get("taille") in {str(s) for s in PAGE_SIZES} else PAGE_SIZES[0]
     page = page_number(request.GET.get("page"))
     offset = (page - 1) * size
-    rows = list(_with_names(filterset.qs).order_by(*ORDERS[order][0])[offset : offset + size + 1])
+    listed = news.with_news(_with_names(filterset.qs), request.user).order_by(*ORDERS[order][0])
+    rows = list(listed[offset : offset + size + 1])
     has_next = len(rows) > size
     rows = rows[:size]
     for row in rows:

@@ -392,8 +392,14 @@ def post_message(demande, *, author, body, internal=False, awaiting_answer=False
         elif not from_caisse and demande.is_awaiting_partner:
             _end_wait(demande, at)
             event = StatusChange.Event.ANSWERED
+        changed = WAIT_FIELDS if event is not None else []
+        if not internal:  # news for the other side (requests/news.py); an internal note is news for no one
+            news = "partner_news_at" if from_caisse else "caisse_news_at"
+            setattr(demande, news, at)
+            changed = [*changed, news]
+        if changed:
+            demande.save(update_fields=changed)
         if event is not None:
-            demande.save(update_fields=WAIT_FIELDS)
             workflow.log(demande, source=demande.status, target=demande.status, by=author, at=at, event=event)
         _store_attachments(demande, files, author, written, message=message)
         if not internal:  # an internal note stays between the caisse's staff: no email, to anyone

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from extranet.core.pagination import bounded_page
 from extranet.core.pdf import render_pdf
-from requests import canned, mas, policy, search, services, workflow
+from requests import canned, mas, news, policy, search, services, workflow
 from requests.catalog import KINDS_BY_SLUG, PERSON_FIELD_NAMES, is_mas_referral
 from requests.deposit import deposit_form
 from requests.filters import HistoryFilter
@@ -73,7 +73,8 @@ def history(request):
     size = int(request.GET["taille"]) if request.GET.get("taille") in {str(s) for s in PAGE_SIZES} else PAGE_SIZES[0]
     field = SORTS[sort][0]
     requests = (
-        filterset.qs.select_related("author")
+        news.with_news(filterset.qs, request.user)
+        .select_related("author")
         .annotate(status_rank=_rank("status", Status), kind_rank=_rank("kind", Kind))
         .order_by(f"-{field}" if descending else field, "-pk" if descending else "pk")
     )
@@ -183,6 +184,7 @@ def _pdf_context(demande):
 def detail(request, number):
     demande = _visible_request(request, number)
     journal_read(request.user, demande, Action.DETAIL)
+    news.record_visit(user=request.user, demande=demande)
     return _detail_page(request, demande)
 
 

@@ -159,6 +159,8 @@ def move(demande, name, *, by, check=None, effects=None, **arguments):
         source, holder = demande.status, demande.assigned_to
         at = timezone.now()
         transition(by=by, at=at, **arguments)
+        if demande.status != source:
+            demande.partner_news_at = at  # a status change is news for the structure (requests/news.py)
         demande.save()
         outcome = effects(demande, at) if effects is not None else None
         _keep_resolve_right_with_holder(demande, source=source, holder=holder)

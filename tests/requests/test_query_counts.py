@@ -110,8 +110,9 @@ def build(structure, caisse, technicien, agent):
 
 def test_detail_page_as_partner(client, technicien, build):
     client.force_login(technicien)
-    # 10: with the other requests for the same person (requests/search.py `same_person`).
-    small, large = _same_count(build, lambda r: client.get(f"/demandes/{r.number}/"), queries=10)
+    # 11: with the other requests for the same person (requests/search.py `same_person`) and the visit recorded
+    # (requests/news.py, one upsert).
+    small, large = _same_count(build, lambda r: client.get(f"/demandes/{r.number}/"), queries=11)
     content = large.content.decode()
     # Internal notes (every third message) never reach the partner.
     assert "Message n° 48" in content and "Message n° 47" not in content
@@ -122,7 +123,7 @@ def test_detail_page_as_agent(client, agent, build):
     """Two more than the partner's: whether the agent holds the right to resolve (the one right kept per request),
     and the caisse's canned messages offered above the composer (an open request)."""
     client.force_login(agent)
-    small, large = _same_count(build, lambda r: client.get(f"/demandes/{r.number}/"), queries=12)
+    small, large = _same_count(build, lambda r: client.get(f"/demandes/{r.number}/"), queries=13)
     content = large.content.decode()
     assert "Message n° 47" in content and "piece-1049.pdf" in content
 
