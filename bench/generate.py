@@ -67,10 +67,12 @@ from requests.catalog import MAS_REFERRAL  # noqa: E402
 from requests.mas import NOTICE_VERSION  # noqa: E402
 from requests.models import (  # noqa: E402
     MasReferral,
+    Message,
     NumberSequence,
     Request,
     RequestUserObjectPermission,
     StatusChange,
+    Visit,
 )
 from requests.nir import nir_digest, nir_key  # noqa: E402
 from structures.models import Caisse, CaisseMembership, Convention, Membership, Structure  # noqa: E402
@@ -609,6 +611,43 @@ def move_ten_percent(dialect, now):
     return moved
 
 
+def insert_conversations(dialect, now):
+    """« Du nouveau » as it stands in a live service (requests/news.py): every status change is news for the
+    structure; one request in ten in progress had a question from its agent and the structure's reply (news for the
+    caisse), each a message; the agents in charge have seen half of those replies, and each structure's technicien
+    has opened nine requests in ten of their structure since."""
+    requests, messages, visits = table(Request), table(Message), table(Visit)
+    at = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {requests} SET partner_news_at = COALESCE(resolved_at, taken_at) "  # noqa: S608
+            "WHERE taken_at IS NOT NULL"
+        )
+        news = cursor.rowcount
+        replied = f"FROM {requests} WHERE status = 'in_progress' AND id % 10 = 3"
+        for side, author, body in (
+            ("caisse", "assigned_to_id", "Pouvez-vous nous transmettre le justificatif ?"),
+            ("partner", "author_id", "Voici le justificatif demandé."),
+        ):
+            cursor.execute(
+                f"INSERT INTO {messages} (request_id, author_id, side, is_internal, is_answer, body, created_at) "  # noqa: S608
+                f"SELECT id, {author}, %s, %s, %s, %s, taken_at {replied} ORDER BY id",
+                [side, False, False, body],
+            )
+        cursor.execute(f"UPDATE {requests} SET caisse_news_at = taken_at WHERE status = 'in_progress' AND id % 10 = 3")  # noqa: S608
+        cursor.execute(
+            f"INSERT INTO {visits} (user_id, request_id, seen_at) "  # noqa: S608
+            f"SELECT assigned_to_id, id, %s {replied} AND id % 20 = 3 ORDER BY id",
+            [at],
+        )
+        cursor.execute(
+            f"INSERT INTO {visits} (user_id, request_id, seen_at) "  # noqa: S608
+            f"SELECT author_id, id, %s FROM {requests} WHERE id % 10 <> 0 ORDER BY id",
+            [at],
+        )
+    return news
+
+
 def drop_temporary_tables():
     with connection.cursor() as cursor:
         for name in ("bench_structure", "bench_agent", "bench_motif", "bench_person", "bench_move"):
@@ -710,6 +749,7 @@ def generate(*, requests=1_000_000, structures=1000, big=10_000, out=print):
         moved = clock.step(
             "10 % of the requests move on (workflow)", move_ten_percent, dialect, now + timedelta(seconds=1)
         )
+        clock.step("news, conversations and visits", insert_conversations, dialect, now + timedelta(seconds=2))
         clock.step("drop temporary tables", drop_temporary_tables)
     clock.step("vacuum and analyse", analyse, dialect)
     counts = {
@@ -725,6 +765,8 @@ def generate(*, requests=1_000_000, structures=1000, big=10_000, out=print):
         "resolve_request permissions": RequestUserObjectPermission.objects.count(),
         "MAS referrals": MasReferral.objects.count(),
         "number sequences": NumberSequence.objects.count(),
+        "messages": Message.objects.count(),
+        "visits": Visit.objects.count(),
         "moved by the workflow step": moved,
     }
     for status in ("new", "in_progress", "resolved"):

@@ -74,6 +74,25 @@ class BenchUser(HttpUser):
     def queue(self):
         self._get(f"/caisse/demandes/?{CONFIG['queue_query']}", "queue_filtered", self.agent)
 
+    @tag("queue_replied")
+    @task
+    def queue_replied(self):
+        self._get("/caisse/demandes/?assignment=me&news=on", "queue_replied", self.agent)
+
+    @tag("person_search")
+    @task
+    def person_search(self):
+        with self.client.post(
+            "/recherche/",
+            data={"csrfmiddlewaretoken": CSRF_SECRET, **CONFIG["person_search"]},
+            name="person_search",
+            headers=self.agent,
+            allow_redirects=False,
+            catch_response=True,
+        ) as r:
+            if r.status_code != 200 or 'data-testid="search-results"' not in r.text:
+                r.failure(f"HTTP {r.status_code}")
+
     @tag("detail")
     @task
     def detail(self):

@@ -52,6 +52,8 @@ TARGETS = [
     ("history_p50", "Historique, page 50 / page 1", "history_p50", "history_p1", 1.5, False),
     ("history_1m_10k", "Historique page 1 : grande base / base de 10k (rapportés au plancher)", None, None, 1.2, True),
     ("queue_filtered", "File de la caisse filtrée / plancher", "queue_filtered", "floor", 3.0, False),
+    ("queue_replied", "File : réponses reçues (à moi) / plancher", "queue_replied", "floor", 3.0, False),
+    ("person_search", "Recherche d'une personne (POST) / plancher", "person_search", "floor", 3.0, False),
     ("detail", "Détail d'une demande / plancher", "detail", "floor", 2.0, False),
     ("take_charge", "Prise en charge (POST) / plancher", "take_charge", "floor", 3.0, False),
     ("api_list", "API : liste / historique HTML page 1", "api_list", "history_p1", 1.5, False),
@@ -147,6 +149,17 @@ def prepare(out, sessions, take_charge_count, partner_email, agent_email):
         "agent_sessions": [signed_in(agent) for _ in range(sessions)],
         "api_key": api_key,
         "detail_numbers": list(history.order_by("-created_at").values_list("number", flat=True)[:200]),
+        # A person of the agent's caisse, searched by name as an agent on the phone would.
+        "person_search": dict(
+            zip(
+                ("last_name", "first_name"),
+                Request.objects.filter(caisse=agent_caisse)
+                .exclude(person_last_name="")
+                .values_list("person_last_name", "person_first_name")
+                .first(),
+                strict=True,
+            )
+        ),
         "take_charge_numbers": list(
             Request.objects.filter(caisse=agent_caisse, status=Status.NEW)
             .order_by("-created_at")
@@ -274,7 +287,7 @@ def main(args):
         share = len(numbers) // (args.rounds + 1)
         print(f"Serveurs prêts ({workdir}); {len(numbers)} demandes nouvelles pour la prise en charge.", flush=True)
 
-        all_tags = ["floor", "history", "queue", "detail", "take_charge", "api"]
+        all_tags = ["floor", "history", "queue", "queue_replied", "person_search", "detail", "take_charge", "api"]
         run_round(big, args, workdir, "big-warmup", args.warmup, all_tags, numbers[:share])
         if small:
             run_round(small, args, workdir, "small-warmup", args.warmup, ["small"], [])

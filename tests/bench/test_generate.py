@@ -109,3 +109,25 @@ def test_a_new_deposit_takes_the_next_number(counts):
         files=[],
     )
     assert request.number == f"{year % 100:02d}{caisse.code}{before + 1:05d}"
+
+
+def test_news_and_visits_are_what_the_services_would_have_written(counts):
+    """Status changes are news for the structure; the replied requests have the caisse's question and the
+    structure's reply, news for the caisse; the agents in charge have seen half of those; the lists' badges agree."""
+    from requests import news
+    from requests.models import Message, Visit
+
+    for request in Request.objects.exclude(taken_at=None).order_by("?")[:100]:
+        assert request.partner_news_at == (request.resolved_at or request.taken_at)
+    assert not Request.objects.filter(taken_at=None).exclude(partner_news_at=None).exists()
+    replied = Request.objects.exclude(caisse_news_at=None)
+    assert replied.exists() and not replied.exclude(status="in_progress").exists()
+    for request in replied:
+        assert list(request.messages.values_list("side", "is_internal")) == [("caisse", False), ("partner", False)]
+        assert request.caisse_news_at == request.messages.get(side="partner").created_at
+    assert Message.objects.count() == 2 * replied.count()
+    agent = replied.first().assigned_to
+    mine = replied.filter(assigned_to=agent)
+    unseen = news.with_news(mine, agent).filter(has_news=True).count()
+    assert unseen == mine.count() - Visit.objects.filter(user=agent, request__in=mine).count()
+    assert mine.filter(news.unseen_q(agent)).count() == unseen
