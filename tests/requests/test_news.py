@@ -210,3 +210,33 @@ def test_history_and_queue_with_badges_have_constant_queries(
         agent_client.get("/")
     with django_assert_num_queries(6):
         client.get("/")
+
+
+def test_the_migration_gives_open_requests_their_news(demande, agent, technicien, structure, caisse):
+    """Shipped on a live service: open requests get the other side's last message and status change as news;
+    resolved ones none."""
+    import importlib
+
+    from django.apps import apps
+
+    from requests.models import Request
+
+    backfill = importlib.import_module("requests.migrations.0013_news_and_visits").news_of_open_requests
+    services.take_charge(demande, agent=agent)
+    with later():
+        services.post_message(demande, author=agent, body="Question.")
+    with later(10):
+        services.post_message(demande, author=technicien, body="Réponse.")
+    with later(20):
+        services.post_message(demande, author=agent, body="Note.", internal=True)
+    untouched = RequestFactory(structure=structure, caisse=caisse, author=technicien)
+    resolved = RequestFactory(structure=structure, caisse=caisse, author=technicien, resolved=True)
+    sent = {message.body: message.created_at for message in demande.messages.all()}
+    expected = {
+        demande.pk: (sent["Question."], sent["Réponse."]),
+        untouched.pk: (None, None),
+        resolved.pk: (None, None),
+    }
+    Request.objects.update(partner_news_at=None, caisse_news_at=None)
+    backfill(apps, None)
+    assert {r.pk: (r.partner_news_at, r.caisse_news_at) for r in Request.objects.all()} == expected
