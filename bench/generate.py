@@ -450,7 +450,8 @@ def insert_requests(dialect, reference, count, big_count, now):
             FROM placed
         )
         INSERT INTO {table(Request)} (number, kind, motif, caisse_id, structure_id, author_id, created_at, status,
-            details, assigned_to_id, taken_at, resolved_at, purged_at, person_civility, person_last_name,
+            details, assigned_to_id, taken_at, resolved_at, partner_news_at, purged_at, person_civility,
+            person_last_name,
             person_first_name, person_birth_date, person_nir, person_nir_digest, person_phone, person_email,
             person_last_name_key, person_first_name_key)
         SELECT {dialect.pad("numbered.year % 100", 2)} || CASE numbered.caisse_id {codes} END
@@ -460,6 +461,8 @@ def insert_requests(dialect, reference, count, big_count, now):
                CASE WHEN numbered.status = 'new' THEN NULL ELSE a.user_id END,
                CASE WHEN numbered.taken IS NULL THEN NULL ELSE {dialect.timestamp("numbered.taken")} END,
                CASE WHEN numbered.resolved IS NULL THEN NULL ELSE {dialect.timestamp("numbered.resolved")} END,
+               CASE WHEN numbered.taken IS NULL THEN NULL
+                    ELSE {dialect.timestamp("COALESCE(numbered.resolved, numbered.taken)")} END,
                NULL,
                CASE WHEN m.kind = 'contact' THEN '' ELSE p.civility END,
                CASE WHEN m.kind = 'contact' THEN '' ELSE p.last_name END,
@@ -568,9 +571,9 @@ def move_ten_percent(dialect, now):
         )
         cursor.execute("CREATE UNIQUE INDEX bench_move_id ON bench_move (id)")
         cursor.execute(
-            f"UPDATE {requests} SET status = 'resolved', resolved_at = %s "  # noqa: S608
+            f"UPDATE {requests} SET status = 'resolved', resolved_at = %s, partner_news_at = %s "  # noqa: S608
             "WHERE id IN (SELECT id FROM bench_move)",
-            [at],
+            [at, at],
         )
         moved += cursor.rowcount
         cursor.execute(
@@ -591,10 +594,10 @@ def move_ten_percent(dialect, now):
         )
         cursor.execute("CREATE UNIQUE INDEX bench_move_id ON bench_move (id)")
         cursor.execute(
-            f"UPDATE {requests} SET status = 'in_progress', taken_at = %s, "  # noqa: S608
+            f"UPDATE {requests} SET status = 'in_progress', taken_at = %s, partner_news_at = %s, "  # noqa: S608
             "assigned_to_id = (SELECT m.user_id FROM bench_move m WHERE m.id = "
             f"{requests}.id) WHERE id IN (SELECT id FROM bench_move)",
-            [at],
+            [at, at],
         )
         moved += cursor.rowcount
         cursor.execute(
@@ -612,18 +615,13 @@ def move_ten_percent(dialect, now):
 
 
 def insert_conversations(dialect, now):
-    """« Du nouveau » as it stands in a live service (requests/news.py): every status change is news for the
-    structure; one request in ten in progress had a question from its agent and the structure's reply (news for the
-    caisse), each a message; the agents in charge have seen half of those replies, and each structure's technicien
-    has opened nine requests in ten of their structure since."""
+    """« Du nouveau » as it stands in a live service (requests/news.py; every status change is news for the
+    structure, written with the status): one request in ten in progress had a question from its agent and the
+    structure's reply (news for the caisse), each a message; the agents in charge have seen half of those replies,
+    and each structure's technicien has opened nine requests in ten of their structure since."""
     requests, messages, visits = table(Request), table(Message), table(Visit)
     at = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {requests} SET partner_news_at = COALESCE(resolved_at, taken_at) "  # noqa: S608
-            "WHERE taken_at IS NOT NULL"
-        )
-        news = cursor.rowcount
         replied = f"FROM {requests} WHERE status = 'in_progress' AND id % 10 = 3"
         for side, author, body in (
             ("caisse", "assigned_to_id", "Pouvez-vous nous transmettre le justificatif ?"),
@@ -635,6 +633,7 @@ def insert_conversations(dialect, now):
                 [side, False, False, body],
             )
         cursor.execute(f"UPDATE {requests} SET caisse_news_at = taken_at WHERE status = 'in_progress' AND id % 10 = 3")  # noqa: S608
+        news = cursor.rowcount
         cursor.execute(
             f"INSERT INTO {visits} (user_id, request_id, seen_at) "  # noqa: S608
             f"SELECT assigned_to_id, id, %s {replied} AND id % 20 = 3 ORDER BY id",
