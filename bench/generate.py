@@ -622,7 +622,9 @@ def insert_conversations(dialect, now):
     requests, messages, visits = table(Request), table(Message), table(Visit)
     at = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
-        replied = f"FROM {requests} WHERE status = 'in_progress' AND id % 10 = 3"
+        # Every statement here has parameters: "%%" is the modulo for both drivers.
+        where = "WHERE status = 'in_progress' AND id %% 10 = 3"
+        replied = f"FROM {requests} {where}"
         for side, author, body in (
             ("caisse", "assigned_to_id", "Pouvez-vous nous transmettre le justificatif ?"),
             ("partner", "author_id", "Voici le justificatif demandé."),
@@ -632,16 +634,16 @@ def insert_conversations(dialect, now):
                 f"SELECT id, {author}, %s, %s, %s, %s, taken_at {replied} ORDER BY id",
                 [side, False, False, body],
             )
-        cursor.execute(f"UPDATE {requests} SET caisse_news_at = taken_at WHERE status = 'in_progress' AND id % 10 = 3")  # noqa: S608
+        cursor.execute(f"UPDATE {requests} SET caisse_news_at = taken_at {where}", [])  # noqa: S608
         news = cursor.rowcount
         cursor.execute(
             f"INSERT INTO {visits} (user_id, request_id, seen_at) "  # noqa: S608
-            f"SELECT assigned_to_id, id, %s {replied} AND id % 20 = 3 ORDER BY id",
+            f"SELECT assigned_to_id, id, %s {replied} AND id %% 20 = 3 ORDER BY id",
             [at],
         )
         cursor.execute(
             f"INSERT INTO {visits} (user_id, request_id, seen_at) "  # noqa: S608
-            f"SELECT author_id, id, %s FROM {requests} WHERE id % 10 <> 0 ORDER BY id",
+            f"SELECT author_id, id, %s FROM {requests} WHERE id %% 10 <> 0 ORDER BY id",
             [at],
         )
     return news
