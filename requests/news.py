@@ -9,7 +9,7 @@ visit, or when they never opened it. One subquery per list, whatever its length:
 Home-page counts are bounded (COUNT_CAP): a count of a few rows, never of a million.
 """
 
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from requests import policy
@@ -45,14 +45,29 @@ def with_news(requests, user):
     return requests.annotate(has_news=ExpressionWrapper(unseen_q(user), output_field=BooleanField()))
 
 
+def with_last_visit(requests, user):
+    """The requests annotated with `last_seen_at`, this user's last recorded visit (None: never)."""
+    return requests.annotate(
+        last_seen_at=Subquery(Visit.objects.filter(user=user, request=OuterRef("pk")).values("seen_at")[:1])
+    )
+
+
 def record_visit(*, user, demande, at=None):
-    """The user opened the request's page: what happened before is no longer new for them. One upsert."""
+    """The user opened the request's page (read `with_last_visit`): what happened before is no longer new for them.
+
+    Written only when it changes what is new, in one upsert: when the side's news is after the last recorded visit.
+    Otherwise the visit recorded already says "seen", and the hot detail page writes nothing."""
+    field = news_field(user)
+    news_at = getattr(demande, field) if field else None
+    if news_at is None or (demande.last_seen_at is not None and demande.last_seen_at >= news_at):
+        return False
     Visit.objects.bulk_create(
         [Visit(user=user, request=demande, seen_at=at or timezone.now())],
         update_conflicts=True,
         unique_fields=["user", "request"],
         update_fields=["seen_at"],
     )
+    return True
 
 
 def bounded_count(requests):

@@ -124,13 +124,14 @@ def create(request, slug):
 
 
 def _visible_request(request, number):
-    """The request, if this user may see it, and whether they follow it (one query: the detail page is hot).
+    """The request, if this user may see it, whether they follow it and when they last saw it (one query: the
+    detail page is hot).
 
     The scoped queryset matched the partner's own structure, or the agent's own caisse: that one comes from the
     membership read with the user, not from a join."""
     partner = partner_membership(request.user)
     demande = get_object_or_404(
-        Request.objects.visible_to(request.user)
+        news.with_last_visit(Request.objects.visible_to(request.user), request.user)
         .select_related("caisse" if partner else "structure", "author", "assigned_to")
         .annotate(following=Exists(Follow.objects.filter(request=OuterRef("pk"), user=request.user))),
         number=number,

@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from requests import news, services
@@ -164,13 +166,24 @@ def listed_in_queue(response):
     return re.findall(r'<tr[^>]*data-testid="queue-row">.*?font-monospace">(\d{10})<', response.content.decode(), re.S)
 
 
-def test_a_visit_is_one_row_per_user_and_request(technicien_client, technicien, demande):
-    technicien_client.get(f"/demandes/{demande.number}/")
-    first = Visit.objects.get(user=technicien, request=demande).seen_at
+def visit_writes(client, number):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(f"/demandes/{number}/").status_code == 200
+    writes = ('INSERT INTO "requests_visit"', 'UPDATE "requests_visit"')
+    return [query["sql"] for query in queries.captured_queries if query["sql"].startswith(writes)]
+
+
+def test_a_visit_is_written_only_when_it_changes_what_is_new(technicien_client, technicien, taken, agent):
+    """One row per user and request, written when the side's news is after it; the page read again writes nothing."""
+    assert len(visit_writes(technicien_client, taken.number)) == 1  # the take-charge was news
+    first = Visit.objects.get(user=technicien, request=taken).seen_at
+    assert visit_writes(technicien_client, taken.number) == []
+    assert Visit.objects.get(user=technicien, request=taken).seen_at == first
     with later():
-        technicien_client.get(f"/demandes/{demande.number}/")
-    assert Visit.objects.filter(user=technicien, request=demande).count() == 1
-    assert Visit.objects.get(user=technicien, request=demande).seen_at > first
+        services.post_message(taken, author=agent, body="Une question.")
+        assert len(visit_writes(technicien_client, taken.number)) == 1
+    assert Visit.objects.filter(user=technicien, request=taken).count() == 1
+    assert Visit.objects.get(user=technicien, request=taken).seen_at > first
 
 
 @pytest.mark.parametrize("size", [5, 40])
