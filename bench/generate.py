@@ -650,7 +650,6 @@ DATA_APPS = [
     "otp_static",
     "otp_email",
     "admin",
-    "axes",
     "audit",
     "notifications",
     "api",

@@ -244,3 +244,25 @@ class ApiToken(models.Model):
         if self.revoked_at is None:
             self.revoked_at = timezone.now()
             type(self).objects.filter(pk=self.pk, revoked_at__isnull=True).update(revoked_at=self.revoked_at)
+
+
+class LoginFailure(models.Model):
+    """A password attempt not known to have succeeded (extranet/accounts/throttling.py). It is written before the
+    password is checked, so that concurrent attempts count each other, and removed when the password is right."""
+
+    # A keyed digest of the email as typed: the table never holds what someone typed in the email field.
+    account = models.CharField("compte visé (empreinte)", max_length=64)
+    address = models.GenericIPAddressField("adresse", null=True)
+    created_at = models.DateTimeField("le", default=timezone.now)
+
+    class Meta:
+        verbose_name = "échec de connexion"
+        verbose_name_plural = "échecs de connexion"
+        indexes = [
+            models.Index(fields=["account", "created_at"], name="login_failure_account"),
+            models.Index(fields=["address", "created_at"], name="login_failure_address"),
+            models.Index(fields=["created_at"], name="login_failure_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.address} — {self.created_at:%Y-%m-%d %H:%M}"
