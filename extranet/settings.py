@@ -162,6 +162,8 @@ OTP_EMAIL_THROTTLE_FACTOR = 1
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
 BACKUP_CODES_COUNT = 10
+# The technical admin never shows a TOTP secret nor its QR code (stored sealed, see extranet/accounts/models.py).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Login throttling (extranet/accounts/throttling.py), over a sliding window: failures on one account from one address,
 # on one account from anywhere, and on different accounts from one address (a high bar: an office's typos never
