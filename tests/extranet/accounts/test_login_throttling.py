@@ -1,12 +1,16 @@
 """Login throttling (extranet/accounts/throttling.py), over 15 minutes: 5 failures on an account from one address,
 10 on an account from anywhere, failures on 50 different accounts from one address."""
 
+import threading
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth.hashers import MD5PasswordHasher
+from django.db import connection
+from django.test import Client
 from django.utils import timezone
 
+from extranet.accounts.models import LoginFailure
 from tests.factories import PASSWORD, UserFactory
 from tests.helpers import text
 
@@ -183,3 +187,31 @@ def test_made_up_emails_from_one_address_do_not_lock_out_a_colleague(client_fact
     for number in range(5):
         attempt(client_factory(), f"invente{number}@exemple.fr", ip="10.0.5.1")
     assert signed_in(attempt(client_factory(), technicien.email, PASSWORD, ip="10.0.5.1"))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_attempts_count_each_other(technicien):
+    """Each attempt is counted before its password is checked: twelve at once on one account from one address
+    check at most five passwords, the others get the lock."""
+    attempts = 12
+    barrier = threading.Barrier(attempts)
+    statuses = []
+
+    def one():
+        try:
+            barrier.wait()
+            statuses.append(attempt(Client(), technicien.email, ip="10.0.6.1").status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=one) for _ in range(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(statuses) == attempts
+    assert statuses.count(200) + statuses.count(429) == attempts
+    # Every checked password left its failure; refused attempts left none. Attempts that see each other may both
+    # be refused: fewer than five may be checked, never more.
+    assert 1 <= LoginFailure.objects.count() <= 5
