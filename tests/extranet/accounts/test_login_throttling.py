@@ -215,3 +215,28 @@ def test_simultaneous_attempts_count_each_other(technicien):
     # Every checked password left its failure; refused attempts left none. Attempts that see each other may both
     # be refused: fewer than five may be checked, never more.
     assert 1 <= LoginFailure.objects.count() <= 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_drops_what_django_axes_kept():
+    """django-axes' tables held the emails typed and the addresses: the release that replaces it drops them."""
+    import importlib
+
+    from django.apps import apps
+
+    replaced = importlib.import_module("extranet.accounts.migrations.0005_loginfailure")
+    with connection.schema_editor() as editor:
+        editor.execute("CREATE TABLE axes_accessattempt (id integer PRIMARY KEY, username varchar(255))")
+        editor.execute(
+            "CREATE TABLE axes_accessattemptexpiration (id integer PRIMARY KEY, "
+            "access_attempt_id integer REFERENCES axes_accessattempt (id))"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO django_migrations (app, name, applied) VALUES ('axes', '0010_x', CURRENT_TIMESTAMP)"
+            )
+        replaced.drop_axes_tables(apps, editor)
+    assert not {"axes_accessattempt", "axes_accessattemptexpiration"} & set(connection.introspection.table_names())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM django_migrations WHERE app = 'axes'")
+        assert cursor.fetchone()[0] == 0
