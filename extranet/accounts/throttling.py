@@ -48,6 +48,8 @@ def client_ip(request):
 @dataclass(frozen=True)
 class Lock:
     until: datetime
+    # The address's limit, reached by failures on many accounts, not by this one's.
+    whole_address: bool = False
 
     @property
     def minutes(self):
@@ -55,11 +57,20 @@ class Lock:
 
     @property
     def message(self):
+        """What helps: waiting, and telling someone if it comes back. A password reset does not lift it (nor
+        could it: whoever tries the account does not need its owner's mailbox to keep it locked)."""
         minutes = self.minutes
+        wait = f"Réessayez dans {minutes} minute{'s' if minutes > 1 else ''}. "
+        if self.whole_address:
+            return (
+                "De nombreuses connexions à des comptes différents ont échoué depuis votre réseau : par sécurité, "
+                "les connexions en sont suspendues. " + wait + "Si cela revient, prévenez le gestionnaire de votre "
+                "structure ou l'administrateur de votre caisse : votre réseau est peut-être utilisé pour essayer "
+                "des comptes."
+            )
         return (
-            "Trop de tentatives de connexion ont échoué : par sécurité, la connexion est suspendue. "
-            f"Réessayez dans {minutes} minute{'s' if minutes > 1 else ''}. "
-            "Si vous avez oublié votre mot de passe, « Mot de passe oublié ? » permet d'en choisir un nouveau, mais "
+            "Trop de tentatives de connexion ont échoué : par sécurité, la connexion est suspendue. " + wait + "Si "
+            "vous avez oublié votre mot de passe, « Mot de passe oublié ? » permet d'en choisir un nouveau, mais "
             "ne lève pas cette suspension. Si elle revient alors que vous ne vous êtes pas trompé, prévenez le "
             "gestionnaire de votre structure ou l'administrateur de votre caisse : quelqu'un essaie peut-être "
             "d'entrer dans votre compte."
@@ -82,12 +93,13 @@ def current_lock(*, email, address, excluding=None):
     # Accounts by their latest failure from the address: each counts once, however many typos.
     accounts_from_address = recent.filter(address=address).values("account").annotate(when=Max("created_at"))
     starts = [
-        _nth_latest(account.filter(address=address), settings.LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS),
-        _nth_latest(account, settings.LOGIN_FAILURES_PER_ACCOUNT),
-        _nth_latest(accounts_from_address, settings.LOGIN_FAILED_ACCOUNTS_PER_ADDRESS),
+        (_nth_latest(account.filter(address=address), settings.LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS), False),
+        (_nth_latest(account, settings.LOGIN_FAILURES_PER_ACCOUNT), False),
+        (_nth_latest(accounts_from_address, settings.LOGIN_FAILED_ACCOUNTS_PER_ADDRESS), True),
     ]
-    ends = [start + window for start in starts if start is not None]
-    return Lock(until=max(ends)) if ends else None
+    locks = [Lock(until=start + window, whole_address=whole) for start, whole in starts if start is not None]
+    # The one that lasts longest says how long to wait.
+    return max(locks, key=lambda lock: lock.until) if locks else None
 
 
 def start_attempt(request, email):
