@@ -56,11 +56,10 @@ from django.apps import apps  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.contrib.auth.models import Permission  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
-from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 from stdnum import luhn  # noqa: E402
 
 from extranet.accounts import second_factor  # noqa: E402
-from extranet.accounts.models import User  # noqa: E402
+from extranet.accounts.models import AuthenticatorApp, User, seal_totp_key  # noqa: E402
 from extranet.core import crypto  # noqa: E402
 from extranet.core.names import name_key  # noqa: E402
 from requests.catalog import MAS_REFERRAL  # noqa: E402
@@ -299,12 +298,13 @@ def create_reference_data(structure_count):
             [CaisseMembership(user=u, caisse=caisse, role=CaisseMembership.Role.AGENT, joined_at=now) for u in users]
         )
     login_memberships = [memberships[0], memberships[-1], *caisse_memberships]
-    TOTPDevice.objects.bulk_create(
+    # bulk_create sends no pre_save: the key is sealed here, as every TOTP secret is stored.
+    AuthenticatorApp.objects.bulk_create(
         [
-            TOTPDevice(
+            AuthenticatorApp(
                 user_id=m.user_id,
                 name=second_factor.METHOD_LABELS[second_factor.TOTP],
-                key=BENCH_TOTP_KEY,
+                key=seal_totp_key(BENCH_TOTP_KEY),
                 confirmed=True,
             )
             for m in login_memberships
@@ -690,7 +690,6 @@ DATA_APPS = [
     "otp_static",
     "otp_email",
     "admin",
-    "axes",
     "audit",
     "notifications",
     "api",

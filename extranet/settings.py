@@ -62,7 +62,6 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_email",
     "django_otp.plugins.otp_static",
-    "axes",
     "extranet.accounts",
     "extranet.notifications",
     "extranet.audit",
@@ -90,8 +89,6 @@ MIDDLEWARE = [
     "extranet.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "extranet.middleware.CurrentCaisseMiddleware",
-    # Last, as django-axes asks: it turns a locked-out authentication into the lockout page.
-    "axes.middleware.AxesMiddleware",
 ]
 
 FORM_RENDERER = "extranet.core.forms.FormRenderer"
@@ -133,7 +130,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     # First: it refuses every attempt on a locked account or address before any password is checked.
-    "axes.backends.AxesStandaloneBackend",
+    "extranet.accounts.backends.LoginThrottleBackend",
     "extranet.accounts.backends.EmailBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -165,19 +162,16 @@ OTP_EMAIL_THROTTLE_FACTOR = 1
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
 BACKUP_CODES_COUNT = 10
+# The technical admin never shows a TOTP secret nor its QR code (stored sealed, see extranet/accounts/models.py).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
-# Login throttling (django-axes): 5 failures lock the account, and separately the address they came from, for
-# 15 minutes. Unknown emails are counted like known ones, so the lock does not tell which exist.
-AXES_FAILURE_LIMIT = 5
-AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_USERNAME_CALLABLE = "extranet.accounts.throttling.attempted_email"
-AXES_LOCKOUT_CALLABLE = "extranet.accounts.throttling.lockout_response"
-AXES_RESET_ON_SUCCESS = True
-# Successful logins are not journaled by axes: the session table and last_login already tell.
-AXES_DISABLE_ACCESS_LOG = True
-AXES_VERBOSE = False
-AXES_CLIENT_IP_CALLABLE = "extranet.accounts.throttling.client_ip"
+# Login throttling (extranet/accounts/throttling.py), over a sliding window: failures on one account from one address,
+# on one account from anywhere, and on different accounts from one address (a high bar: an office's typos never
+# reach it). Unknown emails are counted like known ones, so a lock does not tell which exist.
+LOGIN_FAILURE_WINDOW = datetime.timedelta(minutes=int(os.environ.get("LOGIN_FAILURE_WINDOW_MINUTES", "15")))
+LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS = int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS", "5"))
+LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "10"))
+LOGIN_FAILED_ACCOUNTS_PER_ADDRESS = int(os.environ.get("LOGIN_FAILED_ACCOUNTS_PER_ADDRESS", "50"))
 # Behind reverse proxies that append the client's address to X-Forwarded-For, how many of them there are; 0 when
 # clients reach the application server directly (a client-supplied X-Forwarded-For is then ignored).
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
@@ -198,6 +192,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 # No script reads the CSRF cookie: forms carry the token in a hidden field.
 CSRF_COOKIE_HTTPONLY = True
+# Django's refusal page is in English, for developers: ours says in French what to do.
+CSRF_FAILURE_VIEW = "extranet.views.csrf_failure"
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 
@@ -355,13 +351,13 @@ CACHES = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "extranet.api.authentication.ApiTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "extranet.api.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["extranet.api.permissions.SignedInWithSecondFactor"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
+        "extranet.api.parsers.JSONParser",
+        "extranet.api.parsers.MultiPartParser",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["extranet.api.throttling.PerTokenThrottle"],
     "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("API_THROTTLE_RATE", "600/minute")},
@@ -399,7 +395,5 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
         # One line per task at INFO; failures still show.
         "django_tasks": {"level": "WARNING"},
-        # Every sign-in at INFO; lockouts still show.
-        "axes": {"level": "WARNING"},
     },
 }

@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from extranet import views
 
+handler400 = "extranet.views.bad_request"
 handler404 = "extranet.views.not_found"
 
 urlpatterns = [

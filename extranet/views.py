@@ -6,6 +6,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import defaults
 from django.views.decorators.http import require_POST
 
+from extranet.api.authentication import CSRF_REFUSED
 from extranet.middleware import SESSION_KEY
 from requests import news
 from requests.catalog import KINDS
@@ -80,6 +81,22 @@ def switch_caisse(request):
 
 def legal_page(request, page):
     return render(request, f"pages/{page}.html")
+
+
+def bad_request(request, exception):
+    """A request Django refuses (a Host outside ALLOWED_HOSTS, a suspicious operation): French, in our layout,
+    JSON under /api/. Django's own page is in English."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Requête invalide."}, status=400)
+    return render(request, "400.html", status=400)
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: a form sent without its token, mostly a page left open too long or cookies refused.
+    Django's page is in English and speaks to developers."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": CSRF_REFUSED}, status=403)
+    return render(request, "403_csrf.html", status=403)
 
 
 def not_found(request, exception):

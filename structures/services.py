@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from extranet.accounts import second_factor
-from extranet.accounts.services import end_sessions, send_activation_link
+from extranet.accounts.services import end_sessions, revoke_api_tokens, send_activation_link
 from extranet.notifications.emails import send_templated_email
 from structures import conventions
 from structures.models import CaisseMembership, Convention, Membership, Structure
@@ -123,7 +123,7 @@ def _lock_membership(membership):
 
 def _set_membership_active(membership, active, *, by):
     """The membership is the role and the right (structures/policy.py): deactivating it is all it takes to
-    withdraw them, and the account's sessions end with it."""
+    withdraw them; the account's sessions end with it and its API tokens are revoked for good."""
     if membership.is_active == active:
         return
     membership.is_active = active
@@ -134,6 +134,7 @@ def _set_membership_active(membership, active, *, by):
     membership.user.save(update_fields=["is_active"])
     if not active:
         end_sessions(membership.user)
+        revoke_api_tokens(membership.user)
 
 
 @transaction.atomic

@@ -1,5 +1,24 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import PermissionDenied
+
+from extranet.accounts import throttling
+
+
+class LoginThrottleBackend:
+    """First backend: counts the attempt before any password is checked and refuses it while locked (the login
+    view reads `request.login_lock` to answer with the lockout page, whatever the password). It has no `get_user`:
+    it never signs anyone in, so Django never records it as a session's backend."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        lock = throttling.start_attempt(request, username or kwargs.get(get_user_model().USERNAME_FIELD))
+        if lock is not None:
+            request.login_lock = lock
+            # Stops authenticate() before the other backends: no password is checked.
+            raise PermissionDenied
+        return None
 
 
 class EmailBackend(ModelBackend):

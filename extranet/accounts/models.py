@@ -8,6 +8,10 @@ from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from extranet.core import crypto
 
 
 class Civility(models.TextChoices):
@@ -244,3 +248,84 @@ class ApiToken(models.Model):
         if self.revoked_at is None:
             self.revoked_at = timezone.now()
             type(self).objects.filter(pk=self.pk, revoked_at__isnull=True).update(revoked_at=self.revoked_at)
+
+
+class LoginFailure(models.Model):
+    """A password attempt not known to have succeeded (extranet/accounts/throttling.py). It is written before the
+    password is checked, so that concurrent attempts count each other, and removed when the password is right."""
+
+    # A keyed digest of the email as typed: the table never holds what someone typed in the email field.
+    account = models.CharField("compte visé (empreinte)", max_length=64)
+    address = models.GenericIPAddressField("adresse", null=True)
+    created_at = models.DateTimeField("le", default=timezone.now)
+
+    class Meta:
+        verbose_name = "échec de connexion"
+        verbose_name_plural = "échecs de connexion"
+        indexes = [
+            models.Index(fields=["account", "created_at"], name="login_failure_account"),
+            models.Index(fields=["address", "created_at"], name="login_failure_address"),
+            models.Index(fields=["created_at"], name="login_failure_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.address} — {self.created_at:%Y-%m-%d %H:%M}"
+
+
+# Second factor secrets at rest. django-otp stores the TOTP secret and the backup codes as they are: whoever reads
+# the database (a backup, a replica) could then generate an account's codes.
+TOTP_SECRET_PURPOSE = b"totp-secret"
+BACKUP_CODE_PURPOSE = b"backup-code"
+# What a stored backup code starts with once hashed; django-otp's codes are 8 letters and digits, never a colon.
+BACKUP_CODE_PREFIX = "h:"
+
+
+def seal_totp_key(hex_key):
+    """django-otp's hex key, sealed (AES-256-GCM, extranet/core/crypto.py): 67 characters for the default 20-byte
+    key, within the column's 80."""
+    return crypto.seal(bytes.fromhex(hex_key), purpose=TOTP_SECRET_PURPOSE)
+
+
+def backup_code_digest(code):
+    """A backup code as stored: a keyed digest (it is only ever compared), cut to fit the column's 16 characters,
+    56 bits, more than the code's own 40."""
+    return BACKUP_CODE_PREFIX + crypto.keyed_digest(code, purpose=BACKUP_CODE_PURPOSE)[:14]
+
+
+class AuthenticatorApp(TOTPDevice):
+    """django-otp's TOTP device, whose secret is stored sealed; django-otp reads it through `bin_key` only (codes,
+    the set-up's QR code). Every device of the application is handled through this class."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "application d'authentification"
+        verbose_name_plural = "applications d'authentification"
+
+    @property
+    def bin_key(self):
+        return crypto.unseal(self.key, purpose=TOTP_SECRET_PURPOSE)
+
+
+class BackupCodes(StaticDevice):
+    """django-otp's static device, whose codes are stored hashed: the code typed is hashed the same way, then
+    django-otp looks it up and consumes it as before (row lock, throttling)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "codes de secours"
+        verbose_name_plural = "codes de secours"
+
+    def verify_token(self, token):
+        return super().verify_token(backup_code_digest(token))
+
+
+def seal_totp_secret(sender, instance, **kwargs):
+    """`pre_save` of TOTP devices, whichever class saves them: no secret reaches the database in clear."""
+    if not instance.key.startswith(crypto.PREFIX):
+        instance.key = seal_totp_key(instance.key)
+
+
+def hash_backup_code(sender, instance, **kwargs):
+    """`pre_save` of backup codes (bulk creation hashes them itself: second_factor.regenerate_backup_codes)."""
+    if not instance.token.startswith(BACKUP_CODE_PREFIX):
+        instance.token = backup_code_digest(instance.token)

@@ -12,9 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp import verify_token
 from django_otp.plugins.otp_email.models import EmailDevice
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.plugins.otp_static.models import StaticToken
 
+from extranet.accounts.models import AuthenticatorApp, BackupCodes, backup_code_digest
 from extranet.notifications.emails import send_templated_email
 
 TOTP = "totp"
@@ -24,7 +24,7 @@ BACKUP_DEVICE_NAME = "Codes de secours"
 
 
 def primary_device(user, *, confirmed=True):
-    for model in (TOTPDevice, EmailDevice):
+    for model in (AuthenticatorApp, EmailDevice):
         device = model.objects.filter(user=user, confirmed=confirmed).order_by("-pk").first()
         if device is not None:
             return device
@@ -46,7 +46,7 @@ def remaining_backup_codes(user):
 def pending_enrolment(user, method):
     """The device being set up for this method, created on first call; the account's current device, if any,
     keeps working until the new one is confirmed."""
-    model = TOTPDevice if method == TOTP else EmailDevice
+    model = AuthenticatorApp if method == TOTP else EmailDevice
     device = model.objects.filter(user=user, confirmed=False).order_by("-pk").first()
     if device is None:
         device = model.objects.create(user=user, name=METHOD_LABELS[method], confirmed=False)
@@ -88,7 +88,7 @@ def confirm_enrolment(user, device, code):
         verified = verify_token(user, device.persistent_id, code.strip())
         if verified is None:
             return None
-        for model in (TOTPDevice, EmailDevice):
+        for model in (AuthenticatorApp, EmailDevice):
             model.objects.filter(user=user).exclude(pk=verified.pk if isinstance(verified, model) else None).delete()
         verified.confirmed = True
         verified.save(update_fields=["confirmed"])
@@ -99,12 +99,13 @@ def confirm_enrolment(user, device, code):
 def regenerate_backup_codes(user):
     """A new set of backup codes; the previous ones stop working."""
     with transaction.atomic():
-        device, _ = StaticDevice.objects.get_or_create(
+        device, _ = BackupCodes.objects.get_or_create(
             user=user, name=BACKUP_DEVICE_NAME, defaults={"confirmed": True}
         )
         device.token_set.all().delete()
         codes = [StaticToken.random_token() for _ in range(settings.BACKUP_CODES_COUNT)]
-        StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+        # Stored hashed, shown once: no one can read them again, not even from the database.
+        StaticToken.objects.bulk_create(StaticToken(device=device, token=backup_code_digest(code)) for code in codes)
     return codes
 
 
@@ -132,7 +133,7 @@ def verify(user, code):
     if len(code) == 6 and code.isdigit():
         device = primary_device(user)
     else:
-        device = StaticDevice.objects.filter(user=user, confirmed=True).first()
+        device = BackupCodes.objects.filter(user=user, confirmed=True).first()
     if device is None:
         return None
     _refuse_while_throttled(device)
@@ -154,5 +155,5 @@ def reset(user):
     """Remove every device: the account sets up a second factor again at its next sign-in, and its sessions,
     verified by a device that no longer exists, lose access to every page until then."""
     with transaction.atomic():
-        for model in (TOTPDevice, EmailDevice, StaticDevice):
+        for model in (AuthenticatorApp, EmailDevice, BackupCodes):
             model.objects.filter(user=user).delete()

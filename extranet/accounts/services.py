@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from extranet.accounts.models import AccountToken, Session
+from extranet.accounts.models import AccountToken, ApiToken, Session
 from extranet.notifications.emails import absolute_url, send_templated_email
 
 Purpose = AccountToken.Purpose
@@ -16,6 +16,12 @@ def end_sessions(user, *, keep_session_key=None):
     if keep_session_key:
         sessions = sessions.exclude(session_key=keep_session_key)
     sessions.delete()
+
+
+def revoke_api_tokens(user):
+    """For good: a deactivated account that is reactivated later starts without API tokens (its software has to
+    be given a new key, by someone who can again vouch for it)."""
+    ApiToken.objects.active().filter(user=user).update(revoked_at=timezone.now())
 
 
 def send_activation_link(user, *, invited_by=None):

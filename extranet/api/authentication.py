@@ -4,8 +4,9 @@ from datetime import timedelta
 
 from django.db.models import Q
 from django.utils import timezone
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import exceptions
+from rest_framework import authentication, exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from extranet.accounts.models import ApiToken
@@ -13,6 +14,10 @@ from extranet.accounts.models import ApiToken
 UNKNOWN_OR_REVOKED = "Jeton invalide ou révoqué."
 NO_KEY = "En-tête Authorization invalide : aucune clé après « Token »."
 MALFORMED_KEY = "En-tête Authorization invalide : la clé ne doit contenir ni espace ni caractère spécial."
+CSRF_REFUSED = (
+    "Vérification CSRF échouée : rechargez la page puis réessayez. Un logiciel s'authentifie par un jeton "
+    "(« Authorization: Token <clé> »), sans cookie de session."
+)
 # `last_used_at` is written at most once per interval: no database write on every request.
 LAST_USED_PRECISION = timedelta(seconds=60)
 
@@ -79,3 +84,19 @@ class ApiTokenAuthenticationScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "« Token <clé> » : clé créée depuis « Mon compte ».",
         }
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """The browser session, as DRF's, with a French refusal: DRF's says "CSRF Failed: CSRF cookie not set."."""
+
+    def enforce_csrf(self, request):
+        try:
+            super().enforce_csrf(request)
+        except exceptions.PermissionDenied:
+            raise exceptions.PermissionDenied(CSRF_REFUSED) from None
+
+
+class SessionAuthenticationScheme(SessionScheme):
+    """drf-spectacular documents DRF's class only, not its subclasses."""
+
+    target_class = "extranet.api.authentication.SessionAuthentication"

@@ -1,7 +1,8 @@
 """Errors the API's views do not raise themselves, turned into the API's JSON."""
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from rest_framework.exceptions import ParseError
+from django.http import Http404
+from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.views import exception_handler as drf_exception_handler
 
 # Django's limits on what a request may carry: DRF's parsers let them through, and Django would answer in HTML.
@@ -12,7 +13,15 @@ OVERSIZED = {
 }
 
 
+# The JSON 404 of every unknown address under /api/ (extranet.views.not_found) says the same.
+NOT_FOUND = "Introuvable."
+
+
 def exception_handler(exc, context):
+    # Django's message names the model ("No Request matches the given query."), in English: out of reach and
+    # nonexistent get the same French answer.
+    if isinstance(exc, Http404):
+        exc = NotFound(NOT_FOUND)
     for limit, message in OVERSIZED.items():
         if isinstance(exc, limit):
             exc = ParseError(message)

@@ -1,7 +1,13 @@
 """Encryption at rest of the NIR (AES-256-GCM). The key comes from the environment (NIR_ENCRYPTION_KEY, 32 bytes
-in base64); search and the duplicate guard use the keyed digest in requests/nir.py, never the cipher text."""
+in base64); search and the duplicate guard use the keyed digest in requests/nir.py, never the cipher text.
+
+The same key seals the second factor's TOTP secrets, with other associated data (`purpose`): a sealed value only
+opens for the purpose it was sealed for, so a NIR's cipher text can never be passed off as a secret, nor the
+reverse."""
 
 import base64
+import hashlib
+import hmac
 import os
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -23,15 +29,30 @@ def _key():
     return key
 
 
-def encrypt(plain):
+def seal(raw, *, purpose):
+    """Bytes sealed for this purpose, as text: `v1:` and base64 of nonce, cipher text and tag."""
     nonce = os.urandom(12)
-    sealed = AESGCM(_key()).encrypt(nonce, plain.encode(), b"nir")
-    return PREFIX + base64.b64encode(nonce + sealed).decode()
+    return PREFIX + base64.b64encode(nonce + AESGCM(_key()).encrypt(nonce, raw, purpose)).decode()
+
+
+def unseal(stored, *, purpose):
+    raw = base64.b64decode(stored.removeprefix(PREFIX))
+    return AESGCM(_key()).decrypt(raw[:12], raw[12:], purpose)
+
+
+def encrypt(plain):
+    return seal(plain.encode(), purpose=b"nir")
 
 
 def decrypt(stored):
-    raw = base64.b64decode(stored.removeprefix(PREFIX))
-    return AESGCM(_key()).decrypt(raw[:12], raw[12:], b"nir").decode()
+    return unseal(stored, purpose=b"nir").decode()
+
+
+def keyed_digest(value, *, purpose):
+    """HMAC-SHA256 of a value with NIR_HASH_KEY, for values only ever compared: without the key, the digests of
+    a small space (a backup code) cannot be computed in advance nor brute-forced from a copy of the database."""
+    message = purpose + b"\0" + value.encode()
+    return hmac.new(settings.NIR_HASH_KEY.encode(), message, hashlib.sha256).hexdigest()
 
 
 class EncryptedCharField(models.CharField):

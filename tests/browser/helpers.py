@@ -37,9 +37,10 @@ def enter_password(page: Page, email, password):
 
 def second_factor_code(email):
     from django_otp.oath import TOTP
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    device = TOTPDevice.objects.filter(user__email=email, confirmed=True).first()
+    from extranet.accounts.models import AuthenticatorApp
+
+    device = AuthenticatorApp.objects.filter(user__email=email, confirmed=True).first()
     if device is None:
         return email_code(email)
     # Codes are never accepted twice: a test that signs in again within 30 seconds takes the next time step,

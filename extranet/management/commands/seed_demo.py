@@ -5,9 +5,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_otp.plugins.otp_email.models import EmailDevice
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from extranet.accounts import second_factor
+from extranet.accounts.models import AuthenticatorApp
 from requests import demo
 from structures import conventions
 from structures.models import Caisse, CaisseMembership, Convention, Membership, Structure
@@ -111,7 +111,7 @@ class Command(BaseCommand):
         if by_email:
             EmailDevice.objects.create(user=user, name=second_factor.METHOD_LABELS[second_factor.EMAIL])
         else:
-            TOTPDevice.objects.create(
+            AuthenticatorApp.objects.create(
                 user=user, name=second_factor.METHOD_LABELS[second_factor.TOTP], key=DEMO_TOTP_KEY.hex()
             )
             self.backup_codes[user.email] = second_factor.regenerate_backup_codes(user)

@@ -1,7 +1,6 @@
 """Pages of the second factor: code after the password, enrolment, backup codes."""
 
 import base64
-from binascii import unhexlify
 from urllib.parse import urlencode
 
 import segno
@@ -156,7 +155,7 @@ def setup_totp(request):
         done = _finish_enrolment(request, device, form, next_url)
         if done is not None:
             return done
-    key = base64.b32encode(unhexlify(device.key)).decode()
+    key = base64.b32encode(device.bin_key).decode()
     qr_code = segno.make(device.config_url, error="m").svg_inline(
         scale=5, border=3, light="#fff", title="QR code à scanner avec votre application d'authentification"
     )

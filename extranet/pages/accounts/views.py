@@ -2,10 +2,11 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from extranet.accounts import second_factor, services
+from extranet.accounts import second_factor, services, throttling
 from extranet.accounts.forms import (
     ApiTokenForm,
     EmailChangeForm,
@@ -22,6 +23,19 @@ class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        # Locked before the check (LoginThrottleBackend), or by this failure: the same page whatever the password,
+        # and whether or not the email belongs to an account.
+        lock = getattr(self.request, "login_lock", None)
+        email = form.data.get("username", "")
+        if lock is None and form.has_error(NON_FIELD_ERRORS, "invalid_login"):
+            lock = throttling.current_lock(email=email, address=throttling.client_ip(self.request))
+        if lock is None:
+            return super().form_invalid(form)
+        form = LoginForm(self.request, initial={"username": throttling.attempted_email(email)})
+        context = self.get_context_data(form=form, locked_out=lock.message)
+        return self.render_to_response(context, status=429)
 
 
 class LogoutView(auth_views.LogoutView):

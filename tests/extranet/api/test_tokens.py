@@ -203,6 +203,27 @@ def test_revoked_unknown_and_deactivated_get_the_same_refusal(technicien):
     assert_refused(call_api(f"Token {key}"))
 
 
+@pytest.mark.parametrize("kind", ["partner", "agent"])
+def test_deactivation_revokes_the_tokens_for_good(kind, technicien, agent, gestionnaire, caisse_admin):
+    """Issue 17.5: reactivating the account does not bring its old tokens back."""
+    from structures import services
+
+    user = technicien if kind == "partner" else agent
+    token, key = ApiToken.objects.issue(user, name="Logiciel de suivi")
+    if kind == "partner":
+        services.deactivate_partner_account(user.membership, by=gestionnaire)
+        services.reactivate_partner_account(user.membership, by=gestionnaire)
+    else:
+        services.set_caisse_account_active(user.caissemembership, False, by=caisse_admin)
+        services.set_caisse_account_active(user.caissemembership, True, by=caisse_admin)
+    assert_refused(call_api(f"Token {key}"))
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    # A new token works: the account is active again.
+    _token, new_key = ApiToken.objects.issue(user, name="Nouveau jeton")
+    assert call_api(f"Token {new_key}").status_code == 200
+
+
 @pytest.mark.parametrize(
     ("header", "detail"),
     [
