@@ -360,7 +360,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["extranet.api.permissions.SignedInWithSecondFactor"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "extranet.api.parsers.LimitedJSONParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["extranet.api.throttling.PerTokenThrottle"],

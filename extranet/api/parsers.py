@@ -1,0 +1,44 @@
+"""The API's JSON, read with limits: a body the application could not hold without an error is refused at once, in
+French, and nothing of its content is quoted (the server's log would keep it)."""
+
+from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.parsers import JSONParser
+
+from extranet.core.text import UNSTORABLE, is_storable
+
+# No body the API reads nests deeper than 2 (a list of choices in an object); 32 leaves room for any client.
+MAX_DEPTH = 32
+TOO_DEEP = f"Corps de la requête trop imbriqué : {MAX_DEPTH} niveaux au plus."
+
+
+class LimitedJSONParser(JSONParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            # Python's parser recurses once a level: a body nested about a thousand deep exhausts the stack.
+            raise ParseError(TOO_DEEP) from None
+        _check(data)
+        return data
+
+
+def _check(data):
+    """Depth and texts, walked without recursion (the body may be nested up to Python's limit)."""
+    pending = [(data, 1, None)]
+    while pending:
+        value, depth, field = pending.pop()
+        if isinstance(value, dict):
+            items = [(key, item) for key, item in value.items()]
+        elif isinstance(value, list):
+            items = [(None, item) for item in value]
+        else:
+            if isinstance(value, str) and not is_storable(value):
+                raise ValidationError({field or "non_field_errors": [UNSTORABLE]})
+            continue
+        if depth > MAX_DEPTH:
+            raise ParseError(TOO_DEEP)
+        for key, item in items:
+            if key is not None and not is_storable(key):
+                raise ValidationError({"non_field_errors": [UNSTORABLE]})
+            # The field a text belongs to is the top-level key it is under: where the client looks for the error.
+            pending.append((item, depth + 1, field if depth > 1 else key))
