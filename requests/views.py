@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from extranet.core.pagination import bounded_page
+from extranet.core.pagination import bounded_page, link_query
 from extranet.core.pdf import render_pdf
 from requests import canned, mas, policy, search, services, workflow
 from requests.catalog import KINDS_BY_SLUG, PERSON_FIELD_NAMES, is_mas_referral
@@ -78,8 +78,10 @@ def history(request):
         .order_by(f"-{field}" if descending else field, "-pk" if descending else "pk")
     )
     page = bounded_page(requests, request.GET.get("page"), size)
-    params = request.GET.copy()
-    params.pop("page", None)
+    params = link_query(request.GET, {*filterset.filters, "tri", "ordre", "taille"})
+    # Where a star's form brings the user back: this page of the list, with its filters only.
+    here = params.copy()
+    here["page"] = str(page.number)
     return render(
         request,
         "requests/history.html",
@@ -93,6 +95,7 @@ def history(request):
             "sorts": [(key, label) for key, (_, label) in SORTS.items()],
             "page_sizes": PAGE_SIZES,
             "query": params.urlencode(),
+            "return_to": f"{request.path}?{here.urlencode()}",
         },
     )
 

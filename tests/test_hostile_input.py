@@ -146,6 +146,18 @@ class TestForgedCursor:
         assert sorted(listed) == sorted(demande.number for demande in made)
 
 
+@pytest.mark.parametrize(
+    ("role", "path"),
+    [("technicien", "/demandes/"), ("agent", "/caisse/demandes/"), ("admin", "/caisse/journal-des-acces/")],
+)
+def test_a_page_number_beyond_any_list(client, technicien, agent, caisse_admin, demande, role, path, logs):
+    """Its offset overflowed the database's integers: a server error."""
+    client.force_login({"technicien": technicien, "agent": agent, "admin": caisse_admin}[role])
+    client.raise_request_exception = False
+    assert client.get(path, {"page": "9" * 30}).status_code == 200
+    assert "Internal Server Error" not in logs.text
+
+
 class TestDayBounds:
     """A day turned into a moment must exist: the 1st of January of year 1 in Paris is in year 0 in UTC."""
 

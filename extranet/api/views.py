@@ -48,6 +48,10 @@ from structures.policy import caisse_membership, partner_membership
 
 ERRORS = OpenApiResponse(OpenApiTypes.OBJECT, description="Erreurs par champ : {champ: [messages]}.")
 NOT_FOUND = OpenApiResponse(OpenApiTypes.OBJECT, description="Introuvable, ou hors de votre périmètre.")
+UNKNOWN_PARAMETER = (
+    "Paramètre inconnu : la liste ne se filtre que par les paramètres de son schéma, aucun ne désigne la personne "
+    "concernée (son détail, lu par son numéro, la donne)."
+)
 CONFLICT = OpenApiResponse(OpenApiTypes.OBJECT, description="La demande n'est plus dans l'état attendu.")
 
 
@@ -134,6 +138,11 @@ class RequestListCreate(generics.ListAPIView):
         tags=["Demandes"],
     )
     def get(self, request, *args, **kwargs):
+        # A parameter the list does not read is refused rather than ignored: the client surely meant a filter, and
+        # the next page's link would carry it on. None names a person: the address is in every server's log.
+        known = {*RequestFilter.base_filters, NewestFirst.cursor_query_param, NewestFirst.page_size_query_param}
+        if unknown := sorted(set(request.query_params) - known):
+            return Response({name: [UNKNOWN_PARAMETER] for name in unknown}, status=400)
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
