@@ -475,9 +475,11 @@ def summary_pdf(request, number):
 
 
 @login_required
-def download_attachment(request, number, pk):
+def download_attachment(request, number, public_id):
     demande = _visible_request(request, number)
-    attachment = get_object_or_404(Attachment.objects.visible_to(request.user).filter(request=demande), pk=pk)
+    attachment = get_object_or_404(
+        Attachment.objects.visible_to(request.user).filter(request=demande), public_id=public_id
+    )
     journal_read(request.user, demande, Action.ATTACHMENT, attachment=attachment)
     return FileResponse(
         attachment.file.open("rb"),

@@ -8,6 +8,8 @@ from datetime import date
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 from extranet.accounts.forms import LoginForm
 from extranet.core.text import UNSTORABLE
@@ -253,6 +255,20 @@ class TestBidirectionalControls:
         response = gestionnaire_client.post("/structure/techniciens/nouveau/", data)
         assert response.status_code == 302, response.content.decode()[:500]
         assert get_user_model().objects.get(email="zoe@exemple.fr").last_name == "Durand"
+
+    @pytest.mark.django_db(transaction=True)
+    def test_the_migration_cleans_what_was_stored_before(self, demande, technicien):
+        message = services.post_message(demande, author=technicien, body="Bonjour")
+        Request.objects.filter(pk=demande.pk).update(
+            person_last_name=f"{RLO}eidolÉ", details={"description": f"Rupture {LRI}de droits{PDI}"}
+        )
+        Message.objects.filter(pk=message.pk).update(body=f"{RLO}Bonjour")
+        executor = MigrationExecutor(connection)
+        executor.migrate([("requests", "0013_public_ids")])
+        MigrationExecutor(connection).migrate([("requests", "0014_strip_bidi_controls")])
+        demande.refresh_from_db()
+        assert (demande.person_last_name, demande.details["description"]) == ("eidolÉ", "Rupture de droits")
+        assert Message.objects.get().body == "Bonjour"
 
     def test_passwords_are_kept_as_typed(self):
         form = LoginForm(data={"username": "a@exemple.fr", "password": f"secret{RLO}"})

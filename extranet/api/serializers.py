@@ -194,7 +194,12 @@ class RequestDetailSerializer(RequestSummarySerializer):
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
+    # Random ids, not the database's keys: those count every file and message of the site, internal notes' included.
+    id = serializers.UUIDField(source="public_id")
     name = serializers.CharField(source="original_name")
+    message = serializers.UUIDField(
+        source="message.public_id", allow_null=True, help_text="Le message qui porte le fichier, ou null."
+    )
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -203,11 +208,12 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
     def get_url(self, attachment) -> str:
         return self.context["request"].build_absolute_uri(
-            reverse("api:request-attachment", args=[attachment.request.number, attachment.pk])
+            reverse("api:request-attachment", args=[attachment.request.number, attachment.public_id])
         )
 
 
 class MessageSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id")
     author = serializers.SerializerMethodField()
     internal = serializers.BooleanField(source="is_internal")
     answer = serializers.BooleanField(source="is_answer")

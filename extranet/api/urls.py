@@ -14,7 +14,7 @@ urlpatterns = [
     path("v1/requests/<str:number>/messages/", views.RequestMessages.as_view(), name="request-messages"),
     path("v1/requests/<str:number>/attachments/", views.RequestAttachments.as_view(), name="request-attachments"),
     path(
-        "v1/requests/<str:number>/attachments/<int:pk>/",
+        "v1/requests/<str:number>/attachments/<uuid:id>/",
         views.RequestAttachment.as_view(),
         name="request-attachment",
     ),

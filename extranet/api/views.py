@@ -337,7 +337,9 @@ class RequestAttachments(APIView):
     )
     def get(self, request, number):
         demande = visible_request(request, number)
-        attachments = Attachment.objects.visible_to(request.user).filter(request=demande).select_related("request")
+        attachments = (
+            Attachment.objects.visible_to(request.user).filter(request=demande).select_related("request", "message")
+        )
         return Response(AttachmentSerializer(attachments.order_by("pk"), many=True, context={"request": request}).data)
 
     @extend_schema(
@@ -380,9 +382,11 @@ class RequestAttachment(APIView):
         },
         tags=["Pièces jointes"],
     )
-    def get(self, request, number, pk):
+    def get(self, request, number, id):  # noqa: A002 (the path's parameter, as the schema names it)
         demande = visible_request(request, number)
-        attachment = get_object_or_404(Attachment.objects.visible_to(request.user).filter(request=demande), pk=pk)
+        attachment = get_object_or_404(
+            Attachment.objects.visible_to(request.user).filter(request=demande), public_id=id
+        )
         journal_read(request.user, demande, Action.ATTACHMENT, attachment=attachment)
         return FileResponse(
             attachment.file.open("rb"),
