@@ -185,6 +185,11 @@ class Dialect:
         return f"LEAST({a}, {b})" if self.postgres else f"MIN({a}, {b})"
 
     @property
+    def random_uuid(self):
+        """A new UUID per row, as Django stores a UUIDField (PostgreSQL's uuid; 32 hex digits on SQLite)."""
+        return "gen_random_uuid()" if self.postgres else "lower(hex(randomblob(16)))"
+
+    @property
     def json_type(self):
         return "jsonb" if self.postgres else "text"
 
@@ -630,8 +635,9 @@ def insert_conversations(dialect, now):
             ("partner", "author_id", "Voici le justificatif demandé."),
         ):
             cursor.execute(
-                f"INSERT INTO {messages} (request_id, author_id, side, is_internal, is_answer, body, created_at) "  # noqa: S608
-                f"SELECT id, {author}, %s, %s, %s, %s, taken_at {replied} ORDER BY id",
+                f"INSERT INTO {messages} (public_id, request_id, author_id, side, is_internal, is_answer, body, "  # noqa: S608
+                f"created_at) SELECT {dialect.random_uuid}, id, {author}, %s, %s, %s, %s, taken_at {replied} "
+                "ORDER BY id",
                 [side, False, False, body],
             )
         cursor.execute(f"UPDATE {requests} SET caisse_news_at = taken_at {where}", [])  # noqa: S608

@@ -14,6 +14,8 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxLengthValidator, validate_email
 from django.utils import timezone
 
+from extranet.core.dates import EARLIEST_BIRTH
+from extranet.core.text import validate_storable, without_bidi_controls
 from extranet.core.validators import normalize_french_phone
 from requests.attachments import TOO_FEW_ATTACHMENTS
 from requests.catalog import KINDS, PERSON_FIELD_NAMES, PERSON_FIELDS, PRECISION
@@ -85,7 +87,7 @@ def _person_refusals(person, errors):
         errors["person_birth_date"].append(str(INVALID_DATE))
     elif birth_date >= timezone.localdate():
         errors["person_birth_date"].append(BIRTH_DATE_NOT_PAST)
-    elif birth_date < date(1900, 1, 1):
+    elif birth_date < EARLIEST_BIRTH:
         errors["person_birth_date"].append(BIRTH_YEAR_UNLIKELY)
     elif nir and (mismatch := nir_birth_mismatch(nir, birth_date)):
         errors["person_birth_date"].append(mismatch)
@@ -114,11 +116,12 @@ def _fields_refusals(expected, values, errors):
 
 
 def _text_refusals(spec, value):
-    """What the field's form would refuse in a text: its length, an address's or a phone number's form (with the
-    forms' own messages). Without it, a long name would be a database error on PostgreSQL, not a refusal."""
+    """What the field's form would refuse in a text: one that cannot be stored, its length, an address's or a phone
+    number's form (with the forms' own messages). Without it, a long name would be a database error on PostgreSQL,
+    not a refusal."""
     if not isinstance(value, str):
         return []
-    checks = [MaxLengthValidator(spec.max_length)]
+    checks = [validate_storable, MaxLengthValidator(spec.max_length)]
     checks += {"email": [validate_email], "phone": [normalize_french_phone]}.get(spec.type, [])
     messages = []
     for check in checks:
@@ -138,9 +141,15 @@ def merged(*refusals):
     return dict(errors)
 
 
+def stored_text(value):
+    """A text as a request stores it, whoever deposits: without bidirectional controls (extranet/core/text.py)."""
+    return without_bidi_controls(value) if isinstance(value, str) else value
+
+
 def stored_person(person):
-    """The person's fields as a request stores them: the NIR in its canonical form, every field present."""
-    stored = {name: person.get(name) or "" for name in PERSON_FIELD_NAMES} if person else {}
+    """The person's fields as a request stores them: the NIR in its canonical form, every field present, the texts
+    cleaned."""
+    stored = {name: stored_text(person.get(name) or "") for name in PERSON_FIELD_NAMES} if person else {}
     if stored:
         stored["person_birth_date"] = person["person_birth_date"]
         stored["person_nir"] = validate_nir(person["person_nir"])
@@ -148,5 +157,5 @@ def stored_person(person):
 
 
 def stored_details(kind, motif, details):
-    """The details as a request stores them: every detail of the kind, an unanswered one empty."""
-    return {spec.name: details.get(spec.name, "") for spec in KINDS[kind].details_of(motif)}
+    """The details as a request stores them: every detail of the kind, an unanswered one empty, the texts cleaned."""
+    return {spec.name: stored_text(details.get(spec.name, "")) for spec in KINDS[kind].details_of(motif)}

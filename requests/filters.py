@@ -4,7 +4,6 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db import models
-from django.db.models import Q
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.choices import BaseChoiceIterator
@@ -27,7 +26,9 @@ class FilterForm(StyledFormMixin, forms.Form):
 
 
 class HistoryFilter(django_filters.FilterSet):
-    """Filters of the "Historique des demandes" (the queryset is already the structure's, for one caisse)."""
+    """Filters of the "Historique des demandes" (the queryset is already the structure's, for one caisse). None names
+    the person concerned: the filters are in the page's address, which servers and proxies log. A person is found by
+    the person search (requests/search.py), whose criteria are posted."""
 
     number = django_filters.CharFilter(field_name="number", lookup_expr="startswith", label="Numéro")
     status = django_filters.ChoiceFilter(
@@ -44,7 +45,6 @@ class HistoryFilter(django_filters.FilterSet):
         empty_label="Tous les demandeurs",
         widget=OnePassSelect,
     )
-    person = django_filters.CharFilter(method="filter_person", label="Personne concernée (nom ou prénom)")
     followed = django_filters.BooleanFilter(
         method="filter_followed", label="Seulement les demandes que je suis", widget=forms.CheckboxInput
     )
@@ -69,11 +69,6 @@ class HistoryFilter(django_filters.FilterSet):
         self.filters["author"].queryset = (
             get_user_model().objects.filter(membership__structure=structure).order_by("last_name", "first_name")
         )
-
-    def filter_person(self, queryset, name, value):
-        for word in value.split():
-            queryset = queryset.filter(Q(person_last_name__icontains=word) | Q(person_first_name__icontains=word))
-        return queryset
 
     def filter_followed(self, queryset, name, value):
         return queryset.filter(follows__user=self.user) if value else queryset

@@ -4,9 +4,12 @@ refuses in it, and its printable sheet. Its form is in requests/forms.py."""
 from collections import defaultdict
 from datetime import date
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from extranet.accounts.models import Civility
+from extranet.core.dates import EARLIEST_EVENT
+from extranet.core.text import validate_storable
 from requests.catalog import PERSON_FIELD_NAMES
 from requests.deposit_rules import REQUIRED, invalid_choice
 from requests.models import MasReferral
@@ -60,6 +63,9 @@ CONSENT_MISSING = (
 OTHER_TEXT_MISSING = "Précisez, puisque vous avez coché « Autre »."
 RENUNCIATION_MISSING = "Obligatoire quand le contexte comprend un renoncement aux soins."
 REFERRAL_DATE_IN_FUTURE = "La date de la saisine ne peut pas être dans le futur."
+REFERRAL_DATE_TOO_OLD = (
+    f"La date de la saisine ne peut pas être antérieure au {EARLIEST_EVENT:%d/%m/%Y} : vérifiez l'année."
+)
 SIGNED_SHEET_MISSING = "Joignez la fiche de saisine signée par la personne."
 ONE_SIGNED_SHEET = "Joignez une seule fiche signée."
 # What a referral stores besides its request, who collected the consent and when.
@@ -105,6 +111,13 @@ def referral_refusals(referral, *, consent_documents, notice_given):
         errors["referral_date"].append(str(REQUIRED))
     elif referral_date > timezone.localdate():
         errors["referral_date"].append(REFERRAL_DATE_IN_FUTURE)
+    elif referral_date < EARLIEST_EVENT:
+        errors["referral_date"].append(REFERRAL_DATE_TOO_OLD)
+    for name, value in referral.items():
+        try:
+            validate_storable(value)
+        except ValidationError as error:
+            errors[name].extend(error.messages)
     if not referral.get("contexts"):
         errors["contexts"].append(str(REQUIRED))
     for name, choices in _CHOICES.items():

@@ -435,6 +435,9 @@ class Message(models.Model):
         CAISSE = "caisse", "Caisse"
 
     request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="messages")
+    # What names the message outside the database (the API): its key counts every message of the site, internal
+    # notes included, so a partner who sees messages 9 and 11 would know of a note 10.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     side = models.CharField("de la part de", max_length=10, choices=Side.choices)
     is_internal = models.BooleanField("note interne", default=False)
@@ -481,6 +484,8 @@ class Attachment(models.Model):
         PNG = "image/png", "PNG"
 
     request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="attachments")
+    # What names the file in its download address and the API, for the same reason as Message.public_id.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # Files of a message belong to it (an internal note's files are internal too); others to the request itself.
     message = models.ForeignKey("Message", on_delete=models.CASCADE, null=True, blank=True, related_name="attachments")
     file = models.FileField(storage=private_storage, upload_to=attachment_path, max_length=200)

@@ -14,6 +14,12 @@ _NIR_LIKE = re.compile(
 )
 _SHAPE = re.compile(r"^[123478][0-9]{4}([0-9]{2}|2A|2B)[0-9]{8}$")
 _CORSICA = {"2A": "19", "2B": "18"}
+# The 4th and 5th digits: the month of birth (01–12), or a code the INSEE gives when the month is not known (a
+# "mois fictif", for a registration on an incomplete civil status): 20 to 42, 50 to 99. Sources differ on 21–29 (some
+# list 20 and 30–42 only): they are accepted, since refusing a real NIR would keep the person out of the service,
+# while 00, 13–19 and 43–49 are no code at all.
+REAL_MONTHS = range(1, 13)
+UNKNOWN_MONTH_CODES = frozenset([*range(20, 43), *range(50, 100)])
 
 
 def normalize_nir(value):
@@ -40,6 +46,12 @@ def validate_nir(value):
             "chiffres, sauf « 2A » ou « 2B » (Corse) en 6e et 7e positions.",
             code="nir_format",
         )
+    if not is_month_code(int(nir[3:5])):
+        raise ValidationError(
+            "Les 4e et 5e chiffres du numéro de sécurité sociale (le mois de naissance) ne sont ni un mois de 01 à "
+            "12, ni un code de mois inconnu (20 à 42, 50 à 99) : vérifiez-les.",
+            code="nir_month",
+        )
     if nir_key(nir[:13]) != nir[13:]:
         raise ValidationError(
             "La clé du numéro de sécurité sociale ne correspond pas : vérifiez chaque chiffre.", code="nir_key"
@@ -47,12 +59,17 @@ def validate_nir(value):
     return nir
 
 
+def is_month_code(month):
+    return month in REAL_MONTHS or month in UNKNOWN_MONTH_CODES
+
+
 def nir_birth_mismatch(nir, birth_date):
-    """A message if the NIR's year or (real) month of birth contradicts the birth date, else None."""
+    """A message if the NIR's year or real month of birth contradicts the birth date, else None: a code of an
+    unknown month matches any month."""
     if int(nir[1:3]) != birth_date.year % 100:
         return "L'année de naissance ne correspond pas au numéro de sécurité sociale (2e et 3e chiffres)."
     month = int(nir[3:5])
-    if 1 <= month <= 12 and month != birth_date.month:
+    if month in REAL_MONTHS and month != birth_date.month:
         return "Le mois de naissance ne correspond pas au numéro de sécurité sociale (4e et 5e chiffres)."
     return None
 

@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from extranet.audit.models import AccessLog, record_access
-from extranet.core.pagination import page_number
+from extranet.core.pagination import link_query, page_number
 from requests import deadlines, news, waiting
 from requests.filters import QueueFilter
 from requests.models import ExportLog, Request
@@ -99,9 +99,7 @@ def _queue_page(request, staff, *, error=None, status=200):
         # Written here rather than by the template's date filter, twice per row: a twentieth of the page's time.
         deposited = timezone.localtime(row.created_at)
         row.deposited_day, row.deposited_time = f"{deposited:%d/%m/%Y}", f"{deposited:%H}h{deposited:%M}"
-    params = request.GET.copy()
-    params.pop("page", None)
-    params.pop(PERSONAL_DATA_PARAM, None)
+    params = link_query(request.GET, {*filterset.filters, "ordre", "taille"})
     export_params = params.copy()
     export_params.pop("taille", None)
     return render(

@@ -2,12 +2,13 @@
 
 from contextlib import contextmanager
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import format_html
 
+from extranet.core.text import clean_text
 from extranet.core.workdays import working_days_after
 from requests import deadlines, deposit_rules, mas, notifications, policy, waiting, workflow
 from requests.attachments import clean_original_name
@@ -212,7 +213,7 @@ def deposit_mas_referral(*, referral, consent_document, notice_given, structure,
             consent_collected_at=demande.created_at,
             notice_version=mas.NOTICE_VERSION,
             consent_document=signed[0] if signed else None,
-            **referral,
+            **{name: deposit_rules.stored_text(value) for name, value in referral.items()},
         )
         return demande
 
@@ -244,8 +245,17 @@ def take_charge(demande, *, agent):
     return workflow.move(demande, "take_charge", by=agent)
 
 
+def _stored_text(text):
+    """A message's text as stored, whoever writes it (extranet/core/text.py): refused if it cannot be stored."""
+    try:
+        return clean_text(text)
+    except ValidationError as error:
+        raise WorkflowRefused(error.messages[0]) from None
+
+
 def resolve(demande, *, agent, answer, files=()):
     """Pris en charge → Résolu, with the answer the partner receives (and its files, such as the document)."""
+    answer = _stored_text(answer)
 
     def answer_required(demande):
         if not answer.strip():
@@ -366,6 +376,7 @@ def post_message(demande, *, author, body, internal=False, awaiting_answer=False
     A caisse message to the structure may ask for its answer (`awaiting_answer`, on a request in progress): the
     request waits for it (requests/waiting.py) until the structure writes or the request is resolved. Each start and
     end of a wait is a row of the status log (from and to "Pris en charge", its `event` says which)."""
+    body = _stored_text(body)
     with files_removed_on_failure() as written, transaction.atomic():
         demande, from_caisse = _lock_open_for(demande, author)
         if internal and not policy.can_post_internal_note(author, demande):

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from extranet.core.pagination import bounded_page
+from extranet.core.pagination import bounded_page, link_query
 from extranet.core.pdf import render_pdf
 from requests import canned, mas, news, policy, search, services, workflow
 from requests.catalog import KINDS_BY_SLUG, PERSON_FIELD_NAMES, is_mas_referral
@@ -79,8 +79,10 @@ def history(request):
         .order_by(f"-{field}" if descending else field, "-pk" if descending else "pk")
     )
     page = bounded_page(requests, request.GET.get("page"), size)
-    params = request.GET.copy()
-    params.pop("page", None)
+    params = link_query(request.GET, {*filterset.filters, "tri", "ordre", "taille"})
+    # Where a star's form brings the user back: this page of the list, with its filters only.
+    here = params.copy()
+    here["page"] = str(page.number)
     return render(
         request,
         "requests/history.html",
@@ -94,6 +96,7 @@ def history(request):
             "sorts": [(key, label) for key, (_, label) in SORTS.items()],
             "page_sizes": PAGE_SIZES,
             "query": params.urlencode(),
+            "return_to": f"{request.path}?{here.urlencode()}",
         },
     )
 
@@ -475,9 +478,11 @@ def summary_pdf(request, number):
 
 
 @login_required
-def download_attachment(request, number, pk):
+def download_attachment(request, number, public_id):
     demande = _visible_request(request, number)
-    attachment = get_object_or_404(Attachment.objects.visible_to(request.user).filter(request=demande), pk=pk)
+    attachment = get_object_or_404(
+        Attachment.objects.visible_to(request.user).filter(request=demande), public_id=public_id
+    )
     journal_read(request.user, demande, Action.ATTACHMENT, attachment=attachment)
     return FileResponse(
         attachment.file.open("rb"),

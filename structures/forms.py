@@ -2,6 +2,7 @@ from django import forms
 
 from extranet.accounts.forms import IdentityForm
 from extranet.core.forms import StyledFormMixin
+from extranet.core.validators import validate_event_date
 from structures.models import Convention, Structure
 from structures.validators import normalize_siret, validate_siret
 
@@ -38,12 +39,18 @@ class ConventionForm(StyledFormMixin, forms.ModelForm):
         widgets = {"signed_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
         help_texts = {"status": "Sans convention active, la structure ne peut pas déposer de demande à la caisse."}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["signed_on"].validators.append(validate_event_date)
+
 
 class StructureCreateForm(StructureForm):
     """A new structure and its convention with the administrateur's caisse, in one step."""
 
     signed_on = forms.DateField(
-        label="Date de signature de la convention", widget=forms.DateInput(attrs={"type": "date"})
+        label="Date de signature de la convention",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_event_date],
     )
     convention_status = forms.ChoiceField(
         label="Statut de la convention", choices=Convention.Status.choices, initial=Convention.Status.ACTIVE
@@ -63,7 +70,9 @@ class StructureCreateForm(StructureForm):
 class ExistingStructureConventionForm(StyledFormMixin, forms.Form):
     siret = SiretField(help_text="Le SIRET de la structure déjà inscrite auprès d'une autre caisse.")
     signed_on = forms.DateField(
-        label="Date de signature de la convention", widget=forms.DateInput(attrs={"type": "date"})
+        label="Date de signature de la convention",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_event_date],
     )
     status = forms.ChoiceField(label="Statut", choices=Convention.Status.choices, initial=Convention.Status.ACTIVE)
 

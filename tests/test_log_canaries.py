@@ -7,6 +7,7 @@ arguments and its formatted text, traceback included, are searched for the canar
 import logging
 import re
 import smtplib
+import uuid
 
 import pytest
 from django.core import mail
@@ -114,12 +115,12 @@ def test_partner_journey(logs, technicien_client, commit, mailoutbox):
         f"/demandes/{number}/confirmation/",
         f"/demandes/{number}/recapitulatif.pdf",
         "/demandes/",
-        *(f"/demandes/{number}/pieces/{attachment.pk}/" for attachment in request.attachments.all()),
+        *(f"/demandes/{number}/pieces/{attachment.public_id}/" for attachment in request.attachments.all()),
     ):
         response = technicien_client.get(url)
         assert response.status_code == 200, url
         b"".join(response.streaming_content) if response.streaming else response.content
-    assert technicien_client.get(f"/demandes/{number}/pieces/999999/").status_code == 404
+    assert technicien_client.get(f"/demandes/{number}/pieces/{uuid.uuid4()}/").status_code == 404
     not_found(technicien_client)
     send_pending()
     assert mailoutbox, "the deposit sends its acknowledgements"
@@ -154,7 +155,7 @@ def test_caisse_journey(logs, deposited, staff_client, agent, caisse_admin, comm
     ):
         assert agent_client.get(url).status_code == 200, url
     for attachment in Attachment.objects.all():
-        b"".join(agent_client.get(f"/demandes/{number}/pieces/{attachment.pk}/").streaming_content)
+        b"".join(agent_client.get(f"/demandes/{number}/pieces/{attachment.public_id}/").streaming_content)
     assert agent_client.get("/caisse/demandes/export.csv?donnees_personnelles=1").status_code == 403
 
     admin_client = staff_client(caisse_admin)

@@ -260,7 +260,7 @@ MATRIX = {
     "requests:summary_pdf": Entry(scoped(SHOWN_TO_BOTH_SIDES), args=request_number),
     "requests:mas_sheet": Entry(scoped(SHOWN_TO_BOTH_SIDES), args=request_number),
     "requests:attachment": Entry(
-        scoped(SHOWN_TO_BOTH_SIDES), args=lambda side: [side.request.number, side.attachment.pk]
+        scoped(SHOWN_TO_BOTH_SIDES), args=lambda side: [side.request.number, side.attachment.public_id]
     ),
     "requests:follow": Entry(scoped(SHOWN_TO_BOTH_SIDES), args=request_number, methods=("POST",)),
     "requests:post_message": Entry(
@@ -314,7 +314,7 @@ MATRIX = {
         api(scoped(SHOWN_TO_BOTH_SIDES)), args=request_number, methods=("GET", "POST"), data=an_upload
     ),
     "api:request-attachment": Entry(
-        api(scoped(SHOWN_TO_BOTH_SIDES)), args=lambda side: [side.request.number, side.attachment.pk]
+        api(scoped(SHOWN_TO_BOTH_SIDES)), args=lambda side: [side.request.number, side.attachment.public_id]
     ),
     "api:members": Entry(
         api(only(GESTIONNAIRES)),

@@ -130,7 +130,7 @@ ANSWER = {"answer": "Rendez-vous fixé le 2 décembre à 10 h à l'accueil de Ca
 
 MESSAGES = [
     {
-        "id": 7,
+        "id": "5b0e7c3a-9d1f-4e62-8a47-2f3c6d8e1b90",
         "side": "caisse",
         "author": "Sophie MARCHAND",
         "internal": False,
@@ -170,13 +170,14 @@ MEMBER_IN = {
 
 ATTACHMENTS = [
     {
-        "id": 18,
+        "id": "c41d2e8f-7a35-4b09-9e6c-0d8f3a2b5e71",
         "name": "avis-imposition-2025.pdf",
         "content_type": "application/pdf",
         "size": 184_320,
         "sha256": "9f2c5e0d4b8a7c1e3f6a2d9b0c4e8f1a7b3d5c9e2f0a4b6d8c1e3f5a7b9d0c2e",
         "uploaded_at": "2026-11-21T10:02:00+01:00",
         "message": None,
-        "url": "https://partenaires.example/api/v1/requests/1412600042/attachments/18/",
+        "url": "https://partenaires.example/api/v1/requests/1412600042/attachments/"
+        "c41d2e8f-7a35-4b09-9e6c-0d8f3a2b5e71/",
     }
 ]

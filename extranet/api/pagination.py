@@ -1,5 +1,10 @@
+from datetime import UTC
+
+from django.utils.dateparse import parse_datetime
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
+
+INVALID_CURSOR = "Curseur non valide : reprenez le lien « next » d'une réponse."
 
 
 class NewestFirst(CursorPagination):
@@ -21,11 +26,14 @@ class NewestFirst(CursorPagination):
 
     def decode_cursor(self, request):
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except NotFound:
-            raise ValidationError(
-                {self.cursor_query_param: ["Curseur non valide : reprenez le lien « next » d'une réponse."]}
-            ) from None
+            raise ValidationError({self.cursor_query_param: [INVALID_CURSOR]}) from None
+        # DRF decodes the cursor's position without reading it: a position that is not a date-time (anyone can
+        # encode "p=2026") would reach the query, and the database's refusal would be a server error.
+        if cursor is not None and cursor.position is not None and not _is_moment(cursor.position):
+            raise ValidationError({self.cursor_query_param: [INVALID_CURSOR]})
+        return cursor
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
@@ -33,3 +41,12 @@ class NewestFirst(CursorPagination):
             if parameter["name"] == self.page_size_query_param:
                 parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
         return parameters
+
+
+def _is_moment(text):
+    """A date-time as the cursors write `created_at`: with its offset, and within what the database holds."""
+    try:
+        moment = parse_datetime(text)
+        return moment is not None and moment.tzinfo is not None and moment.astimezone(UTC) is not None
+    except (ValueError, OverflowError):
+        return False

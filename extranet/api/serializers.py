@@ -2,16 +2,28 @@
 pages' forms' and the deposit service's)."""
 
 from django import forms
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from rest_framework import serializers
 
 from extranet.accounts.models import Civility
 from extranet.accounts.second_factor import has_second_factor
+from extranet.core.text import clean_text
 from requests.catalog import KINDS, MAS_REFERRAL, PERSON_FIELDS, Kind
 from requests.forms import MasReferralForm
 from requests.models import Attachment, Message, Request, StatusChange
 from structures.models import Caisse, Membership
 from structures.policy import caisse_membership, partner_membership
+
+
+class TextField(serializers.CharField):
+    """A text the API takes in, cleaned as the forms clean theirs (extranet/core/text.py)."""
+
+    def to_internal_value(self, data):
+        try:
+            return clean_text(super().to_internal_value(data))
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
 
 
 class CaisseSerializer(serializers.ModelSerializer):
@@ -182,7 +194,12 @@ class RequestDetailSerializer(RequestSummarySerializer):
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
+    # Random ids, not the database's keys: those count every file and message of the site, internal notes' included.
+    id = serializers.UUIDField(source="public_id")
     name = serializers.CharField(source="original_name")
+    message = serializers.UUIDField(
+        source="message.public_id", allow_null=True, help_text="Le message qui porte le fichier, ou null."
+    )
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -191,11 +208,12 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
     def get_url(self, attachment) -> str:
         return self.context["request"].build_absolute_uri(
-            reverse("api:request-attachment", args=[attachment.request.number, attachment.pk])
+            reverse("api:request-attachment", args=[attachment.request.number, attachment.public_id])
         )
 
 
 class MessageSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id")
     author = serializers.SerializerMethodField()
     internal = serializers.BooleanField(source="is_internal")
     answer = serializers.BooleanField(source="is_answer")
@@ -210,14 +228,14 @@ class MessageSerializer(serializers.ModelSerializer):
 
 
 class MessageInputSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=5000, help_text="Le message.")
+    body = TextField(max_length=5000, help_text="Le message.")
     internal = serializers.BooleanField(
         default=False, help_text="Note interne entre agents de la caisse : jamais montrée au partenaire."
     )
 
 
 class AnswerSerializer(serializers.Serializer):
-    answer = serializers.CharField(max_length=5000, help_text="La réponse que reçoit la structure.")
+    answer = TextField(max_length=5000, help_text="La réponse que reçoit la structure.")
 
 
 class AttachmentUploadSerializer(serializers.Serializer):
@@ -252,10 +270,10 @@ class MemberSerializer(serializers.ModelSerializer):
 
 class MemberInputSerializer(serializers.Serializer):
     civility = serializers.ChoiceField(choices=Civility.values)
-    last_name = serializers.CharField(max_length=150)
-    first_name = serializers.CharField(max_length=150)
+    last_name = TextField(max_length=150)
+    first_name = TextField(max_length=150)
     email = serializers.EmailField()
-    phone = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    phone = TextField(required=False, allow_blank=True, max_length=20)
 
 
 def _catalogue_field(spec):

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, reverse_lazy
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from extranet.api import views
@@ -14,13 +14,18 @@ urlpatterns = [
     path("v1/requests/<str:number>/messages/", views.RequestMessages.as_view(), name="request-messages"),
     path("v1/requests/<str:number>/attachments/", views.RequestAttachments.as_view(), name="request-attachments"),
     path(
-        "v1/requests/<str:number>/attachments/<int:pk>/",
+        "v1/requests/<str:number>/attachments/<uuid:id>/",
         views.RequestAttachment.as_view(),
         name="request-attachment",
     ),
     path("v1/structure/members/", views.Members.as_view(), name="members"),
     path("v1/structure/members/<int:pk>/deactivate/", views.MemberDeactivate.as_view(), name="member-deactivate"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    # Swagger UI from the sidecar package's local files, its script apart from the page (CSP without inline).
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    # Swagger UI from the sidecar package's local files, its script apart from the page (CSP without inline). The
+    # script's address is the page's own, not the query string it was asked with (written back, it would be logged).
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api:schema", url_self=reverse_lazy("api:docs")),
+        name="docs",
+    ),
 ]

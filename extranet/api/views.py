@@ -48,6 +48,10 @@ from structures.policy import caisse_membership, partner_membership
 
 ERRORS = OpenApiResponse(OpenApiTypes.OBJECT, description="Erreurs par champ : {champ: [messages]}.")
 NOT_FOUND = OpenApiResponse(OpenApiTypes.OBJECT, description="Introuvable, ou hors de votre périmètre.")
+UNKNOWN_PARAMETER = (
+    "Paramètre inconnu : la liste ne se filtre que par les paramètres de son schéma, aucun ne désigne la personne "
+    "concernée (son détail, lu par son numéro, la donne)."
+)
 CONFLICT = OpenApiResponse(OpenApiTypes.OBJECT, description="La demande n'est plus dans l'état attendu.")
 
 
@@ -134,6 +138,11 @@ class RequestListCreate(generics.ListAPIView):
         tags=["Demandes"],
     )
     def get(self, request, *args, **kwargs):
+        # A parameter the list does not read is refused rather than ignored: the client surely meant a filter, and
+        # the next page's link would carry it on. None names a person: the address is in every server's log.
+        known = {*RequestFilter.base_filters, NewestFirst.cursor_query_param, NewestFirst.page_size_query_param}
+        if unknown := sorted(set(request.query_params) - known):
+            return Response({name: [UNKNOWN_PARAMETER] for name in unknown}, status=400)
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
@@ -328,7 +337,9 @@ class RequestAttachments(APIView):
     )
     def get(self, request, number):
         demande = visible_request(request, number)
-        attachments = Attachment.objects.visible_to(request.user).filter(request=demande).select_related("request")
+        attachments = (
+            Attachment.objects.visible_to(request.user).filter(request=demande).select_related("request", "message")
+        )
         return Response(AttachmentSerializer(attachments.order_by("pk"), many=True, context={"request": request}).data)
 
     @extend_schema(
@@ -371,9 +382,11 @@ class RequestAttachment(APIView):
         },
         tags=["Pièces jointes"],
     )
-    def get(self, request, number, pk):
+    def get(self, request, number, id):  # noqa: A002 (the path's parameter, as the schema names it)
         demande = visible_request(request, number)
-        attachment = get_object_or_404(Attachment.objects.visible_to(request.user).filter(request=demande), pk=pk)
+        attachment = get_object_or_404(
+            Attachment.objects.visible_to(request.user).filter(request=demande), public_id=id
+        )
         journal_read(request.user, demande, Action.ATTACHMENT, attachment=attachment)
         return FileResponse(
             attachment.file.open("rb"),

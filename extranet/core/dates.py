@@ -1,7 +1,12 @@
 from calendar import monthrange
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from django.utils import timezone
+
+# The earliest birth date a person concerned may have: before it, a typing error.
+EARLIEST_BIRTH = date(1900, 1, 1)
+# The earliest date of an event the application records (a MAS referral, a convention's signature): the same.
+EARLIEST_EVENT = date(2000, 1, 1)
 
 
 def months_before(moment, months):

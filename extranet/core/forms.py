@@ -5,6 +5,8 @@ from django.forms.renderers import TemplatesSetting
 from django.forms.utils import flatatt
 from django.utils.safestring import mark_safe
 
+from extranet.core.text import validate_storable, without_bidi_controls
+
 
 class FormRenderer(TemplatesSetting):
     """Renders every form field with its label, help text and French errors next to it (templates/forms/)."""
@@ -22,8 +24,43 @@ _WIDGET_CLASSES = {
 }
 
 
-class StyledFormMixin:
-    """Bootstrap classes on widgets, and invalid fields marked for assistive technologies."""
+class CleanTextMixin:
+    """What every form takes in, as extranet/core/text.py says: the bidirectional controls removed from the submitted
+    values (but passwords', which are not shown and must stay as typed) before anything reads them, so that a field
+    checks, stores and shows the text without them; and a text that cannot be stored refused at its field."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.is_bound:
+            kept = {name for name, field in self.fields.items() if isinstance(field.widget, forms.PasswordInput)}
+            self.data = _without_bidi_controls(self.data, kept)
+
+    def full_clean(self):
+        # Here rather than at __init__: subclasses add fields after it.
+        for field in self.fields.values():
+            if isinstance(field, forms.CharField) and validate_storable not in field.validators:
+                field.validators.append(validate_storable)
+        super().full_clean()
+
+
+def _without_bidi_controls(data, kept):
+    def cleaned(name, value):
+        return without_bidi_controls(value) if isinstance(value, str) and name not in kept else value
+
+    if hasattr(data, "lists"):  # a QueryDict or a MultiValueDict: several values a name
+        copy = data.copy()
+        for name, values in data.lists():
+            copy.setlist(name, [cleaned(name, value) for value in values])
+        return copy
+    return {
+        name: [cleaned(name, item) for item in value] if isinstance(value, list) else cleaned(name, value)
+        for name, value in data.items()
+    }
+
+
+class StyledFormMixin(CleanTextMixin):
+    """Bootstrap classes on widgets, and invalid fields marked for assistive technologies; and, as every form of the
+    application, the text cleaning of CleanTextMixin."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 # Up to this many rows (or to the end of the page asked for, if further) the total is exact; beyond, the page says
 # "plus de N".
 COUNT_LIMIT = 1000
+# The furthest page a query string may ask for: beyond, its offset would overflow the databases' integers (a server
+# error), and no list is that long.
+MAX_PAGE = 100_000
 
 
 @dataclass(frozen=True)
@@ -48,12 +51,22 @@ class BoundedPage:
 
 
 def page_number(raw):
-    """The page asked for in the query string: 1 when missing, not a number, or below 1."""
+    """The page asked for in the query string: 1 when missing, not a number, or below 1; at most MAX_PAGE."""
     try:
         number = int(raw)
     except (TypeError, ValueError):
         return 1
-    return max(number, 1)
+    return min(max(number, 1), MAX_PAGE)
+
+
+def link_query(params, names):
+    """The query string of a list's links (pages, sort, export): only the parameters the list reads (`names`), so that
+    nothing else typed into an address, a person's name for instance, is written back into the page's links."""
+    kept = params.copy()
+    for name in params:
+        if name not in names:
+            kept.pop(name)
+    return kept
 
 
 def bounded_page(queryset, raw_number, size, *, count_limit=None):

@@ -1,6 +1,10 @@
 import re
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from extranet.core.dates import EARLIEST_EVENT
 
 _SEPARATORS = re.compile(r"[\s.\-]")
 
@@ -18,3 +22,13 @@ def normalize_french_phone(value):
             code="phone",
         )
     return " ".join(digits[i : i + 2] for i in range(0, 10, 2))
+
+
+def validate_event_date(value):
+    """The date of something the application records (a convention's signature…): from EARLIEST_EVENT to a year
+    from today. Outside, a typing error (0001 for 2001, 2205 for 2025)."""
+    latest = timezone.localdate() + timedelta(days=365)
+    if value is not None and not EARLIEST_EVENT <= value <= latest:
+        raise ValidationError(
+            f"Saisissez une date entre le {EARLIEST_EVENT:%d/%m/%Y} et le {latest:%d/%m/%Y}.", code="date_range"
+        )

@@ -179,7 +179,7 @@ def technicien(page: Page, audit: Audit, requests):
     log_in(page, "technicien@demo.example")
     audit("accueil")
     audit.visit("/demandes/")
-    audit.visit("/demandes/?kind=case_review&status=new&deposited_from=2020-01-01&person=Prince&followed=on")
+    audit.visit("/demandes/?kind=case_review&status=new&deposited_from=2020-01-01&followed=on")
     audit.visit("/demandes/?number=99999", "/demandes/ sans résultat")
     for slug in ("contacter", "signaler", "rendez-vous", "etude-de-dossier", "document"):
         audit.visit(f"/demandes/nouvelle/{slug}/")

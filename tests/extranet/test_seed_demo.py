@@ -184,7 +184,7 @@ def test_demo_pages_render_for_who_may_see_them(client):
         response = client.get(f"/demandes/{r.number}/recapitulatif.pdf")
         assert response.status_code == 200 and response.content.startswith(b"%PDF-"), r.number
     answer_file = Attachment.objects.filter(message__is_answer=True, request__structure__siret="31834567800011")[0]
-    response = client.get(f"/demandes/{answer_file.request.number}/pieces/{answer_file.pk}/")
+    response = client.get(f"/demandes/{answer_file.request.number}/pieces/{answer_file.public_id}/")
     assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF-")
 
 

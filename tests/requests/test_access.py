@@ -31,16 +31,14 @@ def visit(client, page, demande, attachment):
         "detail": f"/demandes/{number}/",
         "confirmation": f"/demandes/{number}/confirmation/",
         "pdf": f"/demandes/{number}/recapitulatif.pdf",
-        "attachment": f"/demandes/{number}/pieces/{attachment.pk}/",
+        "attachment": f"/demandes/{number}/pieces/{attachment.public_id}/",
     }[page]
     return client.get(path)
 
 
 @pytest.fixture
 def deposited(structure, caisse, technicien):
-    demande = RequestFactory(
-        structure=structure, caisse=caisse, author=technicien, person_last_name="Confidentiel"
-    )
+    demande = RequestFactory(structure=structure, caisse=caisse, author=technicien, person_last_name="Confidentiel")
     return demande, with_attachment(demande)
 
 
@@ -154,7 +152,7 @@ class TestAttachmentsBelongToTheirRequest:
         mine, _ = deposited
         foreign = RequestFactory(structure=other_structure, caisse=other_caisse)
         foreign_attachment = with_attachment(foreign, content=pdf_bytes("secret"))
-        response = technicien_client.get(f"/demandes/{mine.number}/pieces/{foreign_attachment.pk}/")
+        response = technicien_client.get(f"/demandes/{mine.number}/pieces/{foreign_attachment.public_id}/")
         assert response.status_code == 404
 
     def test_attachment_of_a_sibling_request_is_served_only_under_its_own_number(
@@ -163,8 +161,11 @@ class TestAttachmentsBelongToTheirRequest:
         first, _ = deposited
         sibling = RequestFactory(structure=structure, caisse=caisse)
         sibling_attachment = with_attachment(sibling, content=pdf_bytes("soeur"))
-        assert technicien_client.get(f"/demandes/{first.number}/pieces/{sibling_attachment.pk}/").status_code == 404
-        response = technicien_client.get(f"/demandes/{sibling.number}/pieces/{sibling_attachment.pk}/")
+        assert (
+            technicien_client.get(f"/demandes/{first.number}/pieces/{sibling_attachment.public_id}/").status_code
+            == 404
+        )
+        response = technicien_client.get(f"/demandes/{sibling.number}/pieces/{sibling_attachment.public_id}/")
         assert b"".join(response.streaming_content) == pdf_bytes("soeur")
 
 

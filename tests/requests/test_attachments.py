@@ -164,7 +164,7 @@ class TestAcceptedFiles:
             assert (attachment.content_type, attachment.size) == (content_type, len(content))
             assert attachment.sha256 == hashlib.sha256(content).hexdigest()
 
-            download = technicien_client.get(f"/demandes/{deposited.number}/pieces/{attachment.pk}/")
+            download = technicien_client.get(f"/demandes/{deposited.number}/pieces/{attachment.public_id}/")
             assert download.status_code == 200
             assert download["Content-Type"] == content_type
             assert download["Content-Disposition"] == f'attachment; filename="{attachment.original_name}"'
@@ -181,7 +181,7 @@ class TestAcceptedFiles:
         deposited = Request.objects.get()
         html = technicien_client.get(f"/demandes/{deposited.number}/").content.decode()
         for attachment in deposited.attachments.all():
-            link = f'<a href="/demandes/{deposited.number}/pieces/{attachment.pk}/" download>'
+            link = f'<a href="/demandes/{deposited.number}/pieces/{attachment.public_id}/" download>'
             assert f"{link}{attachment.original_name}</a>" in html
 
     @pytest.mark.parametrize(
@@ -202,7 +202,7 @@ class TestAcceptedFiles:
         assert STORED_NAME.match(attachment.file.name)
         [on_disk] = stored_files()
         assert on_disk == attachment.file.name
-        download = technicien_client.get(f"/demandes/{attachment.request.number}/pieces/{attachment.pk}/")
+        download = technicien_client.get(f"/demandes/{attachment.request.number}/pieces/{attachment.public_id}/")
         assert download["Content-Disposition"] == disposition
         assert b"".join(download.streaming_content) == pdf_bytes()
 

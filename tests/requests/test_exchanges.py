@@ -37,7 +37,7 @@ def post(browser, demande, body, files=(), **extra):
 
 
 def download(browser, demande, attachment):
-    return browser.get(f"/demandes/{demande.number}/pieces/{attachment.pk}/")
+    return browser.get(f"/demandes/{demande.number}/pieces/{attachment.public_id}/")
 
 
 def content(response):

@@ -137,7 +137,7 @@ class TestPartnerPages:
         assert CANARY_FILE not in [attachment.original_name for attachment in visible]
 
     def test_the_note_file_cannot_be_downloaded_by_the_partner(self, any_scene):
-        response = any_scene.partner.get(f"/demandes/{any_scene.number}/pieces/{any_scene.note_file.pk}/")
+        response = any_scene.partner.get(f"/demandes/{any_scene.number}/pieces/{any_scene.note_file.public_id}/")
         assert response.status_code == 404
         assert_no_canary("the 404 page", response.content.decode())
 
@@ -296,7 +296,7 @@ class TestCaisseSide:
             page = text(any_scene.detail(browser))
             assert CANARY in page
             assert CANARY_FILE in page
-            served = browser.get(f"/demandes/{any_scene.number}/pieces/{any_scene.note_file.pk}/")
+            served = browser.get(f"/demandes/{any_scene.number}/pieces/{any_scene.note_file.public_id}/")
             assert served.status_code == 200
             assert CANARY_FILE_CONTENT.encode() in b"".join(served.streaming_content)
 

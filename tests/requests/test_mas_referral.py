@@ -11,7 +11,7 @@ from extranet.core.dates import months_before
 from requests.models import Attachment, MasReferral, Request, Status
 from requests.retention import purge_expired_requests
 from tests.factories import CaisseMembershipFactory, advance
-from tests.helpers import text
+from tests.helpers import api_client, text
 from tests.requests.builders import MAS_REFERRAL_URL, a_pdf, referral_data
 
 URL = MAS_REFERRAL_URL
@@ -26,6 +26,9 @@ def partner(client, technicien):
 
 def errors(response):
     return response.context["form"].errors
+
+
+TOO_OLD = ["La date de la saisine ne peut pas être antérieure au 01/01/2000 : vérifiez l'année."]
 
 
 def pdf_text(content):
@@ -89,6 +92,18 @@ class TestForm:
     def test_referral_date_cannot_be_in_the_future(self, partner):
         tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
         assert "referral_date" in errors(partner.post(URL, referral_data(referral_date=tomorrow)))
+
+    @pytest.mark.parametrize("day", ["0001-01-01", "1999-12-31"])
+    def test_referral_date_before_2000_is_a_typing_error(self, partner, technicien, day):
+        """0001-01-01 used to be accepted, on the page and through the API."""
+        response = partner.post(URL, referral_data(referral_date=day))
+        assert errors(response)["referral_date"] == TOO_OLD
+        api = api_client(technicien)
+        data = referral_data(referral_date=day, kind="access_difficulty", motif="mas_referral", consent_mode="remote")
+        response = api.post("/api/v1/requests/", data | {"notice_given": True}, format="json")
+        assert response.status_code == 400
+        assert response.json()["referral_date"] == TOO_OLD
+        assert not Request.objects.exists()
 
 
 @pytest.mark.django_db

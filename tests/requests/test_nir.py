@@ -1,15 +1,19 @@
+import calendar
 import random
 import string
+from datetime import date
 
 import pytest
 from django.core.exceptions import ValidationError
+from hypothesis import given
+from hypothesis import strategies as st
 from stdnum.fr import nir as stdnum_nir
 
 from requests.models import Request
-from requests.nir import validate_nir
+from requests.nir import nir_birth_mismatch, validate_nir
 from tests.factories import RequestFactory, make_nir
-from tests.helpers import text
-from tests.requests.builders import create_url, form_data
+from tests.helpers import api_client, text
+from tests.requests.builders import PERSON, create_url, form_data
 
 FIRST_DIGITS = "123478"
 
@@ -156,6 +160,41 @@ def test_nir_typed_with_non_ascii_digits_is_refused_or_stored_in_ascii():
     assert result == nir
 
 
+# The INSEE's month codes: 01–12 a real month, 20–42 and 50–99 a month not known. Written out here rather than read
+# from requests/nir.py, so that the property below checks the code against the rule.
+INSEE_MONTH_CODES = {*range(1, 13), *range(20, 43), *range(50, 100)}
+
+
+def nir_with_month(month, year="85"):
+    return make_nir(year=year, month=f"{month:02d}")
+
+
+@given(month=st.integers(min_value=0, max_value=99))
+def test_the_month_digits_follow_the_insee_codes(month):
+    nir = nir_with_month(month)
+    if month in INSEE_MONTH_CODES:
+        assert validate_nir(nir) == nir
+    else:
+        with pytest.raises(ValidationError, match="ni un mois de 01 à 12") as refused:
+            validate_nir(nir)
+        assert refused.value.code == "nir_month"
+
+
+@given(
+    code=st.sampled_from(sorted(INSEE_MONTH_CODES - set(range(1, 13)))),
+    birth_date=st.dates(min_value=date(1985, 1, 1), max_value=date(1985, 12, 31)),
+)
+def test_a_code_of_unknown_month_matches_any_month_of_the_year(code, birth_date):
+    assert nir_birth_mismatch(nir_with_month(code), birth_date) is None
+
+
+@given(month=st.integers(min_value=1, max_value=12), birth_month=st.integers(min_value=1, max_value=12))
+def test_a_real_month_must_be_the_birth_dates(month, birth_month):
+    birth_date = date(1985, birth_month, calendar.monthrange(1985, birth_month)[1])
+    mismatch = nir_birth_mismatch(nir_with_month(month), birth_date)
+    assert (mismatch is None) == (month == birth_month)
+
+
 @pytest.mark.django_db
 class TestBirthDateConsistency:
     def post(self, client, nir, birth_date):
@@ -176,6 +215,21 @@ class TestBirthDateConsistency:
         ]
         assert "Le mois de naissance ne correspond pas" in text(response)
         assert not Request.objects.exists()
+
+    @pytest.mark.parametrize("month", ["00", "13", "19", "43", "49"])
+    def test_a_month_that_is_no_insee_code_is_refused(self, technicien_client, month):
+        """Month 13 used to be accepted with a May birth date: no rule read the digits outside 01–12."""
+        response = self.post(technicien_client, make_nir(year="85", month=month), "1985-05-12")
+        assert response.status_code == 200
+        assert "ni un mois de 01 à 12, ni un code de mois inconnu" in response.context["form"].errors["person_nir"][0]
+        assert not Request.objects.exists()
+
+    def test_the_api_refuses_it_too(self, technicien):
+        client = api_client(technicien)
+        data = {"kind": "access_difficulty", "motif": "rights", "description": "Droits", **PERSON}
+        response = client.post("/api/v1/requests/", data | {"person_nir": make_nir(month="13")}, format="json")
+        assert response.status_code == 400
+        assert "ni un mois de 01 à 12" in response.json()["person_nir"][0]
 
     @pytest.mark.parametrize("month", ["20", "30", "42", "99"])
     def test_fictitious_month_is_accepted(self, technicien_client, month):

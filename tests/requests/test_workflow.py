@@ -519,7 +519,7 @@ class TestResolve:
         partner = client_factory()
         partner.force_login(cast.users["technicien of the structure"])
         for attachment in stored:
-            download = partner.get(f"/demandes/{cast.request.number}/pieces/{attachment.pk}/")
+            download = partner.get(f"/demandes/{cast.request.number}/pieces/{attachment.public_id}/")
             assert download.status_code == 200
             assert f'filename="{attachment.original_name}"' in download["Content-Disposition"]
 

@@ -69,6 +69,23 @@ class TestStructures:
         )
         assert structure.conventions.get(caisse=caisse).status == Convention.Status.SUSPENDED
 
+    @pytest.mark.parametrize("day", ["0001-01-01", "1999-12-31", "2205-01-01"])
+    def test_the_signature_date_of_a_convention_is_plausible(
+        self, admin_client, structure, caisse, other_structure, day
+    ):
+        bounds = "Saisissez une date entre le 01/01/2000 et le "
+        response = admin_client.post("/caisse/structures/nouvelle/", structure_data(signed_on=day))
+        assert response.context["form"].errors["signed_on"][0].startswith(bounds)
+        response = admin_client.post(
+            f"/caisse/structures/{structure.pk}/convention/", {"signed_on": day, "status": "active"}
+        )
+        assert response.context["form"].errors["signed_on"][0].startswith(bounds)
+        response = admin_client.post(
+            "/caisse/structures/conventionner/", {"siret": other_structure.siret, "signed_on": day, "status": "active"}
+        )
+        assert response.context["form"].errors["signed_on"][0].startswith(bounds)
+        assert Structure.objects.count() == 2 and Convention.objects.count() == 2
+
     def test_convention_with_a_structure_of_another_caisse(self, admin_client, caisse, other_structure):
         response = admin_client.post(
             "/caisse/structures/conventionner/",

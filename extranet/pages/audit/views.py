@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
 from extranet.audit.models import AccessLog
+from extranet.core.pagination import page_number
 from structures.guards import require_caisse_admin
 
 PAGE_SIZE = 50
@@ -15,10 +16,7 @@ def journal(request):
     number = request.GET.get("numero", "").strip()
     if number:
         entries = entries.filter(target__startswith=number)
-    try:
-        page = max(int(request.GET.get("page", "1")), 1)
-    except ValueError:
-        page = 1
+    page = page_number(request.GET.get("page"))
     rows = list(entries[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1])
     return render(
         request,

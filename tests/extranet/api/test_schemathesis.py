@@ -202,7 +202,7 @@ def seeded(structure, caisse, technicien, agent):
     colleague = MembershipFactory(structure=structure)
     return {
         "numbers": [new.number, taken.number, contact.number],
-        "attachment": (new.number, attachment.pk),
+        "attachment": (new.number, attachment.public_id),
         "member": colleague.pk,
     }
 

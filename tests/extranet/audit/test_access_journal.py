@@ -44,7 +44,7 @@ class TestReadsAreRecorded:
     def test_attachment_download(self, client, demande, technicien, private_media):
         attachment = stored_pdf(demande, "avis.pdf", technicien)
         client.force_login(technicien)
-        client.get(f"/demandes/{demande.number}/pieces/{attachment.pk}/")
+        client.get(f"/demandes/{demande.number}/pieces/{attachment.public_id}/")
         assert entries() == [(technicien.pk, "attachment", f"{demande.number} — pièce n° {attachment.pk}", demande.pk)]
 
     @pytest.mark.parametrize("through", ["page", "api"])
@@ -56,9 +56,11 @@ class TestReadsAreRecorded:
         attachment = stored_pdf(contact, "courrier.pdf", technicien)
         if through == "page":
             client.force_login(technicien)
-            response = client.get(f"/demandes/{contact.number}/pieces/{attachment.pk}/")
+            response = client.get(f"/demandes/{contact.number}/pieces/{attachment.public_id}/")
         else:
-            response = api_client(technicien).get(f"/api/v1/requests/{contact.number}/attachments/{attachment.pk}/")
+            response = api_client(technicien).get(
+                f"/api/v1/requests/{contact.number}/attachments/{attachment.public_id}/"
+            )
         assert response.status_code == 200
         assert entries() == [(technicien.pk, "attachment", f"{contact.number} — pièce n° {attachment.pk}", contact.pk)]
 
