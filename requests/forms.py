@@ -2,6 +2,8 @@
 typed, and shows next to each field what the domain refuses (requests/deposit_rules.py), from the catalogue's labels
 and choices (requests/catalog.py)."""
 
+import secrets
+
 from django import forms
 from django.utils import timezone
 
@@ -90,10 +92,15 @@ class RequestForm(StyledFormMixin, forms.Form):
         label=_PERSON["person_phone"].label, required=False, max_length=_PERSON["person_phone"].max_length
     )
     person_email = forms.EmailField(label=_PERSON["person_email"].label, required=False)
+    # One form shown, one deposit: posted twice (a double click, a retry after an error page), it gives back the
+    # request it created (requests/deposit.py).
+    deposit_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
     def __init__(self, *args, structure, **kwargs):
         super().__init__(*args, **kwargs)
         self.structure = structure
+        if not self.is_bound:
+            self.fields["deposit_token"].initial = secrets.token_urlsafe(32)
         if not self.has_person:
             for name in PERSON_FIELD_NAMES:
                 del self.fields[name]
