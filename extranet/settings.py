@@ -404,5 +404,7 @@ LOGGING = {
         "django_tasks": {"level": "WARNING"},
         # Every sign-in at INFO; lockouts still show.
         "axes": {"level": "WARNING"},
+        # qpdf's start-up line at INFO; its warnings about a PDF are read by requests/attachments.py, not logged.
+        "pikepdf": {"level": "WARNING"},
     },
 }

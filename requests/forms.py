@@ -66,8 +66,8 @@ class RequestForm(StyledFormMixin, forms.Form):
     `kind` and declare `motif` and the kind's details (`detail_field`), which are stored in Request.details."""
 
     kind: str
-    # The deposit service's refusal of this form's deposit, as it gave it (requests/deposit.py).
-    refusal = None
+    # The deposit service's refusal of this form's deposit (requests/deposit.py): the exception, and its errors.
+    refused = refusal = None
 
     person_civility = forms.ChoiceField(
         label=_PERSON["person_civility"].label, choices=_PERSON["person_civility"].choices, widget=forms.RadioSelect

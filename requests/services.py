@@ -170,8 +170,8 @@ class DepositTooManyAttachments(DepositRefused):
 
 
 class WrittenFiles(list):
-    """The files an action wrote, and whether its transaction committed (known from its first on_commit callback,
-    which runs before any other callback of the action can fail)."""
+    """The files an action wrote, and whether its transaction committed: known from the on_commit callback registered
+    with the first file, which runs before the action's later callbacks (its emails) can fail."""
 
     committed = False
 
