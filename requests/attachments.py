@@ -1,8 +1,13 @@
 """Checks on uploaded files: the type comes from the content, never from the name alone."""
 
+import contextlib
 import hashlib
 import io
+import os
 import re
+import resource
+import select
+import signal
 import unicodedata
 import warnings
 import zipfile
@@ -85,7 +90,53 @@ class NotAPdf(Exception):
     pass
 
 
+# What reading one PDF may take. qpdf decodes cross-reference and object streams whole to read their objects: a few
+# megabytes of deflated data may claim gigabytes, so the reading runs in a child process held to these limits.
+PDF_READING_MEMORY = 768 * 1024 * 1024  # bytes, beyond what the process already maps
+PDF_READING_CPU_SECONDS = 20
+PDF_READING_SECONDS = 30
+VERDICTS = {b"active": True, b"clean": False}
+
+
 def _pdf_active_content(data):
+    """Whether the PDF carries active content (_read_pdf), read in a forked child process whose memory and CPU time
+    are bounded; NotAPdf for what it refuses, or what exceeds the bounds."""
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:
+        verdict = b"unreadable"
+        try:
+            os.close(read_end)
+            mapped = _mapped_bytes()
+            resource.setrlimit(resource.RLIMIT_AS, (mapped + PDF_READING_MEMORY, mapped + PDF_READING_MEMORY))
+            resource.setrlimit(resource.RLIMIT_CPU, (PDF_READING_CPU_SECONDS, PDF_READING_CPU_SECONDS + 1))
+            verdict = b"active" if _read_pdf(data) else b"clean"
+        except NotAPdf:
+            verdict = b"refused"
+        except MemoryError:
+            verdict = b"too large"
+        finally:  # whatever else went wrong, the parent refuses the file
+            os.write(write_end, verdict)
+            os._exit(0)  # nothing of the parent's (database connections, atexit) is touched
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        answered, _, _ = select.select([pipe], [], [], PDF_READING_SECONDS)
+        verdict = pipe.read() if answered else b""
+    if not answered:  # stuck without using CPU time: stopped
+        os.kill(child, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):  # already reaped where SIGCHLD is ignored
+        os.waitpid(child, 0)
+    if verdict not in VERDICTS:
+        raise NotAPdf("unreadable within the limits")
+    return VERDICTS[verdict]
+
+
+def _mapped_bytes():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _read_pdf(data):
     """Whether the PDF carries active content, in any of its objects as qpdf reads them without repairing anything.
     Raises NotAPdf for what a viewer would have to repair or guess (no valid cross-reference table, damaged objects,
     another file before or after it)."""

@@ -17,7 +17,7 @@ from django.http import QueryDict
 from PIL import Image
 
 from extranet.core.pdf import render_pdf
-from requests import mas
+from requests import attachments, mas
 from requests.attachments import clean_original_name
 from requests.models import Attachment, Request
 from tests.requests.builders import (
@@ -77,14 +77,14 @@ JS_ACTION = b"<< /S /JavaScript /JS (app.alert(1)) >>"
 HUGE_PAGE = zlib.compress(bytes(40 * 1024 * 1024), 9)  # inflates to 40 MB
 
 
-def pdf_object_stream(hidden, *, hex_encoded=False, page_stream=b""):
+def pdf_object_stream(hidden, *, hex_encoded=False, page_stream=b"", packed=None):
     """A PDF whose catalog (object 1) sits in an object stream, found through a cross-reference stream: invisible to
-    a scan of the raw bytes. Deflated, or written in hexadecimal (/ASCIIHexDecode); after `page_stream` (deflated)
-    if given."""
+    a scan of the raw bytes. Deflated (or `packed`, already deflated), or written in hexadecimal (/ASCIIHexDecode);
+    after `page_stream` (deflated) if given."""
     packed_catalog = b"<< /Type /Catalog /Pages 2 0 R " + hidden + b" >>"
     index = b"1 0 "
     content = index + packed_catalog
-    encoded = content.hex().encode() + b">" if hex_encoded else zlib.compress(content)
+    encoded = packed or (content.hex().encode() + b">" if hex_encoded else zlib.compress(content))
     filter_name = b"/ASCIIHexDecode" if hex_encoded else b"/FlateDecode"
     out = bytearray(PDF_HEAD)
     offsets = {}
@@ -412,3 +412,27 @@ def test_real_pdfs_are_accepted(technicien_client, demande, stored_files):
         assert response.status_code == 302, response.context["message_form"].errors if response.context else ""
     assert sorted(Attachment.objects.values_list("original_name", flat=True)) == sorted(name for name, _ in files)
     assert len(stored_files()) == 3
+
+
+def deflated_object_stream_bomb(megabytes):
+    """The catalog in an object stream followed by `megabytes` of blanks, deflated (about 5 KB per MB)."""
+    packer = zlib.compressobj(1)
+    parts = [packer.compress(b"1 0 << /Type /Catalog /Pages 2 0 R >>")]
+    blanks = b" " * 1024 * 1024
+    parts += [packer.compress(blanks) for _ in range(megabytes)]
+    return b"".join([*parts, packer.flush()])
+
+
+@pytest.mark.django_db
+def test_object_stream_inflating_beyond_the_memory_bound_is_refused(technicien_client, stored_files, monkeypatch):
+    """qpdf decodes object streams whole to read their objects: read in a child process whose memory is bounded
+    (768 MB beyond what the server maps; 64 MB here, for a test-sized bomb), a bomb is refused instead of taking the
+    server's memory."""
+    monkeypatch.setattr(attachments, "PDF_READING_MEMORY", 64 * 1024 * 1024)
+    bomb = pdf_object_stream(b"", packed=deflated_object_stream_bomb(128))
+    assert len(bomb) < settings.ATTACHMENT_MAX_SIZE
+
+    response = deposit(technicien_client, upload("bombe.pdf", bomb))
+
+    assert response.context["form"].errors.as_data()["attachments"][0].code == "file_content"
+    assert not Request.objects.exists() and stored_files() == []
