@@ -254,6 +254,9 @@ STATICFILES_DIRS = [BASE_DIR / "static", ("bootstrap", xstatic_bootstrap.BASE_DI
 PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", BASE_DIR / "private"))
 ATTACHMENT_MAX_SIZE = int(os.environ.get("ATTACHMENT_MAX_SIZE", 5 * 1024 * 1024))
 ATTACHMENT_MAX_COUNT = int(os.environ.get("ATTACHMENT_MAX_COUNT", 5))
+# What one request may hold in all, however many sends brought its files (requests/services.py).
+MAX_ATTACHMENTS_PER_REQUEST = int(os.environ.get("MAX_ATTACHMENTS_PER_REQUEST", 20))
+MAX_ATTACHMENT_BYTES_PER_REQUEST = int(os.environ.get("MAX_ATTACHMENT_BYTES_PER_REQUEST", 50 * 1024 * 1024))
 # Django buffers uploads to disk above this size; our own limit is checked on every file.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FILES = ATTACHMENT_MAX_COUNT + 5
@@ -395,5 +398,7 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
         # One line per task at INFO; failures still show.
         "django_tasks": {"level": "WARNING"},
+        # qpdf's start-up line at INFO; its warnings about a PDF are read by requests/attachments.py, not logged.
+        "pikepdf": {"level": "WARNING"},
     },
 }

@@ -1,12 +1,19 @@
 """Checks on uploaded files: the type comes from the content, never from the name alone."""
 
+import contextlib
 import hashlib
 import io
+import os
 import re
+import resource
+import select
+import signal
 import unicodedata
-import zlib
+import warnings
+import zipfile
 from pathlib import PurePath
 
+import pikepdf
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -36,55 +43,147 @@ def clean_original_name(name):
     return f"{stem[: 100 - len(suffix)]}{suffix}"
 
 
+class ImageTooLarge(Exception):
+    pass
+
+
 def _looks_complete(data, file_type):
-    if file_type == FileType.PDF:
-        return b"%%EOF" in data[-2048:]
+    """Whether the image is whole and of its type. Raises ImageTooLarge for an image whose header announces more
+    pixels than Pillow accepts to decode (a few hundred bytes may announce gigabytes: a "bomb")."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            if image.format != PILLOW_FORMATS[file_type]:
-                return False
-            image.verify()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                if image.format != PILLOW_FORMATS[file_type]:
+                    return False
+                image.verify()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as bomb:
+        raise ImageTooLarge from bomb
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         return False
     return True
 
 
-# PDF names that run code, launch programs or carry files: such a PDF is refused outright. Names may be written
-# with #xx escapes (/J#61vaScript), so they are decoded before comparison.
-PDF_NAME = re.compile(rb"/([^\x00\t\n\x0c\r /%()<>\[\]{}]+)")
-PDF_HEX_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
-PDF_ACTIVE_NAMES = {b"JS", b"JavaScript", b"Launch", b"EmbeddedFile", b"EmbeddedFiles", b"OpenAction"}
-PDF_STREAM = re.compile(rb"stream\r?\n")
-PDF_INFLATE_BUDGET = 32 * 1024 * 1024  # decompressed bytes looked at, at most: a deflate bomb stops here
+# What runs code, launches programs, submits or fetches data, or carries files in a PDF: such a PDF is refused
+# outright, wherever the object sits (object streams included) and whatever its filters, since qpdf reads the objects
+# as a viewer does (names unescaped, object streams decoded). Dictionary keys, and the values of /S (action types),
+# /Type and /Subtype.
+PDF_ACTIVE_KEYS = {"/JS", "/JavaScript", "/AA", "/EmbeddedFiles", "/EF", "/XFA", "/RichMediaContent"}
+PDF_ACTIVE_ACTIONS = {
+    "/JavaScript",
+    "/Launch",
+    "/GoToR",
+    "/GoToE",
+    "/SubmitForm",
+    "/ImportData",
+    "/RichMediaExecute",
+    "/Rendition",
+}
+PDF_ACTIVE_TYPES = {"/EmbeddedFile", "/RichMedia", "/FileAttachment"}
+# Whitespace may follow the last %%EOF (editors add a line end, some a NUL); anything else is another file riding
+# along.
+PDF_TRAILING_BLANKS = b"\r\n\t\x0c \x00"
+PDF_SNIFFED_HEAD = 1024  # what a browser reads to guess a type: no markup there
 
 
-def _pdf_texts(data):
-    """The raw bytes, then the content of each deflated stream (object streams may hide the catalog)."""
-    yield data
-    budget = PDF_INFLATE_BUDGET
-    for match in PDF_STREAM.finditer(data):
-        if budget <= 0:
-            return
-        inflater = zlib.decompressobj()
-        try:
-            inflated = inflater.decompress(memoryview(data)[match.end() :], budget)
-        except zlib.error:
-            continue
-        budget -= len(inflated)
-        yield inflated
+class NotAPdf(Exception):
+    pass
+
+
+# What reading one PDF may take. qpdf decodes cross-reference and object streams whole to read their objects: a few
+# megabytes of deflated data may claim gigabytes, so the reading runs in a child process held to these limits.
+PDF_READING_MEMORY = 768 * 1024 * 1024  # bytes, beyond what the process already maps
+PDF_READING_CPU_SECONDS = 20
+PDF_READING_SECONDS = 30
+VERDICTS = {b"active": True, b"clean": False}
 
 
 def _pdf_active_content(data):
-    for text in _pdf_texts(data):
-        for match in PDF_NAME.finditer(text):
-            name = PDF_HEX_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), match.group(1))
-            if name not in PDF_ACTIVE_NAMES:
-                continue
-            # An opening view given as a destination ([page /Fit]) is what office suites write: harmless.
-            if name == b"OpenAction" and text[match.end() :].lstrip().startswith(b"["):
-                continue
-            return True
+    """Whether the PDF carries active content (_read_pdf), read in a forked child process whose memory and CPU time
+    are bounded; NotAPdf for what it refuses, or what exceeds the bounds."""
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:
+        verdict = b"unreadable"
+        try:
+            os.close(read_end)
+            mapped = _mapped_bytes()
+            resource.setrlimit(resource.RLIMIT_AS, (mapped + PDF_READING_MEMORY, mapped + PDF_READING_MEMORY))
+            resource.setrlimit(resource.RLIMIT_CPU, (PDF_READING_CPU_SECONDS, PDF_READING_CPU_SECONDS + 1))
+            verdict = b"active" if _read_pdf(data) else b"clean"
+        except NotAPdf:
+            verdict = b"refused"
+        except MemoryError:
+            verdict = b"too large"
+        finally:  # whatever else went wrong, the parent refuses the file
+            os.write(write_end, verdict)
+            os._exit(0)  # nothing of the parent's (database connections, atexit) is touched
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        answered, _, _ = select.select([pipe], [], [], PDF_READING_SECONDS)
+        verdict = pipe.read() if answered else b""
+    if not answered:  # stuck without using CPU time: stopped
+        os.kill(child, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):  # already reaped where SIGCHLD is ignored
+        os.waitpid(child, 0)
+    if verdict not in VERDICTS:
+        raise NotAPdf("unreadable within the limits")
+    return VERDICTS[verdict]
+
+
+def _mapped_bytes():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _read_pdf(data):
+    """Whether the PDF carries active content, in any of its objects as qpdf reads them without repairing anything.
+    Raises NotAPdf for what a viewer would have to repair or guess (no valid cross-reference table, damaged objects,
+    another file before or after it)."""
+    end = data.rfind(b"%%EOF")
+    if end < 0 or data[end + 5 :].strip(PDF_TRAILING_BLANKS):
+        raise NotAPdf("data after the last %%EOF")
+    if IMAGE_MARKUP.search(data[:PDF_SNIFFED_HEAD]) or zipfile.is_zipfile(io.BytesIO(data)):
+        raise NotAPdf("polyglot")
+    try:
+        with pikepdf.open(io.BytesIO(data), attempt_recovery=False) as pdf:
+            objects = list(pdf.objects)
+            if pdf.get_warnings():  # qpdf read around a damaged object: a viewer may read it otherwise
+                raise NotAPdf("qpdf warnings")
+            return any(_has_active_entry(obj) for obj in objects)
+    except (pikepdf.PdfError, pikepdf.PasswordError, RecursionError) as error:
+        raise NotAPdf(type(error).__name__) from error
+
+
+def _has_active_entry(obj):
+    """In the object or the direct objects nested in it (indirect ones are among the document's objects)."""
+    pending = [obj]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, pikepdf.Stream):
+            entries = item.stream_dict.items()
+        elif isinstance(item, pikepdf.Dictionary):
+            entries = item.items()
+        elif isinstance(item, pikepdf.Array):
+            entries = ((None, value) for value in item)
+        else:
+            continue
+        for key, value in entries:
+            if key is not None and _is_active(key, value):
+                return True
+            if isinstance(value, (pikepdf.Dictionary, pikepdf.Array)) and not value.is_indirect:
+                pending.append(value)
     return False
+
+
+def _is_active(key, value):
+    if key in PDF_ACTIVE_KEYS:
+        return True
+    if key in {"/S", "/Type", "/Subtype"} and isinstance(value, pikepdf.Name):
+        return str(value) in (PDF_ACTIVE_ACTIONS if key == "/S" else PDF_ACTIVE_TYPES)
+    # An opening view given as a destination ([page /Fit]) is what office suites write: harmless. Any other opening
+    # action (even a link) is not.
+    return key == "/OpenAction" and not isinstance(value, pikepdf.Array)
 
 
 def _png_end(data):
@@ -157,19 +256,37 @@ def inspect_upload(uploaded):
     data = uploaded.read()
     uploaded.seek(0)
     file_type, signature = ACCEPTED[suffix]
-    if not data.startswith(signature) or not _looks_complete(data, file_type):
+    not_valid = ValidationError(
+        f"« {shown} » n'est pas un fichier {file_type.label} valide : son contenu ne correspond pas à son "
+        "extension. Enregistrez le document au format PDF, JPEG ou PNG puis déposez-le de nouveau.",
+        code="file_content",
+    )
+    if not data.startswith(signature):
+        raise not_valid
+    if file_type == FileType.PDF:
+        try:
+            active = _pdf_active_content(data)
+        except NotAPdf:
+            raise not_valid from None
+        if active:
+            raise ValidationError(
+                f"« {shown} » contient du code (JavaScript), une action automatique ou des fichiers intégrés, "
+                "refusés pour la sécurité de tous. Imprimez le document en PDF (ou numérisez-le) puis "
+                "déposez-le de nouveau.",
+                code="file_active_content",
+            )
+        return file_type, hashlib.sha256(data).hexdigest()
+    try:
+        complete = _looks_complete(data, file_type)
+    except ImageTooLarge:
         raise ValidationError(
-            f"« {shown} » n'est pas un fichier {file_type.label} valide : son contenu ne correspond pas à son "
-            "extension. Enregistrez le document au format PDF, JPEG ou PNG puis déposez-le de nouveau.",
-            code="file_content",
-        )
-    if file_type == FileType.PDF and _pdf_active_content(data):
-        raise ValidationError(
-            f"« {shown} » contient du code (JavaScript), une action automatique ou des fichiers intégrés, "
-            "refusés pour la sécurité de tous. Imprimez le document en PDF (ou numérisez-le) puis "
-            "déposez-le de nouveau.",
-            code="file_active_content",
-        )
+            f"« {shown} » annonce une image de plus de {Image.MAX_IMAGE_PIXELS // 1_000_000} millions de pixels, "
+            "bien plus que ce qu'une photo ou une numérisation demande. Réduisez sa taille (ou numérisez le "
+            "document de nouveau) puis déposez-la de nouveau.",
+            code="image_too_large",
+        ) from None
+    if not complete:
+        raise not_valid
     if file_type in PILLOW_FORMATS and _image_has_payload(data, file_type):
         raise ValidationError(
             f"« {shown} » contient, en plus de l'image, des données étrangères à une image, refusées pour la "

@@ -2,22 +2,43 @@
 back on the form: shared by the pages and the API, so that both validate, write and refuse alike."""
 
 from django.urls import reverse
+from django.utils.crypto import salted_hmac
 from django.utils.html import format_html
 
 from requests import services
 from requests.forms import MasReferralForm
 
 
-def deposit_form(form, *, structure, caisse, author):
-    """Deposit what the valid form holds. Returns the request; or None when the service refused it, with its
-    refusal in `form.refusal` ({field: [plain messages]}, as the API answers it) and its messages on the form, each
-    next to its field (the existing request's number a link, for a duplicate)."""
+def fingerprint(form, caisse):
+    """A keyed digest of what was posted (fields as sent, files by content, the caisse): a key sent again with
+    other content is told apart, and nothing of the person can be read back from it."""
+    fields = sorted(
+        (name, values) for name, values in form.data.lists() if name not in {"csrfmiddlewaretoken", "deposit_token"}
+    )
+    files = sorted(
+        (name, digest)
+        for name in ("attachments", "consent_document")
+        for _, _, digest in form.cleaned_data.get(name) or []
+    )
+    posted = repr((type(form).__name__, caisse.pk, fields, files))
+    return salted_hmac("requests.deposit.fingerprint", posted, algorithm="sha256").hexdigest()
+
+
+def deposit_form(form, *, structure, caisse, author, key=None):
+    """Deposit what the valid form holds. Returns the request; or None when the service refused it, with the refusal
+    in `form.refused`, its errors in `form.refusal` ({field: [plain messages]}, as the API answers them) and its
+    messages on the form, each next to its field (the existing request's number a link, for a duplicate).
+
+    `key` (the API's Idempotency-Key), or else the form's one-time token, makes the deposit happen once: sent again,
+    it returns the request deposited the first time."""
+    key = key or form.cleaned_data.get("deposit_token")
     deposit = {
         "structure": structure,
         "caisse": caisse,
         "author": author,
         "person": form.person(),
         "files": form.cleaned_data["attachments"],
+        "once": services.Once(key, fingerprint(form, caisse)) if key else None,
     }
     try:
         if isinstance(form, MasReferralForm):
@@ -31,7 +52,7 @@ def deposit_form(form, *, structure, caisse, author):
             kind=form.kind, motif=form.cleaned_data["motif"], details=form.details(), **deposit
         )
     except services.DepositRefused as refusal:
-        form.refusal = refusal.errors
+        form.refused, form.refusal = refusal, refusal.errors
         form.show_refusal(_on_the_page(refusal))
         return None
 

@@ -2,6 +2,8 @@
 typed, and shows next to each field what the domain refuses (requests/deposit_rules.py), from the catalogue's labels
 and choices (requests/catalog.py)."""
 
+import secrets
+
 from django import forms
 from django.utils import timezone
 
@@ -64,8 +66,8 @@ class RequestForm(StyledFormMixin, forms.Form):
     `kind` and declare `motif` and the kind's details (`detail_field`), which are stored in Request.details."""
 
     kind: str
-    # The deposit service's refusal of this form's deposit, as it gave it (requests/deposit.py).
-    refusal = None
+    # The deposit service's refusal of this form's deposit (requests/deposit.py): the exception, and its errors.
+    refused = refusal = None
 
     person_civility = forms.ChoiceField(
         label=_PERSON["person_civility"].label, choices=_PERSON["person_civility"].choices, widget=forms.RadioSelect
@@ -90,10 +92,15 @@ class RequestForm(StyledFormMixin, forms.Form):
         label=_PERSON["person_phone"].label, required=False, max_length=_PERSON["person_phone"].max_length
     )
     person_email = forms.EmailField(label=_PERSON["person_email"].label, required=False)
+    # One form shown, one deposit: posted twice (a double click, a retry after an error page), it gives back the
+    # request it created (requests/deposit.py).
+    deposit_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
     def __init__(self, *args, structure, **kwargs):
         super().__init__(*args, **kwargs)
         self.structure = structure
+        if not self.is_bound:
+            self.fields["deposit_token"].initial = secrets.token_urlsafe(32)
         if not self.has_person:
             for name in PERSON_FIELD_NAMES:
                 del self.fields[name]

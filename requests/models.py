@@ -1,3 +1,4 @@
+import contextlib
 import os
 import uuid
 from pathlib import PurePath
@@ -403,6 +404,19 @@ class PrivateStorage(FileSystemStorage):
     def location(self):
         return os.path.abspath(self.base_location)
 
+    def _save(self, name, content):
+        """A file the storage could not write whole (disk full, read-only, permissions) is not left behind: what was
+        written of it goes. Names are generated and opened exclusively: a name found there before is not ours."""
+        path = self.path(name)
+        existed = os.path.lexists(path)
+        try:
+            return super()._save(name, content)
+        except OSError:
+            if not existed:
+                with contextlib.suppress(OSError):
+                    os.remove(path)
+            raise
+
 
 private_storage = PrivateStorage(base_url=None)
 
@@ -582,3 +596,22 @@ class AnswerTemplate(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class DepositKey(models.Model):
+    """One deposit per key and author: an API client's `Idempotency-Key`, or the one-time token of a deposit page's
+    form. Sent again (a retry after a cut connection, a double click), the key gives back the request it created;
+    with other content, it is refused. `fingerprint` is a keyed digest of what was posted (no personal data)."""
+
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=64)
+    fingerprint = models.CharField(max_length=64)
+    # Set in the deposit's own transaction: a committed key always has its request.
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["author", "key"], name="deposit_key_once_per_author")]
+
+    def __str__(self):
+        return self.key

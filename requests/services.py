@@ -1,10 +1,14 @@
 """Writes on requests. One transaction per user action; emails leave on commit."""
 
+import logging
 from contextlib import contextmanager
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import transaction
-from django.db.models import Q
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import Count, Q, Sum
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -17,6 +21,7 @@ from requests.models import (
     OPEN_STATUSES,
     AnswerTemplate,
     Attachment,
+    DepositKey,
     Follow,
     MasReferral,
     Message,
@@ -32,6 +37,7 @@ from structures import services as structure_services
 from structures.models import Structure
 
 SEQUENCE_CAPACITY = 99_999
+logger = logging.getLogger(__name__)
 
 
 class DepositRefused(Exception):
@@ -79,6 +85,45 @@ class NotAMember(DepositRefused):
         super().__init__({NON_FIELD_ERRORS: [self.MESSAGE]})
 
 
+class DepositKeyReused(DepositRefused):
+    """The key (API `Idempotency-Key`, or the page's one-time token) already served, for other content."""
+
+    def __init__(self, earlier):
+        self.earlier = earlier
+        super().__init__(
+            {
+                NON_FIELD_ERRORS: [
+                    f"Cette clé a déjà servi à déposer la demande n° {earlier.number}, avec un autre contenu : "
+                    "rien n'a été déposé. Utilisez une nouvelle clé pour une nouvelle demande."
+                ]
+            }
+        )
+
+
+@dataclass(frozen=True)
+class Once:
+    """What makes a deposit happen once: its key, and the fingerprint of what was posted with it."""
+
+    key: str
+    fingerprint: str
+
+
+def _claim(once, author):
+    """(request deposited earlier under this key, None), or (None, the key claimed in this transaction). Of two
+    deposits with the same key at once, the second waits for the first's commit on the unique index, then finds
+    its request."""
+    if once is None:
+        return None, None
+    try:
+        with transaction.atomic():
+            return None, DepositKey.objects.create(author=author, key=once.key, fingerprint=once.fingerprint)
+    except IntegrityError:
+        earlier = DepositKey.objects.select_related("request").get(author=author, key=once.key)
+    if earlier.fingerprint != once.fingerprint:
+        raise DepositKeyReused(earlier.request)
+    return earlier.request, None
+
+
 class YearlyNumberingExhausted(Exception):
     pass
 
@@ -99,19 +144,112 @@ def allocate_number(caisse, at):
     return f"{year % 100:02d}{caisse.code}{sequence.last_value:05d}"
 
 
+class AttachmentsNotStored(WorkflowRefused):
+    """The private storage refused a file (full, read-only, gone): the action is rolled back, nothing is kept."""
+
+    MESSAGE = "Le dépôt des pièces jointes est momentanément impossible, rien n'a été enregistré."
+
+    def __init__(self):
+        super().__init__(self.MESSAGE)
+
+
+class DepositAttachmentsNotStored(DepositRefused):
+    """The deposit's side of AttachmentsNotStored: the message next to the files."""
+
+    def __init__(self):
+        super().__init__({"attachments": [AttachmentsNotStored.MESSAGE]})
+
+
+class TooManyAttachments(WorkflowRefused):
+    """The request would hold more files, or more bytes, than settings allow (MAX_ATTACHMENTS_PER_REQUEST,
+    MAX_ATTACHMENT_BYTES_PER_REQUEST), whatever the number of calls that brought them."""
+
+
+class DepositTooManyAttachments(DepositRefused):
+    def __init__(self, refusal):
+        super().__init__({"attachments": [str(refusal)]})
+
+
+class WrittenFiles(list):
+    """The files an action wrote, and whether its transaction committed: known from the on_commit callback registered
+    with the first file, which runs before the action's later callbacks (its emails) can fail."""
+
+    committed = False
+
+    def append(self, file):
+        if not self:
+            transaction.on_commit(self._commit_seen)
+        super().append(file)
+
+    def _commit_seen(self):
+        self.committed = True
+
+    def remove_uncommitted(self, error):
+        """After a failure: the files whose rows did not commit go. When the failure cut the connection while it
+        committed, whether it did is asked of the database afresh; if it cannot tell, the files stay (an orphan file
+        costs disk space, a committed request without its files loses the person's documents)."""
+        if self.committed or not self:
+            return
+        names = [stored.name for stored in self]
+        if isinstance(error, DatabaseError) and not connection.in_atomic_block:
+            try:
+                connection.close_if_unusable_or_obsolete()
+                kept = set(Attachment.objects.filter(file__in=names).values_list("file", flat=True))
+            except DatabaseError:
+                logger.exception("Issue du dépôt inconnue : %s fichier(s) gardé(s) sans vérification", len(names))
+                return
+        else:
+            kept = set()
+        for stored in self:
+            if stored.name not in kept:
+                stored.storage.delete(stored.name)
+
+
 @contextmanager
 def files_removed_on_failure():
-    """Files are written last in the transaction; if it still fails, they are removed so none is orphaned."""
-    written = []
+    """Files are written last in the transaction; if it fails before committing, they are removed so none is
+    orphaned. Once it committed they belong to the request, whatever fails after (an email's queueing, say)."""
+    written = WrittenFiles()
     try:
         yield written
-    except BaseException:
-        for stored in written:
-            stored.storage.delete(stored.name)
+    except BaseException as error:
+        written.remove_uncommitted(error)
         raise
 
 
-def _store_attachments(demande, files, by, written, message=None):
+def _check_attachment_room(demande, files):
+    """Under the request's row lock: the request's files, with these, stay within the limits."""
+    held = Attachment.objects.filter(request=demande).aggregate(count=Count("pk"), size=Sum("size"))
+    _check_room(held["count"] + len(files), (held["size"] or 0) + sum(uploaded.size for uploaded, _, _ in files))
+
+
+def _check_deposit_room(files):
+    try:
+        _check_room(len(files), sum(uploaded.size for uploaded, _, _ in files))
+    except TooManyAttachments as refusal:
+        raise DepositTooManyAttachments(refusal) from None
+
+
+def _check_room(count, size):
+    most, heaviest = settings.MAX_ATTACHMENTS_PER_REQUEST, settings.MAX_ATTACHMENT_BYTES_PER_REQUEST
+    if count > most:
+        raise TooManyAttachments(
+            f"Une demande compte {most} pièces jointes au plus : celle-ci en aurait {count}. "
+            "Regroupez les documents dans un seul PDF, ou joignez seulement les pièces utiles."
+        )
+    if size > heaviest:
+        raise TooManyAttachments(
+            f"Les pièces jointes d'une demande pèsent {filesizeformat(heaviest)} au plus : celles-ci pèseraient "
+            f"{filesizeformat(size)}. Réduisez la taille des documents (numérisation en noir et blanc, en 150 ppp) "
+            "ou joignez seulement les pièces utiles."
+        )
+
+
+def _store_attachments(demande, files, by, written, message=None, *, new_request=False):
+    """The files saved, each with its row. A request being deposited was checked whole before (_check_deposit_room);
+    an existing one is checked here, under its row lock, against what it holds already."""
+    if files and not new_request:
+        _check_attachment_room(demande, files)
     stored = []
     for uploaded, file_type, digest in files:
         attachment = Attachment(
@@ -123,7 +261,11 @@ def _store_attachments(demande, files, by, written, message=None):
             sha256=digest,
             uploaded_by=by,
         )
-        attachment.file.save(uploaded.name, uploaded, save=False)
+        try:
+            attachment.file.save(uploaded.name, uploaded, save=False)
+        except OSError as error:
+            logger.error("Stockage des pièces jointes indisponible : %s", error.strerror or type(error).__name__)
+            raise AttachmentsNotStored from error
         written.append(attachment.file)
         attachment.save()
         stored.append(attachment)
@@ -140,8 +282,9 @@ def _open_duplicate(structure, kind, motif, digest):
     )
 
 
-def _deposit(written, *, kind, motif, structure, caisse, author, details, person, files):
-    """The deposit of a request whose content the domain accepts (deposit_rules found nothing to refuse)."""
+def _deposit(written, *, kind, motif, structure, caisse, author, details, person, files, claimed):
+    """The deposit of a request whose content the domain accepts (deposit_rules found nothing to refuse), under the
+    key `claimed` if any."""
     if not structure_policy.works_for(author, structure):
         raise NotAMember
     if not structure_policy.can_deposit(author, structure, caisse):
@@ -170,13 +313,17 @@ def _deposit(written, *, kind, motif, structure, caisse, author, details, person
     )
     demande.save()
     workflow.log(demande, source="", target=demande.status, by=author, at=now)
-    _store_attachments(demande, files, author, written)
+    if claimed is not None:
+        claimed.request = demande
+        claimed.save(update_fields=["request"])
+    _store_attachments(demande, files, author, written, new_request=True)
     notifications.deposited(demande)
     return demande
 
 
-def deposit_request(*, kind, motif, structure, caisse, author, details, person, files):
+def deposit_request(*, kind, motif, structure, caisse, author, details, person, files, once=None):
     """Create a request with its number, its first log row and its attachments, then acknowledge it by email.
+    Under a key (`once`) already used by the author for the same content, returns the request it created.
 
     Refuses (DepositRefused, nothing written) what the domain forbids, whoever calls: requests/deposit_rules.py.
     A MAS referral comes with its referral form and the person's consent: deposit_mas_referral."""
@@ -185,11 +332,20 @@ def deposit_request(*, kind, motif, structure, caisse, author, details, person, 
     deposit = {"kind": kind, "motif": motif, "structure": structure, "details": details, "person": person}
     if refused := deposit_rules.refusals(**deposit, attachments=len(files)):
         raise DepositRefused(refused)
-    with files_removed_on_failure() as written, transaction.atomic():
-        return _deposit(written, caisse=caisse, author=author, files=files, **deposit)
+    _check_deposit_room(files)
+    try:
+        with files_removed_on_failure() as written, transaction.atomic():
+            earlier, claimed = _claim(once, author)
+            if earlier is not None:
+                return earlier
+            return _deposit(written, caisse=caisse, author=author, files=files, claimed=claimed, **deposit)
+    except AttachmentsNotStored:
+        raise DepositAttachmentsNotStored from None
 
 
-def deposit_mas_referral(*, referral, consent_document, notice_given, structure, caisse, author, person, files):
+def deposit_mas_referral(
+    *, referral, consent_document, notice_given, structure, caisse, author, person, files, once=None
+):
     """A MAS referral: the request, the referral form and the evidence of the person's consent, together. Its kind and
     motif are the catalogue's (MAS_REFERRAL); it stores no details of its kind, its referral form has them."""
     deposit = {
@@ -204,18 +360,25 @@ def deposit_mas_referral(*, referral, consent_document, notice_given, structure,
         mas.referral_refusals(referral, consent_documents=len(consent_document), notice_given=notice_given),
     ):
         raise DepositRefused(refused)
-    with files_removed_on_failure() as written, transaction.atomic():
-        demande = _deposit(written, caisse=caisse, author=author, files=files, **deposit)
-        signed = _store_attachments(demande, consent_document, author, written)
-        MasReferral.objects.create(
-            request=demande,
-            consent_collected_by=author,
-            consent_collected_at=demande.created_at,
-            notice_version=mas.NOTICE_VERSION,
-            consent_document=signed[0] if signed else None,
-            **{name: deposit_rules.stored_text(value) for name, value in referral.items()},
-        )
-        return demande
+    _check_deposit_room([*files, *consent_document])
+    try:
+        with files_removed_on_failure() as written, transaction.atomic():
+            earlier, claimed = _claim(once, author)
+            if earlier is not None:
+                return earlier
+            demande = _deposit(written, caisse=caisse, author=author, files=files, claimed=claimed, **deposit)
+            signed = _store_attachments(demande, consent_document, author, written, new_request=True)
+            MasReferral.objects.create(
+                request=demande,
+                consent_collected_by=author,
+                consent_collected_at=demande.created_at,
+                notice_version=mas.NOTICE_VERSION,
+                consent_document=signed[0] if signed else None,
+                **{name: deposit_rules.stored_text(value) for name, value in referral.items()},
+            )
+            return demande
+    except AttachmentsNotStored:
+        raise DepositAttachmentsNotStored from None
 
 
 @transaction.atomic

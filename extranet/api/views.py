@@ -1,6 +1,8 @@
 """REST API v1. Same rules as the pages: the same scoped querysets (another structure's or caisse's object is a
 404), the same forms to validate, the same services to write, the same access journal."""
 
+import re
+
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, QueryDict
@@ -9,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import strip_tags
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -53,6 +55,17 @@ UNKNOWN_PARAMETER = (
     "concernée (son détail, lu par son numéro, la donne)."
 )
 CONFLICT = OpenApiResponse(OpenApiTypes.OBJECT, description="La demande n'est plus dans l'état attendu.")
+
+
+# A retry of a deposit sends the same key: the request created the first time is answered again, never a second one.
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,64}")
+BAD_IDEMPOTENCY_KEY = (
+    "L'en-tête Idempotency-Key compte de 1 à 64 caractères ASCII imprimables, sans espace (par exemple un UUID)."
+)
+DEPOSIT_REFUSAL_STATUS = {
+    services.DepositAttachmentsNotStored: status.HTTP_503_SERVICE_UNAVAILABLE,
+    services.DepositKeyReused: status.HTTP_422_UNPROCESSABLE_ENTITY,
+}
 
 
 def api_errors(errors):
@@ -149,9 +162,19 @@ class RequestListCreate(generics.ListAPIView):
         summary="Déposer une demande",
         description="Les champs du formulaire du type choisi (`kind`), sous les mêmes noms et avec les mêmes "
         "règles que les pages. JSON, ou multipart pour joindre des fichiers (`attachments`, et `consent_document` "
-        "pour une saisine MAS signée). Partenaires seulement.",
+        "pour une saisine MAS signée). Partenaires seulement. Avec l'en-tête `Idempotency-Key` (un UUID par "
+        "demande), renvoyer le même dépôt (après une coupure, par exemple) répond la demande déjà créée au lieu "
+        "d'en créer une seconde ; la même clé avec un autre contenu est refusée (422).",
         request=DepositSerializer,
-        responses={201: RequestDetailSerializer, 400: ERRORS, 403: ERRORS},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="Facultatif : une clé par dépôt (UUID), pour pouvoir le renvoyer sans doublon.",
+            )
+        ],
+        responses={201: RequestDetailSerializer, 400: ERRORS, 403: ERRORS, 422: ERRORS, 503: ERRORS},
         examples=[
             OpenApiExample("Contacter la caisse", value=examples.DEPOSIT_CONTACT, request_only=True),
             OpenApiExample("Saisine MAS, accord à distance", value=examples.DEPOSIT_MAS, request_only=True),
@@ -161,6 +184,9 @@ class RequestListCreate(generics.ListAPIView):
     )
     def post(self, request):
         membership = require_partner(request.user)
+        key = request.headers.get("Idempotency-Key")
+        if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
+            return Response({"detail": BAD_IDEMPOTENCY_KEY}, status=400)
         data, errors = form_data(request.data)
         if errors:
             return Response(errors, status=400)
@@ -177,9 +203,9 @@ class RequestListCreate(generics.ListAPIView):
             form = form_class(data, request.FILES, structure=membership.structure)
         if not form.is_valid():
             return Response(form_errors(form), status=400)
-        deposited = deposit_form(form, structure=membership.structure, caisse=caisse, author=request.user)
+        deposited = deposit_form(form, structure=membership.structure, caisse=caisse, author=request.user, key=key)
         if deposited is None:
-            return Response(api_errors(form.refusal), status=400)
+            return Response(api_errors(form.refusal), status=DEPOSIT_REFUSAL_STATUS.get(type(form.refused), 400))
         created = request_detail_queryset().get(pk=deposited.pk)
         body = RequestDetailSerializer(created, context={"request": request}).data
         location = request.build_absolute_uri(reverse("api:request-detail", args=[created.number]))
@@ -346,7 +372,7 @@ class RequestAttachments(APIView):
         summary="Joindre des fichiers à une demande ouverte",
         description="multipart/form-data, champ `files` (répétable) : PDF, JPEG ou PNG, contenu vérifié.",
         request={"multipart/form-data": AttachmentUploadSerializer},
-        responses={201: AttachmentSerializer(many=True), 400: ERRORS, 404: NOT_FOUND, 409: CONFLICT},
+        responses={201: AttachmentSerializer(many=True), 400: ERRORS, 404: NOT_FOUND, 409: CONFLICT, 503: ERRORS},
         examples=[
             OpenApiExample("Fichier accepté", value=examples.ATTACHMENTS, response_only=True, status_codes=["201"]),
             OpenApiExample(
@@ -369,6 +395,10 @@ class RequestAttachments(APIView):
             stored = services.add_attachments(demande, author=request.user, files=files)
         except services.WrongStatus as refusal:
             return Response({"detail": str(refusal)}, status=status.HTTP_409_CONFLICT)
+        except services.AttachmentsNotStored as refusal:
+            return Response({"files": [str(refusal)]}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        except services.TooManyAttachments as refusal:
+            return Response({"files": [str(refusal)]}, status=400)
         return Response(AttachmentSerializer(stored, many=True, context={"request": request}).data, status=201)
 
 

@@ -1,5 +1,3 @@
-from functools import partial
-
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -15,7 +13,9 @@ def absolute_url(viewname, *args):
 
 def send_templated_email(recipient, template, context):
     """Write the email to the outbox in the current transaction and hand it to the worker once it commits:
-    a rolled-back action sends nothing, a committed one cannot lose its email.
+    a rolled-back action sends nothing, a committed one cannot lose its email. The hand-off runs after the commit:
+    if it fails (the connection cut, the task queue unreachable), the action stands and says so; the error is
+    logged and `send_pending_emails` sends the email from the outbox.
 
     ``template`` names a pair ``emails/<template>.subject.txt`` / ``emails/<template>.body.txt``.
     """
@@ -23,5 +23,9 @@ def send_templated_email(recipient, template, context):
     subject = " ".join(render_to_string(f"emails/{template}.subject.txt", context).split())
     body = render_to_string(f"emails/{template}.body.txt", context)
     email = OutgoingEmail.objects.create(recipient=recipient, subject=subject[:255], body=body)
-    transaction.on_commit(partial(deliver_email.enqueue, email.pk))
+
+    def hand_to_the_worker():
+        deliver_email.enqueue(email.pk)
+
+    transaction.on_commit(hand_to_the_worker, robust=True)
     return email

@@ -71,12 +71,29 @@ def create_url(slug):
     return f"/demandes/nouvelle/{slug}/"
 
 
+PDF_HEAD = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
+CATALOG = b"<< /Type /Catalog /Pages 2 0 R >>"
+PAGES = b"<< /Type /Pages /Kids [] /Count 0 >>"
+
+
+def pdf_document(objects, *, comment=b"", head=PDF_HEAD):
+    """A PDF as a viewer reads it without repairing anything: the objects ({number: body}, numbered from 1, the
+    catalog first), their cross-reference table, and `comment` before the trailer."""
+    out = bytearray(head)
+    offsets = []
+    for number in range(1, len(objects) + 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, objects[number])
+    out += comment
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
 def pdf_bytes(text="Justificatif"):
-    return (
-        b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
-        b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
-        b"% " + text.encode() + b"\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-    )
+    return pdf_document({1: CATALOG, 2: PAGES}, comment=b"% " + text.encode() + b"\n")
 
 
 def image_bytes(fmt="PNG", size=(4, 3), color=(200, 30, 30)):

@@ -14,7 +14,8 @@ from requests.retention import POLICY_LABELS
 from tests.factories import ConventionFactory, MembershipFactory, RequestFactory, StructureFactory, make_nir
 from tests.requests.builders import form_data
 
-MOTIF_AND_ATTACHMENTS = {"motif", "attachments"}
+# Besides the kind's details: its motif, its files, and the form's one-time token (test_deposit_once.py).
+MOTIF_AND_ATTACHMENTS = {"motif", "attachments", "deposit_token"}
 
 
 def flat(choices):

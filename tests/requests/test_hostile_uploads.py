@@ -10,13 +10,26 @@ import re
 import zipfile
 import zlib
 
+import pikepdf
 import pytest
 from django.conf import settings
+from django.http import QueryDict
 from PIL import Image
 
+from extranet.core.pdf import render_pdf
+from requests import attachments, mas
 from requests.attachments import clean_original_name
 from requests.models import Attachment, Request
-from tests.requests.builders import create_url, form_data, image_bytes, pdf_bytes, upload
+from tests.requests.builders import (
+    PAGES,
+    PDF_HEAD,
+    create_url,
+    form_data,
+    image_bytes,
+    pdf_bytes,
+    pdf_document,
+    upload,
+)
 
 SLUG = "etude-de-dossier"
 STORED_NAME = re.compile(r"^attachments/\d{4}/\d{2}/[0-9a-f]{32}\.(pdf|png|jpg|jpeg)$")
@@ -53,25 +66,74 @@ SEVEN_ZIP = b"7z\xbc\xaf\x27\x1c\x00\x04" + bytes(64)
 GZIP = gzip.compress(MZ)
 
 
-def pdf_with(catalog_extra, body=b""):
-    """A PDF that ends right (%%EOF) and whose catalog carries the given entries."""
+def pdf_with(catalog_extra, *objects):
+    """A PDF that a viewer reads without repairing it, whose catalog carries the given entries; `objects` are numbered
+    from 3."""
+    catalog = b"<< /Type /Catalog /Pages 2 0 R " + catalog_extra + b" >>"
+    return pdf_document({1: catalog, 2: PAGES} | dict(enumerate(objects, start=3)))
+
+
+JS_ACTION = b"<< /S /JavaScript /JS (app.alert(1)) >>"
+HUGE_PAGE = zlib.compress(bytes(40 * 1024 * 1024), 9)  # inflates to 40 MB
+
+
+def pdf_object_stream(hidden, *, hex_encoded=False, page_stream=b"", packed=None):
+    """A PDF whose catalog (object 1) sits in an object stream, found through a cross-reference stream: invisible to
+    a scan of the raw bytes. Deflated (or `packed`, already deflated), or written in hexadecimal (/ASCIIHexDecode);
+    after `page_stream` (deflated) if given."""
+    packed_catalog = b"<< /Type /Catalog /Pages 2 0 R " + hidden + b" >>"
+    index = b"1 0 "
+    content = index + packed_catalog
+    encoded = packed or (content.hex().encode() + b">" if hex_encoded else zlib.compress(content))
+    filter_name = b"/ASCIIHexDecode" if hex_encoded else b"/FlateDecode"
+    out = bytearray(PDF_HEAD)
+    offsets = {}
+    offsets[2] = len(out)
+    out += b"2 0 obj\n" + PAGES + b"\nendobj\n"
+    offsets[3] = len(out)
+    out += b"3 0 obj\n<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream\nendobj\n" % (
+        len(page_stream or zlib.compress(b"")),
+        page_stream or zlib.compress(b""),
+    )
+    offsets[4] = len(out)
+    out += b"4 0 obj\n<< /Type /ObjStm /N 1 /First %d /Filter %s /Length %d >>\nstream\n%s\nendstream\nendobj\n" % (
+        len(index),
+        filter_name,
+        len(encoded),
+        encoded,
+    )
+    offsets[5] = len(out)
+    rows = [b"\x00" + bytes(4) + b"\xff\xff", b"\x02" + (4).to_bytes(4, "big") + (0).to_bytes(2, "big")]
+    rows += [b"\x01" + offsets[n].to_bytes(4, "big") + bytes(2) for n in (2, 3, 4, 5)]
+    table = b"".join(rows)
+    out += b"5 0 obj\n<< /Type /XRef /Size 6 /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n%s\nendstream\nendobj\n" % (
+        len(table),
+        table,
+    )
+    out += b"startxref\n%d\n%%%%EOF\n" % offsets[5]
+    return bytes(out)
+
+
+def png_claiming(width, height):
+    """A few hundred bytes whose header announces width × height pixels: an image "bomb"."""
+
+    def chunk(kind, data):
+        return len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
+
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + b"\x08\x02\x00\x00\x00"
     return (
-        b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R " + catalog_extra + b" >> endobj\n"
-        b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n" + body + b"trailer << /Root 1 0 R >>\n%%EOF\n"
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(bytes(200))) + chunk(b"IEND", b"")
     )
 
 
-def pdf_object_stream(hidden):
-    """The catalog's action hidden in a deflated object stream, invisible to a scan of the raw bytes."""
-    packed = zlib.compress(hidden)
-    return pdf_with(
-        b"/Names 5 0 R",
-        b"4 0 obj << /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length "
-        + str(len(packed)).encode()
-        + b" >>\nstream\n"
-        + packed
-        + b"\nendstream\nendobj\n",
-    )
+def jpeg_claiming(width, height):
+    """A small JPEG whose frame header (SOF0) announces width × height pixels."""
+    start = JPEG.index(b"\xff\xc0") + 5  # marker, segment length, precision
+    return JPEG[:start] + height.to_bytes(2, "big") + width.to_bytes(2, "big") + JPEG[start + 4 :]
+
+
+PNG_BOMB = png_claiming(20000, 10000)
+JPEG_BOMB = jpeg_claiming(65000, 65000)
 
 
 def jpeg_with_comment(comment):
@@ -114,25 +176,36 @@ HOSTILE = [
     ("logo.png", SVG, "svg-as-png"),
     ("logo.jpg", SVG, "svg-as-jpg"),
     # PDF carrying JavaScript, launch actions or files
-    ("js.pdf", pdf_with(b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >>"), "pdf-openaction-javascript"),
+    ("js.pdf", pdf_with(b"/OpenAction " + JS_ACTION), "pdf-openaction-javascript"),
     ("js-hex.pdf", pdf_with(b"/OpenAction << /S /J#61vaScript /J#53 (app.alert(1)) >>"), "pdf-javascript-hex"),
-    ("names.pdf", pdf_with(b"/Names << /JavaScript 3 0 R >>"), "pdf-javascript-name-tree"),
-    ("aa.pdf", pdf_with(b"/AA << /O << /S /JavaScript /JS 6 0 R >> >>"), "pdf-additional-action"),
+    ("names.pdf", pdf_with(b"/Names << /JavaScript 3 0 R >>", b"<< /Names [(x) 4 0 R] >>", JS_ACTION), "pdf-js-names"),
+    ("aa.pdf", pdf_with(b"/AA << /O << /S /JavaScript /JS 3 0 R >> >>", b"(app.alert(1))"), "pdf-additional-action"),
     ("launch.pdf", pdf_with(b"/OpenAction << /S /Launch /F (cmd.exe) >>"), "pdf-launch"),
     ("lance.pdf", pdf_with(b"/OpenAction << /S /L#61unch /F (calc.exe) >>"), "pdf-launch-hex"),
-    ("embarque.pdf", pdf_with(b"/Names << /EmbeddedFiles 7 0 R >>"), "pdf-embedded-files"),
+    ("embarque.pdf", pdf_with(b"/Names << /EmbeddedFiles 3 0 R >>", b"<< /Names [] >>"), "pdf-embedded-files"),
     (
         "piece.pdf",
-        pdf_with(b"", b"8 0 obj << /Type /EmbeddedFile /Length 2 >>\nstream\nMZ\nendstream\nendobj\n"),
+        pdf_with(b"", b"<< /Type /EmbeddedFile /Length 2 >>\nstream\nMZ\nendstream"),
         "pdf-embedded-file",
     ),
     ("action.pdf", pdf_with(b"/OpenAction << /S /URI /URI (https://exemple.invalid) >>"), "pdf-openaction-uri"),
-    ("indirect.pdf", pdf_with(b"/OpenAction 5 0 R"), "pdf-openaction-indirect"),
     (
-        "cache.pdf",
-        pdf_object_stream(b"5 0 << /JavaScript [(x) << /S /JavaScript /JS (app.alert(1)) >>] >>"),
-        "pdf-javascript-object-stream",
+        "indirect.pdf",
+        pdf_with(b"/OpenAction 3 0 R", b"<< /S /URI /URI (https://exemple.invalid) >>"),
+        "pdf-openaction-ref",
     ),
+    ("cache.pdf", pdf_object_stream(b"/OpenAction " + JS_ACTION), "pdf-javascript-object-stream"),
+    ("hexa.pdf", pdf_object_stream(b"/OpenAction " + JS_ACTION, hex_encoded=True), "pdf-javascript-hex-object-stream"),
+    ("loin.pdf", pdf_object_stream(b"/OpenAction " + JS_ACTION, page_stream=HUGE_PAGE), "pdf-js-after-40-mb-stream"),
+    ("xfa.pdf", pdf_with(b"/AcroForm << /Fields [] /XFA 3 0 R >>", b"[(template) 4 0 R]", b"(<xdp/>)"), "pdf-xfa"),
+    (
+        "media.pdf",
+        pdf_with(b"", b"<< /Type /Annot /Subtype /RichMedia /Rect [0 0 10 10] /RichMediaContent << >> >>"),
+        "pdf-rich-media",
+    ),
+    ("distant.pdf", pdf_with(b"", b"<< /S /GoToR /F (autre.pdf) /D [0 /Fit] >>"), "pdf-goto-remote"),
+    ("envoi.pdf", pdf_with(b"", b"<< /S /SubmitForm /F (https://exemple.invalid/) >>"), "pdf-submit-form"),
+    ("import.pdf", pdf_with(b"", b"<< /S /ImportData /F (donnees.fdf) >>"), "pdf-import-data"),
     # polyglots
     ("gifar.png", PNG + ZIP, "png-then-zip"),
     ("gifar.jpg", JPEG + ZIP, "jpeg-then-zip"),
@@ -142,6 +215,23 @@ HOSTILE = [
     ("commentaire.jpeg", jpeg_with_comment(HTML), "jpeg-html-comment"),
     ("texte.png", png_with_text(HTML), "png-html-text-chunk"),
     ("precede.pdf", HTML + pdf_bytes(), "html-then-pdf"),
+    ("mz.pdf", b"%PDF-1.4\n" + MZ + b"\n%%EOF\n", "polyglot-pdf-header-exe"),
+    ("page.pdf", b"%PDF-1.4\n" + HTML + b"\n%%EOF\n", "polyglot-pdf-header-html"),
+    (
+        "entete.pdf",
+        pdf_document({1: b"<< /Type /Catalog /Pages 2 0 R >>", 2: PAGES}, head=b"%PDF-1.7\n%" + HTML + b"\n"),
+        "polyglot-pdf-html-in-head",
+    ),
+    ("suivi.pdf", pdf_bytes() + HTML, "polyglot-pdf-then-html"),
+    ("archive.pdf", pdf_bytes() + ZIP, "polyglot-pdf-then-zip"),
+    (
+        "archive2.pdf",
+        pdf_bytes() + ZIP + pdf_bytes()[pdf_bytes().rindex(b"startxref") :],
+        "polyglot-pdf-zip-then-trailer",
+    ),
+    # images announcing billions of pixels
+    ("bombe.png", PNG_BOMB, "png-bomb"),
+    ("bombe.jpg", JPEG_BOMB, "jpeg-bomb"),
     # archives renamed .pdf (or as themselves)
     ("dossier.pdf", ZIP, "zip-as-pdf"),
     ("courrier.pdf", DOCX, "docx-as-pdf"),
@@ -207,6 +297,7 @@ REFUSED_BY = {
     "file_empty": {"empty-pdf", "empty-png", "empty-jpg"},
     "file_size": {"oversized-pdf"},
     "file_active_content": {case_id for _, _, case_id in HOSTILE if case_id.startswith("pdf-")},
+    "image_too_large": {"png-bomb", "jpeg-bomb"},
     "file_payload": {
         "png-then-zip",
         "jpeg-then-zip",
@@ -288,3 +379,60 @@ def test_benign_file_is_accepted(technicien_client, stored_files, private_media,
     assert clean_original_name(name).rsplit(".", 1)[0].lower() not in stored.lower()
     assert files_under(tmp_path) == [private_media / stored]
     assert (private_media / stored).read_bytes() == content
+
+
+def pikepdf_document():
+    """A PDF as current software writes it: compressed object streams and cross-reference stream, a link."""
+    document = pikepdf.new()
+    document.add_blank_page()
+    link = pikepdf.Dictionary(
+        Type=pikepdf.Name.Annot,
+        Subtype=pikepdf.Name.Link,
+        Rect=[10, 10, 100, 30],
+        A=pikepdf.Dictionary(S=pikepdf.Name.URI, URI=pikepdf.String("https://www.ameli.fr/")),
+    )
+    document.pages[0].Annots = document.make_indirect(pikepdf.Array([link]))
+    buffer = io.BytesIO()
+    document.save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    return buffer.getvalue()
+
+
+@pytest.mark.django_db
+def test_real_pdfs_are_accepted(technicien_client, demande, stored_files):
+    """Our own WeasyPrint documents (the request's summary, the MAS sheet to have signed) and a PDF with object
+    streams and a link go through the real parser."""
+    summary = technicien_client.get(f"/demandes/{demande.number}/recapitulatif.pdf").getvalue()
+    sheet = render_pdf("requests/pdf/mas_sheet.html", mas.sheet_values(QueryDict()))
+    files = [("recapitulatif.pdf", summary), ("fiche.pdf", sheet), ("moderne.pdf", pikepdf_document())]
+    for name, content in files:
+        assert content.startswith(b"%PDF-")
+        response = technicien_client.post(
+            f"/demandes/{demande.number}/messages/", {"body": "Ci-joint.", "attachments": [upload(name, content)]}
+        )
+        assert response.status_code == 302, response.context["message_form"].errors if response.context else ""
+    assert sorted(Attachment.objects.values_list("original_name", flat=True)) == sorted(name for name, _ in files)
+    assert len(stored_files()) == 3
+
+
+def deflated_object_stream_bomb(megabytes):
+    """The catalog in an object stream followed by `megabytes` of blanks, deflated (about 5 KB per MB)."""
+    packer = zlib.compressobj(1)
+    parts = [packer.compress(b"1 0 << /Type /Catalog /Pages 2 0 R >>")]
+    blanks = b" " * 1024 * 1024
+    parts += [packer.compress(blanks) for _ in range(megabytes)]
+    return b"".join([*parts, packer.flush()])
+
+
+@pytest.mark.django_db
+def test_object_stream_inflating_beyond_the_memory_bound_is_refused(technicien_client, stored_files, monkeypatch):
+    """qpdf decodes object streams whole to read their objects: read in a child process whose memory is bounded
+    (768 MB beyond what the server maps; 64 MB here, for a test-sized bomb), a bomb is refused instead of taking the
+    server's memory."""
+    monkeypatch.setattr(attachments, "PDF_READING_MEMORY", 64 * 1024 * 1024)
+    bomb = pdf_object_stream(b"", packed=deflated_object_stream_bomb(128))
+    assert len(bomb) < settings.ATTACHMENT_MAX_SIZE
+
+    response = deposit(technicien_client, upload("bombe.pdf", bomb))
+
+    assert response.context["form"].errors.as_data()["attachments"][0].code == "file_content"
+    assert not Request.objects.exists() and stored_files() == []
