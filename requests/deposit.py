@@ -8,13 +8,13 @@ from requests import services
 from requests.forms import MasReferralForm
 
 
-def deposit_form(form, *, structure, caisse, author):
-    """Deposit what the valid form holds. Returns the request; or None when the service refused it, with its
-    refusal in `form.refusal` ({field: [plain messages]}, as the API answers it) and its messages on the form, each
-    next to its field (the existing request's number a link, for a duplicate)."""
+def deposit_form(form, *, structure, author):
+    """Deposit what the valid form holds, to the caisse it names. Returns the request; or None when the service
+    refused it, with its refusal in `form.refusal` ({field: [plain messages]}, as the API answers it) and its messages
+    on the form, each next to its field (the existing request's number a link, for a duplicate)."""
     deposit = {
         "structure": structure,
-        "caisse": caisse,
+        "caisse": form.cleaned_data["caisse"],
         "author": author,
         "person": form.person(),
         "files": form.cleaned_data["attachments"],

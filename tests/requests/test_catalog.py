@@ -14,7 +14,7 @@ from requests.retention import POLICY_LABELS
 from tests.factories import ConventionFactory, MembershipFactory, RequestFactory, StructureFactory, make_nir
 from tests.requests.builders import form_data
 
-MOTIF_AND_ATTACHMENTS = {"motif", "attachments"}
+MOTIF_AND_ATTACHMENTS = {"motif", "attachments", "caisse"}
 
 
 def flat(choices):
@@ -77,7 +77,7 @@ def test_every_motif_of_every_kind_is_accepted_by_its_form_and_deposited(slug, k
     files = MultiValueDict({"attachments": data.pop("attachments", [])})
     form = deposit_form_class(kind, motif.value)(data, files, structure=structure)
     assert form.is_valid(), form.errors
-    deposited = deposit_form(form, structure=structure, caisse=caisse, author=author)
+    deposited = deposit_form(form, structure=structure, author=author)
     assert (deposited.kind, deposited.motif) == (kind, motif.value)
     assert deposited.motif_label == motif.label
 
