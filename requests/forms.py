@@ -112,8 +112,9 @@ class RequestForm(StyledFormMixin, forms.Form):
         label=_PERSON["person_phone"].label, required=False, max_length=_PERSON["person_phone"].max_length
     )
     person_email = forms.EmailField(label=_PERSON["person_email"].label, required=False)
-    # The code of the caisse the request goes to: the page sends the one it showed (templates/requests/caisse.html),
-    # the API client the one it names. Never the header's: another server may remember other caisses for a while.
+    # The code of the caisse the request goes to: the page sends the one it showed (requests/caisse_field.html), the
+    # API client the one it names. Never the header's: it may have changed since the form was shown (a convention
+    # suspended meanwhile, another caisse chosen in another tab).
     caisse = forms.CharField(label="Caisse destinataire", required=False, max_length=3, widget=forms.HiddenInput)
 
     def __init__(self, *args, structure, caisse_required=True, **kwargs):
