@@ -45,7 +45,9 @@ def chosen_caisse(caisses, code):
         return caisses[0]
     chosen = next((caisse for caisse in caisses if caisse.code == code), None)
     if chosen is None:
-        known = Caisse.objects.filter(code=code).values_list("name", flat=True).first()
+        # Named when it is a caisse's code (3 digits); whatever else was sent is only repeated.
+        is_code = code.isascii() and code.isdigit()
+        known = Caisse.objects.filter(code=code).values_list("name", flat=True).first() if is_code else None
         raise forms.ValidationError(NOT_AN_ACTIVE_CAISSE.format(f"{known} ({code})" if known else code))
     return chosen
 

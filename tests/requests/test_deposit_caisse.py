@@ -185,3 +185,12 @@ def contact(structure, caisse, author):
         "person": {},
         "files": [],
     }
+
+
+@pytest.mark.parametrize("code", ["999", "33", "3a1"])
+def test_a_code_of_no_active_convention_is_refused_as_sent(technicien_client, code):
+    response = technicien_client.post(create_url("contacter"), form_data("contacter", caisse=code))
+    assert field_errors(response) == [
+        f"Aucune convention active de votre structure avec la caisse {code} : la demande n'a pas été déposée."
+    ]
+    assert not Request.objects.exists()
