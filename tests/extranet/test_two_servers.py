@@ -2,7 +2,9 @@
 suite's PostgreSQL database (issue 22, §8 and §10):
 
 - the API's rate per token is one limit, whichever worker of whichever server counts (extranet/api/throttling.py);
-- a kept connection that PostgreSQL cut (pg_terminate_backend) is opened again, not answered with a 500.
+- a kept connection that PostgreSQL cut (pg_terminate_backend) is opened again, not answered with a 500;
+- a convention suspended on one server leaves the header of every server's every worker at its next page (issue 22,
+  §3: the version of the remembered conventions in the shared cache, structures/conventions.py).
 """
 
 import base64
@@ -18,12 +20,15 @@ import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
 
 import pytest
 from django.conf import settings
 from django.db import connection
 
 from extranet.accounts.models import ApiToken
+from structures.models import Convention
+from tests.factories import ConventionFactory, change_convention_status
 
 pytestmark = [
     pytest.mark.postgres,
@@ -58,7 +63,8 @@ def server_env():
     keep = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DJANGO_SETTINGS_MODULE", "CACHE_BACKEND"}}
     return keep | {
         "DJANGO_SETTINGS_MODULE": "extranet.settings",
-        "SECRET_KEY": secrets.token_urlsafe(64),
+        # The suite's: the servers read the sessions the suite's client opens.
+        "SECRET_KEY": settings.SECRET_KEY,
         "NIR_HASH_KEY": secrets.token_urlsafe(32),
         "NIR_ENCRYPTION_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         "ALLOWED_HOSTS": "127.0.0.1",
@@ -94,6 +100,13 @@ def status_of(url, key=None):
         return error.code
 
 
+def page(url, session_key):
+    """A page as a signed-in browser gets it (production's cookie name)."""
+    request = urllib.request.Request(url, headers={"Cookie": f"__Host-sessionid={session_key}"})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 — a local test server
+        return response.read().decode()
+
+
 def wait_until_answering(url, processes):
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
@@ -107,9 +120,14 @@ def wait_until_answering(url, processes):
     pytest.fail(f"{url} ne répond pas après {STARTUP_SECONDS} s.")
 
 
+class Cluster(NamedTuple):
+    front: str  # the load balancer
+    apps: list  # each application server, directly
+
+
 @pytest.fixture(scope="module")
-def front(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The load balancer's address; the servers stop at the end of the module."""
+def cluster(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The addresses of the load balancer and of each server; they stop at the end of the module."""
     logs = tmp_path_factory.mktemp("two-servers")
     ports = [free_port(), free_port()]
     processes = []
@@ -136,7 +154,7 @@ def front(django_db_setup, django_db_blocker, tmp_path_factory):
         )
         for port in [*ports, front_port]:
             wait_until_answering(f"http://127.0.0.1:{port}/connexion/", processes)
-        yield f"http://127.0.0.1:{front_port}"
+        yield Cluster(f"http://127.0.0.1:{front_port}", [f"http://127.0.0.1:{port}" for port in ports])
     finally:
         for process in processes:
             # Quick shutdown, for gunicorn (its workers given a second) and HAProxy alike.
@@ -156,8 +174,8 @@ def a_window_with_room():
         threading.Event().wait(60 - into_the_minute + 0.2)
 
 
-def test_the_rate_per_token_is_one_limit_across_servers_and_workers(front, technicien):
-    key = token_of(technicien)
+def test_the_rate_per_token_is_one_limit_across_servers_and_workers(cluster, technicien):
+    front, key = cluster.front, token_of(technicien)
     a_window_with_room()
     with ThreadPoolExecutor(max_workers=16) as pool:
         statuses = list(pool.map(lambda _: status_of(f"{front}{ME}", key), range(2 * RATE)))
@@ -167,8 +185,8 @@ def test_the_rate_per_token_is_one_limit_across_servers_and_workers(front, techn
     assert abs(accepted - RATE) <= RATE * 0.02
 
 
-def test_a_cut_kept_connection_is_opened_again(front, technicien):
-    key = token_of(technicien)
+def test_a_cut_kept_connection_is_opened_again(cluster, technicien):
+    front, key = cluster.front, token_of(technicien)
     # Each worker of each server answers and keeps its connection (CONN_MAX_AGE=60)…
     assert [status_of(f"{front}{ME}", key) for _ in range(8)] == [200] * 8
     # …which PostgreSQL cuts: a restart, an idle timeout, an operator's pg_terminate_backend.
@@ -180,3 +198,24 @@ def test_a_cut_kept_connection_is_opened_again(front, technicien):
         (terminated,) = cursor.fetchone()
     assert terminated >= 2
     assert [status_of(f"{front}{ME}", key) for _ in range(8)] == [200] * 8
+
+
+def test_a_convention_suspended_leaves_the_header_of_every_server_at_its_next_page(
+    cluster, client, settings, technicien, structure, other_caisse
+):
+    ConventionFactory(structure=structure, caisse=other_caisse)
+    client.force_login(technicien)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    # Each server's workers remember the structure's two caisses (a few pages each, whichever worker serves them).
+    for app in cluster.apps:
+        for _ in range(4):
+            assert "CPAM DE LA GIRONDE</strong>" in page(f"{app}/", session)
+    # Suspended by an administrateur on a server of its own, whose cache is the others' (the database's).
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"}
+    }
+    change_convention_status(structure.conventions.get(caisse__code="331"), Convention.Status.SUSPENDED)
+    for app in cluster.apps:
+        for _ in range(4):
+            shown = page(f"{app}/", session)
+            assert "CPAM DE LA LOIRE</strong>" in shown and "gironde" not in shown.lower()
