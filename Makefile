@@ -16,7 +16,9 @@ DEV := DEBUG=true
 # Chromium: the browser tests (chromium-l10n: its controls in French, as in the guide's screenshots).
 DEMO_PACKAGES := python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 BROWSER_PACKAGES := chromium chromium-l10n
-TEST_PACKAGES := $(DEMO_PACKAGES) $(if $(SKIP_BROWSER),,$(BROWSER_PACKAGES))
+# HAProxy: the fault tests put it in front of two application servers (tests/extranet/test_two_servers.py).
+FAULT_PACKAGES := haproxy
+TEST_PACKAGES := $(DEMO_PACKAGES) $(FAULT_PACKAGES) $(if $(SKIP_BROWSER),,$(BROWSER_PACKAGES))
 
 .PHONY: install demo test test-sqlite test-postgres postgres lint lock guide-images bench demo-packages test-packages
 

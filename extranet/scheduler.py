@@ -3,6 +3,7 @@ from datetime import datetime, time, timedelta
 from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 
+from extranet.api.models import RateCounter
 from extranet.audit.retention import purge_access_log
 from extranet.notifications.delivery import send_pending
 from requests.notifications import send_daily_digests
@@ -15,9 +16,11 @@ DAILY_AT = time(3, 0)
 @task()
 def daily_jobs():
     """Every night: retention (requests' personal data, access journal), pending emails, the agents' morning
-    digest, the reminders of the structures whose answer is awaited; then plan the next night."""
+    digest, the reminders of the structures whose answer is awaited, the API's idle request counts; then plan the
+    next night."""
     report = purge_expired_requests()
     purge_access_log()
+    RateCounter.objects.purge()
     resent = send_pending()
     digests = send_daily_digests()
     reminded = remind_awaiting_partners()

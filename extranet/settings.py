@@ -116,6 +116,10 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
+        # A connection kept between requests (CONN_MAX_AGE > 0) may have been cut since (database restarted, idle
+        # timeout, pg_terminate_backend): checked once at each request's first query, and opened again if so, instead
+        # of answering 500.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -340,15 +344,18 @@ TASKS = {
 
 MESSAGE_TAGS = {40: "danger"}
 
-# The cache counts the API's requests per token. Each process has its own by default; with several application
-# servers, CACHE_BACKEND=database shares it through PostgreSQL (after `manage.py createcachetable`).
-CACHES = {
-    "default": (
-        {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"}
-        if os.environ.get("CACHE_BACKEND") == "database"
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
+# The default cache holds what every process of every application server must see alike (the version of the
+# remembered conventions, structures/conventions.py): in production, the database's table django_cache, which migrate
+# creates (extranet/migrations/0002). Each process has its own only in development, or if asked (CACHE_BACKEND=locmem,
+# for a single process), which `check --deploy` refuses (extranet/checks.py).
+CACHE_BACKENDS = {
+    "database": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"},
+    "locmem": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
 }
+CACHE_BACKEND = os.environ.get("CACHE_BACKEND", "locmem" if DEBUG else "database")
+if CACHE_BACKEND not in CACHE_BACKENDS:
+    raise ImproperlyConfigured(f"CACHE_BACKEND must be one of: {', '.join(CACHE_BACKENDS)}.")
+CACHES = {"default": CACHE_BACKENDS[CACHE_BACKEND]}
 
 # REST API (/api/v1/): per-user tokens (stored hashed) or the browser session; JSON only.
 REST_FRAMEWORK = {

@@ -24,14 +24,16 @@ def fingerprint(form, caisse):
     return salted_hmac("requests.deposit.fingerprint", posted, algorithm="sha256").hexdigest()
 
 
-def deposit_form(form, *, structure, caisse, author, key=None):
-    """Deposit what the valid form holds. Returns the request; or None when the service refused it, with the refusal
-    in `form.refused`, its errors in `form.refusal` ({field: [plain messages]}, as the API answers them) and its
-    messages on the form, each next to its field (the existing request's number a link, for a duplicate).
+def deposit_form(form, *, structure, author, key=None):
+    """Deposit what the valid form holds, to the caisse it names. Returns the request; or None when the service
+    refused it, with the refusal in `form.refused`, its errors in `form.refusal` ({field: [plain messages]}, as the
+    API answers them) and its messages on the form, each next to its field (the existing request's number a link,
+    for a duplicate).
 
     `key` (the API's Idempotency-Key), or else the form's one-time token, makes the deposit happen once: sent again,
     it returns the request deposited the first time."""
     key = key or form.cleaned_data.get("deposit_token")
+    caisse = form.cleaned_data["caisse"]
     deposit = {
         "structure": structure,
         "caisse": caisse,

@@ -22,12 +22,36 @@ from requests.catalog import (
 )
 from requests.models import AnswerTemplate, MasReferral
 from requests.nir import no_nir_in_free_text
+from structures import conventions
+from structures.models import Caisse
 
 FREE_TEXT_HELP = (
     "N'écrivez que ce qui est utile au traitement de la demande, sans données de santé détaillées. "
     "Le numéro de sécurité sociale a son propre champ."
 )
 _PERSON = {spec.name: spec for spec in PERSON_FIELDS}
+NO_ACTIVE_CONVENTION = "Votre structure n'a de convention active avec aucune caisse."
+NOT_AN_ACTIVE_CAISSE = (
+    "Aucune convention active de votre structure avec la caisse {} : la demande n'a pas été déposée."
+)
+SEVERAL_CAISSES = "Votre structure a plusieurs conventions : précisez la caisse ({})."
+
+
+def chosen_caisse(caisses, code):
+    """The caisse of this code among the structure's active `caisses`; without a code, the only one."""
+    if not caisses:
+        raise forms.ValidationError(NO_ACTIVE_CONVENTION)
+    if not code:
+        if len(caisses) > 1:
+            raise forms.ValidationError(SEVERAL_CAISSES.format(", ".join(caisse.code for caisse in caisses)))
+        return caisses[0]
+    chosen = next((caisse for caisse in caisses if caisse.code == code), None)
+    if chosen is None:
+        # Named when it is a caisse's code (3 digits); whatever else was sent is only repeated.
+        is_code = code.isascii() and code.isdigit()
+        known = Caisse.objects.filter(code=code).values_list("name", flat=True).first() if is_code else None
+        raise forms.ValidationError(NOT_AN_ACTIVE_CAISSE.format(f"{known} ({code})" if known else code))
+    return chosen
 
 
 def free_text(label, *, required=True, help_text=FREE_TEXT_HELP, rows=5, max_length=FREE_TEXT_MAX_LENGTH):
@@ -95,12 +119,19 @@ class RequestForm(StyledFormMixin, forms.Form):
     # One form shown, one deposit: posted twice (a double click, a retry after an error page), it gives back the
     # request it created (requests/deposit.py).
     deposit_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+    # The code of the caisse the request goes to: the page sends the one it showed (requests/caisse_field.html), the
+    # API client the one it names. Never the header's: it may have changed since the form was shown (a convention
+    # suspended meanwhile, another caisse chosen in another tab).
+    caisse = forms.CharField(label="Caisse destinataire", required=False, max_length=3, widget=forms.HiddenInput)
 
-    def __init__(self, *args, structure, **kwargs):
+    def __init__(self, *args, structure, caisse_required=True, **kwargs):
+        """`caisse_required`: the pages always send the caisse they show; an API client may leave it out when its
+        structure has one active convention."""
         super().__init__(*args, **kwargs)
         self.structure = structure
         if not self.is_bound:
             self.fields["deposit_token"].initial = secrets.token_urlsafe(32)
+        self.fields["caisse"].required = caisse_required
         if not self.has_person:
             for name in PERSON_FIELD_NAMES:
                 del self.fields[name]
@@ -122,6 +153,10 @@ class RequestForm(StyledFormMixin, forms.Form):
     def clean_person_phone(self):
         phone = self.cleaned_data["person_phone"]
         return normalize_french_phone(phone) if phone else phone
+
+    def clean_caisse(self):
+        """The chosen caisse, if the structure's convention with it is active now: read from the database."""
+        return chosen_caisse(conventions.active_caisses(self.structure.pk, fresh=True), self.cleaned_data["caisse"])
 
     def clean(self):
         cleaned = super().clean()

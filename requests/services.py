@@ -32,6 +32,7 @@ from requests.models import (
 )
 from requests.nir import nir_digest
 from requests.workflow import NotAllowed, WorkflowRefused, WrongStatus
+from structures import conventions
 from structures import policy as structure_policy
 from structures import services as structure_services
 from structures.models import Structure
@@ -287,6 +288,9 @@ def _deposit(written, *, kind, motif, structure, caisse, author, details, person
     key `claimed` if any."""
     if not structure_policy.works_for(author, structure):
         raise NotAMember
+    # The caisse is the one the depositor chose and saw (the form carries it); its convention is read now, under its
+    # row lock: a suspension committed meanwhile refuses the deposit, one that comes later waits for it.
+    conventions.lock_convention(structure, caisse)
     if not structure_policy.can_deposit(author, structure, caisse):
         raise NoActiveConvention
     now = timezone.now()

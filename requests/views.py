@@ -114,7 +114,7 @@ def create(request, slug):
         return redirect("requests:mas_create")
     form = deposit_form_class(spec.value)(request.POST or None, request.FILES or None, structure=membership.structure)
     if request.method == "POST" and form.is_valid():
-        deposited = deposit_form(form, structure=membership.structure, caisse=caisse, author=request.user)
+        deposited = deposit_form(form, structure=membership.structure, author=request.user)
         if deposited is not None:
             return redirect("requests:confirmation", deposited.number)
     sections = [("Votre demande", [form["motif"], *(form[name] for name in form.detail_fields)])]
@@ -430,7 +430,7 @@ def mas_create(request):
         typed["detector_name"], typed["detector_structure"] = request.user.get_full_name(), membership.structure.name
         return _mas_sheet_response(mas.sheet_values(typed), "fiche-saisine-mas.pdf")
     if request.method == "POST" and form.is_valid():
-        deposited = deposit_form(form, structure=membership.structure, caisse=caisse, author=request.user)
+        deposited = deposit_form(form, structure=membership.structure, author=request.user)
         if deposited is not None:
             return redirect("requests:confirmation", deposited.number)
     sections = [(title, [form[name] for name in names]) for title, names in form.sections]

@@ -1,29 +1,50 @@
 """Who works with whom: the caisses of a partner structure (its active conventions), the structures of a caisse.
 
 Every partner page shows its structure's caisses in its header, and the caisse's queue lists its structures in a
-filter: asked on every page, though conventions change a few times a year. Each process remembers them for
-CACHE_SECONDS (a tenth of the request page's time, bench/results.md). The services that change structures or
-conventions forget them at once in their process; other processes follow within CACHE_SECONDS. Nothing that
-writes relies on them: deposits and the caisse switch check the convention afresh.
+filter: asked on every page, though conventions change a few times a year. Each process remembers them, under the
+version of the conventions it read them at; the version is kept in the default cache, which production shares between
+the application servers (the database cache, extranet/checks.py). The services that change structures or conventions
+give the version a new value: every process, on every server, reads again at its next use (one read of the version
+per use instead of the join). Nothing that writes relies on them: deposits and the caisse switch check the convention
+afresh.
 """
 
-import time
+import uuid
+
+from django.core.cache import cache
+from django.db import transaction
 
 from structures.models import Caisse, Convention, Structure
 
-CACHE_SECONDS = 60
+VERSION_KEY = "structures:conventions-version"
+
+
+def _shared_version():
+    """The conventions' version now. Never a value seen before (a random one): an entry the cache lost (evicted,
+    cleared) and set again cannot pass for the version some process read earlier."""
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        version = cache.get(VERSION_KEY)
+    return version
+
+
+def _new_version():
+    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
 
 
 class _Remembered:
     def __init__(self, read):
         self.read = read
-        self.values = {}  # key -> (monotonic time read, value)
+        self.values = {}  # key -> (version it was read at, value)
 
     def __call__(self, key, *, fresh=False):
-        now = time.monotonic()
+        # The version first, then the conventions: a change committed in between makes what is read newer than its
+        # version, and the next use reads again; never the other way round.
+        version = _shared_version()
         remembered = self.values.get(key)
-        if fresh or remembered is None or now - remembered[0] > CACHE_SECONDS:
-            remembered = self.values[key] = (now, self.read(key))
+        if fresh or remembered is None or remembered[0] != version:
+            remembered = self.values[key] = (version, self.read(key))
         return remembered[1]
 
 
@@ -50,8 +71,8 @@ def caisse_structures(caisse_id):
     return _structures_of_caisse(caisse_id)
 
 
-def forget(structure_id=None):
-    """After a change of a structure or of its conventions (of any structure, without argument)."""
+def forget_here(structure_id=None):
+    """This process's memory only (of a structure, or of all without argument)."""
     if structure_id is None:
         _caisses_of_structure.values.clear()
     else:
@@ -60,5 +81,22 @@ def forget(structure_id=None):
     _structures_of_caisse.values.clear()
 
 
+def forget(structure_id=None):
+    """After a change of a structure or of its conventions (of any structure, without argument), in every process.
+
+    The new version is written at once: with the database cache, in the service's transaction, so other processes
+    see it when they see the change. Once more after the commit, for a cache outside the database: another thread
+    could have read the old conventions under the new version meanwhile."""
+    forget_here(structure_id)
+    _new_version()
+    transaction.on_commit(lambda: (forget_here(structure_id), _new_version()))
+
+
 def is_active(structure, caisse):
     return Convention.objects.filter(structure=structure, caisse=caisse, status=Convention.Status.ACTIVE).exists()
+
+
+def lock_convention(structure, caisse):
+    """Locks the structure's convention with the caisse until the transaction ends, if there is one: a deposit that
+    checks it afterwards is filed before a concurrent suspension commits, or sees it (requests/services.py)."""
+    list(Convention.objects.select_for_update().filter(structure=structure, caisse=caisse).values_list("pk"))

@@ -166,7 +166,7 @@ def no_remembered_content_types():
 @pytest.fixture(autouse=True)
 def no_remembered_conventions():
     """Each test's structures are new, whatever ids an earlier test's had (structures/conventions.py)."""
-    conventions.forget()
+    conventions.forget_here()
 
 
 @pytest.fixture(autouse=True)

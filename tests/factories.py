@@ -72,10 +72,11 @@ class ConventionFactory(factory.django.DjangoModelFactory):
 
 def change_convention_status(convention, status, *, in_another_process=False):
     """Suspend, end or reactivate a convention through its service. `in_another_process`: as another application
-    server would, whose service forgets the remembered caisses of the structure in its own process only."""
+    server would, whose service forgets the remembered caisses of the structure in its own memory only (and gives the
+    conventions a new version in the cache the servers share)."""
     from structures import services
 
-    with mock.patch.object(conventions, "forget") if in_another_process else nullcontext():
+    with mock.patch.object(conventions, "forget_here") if in_another_process else nullcontext():
         return services.update_convention(convention, signed_on=convention.signed_on, status=status)
 
 

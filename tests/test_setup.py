@@ -66,11 +66,11 @@ def packages_for(target, **env):
     return line.split("debian-packages")[1].split()
 
 
-def test_the_demo_installs_weasyprints_libraries_and_the_tests_chromium_too():
+def test_the_demo_installs_weasyprints_libraries_and_the_tests_haproxy_and_chromium_too():
     demo = packages_for("demo-packages")
     assert {"libpango-1.0-0", "libpangoft2-1.0-0", "libharfbuzz-subset0", "fonts-dejavu-core"} <= set(demo)
-    assert packages_for("test-packages") == [*demo, "chromium", "chromium-l10n"]
-    assert packages_for("test-packages", SKIP_BROWSER="1") == demo
+    assert packages_for("test-packages") == [*demo, "haproxy", "chromium", "chromium-l10n"]
+    assert packages_for("test-packages", SKIP_BROWSER="1") == [*demo, "haproxy"]
 
 
 def run_browser_tests(**env):

@@ -307,7 +307,8 @@ def _deposit_fields():
         "kind": serializers.ChoiceField(choices=Kind.choices),
         "caisse": serializers.CharField(
             required=False,
-            help_text="Code de la caisse destinataire : obligatoire quand la structure a plusieurs conventions.",
+            help_text="Code de la caisse destinataire : obligatoire quand la structure a plusieurs conventions. "
+            "Vérifié au dépôt : une caisse dont la convention n'est plus active est refusée, jamais remplacée.",
         ),
         **{spec.name: _catalogue_field(spec) for spec in PERSON_FIELDS},
     }

@@ -190,41 +190,23 @@ class RequestListCreate(generics.ListAPIView):
         data, errors = form_data(request.data)
         if errors:
             return Response(errors, status=400)
-        caisse, error = self._caisse(membership, data.get("caisse"))
-        if error:
-            return Response({"caisse": [error]}, status=400)
         kind = data.get("kind")
         if kind not in KINDS:
             return Response({"kind": [UNKNOWN_KIND]}, status=400)
         form_class = deposit_form_class(kind, data.get("motif"))
+        options = {"structure": membership.structure, "caisse_required": False}
         if form_class is MasReferralForm:
-            form = form_class(data, request.FILES, structure=membership.structure, user=request.user)
-        else:
-            form = form_class(data, request.FILES, structure=membership.structure)
+            options["user"] = request.user
+        form = form_class(data, request.FILES, **options)
         if not form.is_valid():
             return Response(form_errors(form), status=400)
-        deposited = deposit_form(form, structure=membership.structure, caisse=caisse, author=request.user, key=key)
+        deposited = deposit_form(form, structure=membership.structure, author=request.user, key=key)
         if deposited is None:
             return Response(api_errors(form.refusal), status=DEPOSIT_REFUSAL_STATUS.get(type(form.refused), 400))
         created = request_detail_queryset().get(pk=deposited.pk)
         body = RequestDetailSerializer(created, context={"request": request}).data
         location = request.build_absolute_uri(reverse("api:request-detail", args=[created.number]))
         return Response(body, status=201, headers={"Location": location})
-
-    @staticmethod
-    def _caisse(membership, code):
-        caisses = partner_caisses(membership)
-        if not caisses:
-            return None, "Votre structure n'a de convention active avec aucune caisse."
-        if code:
-            chosen = next((caisse for caisse in caisses if caisse.code == code), None)
-            if chosen is None:
-                return None, f"Aucune convention active avec la caisse {code}."
-            return chosen, None
-        if len(caisses) > 1:
-            codes = ", ".join(caisse.code for caisse in caisses)
-            return None, f"Votre structure a plusieurs conventions : précisez la caisse ({codes})."
-        return caisses[0], None
 
 
 def request_detail_queryset(requests=Request.objects):

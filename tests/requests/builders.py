@@ -30,6 +30,9 @@ REQUIRED_PERSON_FIELDS = {
     "person_nir",
 }
 
+# The caisse a deposit page shows and sends (the `caisse` fixture's).
+CAISSE_CODE = "331"
+
 SLUGS = ["contacter", "signaler", "rendez-vous", "etude-de-dossier", "document"]
 KIND_OF_SLUG = {
     "contacter": "contact",
@@ -112,7 +115,7 @@ def a_pdf(name="justificatif.pdf", text="Justificatif"):
 
 def form_data(slug, *, files=None, **overrides):
     """A valid submission of this kind (with the person concerned, but for "contacter")."""
-    data = dict(KIND_FIELDS[slug])
+    data = dict(KIND_FIELDS[slug], caisse=CAISSE_CODE)
     if slug != "contacter":
         data |= PERSON
     if slug == "etude-de-dossier" and files is None:
@@ -122,10 +125,18 @@ def form_data(slug, *, files=None, **overrides):
     return data | overrides
 
 
+SHOWN_CAISSE = re.compile(r'<input type="hidden" name="caisse" id="id_caisse" value="([^"]*)">')
+
+
+def shown_caisse(response):
+    """The code of the caisse a deposit page shows, which its form sends."""
+    return SHOWN_CAISSE.search(response.content.decode()).group(1)
+
+
 def empty_submission(slug):
     """What a browser sends when the user submits the form without filling anything."""
     names = TEXT_FIELDS[slug] + ([] if slug == "contacter" else [f for f in PERSON_FIELDS if f != "person_civility"])
-    return dict.fromkeys(names, "")
+    return dict.fromkeys(names, "") | {"caisse": CAISSE_CODE}
 
 
 NUMBER = re.compile(r'<span class="font-monospace">(\d{10})</span>')
@@ -141,6 +152,7 @@ MAS_REFERRAL_URL = "/demandes/nouvelle/saisine-mas/"
 
 def referral_data(**overrides):
     return {
+        "caisse": CAISSE_CODE,
         "referral_date": timezone.localdate().isoformat(),
         "contexts": ["care_renunciation", "digital_fragility"],
         "person_civility": "mme",

@@ -14,8 +14,9 @@ from requests.retention import POLICY_LABELS
 from tests.factories import ConventionFactory, MembershipFactory, RequestFactory, StructureFactory, make_nir
 from tests.requests.builders import form_data
 
-# Besides the kind's details: its motif, its files, and the form's one-time token (test_deposit_once.py).
-MOTIF_AND_ATTACHMENTS = {"motif", "attachments", "deposit_token"}
+# Besides the kind's details: its motif, its files, the caisse it goes to and the form's one-time token
+# (test_deposit_once.py).
+MOTIF_AND_ATTACHMENTS = {"motif", "attachments", "caisse", "deposit_token"}
 
 
 def flat(choices):
@@ -78,7 +79,7 @@ def test_every_motif_of_every_kind_is_accepted_by_its_form_and_deposited(slug, k
     files = MultiValueDict({"attachments": data.pop("attachments", [])})
     form = deposit_form_class(kind, motif.value)(data, files, structure=structure)
     assert form.is_valid(), form.errors
-    deposited = deposit_form(form, structure=structure, caisse=caisse, author=author)
+    deposited = deposit_form(form, structure=structure, author=author)
     assert (deposited.kind, deposited.motif) == (kind, motif.value)
     assert deposited.motif_label == motif.label
 

@@ -27,6 +27,7 @@ from tests.requests.builders import (
     create_url,
     empty_submission,
     form_data,
+    shown_caisse,
 )
 
 REQUIRED_KIND_FIELDS = {
@@ -465,8 +466,9 @@ class TestWhoMayDeposit:
     def test_deposit_goes_to_the_caisse_chosen_in_the_header(self, technicien_client, structure, other_caisse):
         ConventionFactory(structure=structure, caisse=other_caisse)
         technicien_client.post("/caisse/choisir/", {"caisse": other_caisse.pk})
-        assert "CPAM de la Loire" in text(technicien_client.get(create_url("signaler")))
-        technicien_client.post(create_url("signaler"), form_data("signaler"))
+        page = technicien_client.get(create_url("signaler"))
+        assert "CPAM de la Loire" in text(page)
+        technicien_client.post(create_url("signaler"), form_data("signaler", caisse=shown_caisse(page)))
         deposited = Request.objects.get()
         assert deposited.caisse == other_caisse
         assert deposited.number[2:5] == "421"

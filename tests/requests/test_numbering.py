@@ -9,7 +9,7 @@ from django.utils import timezone
 from requests import services
 from requests.models import NumberSequence, Request, StatusChange
 from tests.factories import ConventionFactory, MembershipFactory, make_nir
-from tests.requests.builders import a_pdf, create_url, form_data
+from tests.requests.builders import a_pdf, create_url, form_data, shown_caisse
 
 
 def at(*args):
@@ -17,7 +17,8 @@ def at(*args):
 
 
 def deposit(client, n=1, slug="signaler", **overrides):
-    data = form_data(slug, person_nir=make_nir(order=f"{n:03d}"), **overrides)
+    shown = shown_caisse(client.get(create_url(slug)))
+    data = form_data(slug, person_nir=make_nir(order=f"{n:03d}"), caisse=shown, **overrides)
     response = client.post(create_url(slug), data)
     assert response.status_code == 302, response.context["form"].errors if response.context else response
     return response["Location"].split("/")[2]

@@ -28,11 +28,8 @@ SMALL, LARGE = 5, 50
 
 @pytest.fixture(autouse=True)
 def generous_rate(monkeypatch):
-    from django.core.cache import cache
-
     from extranet.api.throttling import PerTokenThrottle
 
-    cache.clear()
     monkeypatch.setattr(PerTokenThrottle, "THROTTLE_RATES", {"token": "10000/minute"})
 
 
@@ -132,25 +129,25 @@ def test_detail_page_as_agent(client, agent, build):
 
 def test_api_detail_as_partner(technicien, build):
     client = api_client(technicien)
-    small, large = _same_count(build, lambda r: client.get(f"/api/v1/requests/{r.number}/"), queries=5)
+    small, large = _same_count(build, lambda r: client.get(f"/api/v1/requests/{r.number}/"), queries=6)
     assert len(large.json()["status_history"]) > len(small.json()["status_history"])
 
 
 def test_api_detail_as_agent(agent, build):
     client = api_client(agent)
-    small, large = _same_count(build, lambda r: client.get(f"/api/v1/requests/{r.number}/"), queries=5)
+    small, large = _same_count(build, lambda r: client.get(f"/api/v1/requests/{r.number}/"), queries=6)
     assert len(large.json()["status_history"]) > len(small.json()["status_history"])
 
 
 def test_api_messages_as_partner(technicien, build):
     client = api_client(technicien)
-    small, large = _same_count(build, lambda r: client.get(f"/api/v1/requests/{r.number}/messages/"), queries=7)
+    small, large = _same_count(build, lambda r: client.get(f"/api/v1/requests/{r.number}/messages/"), queries=8)
     assert len(large.json()) == 34 and len(small.json()) == 4  # internal notes left out
 
 
 def test_api_messages_as_agent(agent, build):
     client = api_client(agent)
-    small, large = _same_count(build, lambda r: client.get(f"/api/v1/requests/{r.number}/messages/"), queries=7)
+    small, large = _same_count(build, lambda r: client.get(f"/api/v1/requests/{r.number}/messages/"), queries=8)
     assert len(large.json()) == LARGE and len(small.json()) == SMALL
 
 

@@ -1,8 +1,10 @@
-"""A process remembers who works with whom for a minute (structures/conventions.py); the services forget at once."""
+"""A process remembers who works with whom under a version kept in the shared cache (structures/conventions.py): a
+change made by any process shows in every one at its next use."""
 
 from datetime import date
 
 import pytest
+from django.core.cache import cache
 
 from structures import conventions, services
 from structures.models import Convention
@@ -34,10 +36,20 @@ def test_the_services_forget_at_once(structure, caisse):
     assert [c.pk for c in conventions.active_caisses(structure.pk)] == [caisse.pk]
 
 
-def test_after_a_minute_a_change_made_elsewhere_shows(monkeypatch, structure, caisse):
+def test_a_change_made_in_another_process_shows_at_its_next_use(structure, caisse):
+    """Another application server's service forgets in its own memory only: the new version it gives the conventions
+    in the cache the servers share makes this process read them again, at once."""
     assert [c.pk for c in conventions.active_caisses(structure.pk)] == [caisse.pk]
     change_convention_status(structure.conventions.get(), Convention.Status.SUSPENDED, in_another_process=True)
-    assert [c.pk for c in conventions.active_caisses(structure.pk)] == [caisse.pk]
-    later = conventions.time.monotonic() + conventions.CACHE_SECONDS + 1
-    monkeypatch.setattr(conventions.time, "monotonic", lambda: later)
     assert conventions.active_caisses(structure.pk) == []
+
+
+def test_a_version_the_cache_lost_is_never_taken_for_the_one_remembered(
+    structure, caisse, django_assert_num_queries
+):
+    conventions.active_caisses(structure.pk)
+    cache.clear()  # evicted, or the cache restarted: the version set again is a new one
+    with django_assert_num_queries(1):
+        conventions.active_caisses(structure.pk)
+    with django_assert_num_queries(0):
+        conventions.active_caisses(structure.pk)

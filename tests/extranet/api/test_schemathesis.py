@@ -23,7 +23,6 @@ from pathlib import Path
 
 import pytest
 from django.core import signals
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
@@ -155,8 +154,6 @@ def token_for(user):
 
 @pytest.fixture(autouse=True)
 def generous_rate(monkeypatch):
-    # Token ids restart with each test's database: a shared count would carry over from one test to the next.
-    cache.clear()
     monkeypatch.setattr(PerTokenThrottle, "THROTTLE_RATES", {"token": "100000/minute"})
 
 
