@@ -228,9 +228,7 @@ def test_from_a_new_structure_to_the_answer_of_its_first_request(page: Page, new
     see_backup_codes_and_continue(gestionnaire, shots, "gestionnaire")
 
     expect(heading(gestionnaire)).to_have_text("Bonjour Agathe")
-    expect(navigation_links(gestionnaire)).to_have_text(
-        GESTIONNAIRE_NAV
-    )
+    expect(navigation_links(gestionnaire)).to_have_text(GESTIONNAIRE_NAV)
     shots(gestionnaire, "gestionnaire-accueil")
 
     gestionnaire.get_by_role("link", name="Techniciens", exact=True).click()
@@ -314,7 +312,8 @@ def test_from_a_new_structure_to_the_answer_of_its_first_request(page: Page, new
     shots(technicien, "technicien-saisine-mas-detail")
 
     technicien.get_by_role("link", name="Accueil", exact=True).click()
-    expect(technicien.get_by_role("main").get_by_role("listitem").first).to_contain_text(numbers["saisine-mas"])
+    latest = technicien.get_by_role("region", name="Dernières demandes").get_by_role("listitem")
+    expect(latest.first).to_contain_text(numbers["saisine-mas"])
     shots(technicien, "technicien-accueil-dernieres-demandes")
 
     technicien.get_by_role("link", name="Historique des demandes", exact=True).first.click()

@@ -192,9 +192,7 @@ def test_admin_creates_structure_and_gestionnaire_who_activates_and_invites_a_te
     expect(page.get_by_test_id("backup-codes").get_by_role("listitem")).to_have_count(10)
     page.get_by_role("link", name="J'ai noté mes codes, continuer").click()
     expect_header(page, "CPAM DE LA GIRONDE — Agathe DELORME", "Gestionnaire")
-    expect(navigation_links(page)).to_have_text(
-        GESTIONNAIRE_NAV
-    )
+    expect(navigation_links(page)).to_have_text(GESTIONNAIRE_NAV)
 
     # She invites a technicien.
     page.get_by_role("link", name="Techniciens", exact=True).click()
@@ -243,8 +241,9 @@ def test_skip_link_is_the_first_tab_stop(page: Page, demo):
 
     log_in(page, "gestionnaire@demo.example")
     expect_skip_link_first_then_main(page)
+    # The home page opens on what to follow up, then the offers.
     page.keyboard.press("Tab")
-    expect(page.get_by_role("link", name=re.compile(r"^Nouvelle demande")).first).to_be_focused()
+    expect(page.get_by_role("link", name=re.compile(r"Avec du nouveau de la caisse"))).to_be_focused()
 
 
 def test_pages_are_in_french_with_one_h1_and_load_nothing_from_elsewhere(page: Page, demo, live_server, requests_made):

@@ -100,7 +100,8 @@ def test_technicien_deposits_each_kind_and_finds_it_in_the_history(page: Page, d
 
     # The home page lists the latest ones.
     page.get_by_role("link", name="Accueil", exact=True).click()
-    expect(page.get_by_role("main").get_by_role("listitem").first).to_contain_text(numbers[-1])
+    latest = page.get_by_role("region", name="Dernières demandes").get_by_role("listitem")
+    expect(latest.first).to_contain_text(numbers[-1])
 
     go_to_history(page)
     expect_page_basics(page)
@@ -194,7 +195,7 @@ def listed_numbers(page: Page):
     return [text.strip() for text in history_rows(page).locator(".font-monospace").all_inner_texts()]
 
 
-def test_history_filters_by_kind_and_person_and_follows_a_request(page: Page, gironde_requests):
+def test_history_filters_by_kind_finds_a_person_and_follows_a_request(page: Page, gironde_requests):
     appointment, document, signalement = (item.number for item in gironde_requests)
     log_in(page, "technicien@demo.example")
     go_to_history(page)
@@ -210,20 +211,25 @@ def test_history_filters_by_kind_and_person_and_follows_a_request(page: Page, gi
     page.get_by_role("link", name="Effacer les filtres").click()
     expect(page.get_by_test_id("result-count")).to_have_text("1-3 sur 3 résultats")
 
-    # By the person's name, any case, last or first name.
-    person = page.get_by_label("Personne concernée (nom ou prénom)")
-    person.fill("lefebvre")
-    filter_history(page)
-    expect(page.get_by_test_id("result-count")).to_have_text("1-2 sur 2 résultats")
-    assert listed_numbers(page) == [signalement, appointment]
-    person.fill("Lefebvre Paul")
-    filter_history(page)
-    assert listed_numbers(page) == [signalement]
-    person.fill("Dupont")
-    filter_history(page)
-    expect(page.get_by_test_id("result-count")).to_have_text("Aucune demande ne correspond.")
-    expect(history_rows(page)).to_have_count(0)
-    page.get_by_role("link", name="Effacer les filtres").click()
+    # A person is found by the person search, which the history points to (by POST: no name in any URL).
+    page.get_by_role("link", name="recherche d'une personne").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Rechercher une personne")
+
+    def found(last_name, first_name=""):
+        page.get_by_label("Nom", exact=True).fill(last_name)
+        page.get_by_label("Prénom", exact=True).fill(first_name)
+        with page.expect_navigation():
+            page.get_by_role("button", name="Rechercher").click()
+        assert "lefebvre" not in page.url.lower()
+        rows = page.get_by_test_id("search-row").locator(".font-monospace")
+        return [text.strip() for text in rows.all_inner_texts()]
+
+    # By name, then first name (Armand before Paul).
+    assert found("lefebvre") == [appointment, signalement]
+    assert found("Lefebvre", "Paul") == [signalement]
+    assert found("Dupont") == []
+    expect(page.get_by_test_id("search-count")).to_have_text("Aucune demande ne correspond à ces critères.")
+    go_to_history(page)
 
     # Following a request: the star is a toggle button.
     star = page.get_by_role("button", name=f"Suivre la demande {document}")
