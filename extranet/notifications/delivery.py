@@ -2,7 +2,8 @@
 
 An attempt is three short steps, none holding a database transaction across the network: claim the email (row lock,
 skipping those another worker holds; state "sending", `attempting_since`), talk to the SMTP relay, record the
-outcome. Just before the relay is given the message (SMTP's DATA), `handed_off_at` is written: a worker that dies
+outcome. Just before the relay is given the end of the message (the "." line that makes it the relay's),
+`handed_off_at` is written: a worker that dies
 after that point leaves an email the relay may have kept, which is marked "peut-être envoyé", logged and shown to
 the administrateurs, never resent on its own. A worker that dies before leaves an email sent again once its lease
 (`EMAIL_SENDING_LEASE`) has run out (`reclaim_stale`, run by every `db_worker`)."""

@@ -7,9 +7,9 @@ class OutgoingEmail(models.Model):
     failure cannot lose it; the worker sends it, retries it, and records the outcome.
 
     A worker claims an email before the SMTP exchange (state "sending", `attempting_since`) and notes the moment it
-    starts handing the message over (`handed_off_at`, just before SMTP's DATA): a claim older than the lease whose
-    hand-off never started is sent again, one whose hand-off had started is "peut-être envoyé" and never resent
-    automatically (the relay may hold it: resending could deliver it twice)."""
+    hands the message over (`handed_off_at`, just before the line that ends it in SMTP's DATA): a claim older than
+    the lease whose hand-off never started is sent again, one whose hand-off had started is "peut-être envoyé" and
+    never resent automatically (the relay may hold it: resending could deliver it twice)."""
 
     class State(models.TextChoices):
         PENDING = "pending", "À envoyer"

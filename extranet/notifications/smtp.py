@@ -1,22 +1,43 @@
 """Django's SMTP backend, telling the outbox where the hand-off to the relay starts (settings.EMAIL_BACKEND).
 
-Until the relay has accepted the sender and the recipient, it holds nothing of the message: an attempt cut off
-before then can be made again. From the DATA command on, the relay may have kept the message even if the
-connection dies before its answer arrives: the outbox must then not resend it on its own
-(extranet/notifications/delivery.py)."""
+Until the relay has read the line "." that ends the message, it holds nothing of it: an attempt cut off before then
+can be made again. Once that line is sent, the relay may have kept the message even if the connection dies before
+its answer arrives: the outbox must then not resend it on its own (extranet/notifications/delivery.py)."""
 
 import smtplib
 
 from django.core.mail.backends import smtp
 
+END_OF_DATA = b"\r\n.\r\n"
+
 
 class _ReportingClient:
+    """smtplib's client, calling `on_data_start()` once the message has gone out but for its final "." (until the
+    relay reads that line, it keeps nothing), and `on_data_accepted()` when the relay answers 250 to it."""
+
+    handing_off = False
+
     def data(self, msg):
-        self.on_data_start()
-        reply = super().data(msg)
-        # smtplib raises SMTPDataError unless the relay answered 250: from here the message is the relay's.
-        self.on_data_accepted()
-        return reply
+        self.handing_off = True
+        try:
+            code, reply = super().data(msg)
+        finally:
+            self.handing_off = False
+        if code == 250:
+            self.on_data_accepted()
+        return code, reply
+
+    def send(self, s):
+        if self.handing_off and isinstance(s, bytes) and s.endswith(END_OF_DATA):
+            super().send(s[: -len(END_OF_DATA) + 2])
+            try:
+                self.on_data_start()
+            except BaseException:
+                # Cut the connection before the "." so that the relay drops the unfinished message.
+                self.close()
+                raise
+            s = END_OF_DATA[2:]
+        super().send(s)
 
 
 class _SMTP(_ReportingClient, smtplib.SMTP):
@@ -28,8 +49,8 @@ class _SMTP_SSL(_ReportingClient, smtplib.SMTP_SSL):  # noqa: N801 (smtplib's na
 
 
 class EmailBackend(smtp.EmailBackend):
-    """`before_handoff()` is called just before DATA; `handoff_started` and `accepted` tell, after an error, whether
-    the relay may hold the message and whether it said it took it."""
+    """`before_handoff()` is called just before the message's final "."; `handoff_started` and `accepted` tell,
+    after an error, whether the relay may hold the message and whether it said it took it."""
 
     def __init__(self, *args, before_handoff=None, **kwargs):
         super().__init__(*args, **kwargs)

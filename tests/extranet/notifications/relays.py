@@ -79,15 +79,18 @@ class ScriptedRelay:
         self.thread.start()
 
     def _serve(self):
-        try:
-            client, _ = self.server.accept()
-        except OSError:
-            return
-        self.clients.append(client)
-        self.connected.set()
-        if self.until == "greeting":
-            return
-        with client, client.makefile("rb") as lines:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            self.clients.append(client)
+            self.connected.set()
+            if self.until != "greeting":
+                threading.Thread(target=self._talk, args=(client,), daemon=True).start()
+
+    def _talk(self, client):
+        with client.makefile("rb") as lines:
             client.sendall(b"220 relay\r\n")
             for line in lines:
                 verb = line[:4].upper()

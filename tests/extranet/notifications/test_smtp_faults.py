@@ -113,9 +113,7 @@ class TestRealSmtpServer:
         assert send_pending() == 1
         assert smtp.received == {"Essai 0": 1}
 
-    def test_a_relay_silent_after_taking_the_message_leaves_it_maybe_sent_never_resent(
-        self, smtp, settings, caplog
-    ):
+    def test_a_relay_silent_after_taking_the_message_leaves_it_maybe_sent_never_resent(self, smtp, settings, caplog):
         taker = ScriptedRelay(until="data")
         settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = taker.port, 0.5
         caplog.set_level(logging.WARNING, logger=delivery.__name__)
