@@ -39,8 +39,8 @@ def daily_jobs():
 
 
 def run_job(key):
-    """Run one nightly job and record its outcome (JobRun). A failure is logged by kind and place only: an
-    exception's message can quote the data it was working on."""
+    """Run one nightly job and record its outcome (JobRun). A failure is logged by kind and place (file, line,
+    function of each frame) only: an exception's message can quote the data it was working on."""
     label, job = NIGHTLY_JOBS[key]
     JobRun.objects.update_or_create(
         job=key,
@@ -54,7 +54,10 @@ def run_job(key):
             "Tâche de nuit « %s » en échec : %s\n%s",
             label,
             type(error).__name__,
-            "".join(traceback.format_list(traceback.extract_tb(error.__traceback__))),
+            "\n".join(
+                f"  {frame.filename}:{frame.lineno} {frame.name}"
+                for frame in traceback.extract_tb(error.__traceback__)
+            ),
         )
     JobRun.objects.filter(job=key).update(finished_at=timezone.now(), outcome=outcome, summary=summary[:200])
     return summary

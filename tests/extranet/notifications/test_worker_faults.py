@@ -71,8 +71,10 @@ def unfinished():
 def test_killing_the_worker_mid_batch_loses_no_email_and_sends_none_twice(relay, workers):
     emails = queue_emails(EMAILS)
     chance = random.Random(2205)  # noqa: S311 — where the kills land, repeatable
+    standby = workers(relay.port, **FAST_RECOVERY)
     for _ in range(KILLS):
-        worker = workers(relay.port, **FAST_RECOVERY)
+        # The next worker starts while this one works, as a supervisor's restart would: boots overlap the batch.
+        worker, standby = standby, workers(relay.port, **FAST_RECOVERY)
         target = relay.total() + chance.randint(2, 6)
         assert wait_for(lambda target=target: relay.total() >= target, timeout=15), worker.log()
         # Anywhere in the next attempt: claim, SMTP dialogue, hand-off, or the record of the outcome.
@@ -80,7 +82,7 @@ def test_killing_the_worker_mid_batch_loses_no_email_and_sends_none_twice(relay,
         worker.kill()
     assert relay.total() < EMAILS, "the kills did not land during the batch"
 
-    worker = workers(relay.port, **FAST_RECOVERY)
+    worker = standby
     assert wait_for(lambda: not unfinished(), timeout=20), worker.log()
     received = {email.subject: relay.received[email.subject] for email in emails}
     states = dict(OutgoingEmail.objects.values_list("subject", "state"))
