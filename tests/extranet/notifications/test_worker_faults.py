@@ -4,6 +4,7 @@ never answers. Each sends through a real SMTP server (aiosmtpd) counting what it
 
 import random
 import time
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -159,7 +160,7 @@ def test_killing_the_worker_during_the_nightly_run_leaves_the_next_night_planned
             recipient="a@exemple.fr",
             subject="Essai",
             body=".",
-            next_attempt_at=timezone.now() + timezone.timedelta(hours=1),
+            next_attempt_at=timezone.now() + timedelta(hours=1),
         )
         tonight = daily_jobs.enqueue()
         env = {"EMAIL_TIMEOUT": 5, "TASK_RUNNING_TIMEOUT": 1, "WORKER_SWEEP_INTERVAL": 0.3}
