@@ -88,7 +88,7 @@ class Worker(db_worker.Worker):
             try:
                 finished = self.step()
             except CONNECTION_ERRORS as error:
-                if is_locked_database_exception(error):  # SQLite, another writer: it unlocks soon
+                if error.args and is_locked_database_exception(error):  # SQLite, another writer: it unlocks soon
                     time.sleep(self.interval)
                     continue
                 failures += 1

@@ -123,3 +123,30 @@ class TestLease:
         waiting = DBTaskResult.objects.filter(status=TaskResultStatus.READY).values_list("args_kwargs", flat=True)
         assert sorted(call["args"][0] for call in waiting) == sorted([orphan.pk, queued.pk])
         assert delivery.enqueue_orphans() == 0
+
+
+@pytest.mark.django_db
+def test_the_project_worker_runs_the_queue_and_takes_back_what_a_dead_worker_left(settings, mailoutbox):
+    """`manage.py db_worker` is the project's (extranet/worker.py): one pass sends a queued email and one whose
+    killed worker left it claimed past its lease, and marks that worker's task failed."""
+    from django.core.management import call_command, get_commands
+
+    assert get_commands()["db_worker"] == "extranet"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    queued = OutgoingEmail.objects.create(recipient="a@exemple.fr", subject="En file", body=".")
+    deliver_email_task = delivery.deliver_email.enqueue(queued.pk)
+    long_ago = timezone.now() - timedelta(seconds=settings.EMAIL_SENDING_LEASE + 1)
+    left = claimed(handed_off=False, since=long_ago)
+    dead = DBTaskResult.objects.create(
+        task_path=delivery.deliver_email.module_path,
+        args_kwargs={"args": [left.pk], "kwargs": {}},
+        run_after=long_ago,
+        backend_name="default",
+        status=TaskResultStatus.RUNNING,
+        started_at=long_ago,
+    )
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    assert sorted(message.subject for message in mailoutbox) == ["En file", "Essai"]
+    assert DBTaskResult.objects.get(pk=deliver_email_task.id).status == TaskResultStatus.SUCCESSFUL
+    assert DBTaskResult.objects.get(pk=dead.pk).status == TaskResultStatus.FAILED
+    assert set(OutgoingEmail.objects.values_list("state", flat=True)) == {State.SENT}
