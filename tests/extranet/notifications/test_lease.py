@@ -125,7 +125,8 @@ class TestLease:
         assert delivery.enqueue_orphans() == 0
 
 
-@pytest.mark.django_db
+# Committed for real: the worker closes its connection between tasks, as in production.
+@pytest.mark.django_db(transaction=True)
 def test_the_project_worker_runs_the_queue_and_takes_back_what_a_dead_worker_left(settings, mailoutbox):
     """`manage.py db_worker` is the project's (extranet/worker.py): one pass sends a queued email and one whose
     killed worker left it claimed past its lease, and marks that worker's task failed."""
