@@ -57,6 +57,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_tasks",
+    # The composition: its management commands (db_worker, which replaces django_tasks_db's, hence before it;
+    # schedule_daily_jobs, seed_demo), the nightly runs' record and the scheduler's migration.
+    "extranet",
     "django_tasks_db",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -70,8 +73,6 @@ INSTALLED_APPS = [
     # After `requests`: its ready() hides our package from DRF's optional import of the `requests` library,
     # which drf-spectacular's import chain reaches.
     "extranet.api",
-    # The composition: its management command (schedule_daily_jobs) and the scheduler's migration.
-    "extranet",
 ]
 
 MIDDLEWARE = [
@@ -325,12 +326,22 @@ NIR_ENCRYPTION_KEY = (
 )
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":
+    # The same backend, telling the outbox when the hand-off to the relay starts (extranet/notifications/smtp.py):
+    # without it, an attempt cut off mid-way could not tell "never given" from "maybe delivered".
+    EMAIL_BACKEND = "extranet.notifications.smtp.EmailBackend"
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+# Seconds an SMTP connection may wait for the relay at each step: a relay that stops answering fails the attempt
+# (retried later) instead of holding a worker indefinitely.
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
+# Seconds after which an email still "en cours d'envoi" is taken back from its worker (killed, machine lost): longer
+# than any attempt can last (every SMTP step of an attempt may wait EMAIL_TIMEOUT).
+EMAIL_SENDING_LEASE = float(os.environ.get("EMAIL_SENDING_LEASE", "300"))
 DEFAULT_FROM_EMAIL = os.environ.get(
     "DEFAULT_FROM_EMAIL", "Espace Partenaires <ne-pas-repondre@espace-partenaires.example>"
 )
@@ -341,6 +352,14 @@ TASKS = {
         "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"),
     }
 }
+
+# The worker (`manage.py db_worker`, extranet/management/commands/db_worker.py) looks every WORKER_SWEEP_INTERVAL
+# seconds for what dead workers left: emails past their lease, pending emails without a task, and tasks still
+# "running" TASK_RUNNING_TIMEOUT seconds after they started (longer than the nightly run can last), marked failed.
+WORKER_SWEEP_INTERVAL = float(os.environ.get("WORKER_SWEEP_INTERVAL", "60"))
+TASK_RUNNING_TIMEOUT = float(os.environ.get("TASK_RUNNING_TIMEOUT", str(3 * 60 * 60)))
+# The administrateurs' "Tâches de fond" page warns when a task has been due this long without a worker taking it.
+QUEUE_STALL_WARNING_MINUTES = int(os.environ.get("QUEUE_STALL_WARNING_MINUTES", "15"))
 
 MESSAGE_TAGS = {40: "danger"}
 

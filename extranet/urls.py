@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("structures.urls")),
     path("", include("requests.urls")),
     path("", include("extranet.pages.audit.urls")),
+    path("", include("extranet.pages.background.urls")),
     path("api/", include("extranet.api.urls")),
     path("admin-technique/", admin.site.urls),
 ]

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from extranet.api.authentication import CSRF_REFUSED
 from extranet.middleware import SESSION_KEY
+from extranet.pages.background.views import background_needs_attention
 from requests import news
 from requests.catalog import KINDS
 from requests.models import Request
@@ -55,6 +56,7 @@ def home(request):
                 "gestionnaire_count": Membership.objects.filter(
                     structure__conventions__caisse=caisse, role=Membership.Role.GESTIONNAIRE, is_active=True
                 ).count(),
+                "background_needs_attention": background_needs_attention(caisse),
             }
         return render(request, "home/caisse.html", context)
     # Technical staff (Django admin) have no role in the service.

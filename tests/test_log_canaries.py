@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 
 from extranet.notifications.delivery import send_pending
 from extranet.notifications.models import OutgoingEmail
@@ -188,15 +189,18 @@ def test_mas_referral_journey(logs, technicien_client, staff_client, agent, comm
 
 
 @pytest.mark.django_db
-def test_failed_email_delivery(logs, deposited, monkeypatch):
-    def refuse(subject, body, sender, recipients):
-        raise smtplib.SMTPRecipientsRefused(dict.fromkeys(recipients, (550, b"Mailbox unavailable")))
-
+def test_failed_email_delivery(logs, deposited, settings):
+    settings.EMAIL_BACKEND = "tests.test_log_canaries.RefusingBackend"
     OutgoingEmail.objects.update(state=OutgoingEmail.State.PENDING, sent_at=None)
-    monkeypatch.setattr("extranet.notifications.delivery.send_mail", refuse)
     assert send_pending() == 0
     assert any(record.name == "extranet.notifications.delivery" for record in logs.records)
     assert_no_canary(logs)
+
+
+class RefusingBackend(BaseEmailBackend):
+    def send_messages(self, email_messages):
+        recipients = [recipient for message in email_messages for recipient in message.recipients()]
+        raise smtplib.SMTPRecipientsRefused(dict.fromkeys(recipients, (550, b"Mailbox unavailable")))
 
 
 @pytest.mark.parametrize("leak", [NIR_SPACED, NIR, "06.98.76.54.32", "+33 6 98 76 54 32", EMAIL.upper(), LAST_NAME])

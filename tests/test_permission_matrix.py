@@ -242,6 +242,8 @@ MATRIX = {
     ),
     # Administrateur caisse: the access journal of the caisse
     "audit:journal": Entry(only(ADMINS)),
+    # Administrateur caisse: the background work (queue, nightly jobs, emails refused or maybe sent)
+    "background:tasks": Entry(only(ADMINS)),
     # Requests: lists, forms, dashboards
     "requests:history": Entry(only(PARTNERS)),
     "requests:queue": Entry(only(STAFF)),
