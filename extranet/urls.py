@@ -7,6 +7,7 @@ from extranet import views
 
 handler400 = "extranet.views.bad_request"
 handler404 = "extranet.views.not_found"
+handler500 = "extranet.views.server_error"
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -108,6 +108,19 @@ def not_found(request, exception):
     return defaults.page_not_found(request, exception)
 
 
+SERVER_ERROR = (
+    "Le service n'a pas pu traiter la requête. Elle a pu être enregistrée malgré tout : vérifiez avant de la "
+    "refaire (un dépôt renvoyé avec le même en-tête Idempotency-Key ne crée pas de seconde demande)."
+)
+
+
+def server_error(request):
+    """Erreur du serveur; under /api/, JSON as every other answer of the API (the page would be HTML)."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": SERVER_ERROR}, status=500)
+    return defaults.server_error(request)
+
+
 GUIDES = {
     "technicien": "Technicien",
     "gestionnaire": "Gestionnaire",

@@ -97,3 +97,28 @@ def test_a_bad_host_gets_a_french_answer(client, path):
         assert "Bad Request" not in page
         # Nothing links to the host the request claimed.
         assert "attaquant" not in response.content.decode()
+
+
+@pytest.mark.django_db
+@override_settings(DEBUG=False)
+@pytest.mark.parametrize("path", ["/demandes/", "/api/v1/requests/"])
+def test_an_unexpected_error_is_french_and_json_under_the_api(technicien, monkeypatch, path):
+    """A fault after the request's checks (here the list's query): the page is ours, the API answers JSON."""
+    from requests.models import RequestQuerySet
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("panne simulée")
+
+    monkeypatch.setattr(RequestQuerySet, "visible_to", broken)
+    client = api_client(technicien) if path.startswith("/api/") else Client()
+    client.raise_request_exception = False
+    if not path.startswith("/api/"):
+        client.force_login(technicien)
+    response = client.get(path)
+    assert response.status_code == 500
+    if path.startswith("/api/"):
+        assert response["Content-Type"] == "application/json"
+        assert response.json()["detail"].startswith("Le service n'a pas pu traiter la requête.")
+    else:
+        assert "Une erreur est survenue" in text(response)
+    assert "panne simulée" not in response.content.decode()
