@@ -240,6 +240,26 @@ class TestResults:
 QUERIES = {"agent": 5, "technicien": 5}
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("side", ["agent", "technicien"])
+def test_only_a_partners_results_join_their_caisse(client, request, side, structure, caisse):
+    """The caisse's name is a column of the partner's results only: an agent's page of a common name reads no join
+    (bench: person_search), and still journals each request in its caisse."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user = request.getfixturevalue(side)
+    client.force_login(user)
+    a_request(structure, caisse, person_last_name="Durand")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/recherche/", {"last_name": "durand"})
+    assert len(numbers(response)) == 1
+    found = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT "requests_request"')]
+    assert len(found) == 1
+    assert ('"structures_caisse"' in found[0]) is (side == "technicien")
+    assert AccessLog.objects.get(user=user, action=AccessLog.Action.SEARCH).caisse_id == caisse.pk
+
+
 class TestJournal:
     def test_each_request_listed_is_journaled_without_the_nir(self, agent, agent_client, structure, caisse):
         demande = a_request(structure, caisse)
