@@ -115,7 +115,14 @@ def email_device(user):
 def test_without_a_device_personal_pages_lead_to_the_set_up_and_show_nothing(
     client, client_factory, technicien, agent, structure, caisse
 ):
-    demande = RequestFactory(structure=structure, caisse=caisse, author=technicien)
+    # Names no page's own words contain: a random first name such as "Mary" is in every page's "btn-primary".
+    demande = RequestFactory(
+        structure=structure,
+        caisse=caisse,
+        author=technicien,
+        person_last_name="Quenouillard",
+        person_first_name="Zéphyrine",
+    )
     secrets = [demande.person_last_name, demande.person_first_name, demande.person_nir]
     detail = f"/demandes/{demande.number}/"
 
