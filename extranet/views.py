@@ -6,6 +6,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import defaults
 from django.views.decorators.http import require_POST
 
+from extranet.api import errors as api_errors
 from extranet.api.authentication import CSRF_REFUSED
 from extranet.middleware import SESSION_KEY
 from extranet.pages.background.views import background_needs_attention
@@ -89,7 +90,7 @@ def bad_request(request, exception):
     """A request Django refuses (a Host outside ALLOWED_HOSTS, a suspicious operation): French, in our layout,
     JSON under /api/. Django's own page is in English."""
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Requête invalide."}, status=400)
+        return JsonResponse(api_errors.body("parse_error", "Requête invalide."), status=400)
     return render(request, "400.html", status=400)
 
 
@@ -97,14 +98,14 @@ def csrf_failure(request, reason=""):
     """CSRF_FAILURE_VIEW: a form sent without its token, mostly a page left open too long or cookies refused.
     Django's page is in English and speaks to developers."""
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": CSRF_REFUSED}, status=403)
+        return JsonResponse(api_errors.body("permission_denied", CSRF_REFUSED), status=403)
     return render(request, "403_csrf.html", status=403)
 
 
 def not_found(request, exception):
     """Page introuvable; under /api/, the API's JSON answer (a client of the API reads no HTML)."""
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Introuvable."}, status=404)
+        return JsonResponse(api_errors.body("not_found", api_errors.NOT_FOUND), status=404)
     return defaults.page_not_found(request, exception)
 
 
@@ -117,7 +118,7 @@ SERVER_ERROR = (
 def server_error(request):
     """Erreur du serveur; under /api/, JSON as every other answer of the API (the page would be HTML)."""
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": SERVER_ERROR}, status=500)
+        return JsonResponse(api_errors.body("server_error", SERVER_ERROR), status=500)
     return defaults.server_error(request)
 
 

@@ -11,6 +11,7 @@ class SignedInWithSecondFactor(BasePermission):
         "Authentification requise, avec la double authentification : connectez-vous, ou configurez-la depuis "
         "« Mon compte » avant d'utiliser un jeton."
     )
+    code = "second_factor_required"
 
     def has_permission(self, request, view):
         user = request.user
