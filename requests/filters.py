@@ -25,7 +25,15 @@ class FilterForm(StyledFormMixin, forms.Form):
     pass
 
 
-class HistoryFilter(django_filters.FilterSet):
+class NewsFilterMixin:
+    """« Du nouveau » for the reader (requests/news.py): the same rule in the structure's history and the caisse's
+    queue, each side reading its own moment."""
+
+    def filter_news(self, queryset, name, value):
+        return queryset.filter(news.unseen_q(self.user)) if value else queryset
+
+
+class HistoryFilter(NewsFilterMixin, django_filters.FilterSet):
     """Filters of the "Historique des demandes" (the queryset is already the structure's, for one caisse). None names
     the person concerned: the filters are in the page's address, which servers and proxies log. A person is found by
     the person search (requests/search.py), whose criteria are posted."""
@@ -73,9 +81,6 @@ class HistoryFilter(django_filters.FilterSet):
     def filter_followed(self, queryset, name, value):
         return queryset.filter(follows__user=self.user) if value else queryset
 
-    def filter_news(self, queryset, name, value):
-        return queryset.filter(news.unseen_q(self.user)) if value else queryset
-
     def filter_awaiting(self, queryset, name, value):
         return queryset.open().filter(awaiting_partner_since__isnull=False) if value else queryset
 
@@ -110,7 +115,7 @@ class StructureChoices(BaseChoiceIterator):
         return len(conventions.caisse_structures(self.caisse))
 
 
-class QueueFilter(django_filters.FilterSet):
+class QueueFilter(NewsFilterMixin, django_filters.FilterSet):
     """Filters of the caisse's queue (the queryset is already the caisse's). Without a status, the open requests.
 
     Period filters compare `created_at` with midnight in Europe/Paris rather than casting it to a date, so that
@@ -197,9 +202,6 @@ class QueueFilter(django_filters.FilterSet):
 
     def filter_unanswered(self, queryset, name, value):
         return queryset.filter(unanswered_q(self.today)) if value else queryset
-
-    def filter_news(self, queryset, name, value):
-        return queryset.filter(news.unseen_q(self.user)) if value else queryset
 
     def applied(self):
         """The filters in force, as JSON values (for the export log)."""
