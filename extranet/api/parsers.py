@@ -55,5 +55,6 @@ def check_json(data):
         for key, item in items:
             if key is not None and not is_storable(key):
                 raise ValidationError({"non_field_errors": [UNSTORABLE]})
-            # The field a text belongs to is the top-level key it is under: where the client looks for the error.
-            pending.append((item, depth + 1, field if depth > 1 else key))
+            # The field a text belongs to is named as the client names it, its objects' keys joined by dots
+            # (`details.message`, `mas_referral.contexts` for a text in that list): where it looks for the error.
+            pending.append((item, depth + 1, field if key is None else f"{field}.{key}" if field else key))
