@@ -1,5 +1,7 @@
 """Examples shown in the API documentation (/api/docs/). Fictitious people; the NIR is a valid test number."""
 
+from extranet.api.errors import INVALID
+
 ME = {
     "id": 12,
     "email": "technicien@demo.example",
@@ -190,7 +192,7 @@ DEPOSIT_WITH_FILES = {
 
 DEPOSIT_ERRORS = {
     "code": "invalid",
-    "message": "Certaines valeurs sont invalides : voir « fields ».",
+    "message": INVALID,
     "fields": {
         "person.nir": ["La clé du numéro de sécurité sociale ne correspond pas : vérifiez chaque chiffre."],
         "mas_referral.notice_given": [
