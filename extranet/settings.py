@@ -406,6 +406,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "extranet.api.schema.add_common_responses",
+        # After the enum hook: the deposit's enums stay in its variants, one per kind.
+        "extranet.api.catalogue.add_deposit_components",
     ],
     "ENUM_NAME_OVERRIDES": {
         "KindEnum": "requests.models.Kind",

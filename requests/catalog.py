@@ -39,7 +39,7 @@ class FieldSpec:
     choices: tuple = ()  # (value, label); none for a text
     free_text: bool = False  # a long text, where no NIR may be written
     max_length: int = FREE_TEXT_MAX_LENGTH
-    type: str = "text"  # or "date", "email", "phone" (a French number)
+    type: str = "text"  # or "date", "email", "phone" (a French number), "nir"
 
     def display(self, value):
         return dict(self.choices).get(value, value)
@@ -112,7 +112,7 @@ PERSON_FIELDS = (
     FieldSpec("person_last_name", "Nom", max_length=150),
     FieldSpec("person_first_name", "Prénom", max_length=150),
     FieldSpec("person_birth_date", "Date de naissance", type="date"),
-    FieldSpec("person_nir", "Numéro de sécurité sociale", max_length=21),
+    FieldSpec("person_nir", "Numéro de sécurité sociale", max_length=21, type="nir"),
     FieldSpec("person_phone", "Téléphone de la personne", required=False, max_length=20, type="phone"),
     FieldSpec("person_email", "Adresse électronique de la personne", required=False, max_length=254, type="email"),
 )

@@ -255,6 +255,11 @@ def _multiple(label, choices, *, required=False):
     )
 
 
+# The signed referral sheet, as the page and the API's catalogue (extranet/api/catalogue.py) name it.
+CONSENT_DOCUMENT_LABEL = "Fiche de saisine signée par la personne"
+CONSENT_DOCUMENT_HELP = "La fiche téléchargée, signée puis numérisée : PDF, JPEG ou PNG."
+
+
 class MasReferralForm(RequestForm):
     """The MAS referral: the person concerned, the referral form and the person's consent (requests/mas.py)."""
 
@@ -309,8 +314,7 @@ class MasReferralForm(RequestForm):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["consent_document"] = AttachmentsField(
-            label="Fiche de saisine signée par la personne",
-            help_text="La fiche téléchargée, signée puis numérisée : PDF, JPEG ou PNG.",
+            label=CONSENT_DOCUMENT_LABEL, help_text=CONSENT_DOCUMENT_HELP
         )
         self.fields["consent_document"].widget.attrs["class"] = "form-control"
         self.fields["attachments"].label = "Autres pièces utiles (facultatif)"

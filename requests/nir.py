@@ -12,7 +12,8 @@ from django.core.exceptions import ValidationError
 _NIR_LIKE = re.compile(
     r"[0-9](?:[\s.\-]?[0-9]){4}[\s.\-]?(?:[0-9][\s.\-]?[0-9]|2[\s.\-]?[AB])(?:[\s.\-]?[0-9]){6}", re.I
 )
-_SHAPE = re.compile(r"^[123478][0-9]{4}([0-9]{2}|2A|2B)[0-9]{8}$")
+# The shape of a NIR once normalized; also the pattern the API's schema gives (extranet/api/catalogue.py).
+SHAPE = re.compile(r"^[123478][0-9]{4}([0-9]{2}|2A|2B)[0-9]{8}$")
 _CORSICA = {"2A": "19", "2B": "18"}
 # The 4th and 5th digits: the month of birth (01–12), or a code the INSEE gives when the month is not known (a
 # "mois fictif", for a registration on an incomplete civil status): 20 to 42, 50 to 99. Sources differ on 21–29 (some
@@ -40,7 +41,7 @@ def validate_nir(value):
             "Le numéro de sécurité sociale comporte 15 caractères (13 chiffres et la clé de 2 chiffres).",
             code="nir_length",
         )
-    if not _SHAPE.fullmatch(nir):
+    if not SHAPE.fullmatch(nir):
         raise ValidationError(
             "Ce numéro de sécurité sociale n'a pas la bonne forme : il commence par 1 ou 2 et ne contient que des "
             "chiffres, sauf « 2A » ou « 2B » (Corse) en 6e et 7e positions.",

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 MARKER = "Texteconfidentiel"
 RLO, LRI, PDI = "\u202e", "\u2066", "\u2069"
 BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
-CONTACT = {"kind": "contact", "motif": "technical", "channel": "phone", "availabilities": "Lundi"}
+CONTACT = {"kind": "contact", "motif": "technical", "details": {"channel": "phone", "availabilities": "Lundi"}}
 
 
 @pytest.fixture
@@ -58,14 +58,20 @@ class TestDeepJson:
         for url in ["/api/v1/requests/", f"/api/v1/requests/{demande.number}/messages/"]:
             response = partner.post(url, nested(depth), content_type="application/json")
             assert response.status_code == 400, (url, response.content[:200])
-            assert response.json() == {"detail": "Corps de la requête trop imbriqué : 32 niveaux au plus."}
+            assert response.json() == {
+                "code": "parse_error",
+                "message": "Corps de la requête trop imbriqué : 32 niveaux au plus.",
+            }
         assert Request.objects.count() == 1 and not Message.objects.exists()
         assert_nothing_of(MARKER, logs)
 
     def test_a_body_within_the_limit_is_read_as_before(self, partner):
-        response = partner.post("/api/v1/requests/", {"kind": "contact", "motif": [[["x"]]]}, format="json")
+        response = partner.post("/api/v1/requests/", {**CONTACT, "motif": [[["x"]]]}, format="json")
         assert response.status_code == 400
-        assert response.json() == {"motif": ["Valeur invalide."]}
+        assert response.json()["fields"] == {
+            "motif": ["Une chaîne de caractères est attendue."],
+            "details.message": ["Ce champ est obligatoire."],
+        }
 
 
 class TestLoneSurrogate:
@@ -79,23 +85,26 @@ class TestLoneSurrogate:
         assert not Message.objects.exists()
         assert_nothing_of(MARKER, logs)
 
-    @pytest.mark.parametrize(("field", "value"), [("message", f"{MARKER} \\ud800"), ("motif", "\\ud800")])
-    def test_api_deposit_refused_at_its_field(self, partner, logs, field, value):
+    @pytest.mark.parametrize(
+        ("field", "message", "motif"),
+        [("details.message", f"{MARKER} \\ud800", "technical"), ("motif", "Bonjour", "\\ud800")],
+    )
+    def test_api_deposit_refused_at_its_field(self, partner, logs, field, message, motif):
         body = (
-            '{"kind": "contact", "motif": "technical", "channel": "phone", "availabilities": "Lundi", '
-            f'"message": "Bonjour", "{field}": "{value}"}}'
+            f'{{"kind": "contact", "motif": "{motif}", '
+            f'"details": {{"channel": "phone", "availabilities": "Lundi", "message": "{message}"}}}}'
         )
         response = partner.post("/api/v1/requests/", body, content_type="application/json")
-        assert (response.status_code, response.json()) == (400, {field: [UNSTORABLE]})
+        assert (response.status_code, response.json()["fields"]) == (400, {field: [UNSTORABLE]})
         assert not Request.objects.exists()
         assert_nothing_of(MARKER, logs)
 
     def test_inside_a_list_or_as_a_key(self, partner, logs):
-        inside = '{"kind": "access_difficulty", "motif": "mas_referral", "contexts": ["\\ud800"]}'
+        inside = '{"kind": "access_difficulty", "motif": "mas_referral", "mas_referral": {"contexts": ["\\ud800"]}}'
         response = partner.post("/api/v1/requests/", inside, content_type="application/json")
-        assert (response.status_code, response.json()) == (400, {"contexts": [UNSTORABLE]})
+        assert (response.status_code, response.json()["fields"]) == (400, {"mas_referral.contexts": [UNSTORABLE]})
         response = partner.post("/api/v1/requests/", '{"\\ud800": "x"}', content_type="application/json")
-        assert (response.status_code, response.json()) == (400, {"non_field_errors": [UNSTORABLE]})
+        assert (response.status_code, response.json()["fields"]) == (400, {"non_field_errors": [UNSTORABLE]})
 
     def test_every_form_refuses_it_at_the_field(self):
         form = MessageForm({"body": f"{MARKER} \ud800"}, staff=False)
@@ -204,7 +213,8 @@ class TestBidirectionalControls:
         assert stored.details["description"] == "Rupture de droits."
 
     def test_api_deposit_and_message(self, partner, demande):
-        response = partner.post("/api/v1/requests/", {**CONTACT, "message": f"Bon{BIDI}jour"}, format="json")
+        body = {**CONTACT, "details": {**CONTACT["details"], "message": f"Bon{BIDI}jour"}}
+        response = partner.post("/api/v1/requests/", body, format="json")
         assert response.status_code == 201, response.json()
         assert Request.objects.get(number=response.json()["number"]).details["message"] == "Bonjour"
         body = {"body": f"{RLO}Merci{LRI} beaucoup{PDI}"}

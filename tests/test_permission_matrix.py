@@ -296,6 +296,8 @@ MATRIX = {
     "requests:mas_letter_sent": Entry(scoped(STAFF, refused="missing"), args=request_number, methods=("POST",)),
     # REST API (the session of the matrix's accounts; tokens are tested in tests/extranet/api/)
     "api:me": Entry(api(logged_in())),
+    # The catalogue of requests: no personal data, any account.
+    "api:kinds": Entry(api(logged_in())),
     "api:request-list": Entry(api(only(SHOWN_TO_BOTH_SIDES))),
     "api:request-detail": Entry(api(scoped(SHOWN_TO_BOTH_SIDES)), args=request_number),
     "api:request-take-charge": Entry(api(scoped(STAFF, refused="missing")), args=request_number, methods=("POST",)),

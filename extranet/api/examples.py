@@ -1,5 +1,7 @@
 """Examples shown in the API documentation (/api/docs/). Fictitious people; the NIR is a valid test number."""
 
+from extranet.api.errors import INVALID
+
 ME = {
     "id": 12,
     "email": "technicien@demo.example",
@@ -89,39 +91,114 @@ REQUEST_DETAIL = {
     "purged_at": None,
 }
 
-DEPOSIT_CONTACT = {
-    "kind": "contact",
-    "caisse": "141",
-    "motif": "technical",
-    "channel": "phone",
-    "availabilities": "Du lundi au jeudi, de 9 h à 12 h.",
-    "message": "Nous ne parvenons pas à joindre le service des prestations depuis le 12 novembre.",
+# Deposits, one per kind and the MAS referral: each validates against the schema's `Deposit` and is deposited as is by
+# tests/extranet/api/test_deposit_shape.py, to caisse 331 (the demo's and the tests' CPAM de la Gironde).
+DEPOSITS = {
+    "Contacter la caisse": {
+        "kind": "contact",
+        "motif": "technical",
+        "caisse": "331",
+        "details": {
+            "channel": "phone",
+            "availabilities": "Du lundi au jeudi, de 9 h à 12 h.",
+            "message": "Nous ne parvenons pas à joindre le service des prestations depuis le 12 novembre.",
+        },
+    },
+    "Signaler une difficulté d'accès aux droits": {
+        "kind": "access_difficulty",
+        "motif": "rights",
+        "caisse": "331",
+        "person": {
+            "civility": "m",
+            "last_name": "Moreau",
+            "first_name": "Jean",
+            "birth_date": "1972-03-08",
+            "nir": "172033306304546",
+            "phone": "06 12 34 56 78",
+        },
+        "details": {"description": "Droits fermés depuis octobre alors que la situation n'a pas changé."},
+    },
+    "Saisine MAS, accord à distance": {
+        "kind": "access_difficulty",
+        "motif": "mas_referral",
+        "caisse": "331",
+        "person": {
+            "civility": "mme",
+            "last_name": "Durand",
+            "first_name": "Lucie",
+            "birth_date": "1985-05-14",
+            "nir": "285057505612338",
+        },
+        "mas_referral": {
+            "referral_date": "2026-11-20",
+            "contexts": ["care_renunciation"],
+            "cares": ["gp_or_specialist_consultations"],
+            "renunciation_duration": "over_1_year",
+            "causes": ["out_of_pocket"],
+            "detector_email": "technicien@demo.example",
+            "consent_mode": "remote",
+            "notice_given": True,
+        },
+    },
+    "Rendez-vous pour un assuré, motif « Autre »": {
+        "kind": "appointment",
+        "motif": "other",
+        "caisse": "331",
+        "person": {
+            "civility": "mme",
+            "last_name": "Petit",
+            "first_name": "Inès",
+            "birth_date": "1991-01-22",
+            "nir": "291016912345621",
+            "email": "ines.petit@exemple.fr",
+        },
+        "details": {
+            "motif_other": "Déclaration de médecin traitant",
+            "channel": "in_person",
+            "availabilities": "Le mardi après-midi.",
+            "needs_accompaniment": "yes",
+        },
+    },
+    "Demander un document de prévention": {
+        "kind": "document",
+        "motif": "vaccination",
+        "caisse": "331",
+        "person": {
+            "civility": "m",
+            "last_name": "Lefèvre",
+            "first_name": "Paul",
+            "birth_date": "1964-08-02",
+            "nir": "164084221800233",
+        },
+        "details": {"comment": "Le calendrier des rappels, en version papier."},
+    },
 }
-
-DEPOSIT_MAS = {
-    "kind": "access_difficulty",
-    "motif": "mas_referral",
-    "caisse": "141",
-    "person_civility": "mme",
-    "person_last_name": "Durand",
-    "person_first_name": "Lucie",
-    "person_birth_date": "1985-05-14",
-    "person_nir": "285057505612338",
-    "referral_date": "2026-11-20",
-    "contexts": ["care_renunciation"],
-    "cares": ["gp_or_specialist_consultations"],
-    "renunciation_duration": "over_1_year",
-    "causes": ["out_of_pocket"],
-    "detector_email": "technicien@demo.example",
-    "consent_mode": "remote",
-    "notice_given": True,
+# A kind that needs a file goes in multipart: this object is the `data` part, the file in `attachments`.
+DEPOSIT_WITH_FILES = {
+    "Étude de dossier (multipart : cet objet dans `data`, la pièce dans `attachments`)": {
+        "kind": "case_review",
+        "motif": "c2s",
+        "caisse": "331",
+        "person": {
+            "civility": "mme",
+            "last_name": "Durand",
+            "first_name": "Lucie",
+            "birth_date": "1985-05-14",
+            "nir": "285057505612338",
+        },
+        "details": {"description": "Renouvellement de la C2S : ressources en baisse depuis septembre, avis joint."},
+    },
 }
 
 DEPOSIT_ERRORS = {
-    "person_nir": ["La clé du numéro de sécurité sociale ne correspond pas : vérifiez chaque chiffre."],
-    "notice_given": [
-        "Confirmez que la notice d'information a été donnée à la personne : sans son accord, pas de saisine."
-    ],
+    "code": "invalid",
+    "message": INVALID,
+    "fields": {
+        "person.nir": ["La clé du numéro de sécurité sociale ne correspond pas : vérifiez chaque chiffre."],
+        "mas_referral.notice_given": [
+            "Confirmez que la notice d'information a été donnée à la personne : sans son accord, pas de saisine."
+        ],
+    },
 }
 
 CONFLICT = {"detail": "La demande 1412600042 vient d'être prise en charge par Sophie MARCHAND."}

@@ -9,7 +9,8 @@ from rest_framework.exceptions import ParseError, ValidationError
 from extranet.core.text import UNSTORABLE, is_storable
 
 UNREADABLE = "Corps de la requête illisible : JSON ou formulaire multipart mal formé."
-# No body the API reads nests deeper than 2 (a list of choices in an object); 32 leaves room for any client.
+# No body the API reads nests deeper than 3 (a list of choices in an object of the deposit); 32 leaves room for any
+# client.
 MAX_DEPTH = 32
 TOO_DEEP = f"Corps de la requête trop imbriqué : {MAX_DEPTH} niveaux au plus."
 
@@ -23,7 +24,7 @@ class JSONParser(parsers.JSONParser):
             raise ParseError(TOO_DEEP) from None
         except ParseError:
             raise ParseError(UNREADABLE) from None
-        _check(data)
+        check_json(data)
         return data
 
 
@@ -35,8 +36,9 @@ class MultiPartParser(parsers.MultiPartParser):
             raise ParseError(UNREADABLE) from None
 
 
-def _check(data):
-    """Depth and texts, walked without recursion (the body may be nested up to Python's limit)."""
+def check_json(data):
+    """Depth and texts, walked without recursion (the body may be nested up to Python's limit): of a JSON body, and
+    of the JSON part of a multipart deposit (extranet/api/deposit.py)."""
     pending = [(data, 1, None)]
     while pending:
         value, depth, field = pending.pop()
@@ -53,5 +55,6 @@ def _check(data):
         for key, item in items:
             if key is not None and not is_storable(key):
                 raise ValidationError({"non_field_errors": [UNSTORABLE]})
-            # The field a text belongs to is the top-level key it is under: where the client looks for the error.
-            pending.append((item, depth + 1, field if depth > 1 else key))
+            # The field a text belongs to is named as the client names it, its objects' keys joined by dots
+            # (`details.message`, `mas_referral.contexts` for a text in that list): where it looks for the error.
+            pending.append((item, depth + 1, field if key is None else f"{field}.{key}" if field else key))

@@ -1,7 +1,6 @@
-"""What the API returns, and the shape of what it accepts, described from the catalogue (validation itself is the
-pages' forms' and the deposit service's)."""
+"""What the API returns, and the shape of what it accepts (the deposit's comes from the catalogue, in
+extranet/api/catalogue.py; validation itself is the pages' forms' and the deposit service's)."""
 
-from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from rest_framework import serializers
@@ -9,8 +8,6 @@ from rest_framework import serializers
 from extranet.accounts.models import Civility
 from extranet.accounts.second_factor import has_second_factor
 from extranet.core.text import clean_text
-from requests.catalog import KINDS, MAS_REFERRAL, PERSON_FIELDS, Kind
-from requests.forms import MasReferralForm
 from requests.models import Attachment, Message, Request, StatusChange
 from structures.models import Caisse, Membership
 from structures.policy import caisse_membership, partner_membership
@@ -276,65 +273,59 @@ class MemberInputSerializer(serializers.Serializer):
     phone = TextField(required=False, allow_blank=True, max_length=20)
 
 
-def _catalogue_field(spec):
-    """The OpenAPI description of a field of the catalogue (the deposit service and the forms validate it)."""
-    options = {"required": False, "help_text": spec.label}
-    if spec.choices:
-        return serializers.ChoiceField(choices=list(spec.choices), **options)
-    return {"date": serializers.DateField, "email": serializers.EmailField}.get(spec.type, serializers.CharField)(
-        **options
+class CatalogueChoiceSerializer(serializers.Serializer):
+    value = serializers.CharField(help_text="La valeur envoyée.")
+    label = serializers.CharField()
+
+
+class CatalogueFieldSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="Son nom dans son objet du dépôt (person, details, mas_referral).")
+    label = serializers.CharField()
+    type = serializers.ChoiceField(
+        choices=["text", "free_text", "choice", "multiple_choice", "boolean", "date", "email", "phone", "nir"],
+        help_text="free_text : texte long, sans numéro de sécurité sociale ; phone : numéro français ; nir : 15 "
+        "caractères.",
     )
+    required = serializers.BooleanField()
+    choices = CatalogueChoiceSerializer(many=True, help_text="Les valeurs permises d'un choix, sinon [].")
+    max_length = serializers.IntegerField(allow_null=True)
+    help_text = serializers.CharField(allow_blank=True)
 
 
-def _form_field(form_field):
-    """The OpenAPI description of a field of the MAS referral form."""
-    options = {"required": False, "help_text": str(form_field.label)}
-    if isinstance(form_field, forms.MultipleChoiceField):
-        return serializers.MultipleChoiceField(choices=list(form_field.choices), **options)
-    if isinstance(form_field, forms.ChoiceField):
-        return serializers.ChoiceField(choices=list(form_field.choices), **options)
-    if isinstance(form_field, forms.BooleanField):
-        return serializers.BooleanField(**options)
-    if isinstance(form_field, forms.DateField):
-        return serializers.DateField(**options)
-    if isinstance(form_field, forms.EmailField):
-        return serializers.EmailField(**options)
-    return serializers.CharField(**options)
+class CatalogueFileSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="Le nom de la partie multipart.")
+    label = serializers.CharField()
+    help_text = serializers.CharField()
+    required = serializers.BooleanField()
+    max_count = serializers.IntegerField()
 
 
-def _deposit_fields():
-    fields = {
-        "kind": serializers.ChoiceField(choices=Kind.choices),
-        "caisse": serializers.CharField(
-            required=False,
-            help_text="Code de la caisse destinataire : obligatoire quand la structure a plusieurs conventions. "
-            "Vérifié au dépôt : une caisse dont la convention n'est plus active est refusée, jamais remplacée.",
-        ),
-        **{spec.name: _catalogue_field(spec) for spec in PERSON_FIELDS},
-    }
-    for kind in KINDS.values():
-        for spec in kind.details:
-            fields.setdefault(spec.name, _catalogue_field(spec))
-    for name, form_field in MasReferralForm.base_fields.items():
-        if name not in fields and not form_field.disabled:
-            fields[name] = _form_field(form_field)
-    fields["motif"] = serializers.CharField(
-        help_text=f"Motif du type choisi ; « {MAS_REFERRAL.motif} » (type {MAS_REFERRAL.kind}) pour une saisine MAS."
+class CatalogueMotifSerializer(serializers.Serializer):
+    slug = serializers.CharField(help_text="La valeur de `motif` au dépôt.")
+    label = serializers.CharField()
+    help_text = serializers.CharField(allow_blank=True)
+    group = serializers.CharField(allow_blank=True, help_text="L'intitulé sous lequel les pages le rangent, ou vide.")
+    needs_precision = serializers.BooleanField(help_text="« Autre » : details.motif_other est alors obligatoire.")
+    insured_document = serializers.BooleanField(help_text="Réservé aux structures habilitées.")
+    mas_referral = serializers.BooleanField(help_text="Le motif de la saisine MAS.")
+
+
+class CatalogueMasReferralSerializer(serializers.Serializer):
+    motif = serializers.CharField()
+    fields = CatalogueFieldSerializer(many=True, help_text="Les champs de l'objet `mas_referral` du dépôt.")
+    files = CatalogueFileSerializer(many=True)
+
+
+class CatalogueKindSerializer(serializers.Serializer):
+    slug = serializers.CharField(help_text="La valeur de `kind` au dépôt.")
+    label = serializers.CharField()
+    help_text = serializers.CharField()
+    motif_label = serializers.CharField(help_text="Ce que le type appelle son motif.")
+    motifs = CatalogueMotifSerializer(many=True)
+    has_person = serializers.BooleanField(help_text="Le dépôt comprend l'objet `person`.")
+    person = CatalogueFieldSerializer(many=True, help_text="Les champs de l'objet `person` ([] sans personne).")
+    details = CatalogueFieldSerializer(many=True, help_text="Les champs de l'objet `details`.")
+    files = CatalogueFileSerializer(many=True, help_text="Les fichiers du dépôt (multipart).")
+    mas_referral = CatalogueMasReferralSerializer(
+        allow_null=True, help_text="La saisine MAS, pour le type qui en a le motif ; sinon null."
     )
-    fields["attachments"] = serializers.ListField(
-        child=serializers.FileField(), required=False, help_text="Pièces jointes (multipart seulement)."
-    )
-    fields["consent_document"] = serializers.FileField(
-        required=False, help_text="Saisine MAS, accord « signed » : la fiche signée (multipart seulement)."
-    )
-    return fields
-
-
-DepositSerializer = type(
-    "DepositSerializer",
-    (serializers.Serializer,),
-    {
-        **_deposit_fields(),
-        "__doc__": "Dépôt d'une demande : les champs du formulaire du type choisi (mêmes noms, mêmes règles).",
-    },
-)

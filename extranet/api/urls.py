@@ -7,6 +7,7 @@ app_name = "api"
 
 urlpatterns = [
     path("v1/me/", views.MeView.as_view(), name="me"),
+    path("v1/kinds/", views.KindList.as_view(), name="kinds"),
     path("v1/requests/", views.RequestListCreate.as_view(), name="request-list"),
     path("v1/requests/<str:number>/", views.RequestDetail.as_view(), name="request-detail"),
     path("v1/requests/<str:number>/take-charge/", views.TakeCharge.as_view(), name="request-take-charge"),

@@ -11,13 +11,15 @@ from django.urls import reverse
 from django.utils.html import strip_tags
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRequest, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from extranet.accounts.forms import IdentityForm
-from extranet.api import examples
+from extranet.api import catalogue, examples
+from extranet.api import deposit as api_deposit
+from extranet.api.errors import invalid
 from extranet.api.filters import RequestFilter
 from extranet.api.pagination import NewestFirst
 from extranet.api.permissions import SignedIn
@@ -25,7 +27,7 @@ from extranet.api.serializers import (
     AnswerSerializer,
     AttachmentSerializer,
     AttachmentUploadSerializer,
-    DepositSerializer,
+    CatalogueKindSerializer,
     MemberInputSerializer,
     MemberSerializer,
     MeSerializer,
@@ -36,10 +38,8 @@ from extranet.api.serializers import (
 )
 from requests import policy, services
 from requests.attachments import AttachmentsField
-from requests.catalog import KINDS
 from requests.deposit import deposit_form
-from requests.deposit_rules import UNKNOWN_KIND
-from requests.forms import MasReferralForm, deposit_form_class
+from requests.forms import MasReferralForm
 from requests.journal import Action, journal_read
 from requests.models import Attachment, Message, Request, StatusChange
 from structures import conventions
@@ -128,6 +128,22 @@ class MeView(APIView):
         return Response(MeSerializer(request.user, context={"caisses": caisses}).data)
 
 
+class KindList(APIView):
+    permission_classes = [SignedIn]
+
+    @extend_schema(
+        summary="Le catalogue des demandes",
+        description="Chaque type (`kind`) avec ses motifs, ses champs (ceux de `person`, de `details` et, pour la "
+        "saisine MAS, de `mas_referral`), leurs libellés, aides et contraintes, et ses fichiers : ce que le schéma "
+        "`Deposit` décrit, tel que les pages le montrent. Sans donnée personnelle.",
+        responses=CatalogueKindSerializer(many=True),
+        examples=[OpenApiExample("Le premier type", value=catalogue.kinds()[:1], response_only=True)],
+        tags=["Demandes"],
+    )
+    def get(self, request):
+        return Response(CatalogueKindSerializer(catalogue.kinds(), many=True).data)
+
+
 class RequestListCreate(generics.ListAPIView):
     serializer_class = RequestSummarySerializer
     pagination_class = NewestFirst
@@ -160,12 +176,22 @@ class RequestListCreate(generics.ListAPIView):
 
     @extend_schema(
         summary="Déposer une demande",
-        description="Les champs du formulaire du type choisi (`kind`), sous les mêmes noms et avec les mêmes "
-        "règles que les pages. JSON, ou multipart pour joindre des fichiers (`attachments`, et `consent_document` "
-        "pour une saisine MAS signée). Partenaires seulement. Avec l'en-tête `Idempotency-Key` (un UUID par "
-        "demande), renvoyer le même dépôt (après une coupure, par exemple) répond la demande déjà créée au lieu "
-        "d'en créer une seconde ; la même clé avec un autre contenu est refusée (422).",
-        request=DepositSerializer,
+        description="Un objet par type (`kind`, voir le schéma `Deposit` ou GET /api/v1/kinds/) : `motif`, `caisse`, "
+        "`person` (sauf pour contact), `details` (les champs du type), `mas_referral` (la fiche, pour une saisine "
+        "MAS seulement). Validé par les formulaires des pages et le service de dépôt : mêmes règles, mêmes messages, "
+        "toutes les erreurs d'un coup sous les noms envoyés (`person.last_name`, `details.channel`). Un champ que "
+        "le type ne prend pas est refusé (`unknown_fields`). JSON, ou multipart pour joindre des fichiers : l'objet "
+        "dans la partie `data` (application/json), les fichiers dans `attachments` (et `consent_document`, la fiche "
+        "signée d'une saisine MAS). Partenaires seulement. Avec l'en-tête `Idempotency-Key` (un UUID par demande), "
+        "renvoyer le même dépôt (après une coupure, par exemple) répond la demande déjà créée au lieu d'en créer une "
+        "seconde ; la même clé avec un autre contenu est refusée (422).",
+        request={
+            "application/json": catalogue.ref(catalogue.DEPOSIT),
+            "multipart/form-data": OpenApiRequest(
+                catalogue.ref(catalogue.MULTIPART),
+                encoding={api_deposit.DATA_PART: {"contentType": "application/json"}},
+            ),
+        },
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
@@ -176,8 +202,11 @@ class RequestListCreate(generics.ListAPIView):
         ],
         responses={201: RequestDetailSerializer, 400: ERRORS, 403: ERRORS, 422: ERRORS, 503: ERRORS},
         examples=[
-            OpenApiExample("Contacter la caisse", value=examples.DEPOSIT_CONTACT, request_only=True),
-            OpenApiExample("Saisine MAS, accord à distance", value=examples.DEPOSIT_MAS, request_only=True),
+            *(OpenApiExample(title, value=value, request_only=True) for title, value in examples.DEPOSITS.items()),
+            *(
+                OpenApiExample(title, value={"data": value}, request_only=True, media_type="multipart/form-data")
+                for title, value in examples.DEPOSIT_WITH_FILES.items()
+            ),
             OpenApiExample("Erreurs", value=examples.DEPOSIT_ERRORS, response_only=True, status_codes=["400"]),
         ],
         tags=["Demandes"],
@@ -187,19 +216,14 @@ class RequestListCreate(generics.ListAPIView):
         key = request.headers.get("Idempotency-Key")
         if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
             return Response({"detail": BAD_IDEMPOTENCY_KEY}, status=400)
-        data, errors = form_data(request.data)
-        if errors:
-            return Response(errors, status=400)
-        kind = data.get("kind")
-        if kind not in KINDS:
-            return Response({"kind": [UNKNOWN_KIND]}, status=400)
-        form_class = deposit_form_class(kind, data.get("motif"))
+        deposit = api_deposit.read(request)
         options = {"structure": membership.structure, "caisse_required": False}
-        if form_class is MasReferralForm:
+        if deposit.form_class is MasReferralForm:
             options["user"] = request.user
-        form = form_class(data, request.FILES, **options)
-        if not form.is_valid():
-            return Response(form_errors(form), status=400)
+        form = deposit.form_class(deposit.data, deposit.files, **options)
+        # Every error at once: the form's (caisse, fields, the domain's rules) and the values of the wrong type.
+        if not form.is_valid() or deposit.errors:
+            raise invalid(deposit.client_errors(form.errors))
         deposited = deposit_form(form, structure=membership.structure, author=request.user, key=key)
         if deposited is None:
             return Response(api_errors(form.refusal), status=DEPOSIT_REFUSAL_STATUS.get(type(form.refused), 400))

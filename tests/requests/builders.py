@@ -171,3 +171,38 @@ def referral_data(**overrides):
         "consent_mode": "remote",
         "notice_given": "on",
     } | overrides
+
+
+def api_body(kind, data):
+    """A submission as the pages post it (flat: `form_data`, or a MAS referral's) as the API's deposit body: the
+    person's fields in `person`, the kind's details in `details`, the MAS referral's own in `mas_referral`. Files and
+    the page's one-time token stay out (the API takes files in multipart, beside the body)."""
+    from requests.catalog import KINDS
+
+    body = {"kind": kind}
+    details = {spec.name for spec in KINDS[kind].details}
+    for name, value in data.items():
+        if name in ("motif", "caisse"):
+            body[name] = value
+        elif name.startswith("person_"):
+            body.setdefault("person", {})[name.removeprefix("person_")] = value
+        elif name in ("attachments", "consent_document", "deposit_token"):
+            continue
+        elif name in details and data.get("motif") != "mas_referral":
+            body.setdefault("details", {})[name] = value
+        else:
+            # A page posts a ticked box as "on", an unticked one not at all; JSON says true or false.
+            value = value == "on" if name == "notice_given" and isinstance(value, str) else value
+            body.setdefault("mas_referral", {})[name] = value
+    return body
+
+
+def api_deposit(client, kind, data, **extra):
+    """Deposit `data` (flat, as the pages post it) through the API: JSON, or multipart when it carries files."""
+    import json
+
+    body = api_body(kind, data)
+    files = {name: data[name] for name in ("attachments", "consent_document") if data.get(name)}
+    if files:
+        return client.post("/api/v1/requests/", {"data": json.dumps(body), **files}, format="multipart", **extra)
+    return client.post("/api/v1/requests/", body, format="json", **extra)

@@ -19,7 +19,7 @@ from structures import conventions, services
 from structures.models import Convention
 from tests.factories import CaisseFactory, ConventionFactory, change_convention_status
 from tests.helpers import api_client, text
-from tests.requests.builders import MAS_REFERRAL_URL, create_url, form_data, referral_data, shown_caisse
+from tests.requests.builders import MAS_REFERRAL_URL, api_body, create_url, form_data, referral_data, shown_caisse
 
 pytestmark = pytest.mark.django_db
 
@@ -120,10 +120,10 @@ def test_the_api_files_with_the_caisse_named_checked_afresh(technicien, structur
         structure.conventions.get(caisse=gironde), Convention.Status.SUSPENDED, in_another_process=True
     )
     another_server()
-    contact = form_data("contacter", kind="contact", caisse="331")
+    contact = api_body("contact", form_data("contacter", caisse="331"))
     refused = client.post("/api/v1/requests/", contact, format="json")
     assert refused.status_code == 400
-    assert refused.json() == {
+    assert refused.json()["fields"] == {
         "caisse": [
             "Aucune convention active de votre structure avec la caisse CPAM de la Gironde (331) : la demande n'a pas "
             "été déposée."

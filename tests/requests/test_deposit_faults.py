@@ -18,7 +18,7 @@ from extranet.notifications.models import OutgoingEmail
 from requests import services
 from requests.models import Attachment, DepositKey, Request
 from tests.helpers import api_client
-from tests.requests.builders import a_pdf, create_url, form_data, pdf_document, upload
+from tests.requests.builders import a_pdf, api_deposit, create_url, form_data, pdf_document, upload
 
 SLUG = "etude-de-dossier"
 NOT_STORED = "Le dépôt des pièces jointes est momentanément impossible, rien n'a été enregistré."
@@ -222,9 +222,9 @@ class TestStorageFailure:
 
     def test_disk_full_on_the_api_deposit(self, technicien, disk_full_after, private_media):
         disk_full_after(100_000)
-        data = form_data(SLUG, files=[big_pdf()]) | {"kind": "case_review"}
+        data = form_data(SLUG, files=[big_pdf()])
 
-        response = api_client(technicien).post("/api/v1/requests/", data, format="multipart")
+        response = api_deposit(api_client(technicien), "case_review", data)
 
         assert response.status_code == 503
         assert response.json() == {"attachments": [NOT_STORED]}

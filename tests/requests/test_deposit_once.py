@@ -1,5 +1,6 @@
 """A deposit sent twice is one request: the API's `Idempotency-Key`, the deposit page's one-time form token."""
 
+import json
 import re
 import threading
 
@@ -10,16 +11,17 @@ from requests import services
 from requests.models import Attachment, DepositKey, Request
 from tests.factories import MembershipFactory
 from tests.helpers import api_client
-from tests.requests.builders import a_pdf, create_url, form_data
+from tests.requests.builders import a_pdf, api_body, create_url, form_data
 
 pytestmark = pytest.mark.django_db
 
 KEY = "5f0c7c1e-2b1a-4d3e-9a4f-0c2d7e1b9a10"
-CONTACT = {"kind": "contact", **form_data("contacter")}
+CONTACT = api_body("contact", form_data("contacter"))
 TOKEN = re.compile(r'name="deposit_token" value="([^"]+)"')
 
 
 def deposit(client, data=CONTACT, key=KEY, **extra):
+    """`data`: the API's body (JSON), or its multipart parts."""
     headers = {"Idempotency-Key": key} if key is not None else {}
     return client.post("/api/v1/requests/", data, headers=headers, **extra)
 
@@ -37,9 +39,9 @@ class TestIdempotencyKey:
 
     def test_a_retried_multipart_deposit_stores_its_files_once(self, technicien, stored_files):
         partner = api_client(technicien)
-        data = {"kind": "case_review", **form_data("etude-de-dossier")}
-        first = deposit(partner, {**data, "attachments": [a_pdf()]}, format="multipart")
-        again = deposit(partner, {**data, "attachments": [a_pdf()]}, format="multipart")
+        data = json.dumps(api_body("case_review", form_data("etude-de-dossier")))
+        first = deposit(partner, {"data": data, "attachments": [a_pdf()]}, format="multipart")
+        again = deposit(partner, {"data": data, "attachments": [a_pdf()]}, format="multipart")
 
         assert first.status_code == again.status_code == 201
         assert again.json()["number"] == first.json()["number"]
@@ -48,7 +50,9 @@ class TestIdempotencyKey:
     def test_the_same_key_with_another_content_is_refused(self, technicien):
         partner = api_client(technicien)
         first = deposit(partner, format="json")
-        other = deposit(partner, {**CONTACT, "message": "Une autre question."}, format="json")
+        other = deposit(
+            partner, {**CONTACT, "details": {**CONTACT["details"], "message": "Une autre question."}}, format="json"
+        )
 
         assert other.status_code == 422
         number = first.json()["number"]

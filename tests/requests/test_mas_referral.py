@@ -12,7 +12,7 @@ from requests.models import Attachment, MasReferral, Request, Status
 from requests.retention import purge_expired_requests
 from tests.factories import CaisseMembershipFactory, advance
 from tests.helpers import api_client, text
-from tests.requests.builders import MAS_REFERRAL_URL, a_pdf, referral_data
+from tests.requests.builders import MAS_REFERRAL_URL, a_pdf, api_deposit, referral_data
 
 URL = MAS_REFERRAL_URL
 NOTICE_EXTRACT = "conservées au plus 18 mois après la fin de l'accompagnement"
@@ -98,11 +98,10 @@ class TestForm:
         """0001-01-01 used to be accepted, on the page and through the API."""
         response = partner.post(URL, referral_data(referral_date=day))
         assert errors(response)["referral_date"] == TOO_OLD
-        api = api_client(technicien)
-        data = referral_data(referral_date=day, kind="access_difficulty", motif="mas_referral", consent_mode="remote")
-        response = api.post("/api/v1/requests/", data | {"notice_given": True}, format="json")
+        data = referral_data(referral_date=day, motif="mas_referral", consent_mode="remote")
+        response = api_deposit(api_client(technicien), "access_difficulty", data)
         assert response.status_code == 400
-        assert response.json()["referral_date"] == TOO_OLD
+        assert response.json()["fields"]["mas_referral.referral_date"] == TOO_OLD
         assert not Request.objects.exists()
 
 

@@ -13,7 +13,7 @@ from requests.models import Request
 from requests.nir import nir_birth_mismatch, validate_nir
 from tests.factories import RequestFactory, make_nir
 from tests.helpers import api_client, text
-from tests.requests.builders import PERSON, create_url, form_data
+from tests.requests.builders import PERSON, api_deposit, create_url, form_data
 
 FIRST_DIGITS = "123478"
 
@@ -225,11 +225,10 @@ class TestBirthDateConsistency:
         assert not Request.objects.exists()
 
     def test_the_api_refuses_it_too(self, technicien):
-        client = api_client(technicien)
-        data = {"kind": "access_difficulty", "motif": "rights", "description": "Droits", **PERSON}
-        response = client.post("/api/v1/requests/", data | {"person_nir": make_nir(month="13")}, format="json")
+        data = {"motif": "rights", "description": "Droits", **PERSON, "person_nir": make_nir(month="13")}
+        response = api_deposit(api_client(technicien), "access_difficulty", data)
         assert response.status_code == 400
-        assert "ni un mois de 01 à 12" in response.json()["person_nir"][0]
+        assert "ni un mois de 01 à 12" in response.json()["fields"]["person.nir"][0]
 
     @pytest.mark.parametrize("month", ["20", "30", "42", "99"])
     def test_fictitious_month_is_accepted(self, technicien_client, month):

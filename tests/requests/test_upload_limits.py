@@ -8,7 +8,7 @@ import pytest
 from extranet import settings as project_settings
 from requests.models import Attachment, Message, Request
 from tests.helpers import api_client
-from tests.requests.builders import a_pdf, create_url, form_data, pdf_document, upload
+from tests.requests.builders import a_pdf, api_deposit, create_url, form_data, pdf_document, upload
 from tests.requests.test_hostile_uploads import JPEG_BOMB, PNG_BOMB
 
 pytestmark = pytest.mark.django_db
@@ -43,10 +43,10 @@ class TestImageBombs:
 
     @pytest.mark.parametrize(("name", "content"), BOMBS)
     def test_api_deposit(self, technicien, stored_files, name, content):
-        data = form_data("etude-de-dossier", files=[upload(name, content)]) | {"kind": "case_review"}
-        response = api_client(technicien).post("/api/v1/requests/", data, format="multipart")
+        data = form_data("etude-de-dossier", files=[upload(name, content)])
+        response = api_deposit(api_client(technicien), "case_review", data)
         assert response.status_code == 400
-        assert response.json()["attachments"][0].startswith(f"« {name} » {BOMB_MESSAGE}")
+        assert response.json()["fields"]["attachments"][0].startswith(f"« {name} » {BOMB_MESSAGE}")
         assert not Request.objects.exists() and stored_files() == []
 
     @pytest.mark.parametrize(("name", "content"), BOMBS)

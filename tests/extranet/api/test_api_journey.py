@@ -1,5 +1,7 @@
 """The API used as a partner's software and a caisse's tool would: tokens only, no page."""
 
+import json
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -16,20 +18,29 @@ pytestmark = pytest.mark.django_db
 MAS_REFERRAL = {
     "kind": "access_difficulty",
     "motif": "mas_referral",
-    "person_civility": "mme",
-    "person_last_name": "Durand",
-    "person_first_name": "Lucie",
-    "person_birth_date": "1985-05-14",
-    "person_nir": make_nir(sex="2", year="85", month="05"),
-    "referral_date": "2026-01-05",
-    "contexts": ["care_renunciation"],
-    "cares": ["gp_or_specialist_consultations"],
-    "renunciation_duration": "over_1_year",
-    "causes": ["out_of_pocket"],
-    "detector_email": "detecteur@exemple.fr",
-    "consent_mode": "remote",
-    "notice_given": True,
+    "person": {
+        "civility": "mme",
+        "last_name": "Durand",
+        "first_name": "Lucie",
+        "birth_date": "1985-05-14",
+        "nir": make_nir(sex="2", year="85", month="05"),
+    },
+    "mas_referral": {
+        "referral_date": "2026-01-05",
+        "contexts": ["care_renunciation"],
+        "cares": ["gp_or_specialist_consultations"],
+        "renunciation_duration": "over_1_year",
+        "causes": ["out_of_pocket"],
+        "detector_email": "detecteur@exemple.fr",
+        "consent_mode": "remote",
+        "notice_given": True,
+    },
 }
+
+
+def referral(**changes):
+    """MAS_REFERRAL with some of its referral's fields changed."""
+    return {**MAS_REFERRAL, "mas_referral": {**MAS_REFERRAL["mas_referral"], **changes}}
 
 
 @pytest.fixture(autouse=True)
@@ -104,26 +115,26 @@ def test_technicien_deposits_a_mas_referral_agent_takes_charge_and_resolves_tech
 
 def test_deposit_errors_are_french_and_per_field(technicien):
     partner = api_client(technicien)
-    refused = partner.post(
-        "/api/v1/requests/", {**MAS_REFERRAL, "person_nir": "285057505612300", "notice_given": False}, format="json"
-    )
+    wrong = {**referral(notice_given=False), "person": {**MAS_REFERRAL["person"], "nir": "285057505612300"}}
+    refused = partner.post("/api/v1/requests/", wrong, format="json")
     assert refused.status_code == 400
-    errors = refused.json()
-    assert "person_nir" in errors and "notice_given" in errors
-    assert "notice d'information" in errors["notice_given"][0]
+    errors = refused.json()["fields"]
+    assert "person.nir" in errors and "mas_referral.notice_given" in errors
+    assert "notice d'information" in errors["mas_referral.notice_given"][0]
     assert not Request.objects.exists()
 
-    assert partner.post("/api/v1/requests/", {"kind": "pizza"}, format="json").json() == {
+    assert partner.post("/api/v1/requests/", {"kind": "pizza"}, format="json").json()["fields"] == {
         "kind": [
             "Choisissez un type de demande parmi : contact, access_difficulty, appointment, case_review, document."
         ]
     }
     not_an_object = partner.post("/api/v1/requests/", ["not", "an", "object"], format="json")
     assert not_an_object.status_code == 400
-    assert not_an_object.json() == {"non_field_errors": ["Le corps de la requête doit être un objet JSON."]}
-    nested = partner.post("/api/v1/requests/", {**MAS_REFERRAL, "person_last_name": {"nom": "Durand"}}, format="json")
-    assert nested.status_code == 400
-    assert nested.json() == {"person_last_name": ["Valeur invalide."]}
+    assert not_an_object.json()["fields"] == {"non_field_errors": ["Le corps de la requête doit être un objet JSON."]}
+    nested = {**MAS_REFERRAL, "person": {**MAS_REFERRAL["person"], "last_name": {"nom": "Durand"}}}
+    refused = partner.post("/api/v1/requests/", nested, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["fields"] == {"person.last_name": ["Une chaîne de caractères est attendue."]}
     assert not Request.objects.exists()
 
 
@@ -142,12 +153,12 @@ def test_a_convention_ended_meanwhile_refuses_the_deposit(monkeypatch, technicie
 
 def test_signed_mas_referral_needs_the_signed_sheet_in_multipart(technicien):
     partner = api_client(technicien)
-    signed = {**MAS_REFERRAL, "consent_mode": "signed", "notice_given": ""}
-    without = partner.post("/api/v1/requests/", signed, format="multipart")
+    signed = json.dumps(referral(consent_mode="signed", notice_given=False))
+    without = partner.post("/api/v1/requests/", {"data": signed}, format="multipart")
     assert without.status_code == 400
-    assert without.json()["consent_document"] == ["Joignez la fiche de saisine signée par la personne."]
+    assert without.json()["fields"]["consent_document"] == ["Joignez la fiche de saisine signée par la personne."]
     sheet = SimpleUploadedFile("fiche.pdf", pdf_bytes("Signée"), content_type="application/pdf")
-    created = partner.post("/api/v1/requests/", {**signed, "consent_document": sheet}, format="multipart")
+    created = partner.post("/api/v1/requests/", {"data": signed, "consent_document": sheet}, format="multipart")
     assert created.status_code == 201, created.json()
     assert created.json()["mas_referral"]["consent_mode"] == "signed"
 
@@ -155,8 +166,9 @@ def test_signed_mas_referral_needs_the_signed_sheet_in_multipart(technicien):
 def test_caisse_is_required_when_the_structure_has_several(technicien, structure, other_caisse):
     ConventionFactory(structure=structure, caisse=other_caisse)
     partner = api_client(technicien)
-    contact = {"kind": "contact", "motif": "technical", "channel": "phone", "availabilities": "Matin", "message": "?"}
-    assert partner.post("/api/v1/requests/", contact, format="json").json() == {
+    details = {"channel": "phone", "availabilities": "Matin", "message": "?"}
+    contact = {"kind": "contact", "motif": "technical", "details": details}
+    assert partner.post("/api/v1/requests/", contact, format="json").json()["fields"] == {
         "caisse": ["Votre structure a plusieurs conventions : précisez la caisse (331, 421)."]
     }
     created = partner.post("/api/v1/requests/", {**contact, "caisse": "421"}, format="json")

@@ -46,6 +46,7 @@ def test_every_operation_has_a_summary_and_an_example(schema):
 def test_the_contract_paths_are_there(schema):
     assert {path for _, path, _ in operations(schema)} == {
         "/api/v1/me/",
+        "/api/v1/kinds/",
         "/api/v1/requests/",
         "/api/v1/requests/{number}/",
         "/api/v1/requests/{number}/take-charge/",
