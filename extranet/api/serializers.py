@@ -9,6 +9,7 @@ from rest_framework import serializers
 from extranet.accounts.models import Civility
 from extranet.accounts.second_factor import has_second_factor
 from extranet.core.text import clean_text
+from requests.attachments import AttachmentsField
 from requests.catalog import KINDS, MAS_REFERRAL, PERSON_FIELDS, Kind
 from requests.forms import MasReferralForm
 from requests.models import Attachment, Message, Request, StatusChange
@@ -338,3 +339,26 @@ DepositSerializer = type(
         "__doc__": "Dépôt d'une demande : les champs du formulaire du type choisi (mêmes noms, mêmes règles).",
     },
 )
+
+
+class AttachmentsInput(serializers.ListField):
+    """Files in multipart (`files`, repeatable), checked by the pages' field: type read from the content, size and
+    count limits, the same French messages."""
+
+    child = serializers.FileField()
+
+    def to_internal_value(self, data):
+        try:
+            return AttachmentsField().clean(data)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+
+
+class MessageUploadSerializer(MessageInputSerializer):
+    files = AttachmentsInput(required=False, help_text="Pièces jointes au message : PDF, JPEG ou PNG (répétable).")
+
+
+class AnswerUploadSerializer(AnswerSerializer):
+    files = AttachmentsInput(
+        required=False, help_text="Pièces jointes à la réponse, le document demandé par exemple (répétable)."
+    )
