@@ -348,8 +348,9 @@ class AttachmentsInput(serializers.ListField):
     child = serializers.FileField()
 
     def to_internal_value(self, data):
+        files = super().to_internal_value(data)  # each one a file, not a text in a file's place
         try:
-            return AttachmentsField().clean(data)
+            return AttachmentsField().clean(files)
         except DjangoValidationError as error:
             raise serializers.ValidationError(error.messages) from None
 

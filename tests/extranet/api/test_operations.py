@@ -347,6 +347,19 @@ class TestFilesOnMessagesAndAnswers:
         assert list(body["fields"]) == ["files"] and "photo.pdf" in body["fields"]["files"][0]
         assert not Message.objects.exists() and not Attachment.objects.exists()
 
+    def test_a_text_in_a_files_place_is_refused(self, demande, technicien):
+        body = refusal(
+            api_client(technicien).post(
+                f"/api/v1/requests/{demande.number}/messages/",
+                {"body": "Ci-joint.", "files": "attestation.pdf"},
+                format="multipart",
+            ),
+            400,
+            "invalid",
+        )
+        assert list(body["fields"]) == ["files.0"]  # the first of the files
+        assert not Message.objects.exists()
+
     def test_too_many_files_at_once(self, demande, technicien, settings):
         settings.ATTACHMENT_MAX_COUNT = 1
         body = refusal(
