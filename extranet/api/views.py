@@ -273,33 +273,6 @@ class TakeCharge(APIView):
         return workflow_outcome(request, lambda: services.take_charge(demande, agent=request.user))
 
 
-class Resolve(APIView):
-    @extend_schema(
-        summary="Résoudre avec une réponse (agent en charge ou administrateur)",
-        description="JSON, ou multipart pour joindre des fichiers à la réponse (`files`, répétable) : la structure "
-        "les télécharge avec elle.",
-        request={"application/json": AnswerSerializer, "multipart/form-data": AnswerUploadSerializer},
-        responses={200: RequestDetailSerializer, 400: ERRORS, 403: ERRORS, 404: NOT_FOUND, 409: CONFLICT},
-        examples=[OpenApiExample("Réponse", value=examples.ANSWER, request_only=True)],
-        tags=["Traitement par la caisse"],
-    )
-    def post(self, request, number):
-        demande = caisse_request(request, number)
-        answer = (AnswerUploadSerializer if multipart(request) else AnswerSerializer)(data=request.data)
-        answer.is_valid(raise_exception=True)
-
-        def resolve():
-            with files_refusals():
-                return services.resolve(
-                    demande,
-                    agent=request.user,
-                    answer=answer.validated_data["answer"],
-                    files=answer.validated_data.get("files", ()),
-                )
-
-        return workflow_outcome(request, resolve)
-
-
 def multipart(request):
     return request.content_type.startswith("multipart/form-data")
 
@@ -322,6 +295,33 @@ def message_queryset(messages=Message.objects):
     )
 
 
+class Resolve(APIView):
+    @extend_schema(
+        summary="Résoudre avec une réponse (agent en charge ou administrateur)",
+        description="JSON, ou multipart pour joindre des fichiers à la réponse (`files`, répétable) : la structure "
+        "les télécharge avec elle.",
+        request={"application/json": AnswerSerializer, "multipart/form-data": AnswerUploadSerializer},
+        responses={200: RequestDetailSerializer, 400: ERRORS, 403: ERRORS, 404: NOT_FOUND, 409: CONFLICT, 503: ERRORS},
+        examples=[OpenApiExample("Réponse", value=examples.ANSWER, request_only=True)],
+        tags=["Traitement par la caisse"],
+    )
+    def post(self, request, number):
+        demande = caisse_request(request, number)
+        answer = (AnswerUploadSerializer if multipart(request) else AnswerSerializer)(data=request.data)
+        answer.is_valid(raise_exception=True)
+
+        def resolve():
+            with files_refusals():
+                return services.resolve(
+                    demande,
+                    agent=request.user,
+                    answer=answer.validated_data["answer"],
+                    files=answer.validated_data.get("files", ()),
+                )
+
+        return workflow_outcome(request, resolve)
+
+
 class RequestMessages(APIView):
     @extend_schema(
         summary="Échanges sur la demande",
@@ -341,7 +341,7 @@ class RequestMessages(APIView):
         description="`internal: true` : note interne entre agents de la caisse (refusée aux partenaires). JSON, ou "
         "multipart pour joindre des fichiers au message (`files`, répétable).",
         request={"application/json": MessageInputSerializer, "multipart/form-data": MessageUploadSerializer},
-        responses={201: MessageSerializer, 400: ERRORS, 404: NOT_FOUND, 409: CONFLICT},
+        responses={201: MessageSerializer, 400: ERRORS, 404: NOT_FOUND, 409: CONFLICT, 503: ERRORS},
         examples=[
             OpenApiExample("Question de l'agent", value=examples.MESSAGE_IN, request_only=True),
             OpenApiExample("Note interne", value=examples.NOTE_IN, request_only=True),

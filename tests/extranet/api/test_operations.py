@@ -1,6 +1,9 @@
 """The pages' operations through the API (extranet/api/operations.py, and files on messages and answers): the
 owner's success, another structure's or caisse's 404, the wrong role's refusal, the state refusals, the journal."""
 
+import errno
+import os
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -46,6 +49,19 @@ def colleague(caisse):
 def referral(structure, caisse, technicien):
     """A MAS referral detected remotely: the caisse owes the person a confirmation letter."""
     return MasReferralFactory(request__structure=structure, request__caisse=caisse, request__author=technicien)
+
+
+@pytest.fixture
+def read_only_storage(monkeypatch, private_media):
+    """The private folder cannot be written (refused here: CI runs as root, whom chmod would not stop)."""
+    real_open = os.open
+
+    def refusing_open(path, flags, *args, **kwargs):
+        if str(path).startswith(str(private_media)) and flags & (os.O_WRONLY | os.O_RDWR):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refusing_open)
 
 
 def a_pdf(name="piece.pdf", text="Pièce"):
@@ -403,3 +419,16 @@ class TestFilesOnMessagesAndAnswers:
         )
         taken.refresh_from_db()
         assert taken.status == "in_progress" and not Attachment.objects.exists()
+
+    def test_files_the_storage_cannot_keep_leave_nothing_written(self, structure, caisse, agent, read_only_storage):
+        taken = RequestFactory(structure=structure, caisse=caisse, in_progress=agent)
+        caisse_client = api_client(agent)
+        for url, data in (
+            (f"/api/v1/requests/{taken.number}/messages/", {"body": "Ci-joint."}),
+            (f"/api/v1/requests/{taken.number}/resolve/", {"answer": "Ci-joint."}),
+        ):
+            response = caisse_client.post(url, {**data, "files": [a_pdf()]}, format="multipart")
+            refusal(response, 503, "attachments_not_stored")
+        taken.refresh_from_db()
+        assert taken.status == "in_progress"
+        assert not Message.objects.exists() and not Attachment.objects.exists()
