@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from extranet.api import examples
-from extranet.api.errors import Refusal, invalid
+from extranet.api.errors import INVALID, Refusal, invalid
 from extranet.api.serializers import MemberSerializer, RequestDetailSerializer
 from extranet.api.views import (
     CONFLICT,
@@ -45,6 +45,11 @@ WRONG_STATUS = {
 }
 NOT_ALLOWED = {"code": "not_allowed", "message": "Seul un administrateur de la caisse réattribue une demande."}
 ASSIGN = {"agent": 27}
+OTHER_AGENT = {
+    "code": "invalid",
+    "message": INVALID,
+    "fields": {"agent": ["Sélectionnez un choix valide. Ce choix ne fait pas partie de ceux disponibles."]},
+}
 FOLLOWING = {"number": "1412600042", "following": True}
 AGENTS = [
     {"id": 27, "name": "Sophie MARCHAND", "role": "agent", "role_label": "Agent CPAM", "active": True},
@@ -60,21 +65,21 @@ class PdfNegotiation(DefaultContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-def refused(refusal):
-    """A workflow's refusal (requests/workflow.py) as the API's."""
+def refused(refusal, field="non_field_errors"):
+    """A workflow's refusal (requests/workflow.py) as the API's; any other is about the argument `field`."""
     if isinstance(refusal, services.WrongStatus):
         return Refusal("wrong_status", str(refusal), status=status.HTTP_409_CONFLICT)
     if isinstance(refusal, services.NotAllowed):
         return Refusal("not_allowed", str(refusal), status=status.HTTP_403_FORBIDDEN)
-    return invalid({"non_field_errors": [str(refusal)]})
+    return invalid({field: [str(refusal)]})
 
 
-def moved(request, demande, move):
+def moved(request, demande, move, field="non_field_errors"):
     """Run a service that writes on the request; the request as it now is, or the refusal."""
     try:
         move()
     except services.WorkflowRefused as refusal:
-        raise refused(refusal) from None
+        raise refused(refusal, field) from None
     demande = request_detail_queryset().get(pk=demande.pk)
     return Response(RequestDetailSerializer(demande, context={"request": request}).data)
 
@@ -128,6 +133,7 @@ class Assign(APIView):
         examples=[
             OpenApiExample("Agent choisi", value=ASSIGN, request_only=True),
             OpenApiExample("Demande attribuée", value=examples.REQUEST_DETAIL, response_only=True),
+            OpenApiExample("Agent d'une autre caisse", value=OTHER_AGENT, response_only=True, status_codes=["400"]),
             OpenApiExample("Rôle", value=NOT_ALLOWED, response_only=True, status_codes=["403"]),
         ],
         tags=["Traitement par la caisse"],
@@ -143,8 +149,11 @@ class Assign(APIView):
         form = form_class({"agent": incoming.validated_data["agent"]}, caisse=demande.caisse)
         if not form.is_valid():
             raise invalid(api_errors(form.errors))
-        move = getattr(services, name)
-        return moved(request, demande, lambda: move(demande, admin=request.user, agent=form.cleaned_data["agent"]))
+        agent = form.cleaned_data["agent"]
+        # The workflow asks again under the row lock (the agent may have been deactivated since the form read them).
+        return moved(
+            request, demande, lambda: getattr(services, name)(demande, admin=request.user, agent=agent), "agent"
+        )
 
 
 class HandBack(APIView):
@@ -170,7 +179,8 @@ class FollowSerializer(serializers.Serializer):
 
 
 class FollowRequest(APIView):
-    """The page's star: the request is among the user's followed ones (the lists' « Suivies » filter)."""
+    """The page's star: its status changes and public messages are emailed to the follower who asked for that in
+    their account, while they still see the request (requests/notifications.py); the pages list it among theirs."""
 
     def answer(self, request, number, following):
         demande = visible_request(request, number)
@@ -179,7 +189,8 @@ class FollowRequest(APIView):
 
     @extend_schema(
         summary="Suivre la demande",
-        description="L'étoile de la page. Suivre une demande déjà suivie ne change rien.",
+        description="L'étoile de la page : ses changements de statut et ses messages vous sont envoyés par courriel "
+        "si votre compte le demande (« Mon compte »). Suivre une demande déjà suivie ne change rien.",
         request=None,
         responses={200: FollowSerializer, 404: NOT_FOUND},
         examples=[OpenApiExample("Suivie", value=FOLLOWING, response_only=True)],

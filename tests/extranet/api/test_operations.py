@@ -7,6 +7,7 @@ import os
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from extranet.api import operations
 from extranet.api.throttling import PerTokenThrottle
 from extranet.audit.models import AccessLog
 from requests.models import Attachment, Follow, Message, Request
@@ -166,7 +167,7 @@ class TestAssign:
         admin = api_client(caisse_admin)
         for candidate in (other_agent, inactive):
             body = refusal(admin.post(self.url(demande), {"agent": candidate.pk}, format="json"), 400, "invalid")
-            assert list(body["fields"]) == ["agent"]
+            assert body == operations.OTHER_AGENT  # the schema's example
         refusal(admin.post(self.url(demande), {"agent": "Sophie"}, format="json"), 400, "invalid")
         assert Request.objects.get(pk=demande.pk).status == "new"
 
@@ -187,7 +188,9 @@ class TestHandBack:
         assert (response.json()["status"], response.json()["assigned_to"]) == ("new", None)
 
     def test_a_new_request_is_a_409(self, demande, agent):
-        refusal(api_client(agent).post(self.url(demande)), 409, "wrong_status")
+        body = refusal(api_client(agent).post(self.url(demande)), 409, "wrong_status")
+        example = operations.WRONG_STATUS
+        assert body == {**example, "message": example["message"].replace("1412600042", demande.number)}
 
     def test_another_agent_may_not_a_partner_does_not_find_it(self, structure, caisse, agent, colleague, technicien):
         taken = RequestFactory(structure=structure, caisse=caisse, in_progress=agent)
