@@ -21,6 +21,10 @@ class TextField(serializers.CharField):
     """A text the API takes in, cleaned as the forms clean theirs (extranet/core/text.py)."""
 
     def to_internal_value(self, data):
+        # The length the schema documents is that of the text sent: checked before the surrounding spaces are cut
+        # (Python's spaces include controls such as U+001E, which a client would not count as such).
+        if isinstance(data, str) and self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
         try:
             return clean_text(super().to_internal_value(data))
         except DjangoValidationError as error:

@@ -379,6 +379,15 @@ class TestFilesOnMessagesAndAnswers:
         assert list(body["fields"]) == ["files.0"]  # the first of the files
         assert not Message.objects.exists()
 
+    def test_the_length_limit_counts_the_text_as_sent(self, demande, technicien):
+        """Cut of its surrounding spaces (U+001E is one for Python), a text of 5001 characters would fit in 5000."""
+        url = f"/api/v1/requests/{demande.number}/messages/"
+        body = refusal(
+            api_client(technicien).post(url, {"body": "\u001e" + "*" * 5000}, format="json"), 400, "invalid"
+        )
+        assert list(body["fields"]) == ["body"]
+        assert not Message.objects.exists()
+
     def test_too_many_files_at_once(self, demande, technicien, settings):
         settings.ATTACHMENT_MAX_COUNT = 1
         body = refusal(
