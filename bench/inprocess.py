@@ -52,7 +52,7 @@ from django.db.models import Count  # noqa: E402
 from django.test import RequestFactory as HttpRequestFactory  # noqa: E402
 from weasyprint import HTML  # noqa: E402
 
-from extranet.core.pdf import FONT_CONFIG, RefuseEveryURL, render_pdf  # noqa: E402
+from extranet.core.pdf import FONT_CONFIG, RefuseEveryURL  # noqa: E402
 from requests.models import Request  # noqa: E402
 
 MIB = 1024 * 1024
@@ -89,11 +89,11 @@ def rss_mib():
 
 def render_summary(pk):
     """What the view `summary_pdf` does, minus the permission check and the access journal: read the request,
-    build `_pdf_context` (lazy querysets, evaluated by the template) and render it with WeasyPrint."""
-    from requests.views import SUMMARY_PDF, SUMMARY_PDF_CSS, _pdf_context
+    build its context (lazy querysets, evaluated by the template) and render it with WeasyPrint."""
+    from requests.documents import render_summary
 
     demande = Request.objects.select_related("caisse", "structure", "author", "assigned_to").get(pk=pk)
-    return render_pdf(SUMMARY_PDF, _pdf_context(demande), css=SUMMARY_PDF_CSS)
+    return render_summary(demande)
 
 
 def render_blank():

@@ -390,7 +390,10 @@ def mark_confirmation_letter_sent(demande, *, agent):
     if not policy.can_mark_letter_sent(agent, demande):
         raise NotAllowed("Seuls les agents de la caisse enregistrent l'envoi du courrier de confirmation.")
     referral = MasReferral.objects.select_for_update().get(request=demande)
-    if referral.needs_confirmation_letter and referral.confirmation_letter_sent_at is None:
+    if not referral.needs_confirmation_letter:
+        raise WrongStatus("L'accord de cette saisine est signé : il n'y a pas de courrier de confirmation à envoyer.")
+    # Already recorded: the first record stands (a second click, or a retry of the API call, changes nothing).
+    if referral.confirmation_letter_sent_at is None:
         referral.confirmation_letter_sent_at = timezone.now()
         referral.confirmation_letter_sent_by = agent
         referral.save(update_fields=["confirmation_letter_sent_at", "confirmation_letter_sent_by"])
@@ -405,6 +408,16 @@ def toggle_follow(demande, user):
         return False
     Follow.objects.get_or_create(request=demande, user=user)
     return True
+
+
+def set_following(demande, user, *, following):
+    """Star or unstar, whatever the request was: what the API's follow and unfollow ask (a retry changes nothing).
+    Returns whether the user now follows it."""
+    if following:
+        Follow.objects.get_or_create(request=demande, user=user)
+    else:
+        Follow.objects.filter(request=demande, user=user).delete()
+    return following
 
 
 def take_charge(demande, *, agent):

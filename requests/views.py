@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from extranet.core.pagination import bounded_page, link_query
 from extranet.core.pdf import render_pdf
-from requests import canned, mas, news, policy, search, services, workflow
+from requests import canned, documents, mas, news, policy, search, services, workflow
 from requests.catalog import KINDS_BY_SLUG, PERSON_FIELD_NAMES, is_mas_referral
 from requests.deposit import deposit_form
 from requests.filters import HistoryFilter
@@ -23,13 +23,11 @@ from requests.forms import (
     deposit_form_class,
 )
 from requests.journal import Action, journal_read
-from requests.models import AnswerTemplate, Attachment, Follow, Kind, MasReferral, Message, Request, Status
-from requests.summary import status_history, summary_sections
+from requests.models import AnswerTemplate, Attachment, Follow, Kind, Message, Request, Status
 from structures.guards import require_partner
 from structures.policy import caisse_membership, partner_membership
 
 PAGE_SIZES = (10, 20, 50)
-SUMMARY_PDF, SUMMARY_PDF_CSS = "requests/pdf/summary.html", "requests/pdf/summary.css"
 SORTS = {
     "date": ("created_at", "Date de dépôt"),
     "status": ("status_rank", "Statut"),
@@ -146,44 +144,6 @@ def _visible_request(request, number):
     return demande
 
 
-def _mas_referral(demande):
-    """Its MAS referral form: one more query, for the requests with that motif only."""
-    if not demande.is_mas_referral:
-        return None
-    referral = (
-        MasReferral.objects.select_related("consent_document", "consent_collected_by", "confirmation_letter_sent_by")
-        .filter(request=demande)
-        .first()
-    )
-    if referral is not None:
-        referral.request = demande  # already read: the sheet uses it
-    return referral
-
-
-def _summary_context(demande):
-    """What the request's page and its PDF both show."""
-    referral = _mas_referral(demande)
-    return {
-        "demande": demande,
-        "referral": referral,
-        "summary": summary_sections(
-            demande, referral=referral, sheet=mas.sheet_values(referral) if referral else None
-        ),
-        "status_history": status_history(demande.status_changes),
-    }
-
-
-def _pdf_context(demande):
-    return _summary_context(demande) | {
-        # Files of messages are shown with their message; the files listed here are the request's own.
-        "attachments": demande.attachments.filter(message__isnull=True),
-        # The PDF shows public exchanges only, whoever prints it; the detail page scopes them per user.
-        "exchanges": demande.messages.filter(is_internal=False)
-        .select_related("author")
-        .prefetch_related("attachments"),
-    }
-
-
 @login_required
 def detail(request, number):
     demande = _visible_request(request, number)
@@ -195,7 +155,7 @@ def detail(request, number):
 def _detail_page(request, demande, *, message_form=None, reassign_form=None, dispatch_form=None, status=200):
     caisse_side = policy.is_caisse_side(request.user, demande)
     staff = policy.can_post_internal_note(request.user, demande)
-    context = _summary_context(demande) | {
+    context = documents.summary_context(demande) | {
         "following": demande.following,
         "is_caisse_staff": caisse_side,
         "can_mark_letter_sent": policy.can_mark_letter_sent(request.user, demande),
@@ -408,13 +368,6 @@ def post_message(request, number):
     )
 
 
-def _mas_sheet_response(values, filename):
-    pdf = render_pdf("requests/pdf/mas_sheet.html", values)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def mas_create(request):
@@ -428,7 +381,9 @@ def mas_create(request):
         # The sheet to print and have signed, from what is typed so far: nothing is validated nor saved.
         typed = request.POST.copy()
         typed["detector_name"], typed["detector_structure"] = request.user.get_full_name(), membership.structure.name
-        return _mas_sheet_response(mas.sheet_values(typed), "fiche-saisine-mas.pdf")
+        return documents.pdf_response(
+            render_pdf(documents.MAS_SHEET_PDF, mas.sheet_values(typed)), "fiche-saisine-mas.pdf"
+        )
     if request.method == "POST" and form.is_valid():
         deposited = deposit_form(form, structure=membership.structure, author=request.user)
         if deposited is not None:
@@ -443,23 +398,21 @@ def mas_create(request):
 
 @login_required
 def mas_sheet(request, number):
-    demande = _visible_request(request, number)
-    referral = _mas_referral(demande)
-    if referral is None:
-        raise Http404
-    journal_read(request.user, demande, Action.MAS_SHEET)
-    return _mas_sheet_response(mas.sheet_values(referral), f"fiche-saisine-{number}.pdf")
+    return documents.mas_sheet_response(request.user, _visible_request(request, number))
 
 
 @login_required
 @require_POST
 def mas_letter_sent(request, number):
     demande = _visible_request(request, number)
-    if not policy.can_mark_letter_sent(request.user, demande) or _mas_referral(demande) is None:
+    if not policy.can_mark_letter_sent(request.user, demande) or documents.mas_referral(demande) is None:
         raise Http404
-    services.mark_confirmation_letter_sent(demande, agent=request.user)
-    messages.success(request, "L'envoi du courrier de confirmation est enregistré.")
-    return redirect("requests:detail", number)
+    return _act(
+        request,
+        number,
+        lambda: services.mark_confirmation_letter_sent(demande, agent=request.user),
+        "L'envoi du courrier de confirmation est enregistré.",
+    )
 
 
 @login_required
@@ -469,12 +422,7 @@ def confirmation(request, number):
 
 @login_required
 def summary_pdf(request, number):
-    demande = _visible_request(request, number)
-    pdf = render_pdf(SUMMARY_PDF, _pdf_context(demande), css=SUMMARY_PDF_CSS)
-    journal_read(request.user, demande, Action.PDF)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="demande-{demande.number}.pdf"'
-    return response
+    return documents.summary_response(request.user, _visible_request(request, number))
 
 
 @login_required

@@ -197,6 +197,28 @@ class RequestFactory(factory.django.DjangoModelFactory):
             advance(obj, "resolved", answer=ANSWER if extracted is True else extracted)
 
 
+class MasReferralFactory(factory.django.DjangoModelFactory):
+    """A MAS referral's form on its request (motif MAS, status Nouveau), its consent collected remotely by the
+    request's author (the caisse then owes the person a confirmation letter); `signed=True` for a signed consent."""
+
+    class Meta:
+        model = "requests.MasReferral"
+
+    request = factory.SubFactory(RequestFactory, motif="mas_referral")
+    referral_date = factory.LazyAttribute(lambda o: o.request.created_at.date())
+    contexts = factory.LazyFunction(lambda: ["care_renunciation"])
+    detector_name = "Martine LAPIERRE"
+    detector_email = "detecteur@exemple.fr"
+    detector_structure = factory.LazyAttribute(lambda o: o.request.structure.name)
+    consent_mode = "remote"
+    consent_collected_by = factory.LazyAttribute(lambda o: o.request.author)
+    consent_collected_at = factory.LazyAttribute(lambda o: o.request.created_at)
+    notice_version = "2026-01"
+
+    class Params:
+        signed = factory.Trait(consent_mode="signed")
+
+
 def advance(demande, status, *, agent=None, answer=ANSWER):
     """Move a request on to `status` ("in_progress", "resolved") through the workflow (requests/workflow.py), as
     the agents of its caisse would: taken in charge by `agent` (else a new agent of the caisse) if it is new, then

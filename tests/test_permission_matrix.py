@@ -308,6 +308,21 @@ MATRIX = {
         methods=("POST",),
         data=lambda side, scene: {"answer": "Réponse de la matrice des droits."},
     ),
+    "api:request-summary-pdf": Entry(api(scoped(SHOWN_TO_BOTH_SIDES)), args=request_number),
+    "api:request-mas-sheet": Entry(api(scoped(SHOWN_TO_BOTH_SIDES)), args=request_number),
+    # Giving a request to an agent is the administrateurs': the caisse's agents are refused, the others do not find it.
+    "api:request-assign": Entry(
+        api(own_side("forbidden", STAFF) | {"admin_c1": ("ok", "missing")}),
+        args=request_number,
+        methods=("POST",),
+        data=lambda side, scene: {"agent": side.staff_user.pk},
+    ),
+    # The request is new: handing it back is a conflict for its caisse.
+    "api:request-hand-back": Entry(api(own_side("conflict", STAFF)), args=request_number, methods=("POST",)),
+    "api:request-follow": Entry(api(scoped(SHOWN_TO_BOTH_SIDES)), args=request_number, methods=("POST", "DELETE")),
+    "api:request-mas-letter-sent": Entry(
+        api(scoped(STAFF, refused="missing")), args=request_number, methods=("POST",)
+    ),
     "api:request-messages": Entry(
         api(scoped(SHOWN_TO_BOTH_SIDES)),
         args=request_number,
@@ -331,6 +346,8 @@ MATRIX = {
         },
     ),
     "api:member-deactivate": Entry(api(scoped(GESTIONNAIRES)), args=by_pk("technicien"), methods=("POST",)),
+    "api:member-reactivate": Entry(api(scoped(GESTIONNAIRES)), args=by_pk("inactive_technicien"), methods=("POST",)),
+    "api:caisse-agents": Entry(api(only(STAFF))),
     "api:schema": Entry(everyone("ok")),
     "api:docs": Entry(everyone("ok")),
 }
@@ -599,7 +616,7 @@ def test_permission_matrix(client, scene, name, role):
         where = ("S1/C1 object" if index == 0 else "S2/C2 object") if entry.scoped else "page"
         for method in entry.methods:
             before = scene.snapshot()
-            response = client.get(url) if method == "GET" else client.post(url, entry.data(side, scene))
+            response = client.post(url, entry.data(side, scene)) if method == "POST" else client.generic(method, url)
             got = outcome(response)
             label = f"{method} {url} ({where}) as {role}"
             if got != wanted:

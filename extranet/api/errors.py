@@ -7,7 +7,7 @@ for a person, `fields` (only for invalid input) names each field with its messag
 of its own (`existing` above). Views raise `Refusal`; DRF's own exceptions (authentication, permission, throttling,
 parsing…) are turned into the same shape here."""
 
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -39,6 +39,9 @@ CODES = {
     "not_acceptable": "Format de réponse demandé non disponible.",
     "throttled": "Trop de requêtes pour ce jeton ; `retry_after` donne le délai en secondes.",
     "server_error": "Erreur du serveur : la requête a pu être enregistrée, vérifiez avant de la refaire.",
+    "wrong_status": "La demande n'est pas, ou plus, là où l'opération commence ; `message` dit où elle en est.",
+    "not_allowed": "Votre rôle ne permet pas cette opération sur cette demande.",
+    "attachments_not_stored": "Les fichiers n'ont pas pu être enregistrés : rien n'a été écrit, réessayez plus tard.",
 }
 DRF_CODES = {
     "not_authenticated": status.HTTP_401_UNAUTHORIZED,
@@ -88,6 +91,9 @@ def exception_handler(exc, context):
     # nonexistent get the same French answer.
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(NOT_FOUND)
+    # The pages' guards (structures/guards.py) raise Django's: DRF answers it, but the original has no `detail`.
+    if isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
     for limit, message in OVERSIZED.items():
         if isinstance(exc, limit):
             exc = exceptions.ParseError(message)

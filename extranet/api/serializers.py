@@ -8,6 +8,7 @@ from rest_framework import serializers
 from extranet.accounts.models import Civility
 from extranet.accounts.second_factor import has_second_factor
 from extranet.core.text import clean_text
+from requests.attachments import AttachmentsField
 from requests.models import Attachment, Message, Request, StatusChange
 from structures.models import Caisse, Membership
 from structures.policy import caisse_membership, partner_membership
@@ -17,6 +18,10 @@ class TextField(serializers.CharField):
     """A text the API takes in, cleaned as the forms clean theirs (extranet/core/text.py)."""
 
     def to_internal_value(self, data):
+        # The length the schema documents is that of the text sent: checked before the surrounding spaces are cut
+        # (Python's spaces include controls such as U+001E, which a client would not count as such).
+        if isinstance(data, str) and self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
         try:
             return clean_text(super().to_internal_value(data))
         except DjangoValidationError as error:
@@ -328,4 +333,28 @@ class CatalogueKindSerializer(serializers.Serializer):
     files = CatalogueFileSerializer(many=True, help_text="Les fichiers du dépôt (multipart).")
     mas_referral = CatalogueMasReferralSerializer(
         allow_null=True, help_text="La saisine MAS, pour le type qui en a le motif ; sinon null."
+    )
+
+
+class AttachmentsInput(serializers.ListField):
+    """Files in multipart (`files`, repeatable), checked by the pages' field: type read from the content, size and
+    count limits, the same French messages."""
+
+    child = serializers.FileField()
+
+    def to_internal_value(self, data):
+        files = super().to_internal_value(data)  # each one a file, not a text in a file's place
+        try:
+            return AttachmentsField().clean(files)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+
+
+class MessageUploadSerializer(MessageInputSerializer):
+    files = AttachmentsInput(required=False, help_text="Pièces jointes au message : PDF, JPEG ou PNG (répétable).")
+
+
+class AnswerUploadSerializer(AnswerSerializer):
+    files = AttachmentsInput(
+        required=False, help_text="Pièces jointes à la réponse, le document demandé par exemple (répétable)."
     )

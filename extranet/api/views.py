@@ -2,6 +2,7 @@
 404), the same forms to validate, the same services to write, the same access journal."""
 
 import re
+from contextlib import contextmanager
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db.models import Prefetch
@@ -19,12 +20,13 @@ from rest_framework.views import APIView
 from extranet.accounts.forms import IdentityForm
 from extranet.api import catalogue, examples
 from extranet.api import deposit as api_deposit
-from extranet.api.errors import invalid
+from extranet.api.errors import Refusal, invalid
 from extranet.api.filters import RequestFilter
 from extranet.api.pagination import NewestFirst
 from extranet.api.permissions import SignedIn
 from extranet.api.serializers import (
     AnswerSerializer,
+    AnswerUploadSerializer,
     AttachmentSerializer,
     AttachmentUploadSerializer,
     CatalogueKindSerializer,
@@ -33,6 +35,7 @@ from extranet.api.serializers import (
     MeSerializer,
     MessageInputSerializer,
     MessageSerializer,
+    MessageUploadSerializer,
     RequestDetailSerializer,
     RequestSummarySerializer,
 )
@@ -293,22 +296,53 @@ class TakeCharge(APIView):
         return workflow_outcome(request, lambda: services.take_charge(demande, agent=request.user))
 
 
+def multipart(request):
+    return request.content_type.startswith("multipart/form-data")
+
+
+@contextmanager
+def files_refusals():
+    """A write that stores files: the service's refusals about them, named as the files' (a 503 when the storage
+    failed: nothing was written)."""
+    try:
+        yield
+    except services.TooManyAttachments as refusal:
+        raise invalid({"files": [str(refusal)]}) from None
+    except services.AttachmentsNotStored as refusal:
+        raise Refusal("attachments_not_stored", str(refusal), status=status.HTTP_503_SERVICE_UNAVAILABLE) from None
+
+
+def message_queryset(messages=Message.objects):
+    return messages.select_related("author", "request").prefetch_related(
+        Prefetch("attachments", queryset=Attachment.objects.select_related("request"))
+    )
+
+
 class Resolve(APIView):
     @extend_schema(
         summary="Résoudre avec une réponse (agent en charge ou administrateur)",
-        request=AnswerSerializer,
-        responses={200: RequestDetailSerializer, 400: ERRORS, 403: ERRORS, 404: NOT_FOUND, 409: CONFLICT},
+        description="JSON, ou multipart pour joindre des fichiers à la réponse (`files`, répétable) : la structure "
+        "les télécharge avec elle.",
+        request={"application/json": AnswerSerializer, "multipart/form-data": AnswerUploadSerializer},
+        responses={200: RequestDetailSerializer, 400: ERRORS, 403: ERRORS, 404: NOT_FOUND, 409: CONFLICT, 503: ERRORS},
         examples=[OpenApiExample("Réponse", value=examples.ANSWER, request_only=True)],
         tags=["Traitement par la caisse"],
     )
     def post(self, request, number):
         demande = caisse_request(request, number)
-        answer = AnswerSerializer(data=request.data)
+        answer = (AnswerUploadSerializer if multipart(request) else AnswerSerializer)(data=request.data)
         answer.is_valid(raise_exception=True)
-        return workflow_outcome(
-            request,
-            lambda: services.resolve(demande, agent=request.user, answer=answer.validated_data["answer"]),
-        )
+
+        def resolve():
+            with files_refusals():
+                return services.resolve(
+                    demande,
+                    agent=request.user,
+                    answer=answer.validated_data["answer"],
+                    files=answer.validated_data.get("files", ()),
+                )
+
+        return workflow_outcome(request, resolve)
 
 
 class RequestMessages(APIView):
@@ -322,19 +356,15 @@ class RequestMessages(APIView):
     def get(self, request, number):
         demande = visible_request(request, number)
         journal_read(request.user, demande, Action.API)
-        exchanges = (
-            Message.objects.visible_to(request.user)
-            .filter(request=demande)
-            .select_related("author", "request")
-            .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.select_related("request")))
-        )
+        exchanges = message_queryset(Message.objects.visible_to(request.user)).filter(request=demande)
         return Response(MessageSerializer(exchanges, many=True, context={"request": request}).data)
 
     @extend_schema(
         summary="Écrire sur une demande ouverte",
-        description="`internal: true` : note interne entre agents de la caisse (refusée aux partenaires).",
-        request=MessageInputSerializer,
-        responses={201: MessageSerializer, 400: ERRORS, 404: NOT_FOUND, 409: CONFLICT},
+        description="`internal: true` : note interne entre agents de la caisse (refusée aux partenaires). JSON, ou "
+        "multipart pour joindre des fichiers au message (`files`, répétable).",
+        request={"application/json": MessageInputSerializer, "multipart/form-data": MessageUploadSerializer},
+        responses={201: MessageSerializer, 400: ERRORS, 404: NOT_FOUND, 409: CONFLICT, 503: ERRORS},
         examples=[
             OpenApiExample("Question de l'agent", value=examples.MESSAGE_IN, request_only=True),
             OpenApiExample("Note interne", value=examples.NOTE_IN, request_only=True),
@@ -343,20 +373,25 @@ class RequestMessages(APIView):
     )
     def post(self, request, number):
         demande = visible_request(request, number)
-        incoming = MessageInputSerializer(data=request.data)
+        incoming = (MessageUploadSerializer if multipart(request) else MessageInputSerializer)(data=request.data)
         incoming.is_valid(raise_exception=True)
         internal = incoming.validated_data["internal"]
         if internal and not policy.can_post_internal_note(request.user, demande):
             return Response({"internal": ["Seuls les agents de la caisse écrivent des notes internes."]}, status=400)
         try:
-            message = services.post_message(
-                demande, author=request.user, body=incoming.validated_data["body"], internal=internal
-            )
+            with files_refusals():
+                message = services.post_message(
+                    demande,
+                    author=request.user,
+                    body=incoming.validated_data["body"],
+                    internal=internal,
+                    files=incoming.validated_data.get("files", ()),
+                )
         except services.WrongStatus as refusal:
             return Response({"detail": str(refusal)}, status=status.HTTP_409_CONFLICT)
         except services.WorkflowRefused as refusal:
             return Response({"body": [str(refusal)]}, status=400)
-        message = Message.objects.select_related("author", "request").get(pk=message.pk)
+        message = message_queryset().get(pk=message.pk)
         return Response(MessageSerializer(message, context={"request": request}).data, status=201)
 
 

@@ -10,7 +10,7 @@ from pypdf import PdfReader
 from extranet.core.dates import months_before
 from requests.models import Attachment, MasReferral, Request, Status
 from requests.retention import purge_expired_requests
-from tests.factories import CaisseMembershipFactory, advance
+from tests.factories import CaisseMembershipFactory, MasReferralFactory, advance
 from tests.helpers import api_client, text
 from tests.requests.builders import MAS_REFERRAL_URL, a_pdf, api_deposit, referral_data
 
@@ -154,6 +154,14 @@ class TestConsent:
         referral = MasReferral.objects.get()
         assert referral.confirmation_letter_sent_by == agent and referral.confirmation_letter_sent_at
         assert f"par {agent.get_full_name()}" in text(agent_browser.get(f"/demandes/{request.number}/"))
+
+    def test_a_signed_consent_has_no_letter_to_record(self, client, structure, caisse, agent):
+        signed = MasReferralFactory(request__structure=structure, request__caisse=caisse, signed=True)
+        client.force_login(agent)
+        response = client.post(f"/demandes/{signed.request.number}/courrier-confirmation/", follow=True)
+        assert "il n'y a pas de courrier de confirmation à envoyer" in text(response)
+        signed.refresh_from_db()
+        assert signed.confirmation_letter_sent_at is None
 
     def test_a_second_open_referral_for_the_same_person_is_refused(self, partner, commit):
         with commit():

@@ -7,6 +7,8 @@ from drf_spectacular.validation import validate_schema
 OPERATIONS_WITHOUT_BODY_EXAMPLE = {
     # A binary download and moves whose body is the request detail shown elsewhere.
     ("get", "/api/v1/requests/{number}/attachments/{id}/"),
+    ("get", "/api/v1/requests/{number}/summary.pdf"),
+    ("get", "/api/v1/requests/{number}/mas-sheet.pdf"),
     ("post", "/api/v1/requests/{number}/resolve/"),
 }
 
@@ -54,6 +56,14 @@ def test_the_contract_paths_are_there(schema):
         "/api/v1/requests/{number}/messages/",
         "/api/v1/requests/{number}/attachments/",
         "/api/v1/requests/{number}/attachments/{id}/",
+        "/api/v1/requests/{number}/summary.pdf",
+        "/api/v1/requests/{number}/mas-sheet.pdf",
+        "/api/v1/requests/{number}/assign/",
+        "/api/v1/requests/{number}/hand-back/",
+        "/api/v1/requests/{number}/follow/",
+        "/api/v1/requests/{number}/mas-letter-sent/",
         "/api/v1/structure/members/",
         "/api/v1/structure/members/{id}/deactivate/",
+        "/api/v1/structure/members/{id}/reactivate/",
+        "/api/v1/caisse/agents/",
     }

@@ -34,7 +34,7 @@ from extranet.accounts.models import ApiToken
 from extranet.api.throttling import PerTokenThrottle
 from requests import services
 from requests.attachments import AttachmentsField
-from tests.factories import CaisseMembershipFactory, MembershipFactory, RequestFactory
+from tests.factories import CaisseMembershipFactory, MasReferralFactory, MembershipFactory, RequestFactory
 from tests.requests.builders import pdf_bytes
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
@@ -183,9 +183,10 @@ def server_errors():
 
 @pytest.fixture
 def seeded(structure, caisse, technicien, agent):
-    """Objects of structure S1 and caisse C1 for the path parameters: a new request with an attachment, one taken
-    in charge by the agent, one without a person (contact), and a technicien a gestionnaire may deactivate."""
-    new = RequestFactory(structure=structure, caisse=caisse, author=technicien)
+    """Objects of structure S1 and caisse C1 for the path parameters: a new request with an attachment (a MAS
+    referral detected remotely: it has a sheet and awaits its confirmation letter), one taken in charge by the
+    agent, one without a person (contact), and a technicien a gestionnaire may deactivate and reactivate."""
+    new = MasReferralFactory(request__structure=structure, request__caisse=caisse, request__author=technicien).request
     (attachment,) = services.add_attachments(
         new,
         author=technicien,
@@ -273,8 +274,8 @@ def call(method, path, authorization=None):
 
 
 def existing(path, seeded):
-    """The path with its parameters naming objects of S1/C1: the request that has an attachment, that attachment,
-    a technicien of S1."""
+    """The path with its parameters naming objects of S1/C1: the request that has an attachment (a MAS referral),
+    that attachment, a technicien of S1."""
     number, attachment = seeded["attachment"]
     member = path.startswith("/api/v1/structure/members/")
     values = {"number": number, "id": seeded["member"] if member else attachment}
