@@ -410,6 +410,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "KindEnum": "requests.models.Kind",
         "StatusEnum": "requests.models.Status",
+        "CivilityEnum": "extranet.accounts.models.Civility",
     },
 }
 
