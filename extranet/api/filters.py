@@ -8,7 +8,7 @@ from requests.models import Kind, Request, Status
 
 NOT_A_MOMENT = (
     "Une date et heure ISO 8601 avec son décalage, par exemple 2026-03-01T10:00:00+01:00 ou 2026-03-01T09:00:00Z "
-    "(dans une adresse, « + » s'écrit %2B)."
+    "(dans une adresse, « + » s'écrit %(plus)s)."
 )
 
 
@@ -24,7 +24,7 @@ class MomentField(forms.Field):
         except ValueError:
             moment = None
         if moment is None or moment.tzinfo is None:
-            raise ValidationError(NOT_A_MOMENT, code="invalid")
+            raise ValidationError(NOT_A_MOMENT, code="invalid", params={"plus": "%2B"})
         within_range(moment.date())
         return moment
 

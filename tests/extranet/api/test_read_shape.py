@@ -199,9 +199,7 @@ def test_structure_caisse_and_accounts_are_the_same_objects_everywhere(technicie
         (account(technicien), None),
         (account(agent), account(agent)),
     ]
-    assert [message["author"] for message in read(partner, f"requests/{demande.number}/messages/")] == [
-        account(agent)
-    ]
+    assert [message["author"] for message in read(partner, f"requests/{demande.number}/messages/")] == [account(agent)]
 
 
 def test_the_answer_is_on_the_detail_once_resolved_with_its_files(technicien, agent, structure, caisse):
