@@ -357,6 +357,8 @@ class AttachmentUploadSerializer(serializers.Serializer):
 
 
 class MemberSerializer(serializers.ModelSerializer):
+    """Un technicien de la structure : son compte, son rôle et l'état de son accès."""
+
     email = serializers.EmailField(source="user.email")
     civility = serializers.CharField(source="user.civility")
     last_name = serializers.CharField(source="user.last_name")
