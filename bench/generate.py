@@ -458,7 +458,7 @@ def insert_requests(dialect, reference, count, big_count, now):
             details, assigned_to_id, taken_at, resolved_at, partner_news_at, purged_at, person_civility,
             person_last_name,
             person_first_name, person_birth_date, person_nir, person_nir_digest, person_phone, person_email,
-            person_last_name_key, person_first_name_key)
+            person_last_name_key, person_first_name_key, updated_at)
         SELECT {dialect.pad("numbered.year % 100", 2)} || CASE numbered.caisse_id {codes} END
                    || {dialect.pad("numbered.seq", 5)},
                m.kind, m.motif, numbered.caisse_id, numbered.structure_id, numbered.author_id,
@@ -477,7 +477,8 @@ def insert_requests(dialect, reference, count, big_count, now):
                CASE WHEN m.kind = 'contact' THEN '' ELSE p.digest END,
                '', '',
                CASE WHEN m.kind = 'contact' THEN '' ELSE p.last_name_key END,
-               CASE WHEN m.kind = 'contact' THEN '' ELSE p.first_name_key END
+               CASE WHEN m.kind = 'contact' THEN '' ELSE p.first_name_key END,
+               {dialect.timestamp("COALESCE(numbered.resolved, numbered.taken, numbered.t)")}
         FROM numbered
         JOIN bench_motif m ON m.bucket = numbered.h % 100 AND m.habilitated = numbered.habilitated
              AND m.slot = (numbered.h / 100) % 20
@@ -576,9 +577,9 @@ def move_ten_percent(dialect, now):
         )
         cursor.execute("CREATE UNIQUE INDEX bench_move_id ON bench_move (id)")
         cursor.execute(
-            f"UPDATE {requests} SET status = 'resolved', resolved_at = %s, partner_news_at = %s "  # noqa: S608
-            "WHERE id IN (SELECT id FROM bench_move)",
-            [at, at],
+            f"UPDATE {requests} SET status = 'resolved', resolved_at = %s, partner_news_at = %s, "  # noqa: S608
+            "updated_at = %s WHERE id IN (SELECT id FROM bench_move)",
+            [at, at, at],
         )
         moved += cursor.rowcount
         cursor.execute(
@@ -600,9 +601,9 @@ def move_ten_percent(dialect, now):
         cursor.execute("CREATE UNIQUE INDEX bench_move_id ON bench_move (id)")
         cursor.execute(
             f"UPDATE {requests} SET status = 'in_progress', taken_at = %s, partner_news_at = %s, "  # noqa: S608
-            "assigned_to_id = (SELECT m.user_id FROM bench_move m WHERE m.id = "
+            "updated_at = %s, assigned_to_id = (SELECT m.user_id FROM bench_move m WHERE m.id = "
             f"{requests}.id) WHERE id IN (SELECT id FROM bench_move)",
-            [at, at],
+            [at, at, at],
         )
         moved += cursor.rowcount
         cursor.execute(

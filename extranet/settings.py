@@ -402,6 +402,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # The examples' addresses are this service's (extranet/api/examples.py), as the links a client receives.
+    "SERVERS": [{"url": SITE_URL, "description": "Ce service."}],
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -412,6 +414,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "KindEnum": "requests.models.Kind",
         "StatusEnum": "requests.models.Status",
+        "CivilityEnum": "extranet.accounts.models.Civility",
     },
 }
 

@@ -94,9 +94,9 @@ class KindSpec:
         return next((detail for detail in self.details if detail.name == name), None)
 
     def describe(self, details):
-        """(label, value shown) for each answered detail, in the catalogue's order."""
+        """(field, value shown) for each answered detail, in the catalogue's order."""
         return [
-            (spec.label, spec.display(details[spec.name]))
+            (spec, spec.display(details[spec.name]))
             for spec in self.details
             if details.get(spec.name) not in ("", None)
         ]

@@ -93,6 +93,11 @@ class Request(models.Model):
     caisse_news_at = models.DateTimeField("du nouveau pour la caisse le", null=True, blank=True, editable=False)
     # Set when retention removed the person's data; the request stays for statistics.
     purged_at = models.DateTimeField("données personnelles effacées le", null=True, blank=True, editable=False)
+    # When either side last had something to read on the request: a move, a message or a file the partner sees too,
+    # the waiting flag, a handover, the MAS letter, the purge. What the API's incremental sync orders and filters by
+    # (`updated_after`). Each service sets it with its own moment; an internal note never does: a partner syncing
+    # would see the request change and learn that the caisse wrote something it is not shown.
+    updated_at = models.DateTimeField("modifiée le", default=timezone.now, editable=False)
 
     person_civility = models.CharField("civilité", max_length=3, choices=Civility.choices, blank=True)
     person_last_name = models.CharField("nom", max_length=150, blank=True)
@@ -123,6 +128,10 @@ class Request(models.Model):
                 name="request_caisse_open_oldest",
             ),
             models.Index(fields=["caisse", "created_at"], name="request_caisse_oldest"),
+            # The API's incremental sync (`?ordering=updated_at`, `updated_after`), on each side's scope: a
+            # structure's requests for its partners, a caisse's for its staff, in the cursor's order (id breaks ties).
+            models.Index(fields=["structure", "updated_at", "id"], name="request_structure_updated"),
+            models.Index(fields=["caisse", "updated_at", "id"], name="request_caisse_updated"),
             models.Index(fields=["structure", "kind", "motif", "person_nir_digest"], name="request_duplicate_guard"),
             # The person search (requests/search.py) and a request's other requests for the same person, on each
             # side's scope: the caisse's agents, the structure's partners.

@@ -121,7 +121,7 @@ def _purge_one(request_id, now):
         MasReferral.objects.filter(request=demande).update(**ERASED_REFERRAL)
         demande.attachments.all().delete()
         messages = Message.objects.filter(request=demande).update(body=ERASED_MESSAGE)
-        Request.objects.filter(pk=demande.pk).update(purged_at=now, **ERASED_PERSON)
+        Request.objects.filter(pk=demande.pk).update(purged_at=now, updated_at=now, **ERASED_PERSON)
         transaction.on_commit(lambda: _delete_files(files))
     return len(files), messages
 

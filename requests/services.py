@@ -311,6 +311,7 @@ def _deposit(written, *, kind, motif, structure, caisse, author, details, person
         structure=structure,
         author=author,
         created_at=now,
+        updated_at=now,
         details=deposit_rules.stored_details(kind, motif, details),
         person_nir_digest=digest,
         **person,
@@ -397,6 +398,8 @@ def mark_confirmation_letter_sent(demande, *, agent):
         referral.confirmation_letter_sent_at = timezone.now()
         referral.confirmation_letter_sent_by = agent
         referral.save(update_fields=["confirmation_letter_sent_at", "confirmation_letter_sent_by"])
+        # The referral's detail shows when the letter went: the request changed for its readers.
+        Request.objects.filter(pk=referral.request_id).update(updated_at=referral.confirmation_letter_sent_at)
     return referral
 
 
@@ -506,8 +509,9 @@ def deactivate_technicien(membership, *, by, hand_to=None):
         handed = list(followed.values_list("pk", "status"))
         if not handed:
             return 0
-        Request.objects.filter(pk__in=[pk for pk, _ in handed]).update(handled_by=hand_to)
         at = timezone.now()
+        # Its log has a new row: the request changed for its readers (Request.updated_at).
+        Request.objects.filter(pk__in=[pk for pk, _ in handed]).update(handled_by=hand_to, updated_at=at)
         StatusChange.objects.bulk_create(
             StatusChange(request_id=pk, from_status=status, to_status=status, by=by, at=at, handed_to=hand_to)
             for pk, status in handed
@@ -536,7 +540,11 @@ def add_attachments(demande, *, author, files):
     """Files added to an open request by either side, outside any message (as at the deposit)."""
     with files_removed_on_failure() as written, transaction.atomic():
         demande, _ = _lock_open_for(demande, author)
-        return _store_attachments(demande, files, author, written)
+        stored = _store_attachments(demande, files, author, written)
+        if stored:  # outside any message, the files are the request's: both sides see them
+            demande.updated_at = stored[-1].uploaded_at
+            demande.save(update_fields=["updated_at"])
+        return stored
 
 
 WAIT_FIELDS = ["awaiting_partner_since", "reminded_at", "clock_from"]
@@ -587,7 +595,10 @@ def post_message(demande, *, author, body, internal=False, awaiting_answer=False
         if not internal:  # news for the other side (requests/news.py); an internal note is news for no one
             news = "partner_news_at" if from_caisse else "caisse_news_at"
             setattr(demande, news, at)
-            changed = [*changed, news]
+            # A partner's sync must not see the request change for a note (Request.updated_at): the wait's start
+            # and end come with a message both sides read, never with a note.
+            demande.updated_at = at
+            changed = [*changed, news, "updated_at"]
         if changed:
             demande.save(update_fields=changed)
         if event is not None:

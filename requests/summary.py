@@ -81,7 +81,7 @@ def _request_section(demande):
         Field("Structure", demande.structure.name),
         Field("Caisse", demande.caisse.name),
         Field(demande.spec.motif_label, demande.motif_label),
-        *(Field(label, str(value), multiline=True) for label, value in demande.spec.describe(demande.details)),
+        *(Field(spec.label, str(value), multiline=True) for spec, value in demande.spec.describe(demande.details)),
     ]
     note = ""
     if demande.purged_at:

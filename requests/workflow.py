@@ -161,6 +161,7 @@ def move(demande, name, *, by, check=None, effects=None, **arguments):
         transition(by=by, at=at, **arguments)
         if demande.status != source:
             demande.partner_news_at = at  # a status change is news for the structure (requests/news.py)
+        demande.updated_at = at  # every move is seen on both sides: the status, the holder or the log changed
         demande.save()
         outcome = effects(demande, at) if effects is not None else None
         _keep_resolve_right_with_holder(demande, source=source, holder=holder)

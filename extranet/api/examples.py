@@ -1,6 +1,17 @@
-"""Examples shown in the API documentation (/api/docs/). Fictitious people; the NIR is a valid test number."""
+"""Examples shown in the API documentation (/api/docs/). Fictitious people; the NIR is a valid test number. The
+demo's caisses, structure and accounts (`manage.py seed_demo`). A list's example is one of its items: the schema
+wraps it (in a list, or in the page of a paginated list)."""
+
+from django.conf import settings
 
 from extranet.api.errors import INVALID
+
+# Addresses are this service's own (settings.SITE_URL, the schema's server): the API's links are absolute.
+SITE = settings.SITE_URL
+NUMBER = "2633100042"
+GIRONDE = {"code": "331", "name": "CPAM de la Gironde"}
+TECHNICIEN = {"id": 12, "name": "Martine LAPIERRE"}
+AGENT = {"id": 3, "name": "Sophie MARCHAND"}
 
 ME = {
     "id": 12,
@@ -10,47 +21,47 @@ ME = {
     "last_name": "Lapierre",
     "role": "technicien",
     "role_label": "Technicien",
-    "structure": {"id": 1, "name": "UDAF du Calvados — service des tutelles", "siret": "31834567800011"},
+    "structure": {"id": 1, "name": "UDAF de la Gironde — service des tutelles", "siret": "31834567800011"},
     "caisse": None,
-    "caisses": [{"code": "141", "name": "CPAM du Calvados"}, {"code": "611", "name": "CPAM de l'Orne"}],
+    "caisses": [GIRONDE, {"code": "421", "name": "CPAM de la Loire"}],
     "second_factor": True,
 }
 
+# One line of the list: the schema's pagination wraps it in its page ({"next", "previous", "results": [...]}).
 SUMMARY = {
-    "number": "1412600042",
+    "number": NUMBER,
     "kind": "access_difficulty",
-    "kind_label": "Signaler une difficulté d'accès aux droits ou aux soins",
+    "kind_label": "Signaler une situation de difficulté d'accès aux droits et aux soins",
     "motif": "mas_referral",
-    "motif_label": "Saisine de la Mission accompagnement santé (MAS)",
-    "status": "in_progress",
-    "status_label": "Pris en charge",
-    "caisse": {"code": "141", "name": "CPAM du Calvados"},
-    "structure": "UDAF du Calvados — service des tutelles",
-    "author": "Martine LAPIERRE",
-    "assigned_to": "Sophie MARCHAND",
+    "motif_label": "Saisine de la Mission accompagnement santé (MAS), avec l'accord de la personne",
+    "status": "resolved",
+    "status_label": "Résolu",
+    "caisse": GIRONDE,
+    "structure": {"id": 1, "name": "UDAF de la Gironde — service des tutelles"},
+    "author": TECHNICIEN,
+    "assigned_to": AGENT,
     "has_person": True,
     "created_at": "2026-11-20T09:12:00+01:00",
     "taken_at": "2026-11-20T14:03:00+01:00",
-    "resolved_at": None,
-    "url": "https://partenaires.example/api/v1/requests/1412600042/",
+    "resolved_at": "2026-11-23T11:30:00+01:00",
+    "updated_at": "2026-11-23T11:30:00+01:00",
+    "url": f"{SITE}/api/v1/requests/{NUMBER}/",
 }
 
-REQUEST_PAGE = {
-    "next": "https://partenaires.example/api/v1/requests/?cursor=cD0yMDI2LTExLTIw",
-    "previous": None,
-    "results": [SUMMARY],
-}
+ANSWER_FILE = "0b7e5d2c-4f1a-4c8e-9a36-5d2e8f1c7b40"
 
 REQUEST_DETAIL = {
     **SUMMARY,
-    "details": [],
+    "details": {},
+    "details_display": [],
     "person": {
         "civility": "mme",
         "last_name": "Durand",
         "first_name": "Lucie",
         "birth_date": "1985-05-14",
-        "nir": "2 85 05 75 056 123 38",
-        "phone": "06 12 34 56 78",
+        "nir": "285057505612338",
+        "nir_display": "2 85 05 75 056 123 38",
+        "phone": "0612345678",
         "email": "",
     },
     "mas_referral": {
@@ -64,30 +75,55 @@ REQUEST_DETAIL = {
         "causes": ["out_of_pocket"],
         "cause_other": "",
         "detector_name": "Martine LAPIERRE",
-        "detector_structure": "UDAF du Calvados — service des tutelles",
+        "detector_structure": "UDAF de la Gironde — service des tutelles",
         "detector_email": "technicien@demo.example",
         "detector_phone": "",
         "consent_mode": "remote",
+        "consent_document": None,
         "consent_collected_at": "2026-11-20T09:12:00+01:00",
         "notice_version": "2026-01",
-        "confirmation_letter_sent_at": None,
+        "confirmation_letter_sent_at": "2026-11-21T10:00:00+01:00",
     },
     "status_history": [
         {
             "from_status": "",
             "to_status": "new",
             "at": "2026-11-20T09:12:00+01:00",
-            "by": "Martine LAPIERRE",
+            "by": TECHNICIEN,
             "assigned_to": None,
         },
         {
             "from_status": "new",
             "to_status": "in_progress",
             "at": "2026-11-20T14:03:00+01:00",
-            "by": "Sophie MARCHAND",
-            "assigned_to": "Sophie MARCHAND",
+            "by": AGENT,
+            "assigned_to": AGENT,
+        },
+        {
+            "from_status": "in_progress",
+            "to_status": "resolved",
+            "at": "2026-11-23T11:30:00+01:00",
+            "by": AGENT,
+            "assigned_to": None,
         },
     ],
+    "answer": {
+        "text": "Rendez-vous fixé le 2 décembre à 10 h à l'accueil de Bordeaux ; la convocation est jointe.",
+        "at": "2026-11-23T11:30:00+01:00",
+        "by": AGENT,
+        "files": [
+            {
+                "id": ANSWER_FILE,
+                "name": "convocation.pdf",
+                "content_type": "application/pdf",
+                "size": 48_213,
+                "sha256": "3c1f7a9e5b2d8c4f0a6e1b7d3f9c5a2e8b4d0f6a1c7e3b9d5f2a8c4e0b6d1f7a",
+                "uploaded_at": "2026-11-23T11:30:00+01:00",
+                "message": "7d2a9c4e-1b6f-4e83-a05d-9c3e7f1b2a64",
+                "url": f"{SITE}/api/v1/requests/{NUMBER}/attachments/{ANSWER_FILE}/",
+            }
+        ],
+    },
     "purged_at": None,
 }
 
@@ -205,37 +241,33 @@ CONFLICT = {"detail": "La demande 1412600042 vient d'être prise en charge par S
 
 ANSWER = {"answer": "Rendez-vous fixé le 2 décembre à 10 h à l'accueil de Caen ; un courrier suit."}
 
-MESSAGES = [
-    {
-        "id": "5b0e7c3a-9d1f-4e62-8a47-2f3c6d8e1b90",
-        "side": "caisse",
-        "author": "Sophie MARCHAND",
-        "internal": False,
-        "answer": False,
-        "body": "Pouvez-vous nous transmettre le dernier avis d'imposition ?",
-        "created_at": "2026-11-20T14:05:00+01:00",
-        "attachments": [],
-    }
-]
+MESSAGE = {
+    "id": "5b0e7c3a-9d1f-4e62-8a47-2f3c6d8e1b90",
+    "side": "caisse",
+    "author": AGENT,
+    "internal": False,
+    "answer": False,
+    "body": "Pouvez-vous nous transmettre le dernier avis d'imposition ?",
+    "created_at": "2026-11-20T14:05:00+01:00",
+    "attachments": [],
+}
 
 MESSAGE_IN = {"body": "Pouvez-vous nous transmettre le dernier avis d'imposition ?", "internal": False}
 NOTE_IN = {"body": "Dossier déjà connu du service social, voir avec Mme Roux.", "internal": True}
 
-MEMBERS = [
-    {
-        "id": 31,
-        "email": "hugo.ferreira@quatre-vents.example",
-        "civility": "m",
-        "last_name": "Ferreira",
-        "first_name": "Hugo",
-        "phone": "",
-        "role": "technicien",
-        "status": "invited",
-        "is_active": True,
-        "joined_at": "2026-11-18T10:00:00+01:00",
-        "last_login": None,
-    }
-]
+MEMBER = {
+    "id": 31,
+    "email": "hugo.ferreira@quatre-vents.example",
+    "civility": "m",
+    "last_name": "Ferreira",
+    "first_name": "Hugo",
+    "phone": "",
+    "role": "technicien",
+    "status": "invited",
+    "is_active": True,
+    "joined_at": "2026-11-18T10:00:00+01:00",
+    "last_login": None,
+}
 
 MEMBER_IN = {
     "civility": "m",
@@ -245,16 +277,14 @@ MEMBER_IN = {
     "phone": "05 56 00 00 00",
 }
 
-ATTACHMENTS = [
-    {
-        "id": "c41d2e8f-7a35-4b09-9e6c-0d8f3a2b5e71",
-        "name": "avis-imposition-2025.pdf",
-        "content_type": "application/pdf",
-        "size": 184_320,
-        "sha256": "9f2c5e0d4b8a7c1e3f6a2d9b0c4e8f1a7b3d5c9e2f0a4b6d8c1e3f5a7b9d0c2e",
-        "uploaded_at": "2026-11-21T10:02:00+01:00",
-        "message": None,
-        "url": "https://partenaires.example/api/v1/requests/1412600042/attachments/"
-        "c41d2e8f-7a35-4b09-9e6c-0d8f3a2b5e71/",
-    }
-]
+ATTACHMENT_ID = "c41d2e8f-7a35-4b09-9e6c-0d8f3a2b5e71"
+ATTACHMENT = {
+    "id": ATTACHMENT_ID,
+    "name": "avis-imposition-2025.pdf",
+    "content_type": "application/pdf",
+    "size": 184_320,
+    "sha256": "9f2c5e0d4b8a7c1e3f6a2d9b0c4e8f1a7b3d5c9e2f0a4b6d8c1e3f5a7b9d0c2e",
+    "uploaded_at": "2026-11-21T10:02:00+01:00",
+    "message": None,
+    "url": f"{SITE}/api/v1/requests/{NUMBER}/attachments/{ATTACHMENT_ID}/",
+}

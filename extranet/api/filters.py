@@ -1,7 +1,36 @@
 import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.dateparse import parse_datetime
 
-from extranet.core.filters import DayBoundFilter
+from extranet.core.filters import DayBoundFilter, within_range
 from requests.models import Kind, Request, Status
+
+NOT_A_MOMENT = (
+    "Une date et heure ISO 8601 avec son décalage, par exemple 2026-03-01T10:00:00+01:00 ou 2026-03-01T09:00:00Z "
+    "(dans une adresse, « + » s'écrit %(plus)s)."
+)
+
+
+class MomentField(forms.Field):
+    """An ISO 8601 date-time with its offset: without one, it would be read in the server's time zone, which the
+    client does not know (a sync would miss or repeat the changes of the hours between the two)."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            moment = parse_datetime(value)
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None:
+            raise ValidationError(NOT_A_MOMENT, code="invalid", params={"plus": "%2B"})
+        within_range(moment.date())
+        return moment
+
+
+class MomentFilter(django_filters.IsoDateTimeFilter):
+    field_class = MomentField
 
 
 class RequestFilter(django_filters.FilterSet):
@@ -15,6 +44,12 @@ class RequestFilter(django_filters.FilterSet):
     )
     created_before = DayBoundFilter(
         field_name="created_at", bound="before", help_text="Déposées avant ce jour (AAAA-MM-JJ), ce jour exclu."
+    )
+    updated_after = MomentFilter(
+        field_name="updated_at",
+        lookup_expr="gt",
+        help_text="Modifiées strictement après ce moment (`updated_at`), en ISO 8601 avec son décalage : "
+        "2026-03-01T10:00:00+01:00.",
     )
 
     class Meta:

@@ -2,15 +2,19 @@
 extranet/api/catalogue.py; validation itself is the pages' forms' and the deposit service's)."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from extranet.accounts.models import Civility
 from extranet.accounts.second_factor import has_second_factor
 from extranet.core.text import clean_text
+from requests import mas
 from requests.attachments import AttachmentsField
-from requests.models import Attachment, Message, Request, StatusChange
-from structures.models import Caisse, Membership
+from requests.catalog import KINDS
+from requests.models import Attachment, MasReferral, Message, Request, Status, StatusChange
+from structures.models import Caisse, Membership, Structure
 from structures.policy import caisse_membership, partner_membership
 
 
@@ -29,12 +33,40 @@ class TextField(serializers.CharField):
 
 
 class CaisseSerializer(serializers.ModelSerializer):
+    """Une caisse : son code à 3 chiffres et son nom."""
+
     class Meta:
         model = Caisse
         fields = ["code", "name"]
 
 
+class StructureSerializer(serializers.ModelSerializer):
+    """Une structure partenaire : son identifiant et son nom."""
+
+    class Meta:
+        model = Structure
+        fields = ["id", "name"]
+
+
+class OwnStructureSerializer(StructureSerializer):
+    """La structure de l'utilisateur : son identifiant, son nom et son SIRET."""
+
+    class Meta(StructureSerializer.Meta):
+        fields = [*StructureSerializer.Meta.fields, "siret"]
+
+
+class AccountSerializer(serializers.Serializer):
+    """Un compte : l'identifiant de l'utilisateur (le même sur toutes les demandes, quel que soit son rôle) et son
+    nom."""
+
+    id = serializers.IntegerField(source="pk")
+    name = serializers.CharField(source="get_full_name", help_text="Prénom et NOM, tels qu'affichés sur les pages.")
+
+
 class MeSerializer(serializers.Serializer):
+    """L'utilisateur authentifié : identité, rôle, structure ou caisse, caisses joignables, double
+    authentification."""
+
     id = serializers.IntegerField(source="pk")
     email = serializers.EmailField()
     civility = serializers.CharField()
@@ -42,7 +74,7 @@ class MeSerializer(serializers.Serializer):
     last_name = serializers.CharField()
     role = serializers.SerializerMethodField(help_text="technicien, gestionnaire, agent, admin, ou null.")
     role_label = serializers.SerializerMethodField()
-    structure = serializers.SerializerMethodField()
+    structure = serializers.SerializerMethodField(help_text="La structure d'un partenaire ; null pour la caisse.")
     caisse = serializers.SerializerMethodField(help_text="La caisse d'un agent ou d'un administrateur.")
     caisses = serializers.SerializerMethodField(help_text="Caisses auxquelles l'utilisateur peut s'adresser.")
     second_factor = serializers.SerializerMethodField(help_text="Double authentification configurée.")
@@ -58,53 +90,55 @@ class MeSerializer(serializers.Serializer):
         membership = self._membership(user)
         return membership.get_role_display() if membership else None
 
-    def get_structure(self, user) -> dict | None:
+    @extend_schema_field(OwnStructureSerializer(allow_null=True))
+    def get_structure(self, user):
         membership = partner_membership(user)
-        if membership is None:
-            return None
-        return {"id": membership.structure_id, "name": membership.structure.name, "siret": membership.structure.siret}
+        return OwnStructureSerializer(membership.structure).data if membership else None
 
-    def get_caisse(self, user) -> dict | None:
+    @extend_schema_field(CaisseSerializer(allow_null=True))
+    def get_caisse(self, user):
         membership = caisse_membership(user)
         return CaisseSerializer(membership.caisse).data if membership else None
 
-    def get_caisses(self, user) -> list[dict]:
+    @extend_schema_field(CaisseSerializer(many=True))
+    def get_caisses(self, user):
         return CaisseSerializer(self.context["caisses"], many=True).data
 
     def get_second_factor(self, user) -> bool:
         return has_second_factor(user)
 
 
-def full_name(user):
-    return user.get_full_name() if user else None
-
-
 class StatusChangeSerializer(serializers.ModelSerializer):
-    by = serializers.SerializerMethodField()
-    assigned_to = serializers.SerializerMethodField()
+    """Une ligne de l'historique des statuts : de quel statut à quel statut, quand, par qui, et à qui la demande
+    revient (prise en charge, réattribution)."""
+
+    by = AccountSerializer()
+    assigned_to = AccountSerializer(allow_null=True)
 
     class Meta:
         model = StatusChange
         fields = ["from_status", "to_status", "at", "by", "assigned_to"]
 
-    def get_by(self, change) -> str:
-        return full_name(change.by)
 
-    def get_assigned_to(self, change) -> str | None:
-        return full_name(change.assigned_to)
+UPDATED_AT = (
+    "Dernière modification que les deux côtés voient : statut, attribution, message ou fichier échangé, attente de "
+    "la structure, courrier MAS, effacement des données. Ce que `updated_after` et `ordering=updated_at` lisent."
+)
 
 
 class RequestSummarySerializer(serializers.ModelSerializer):
-    """A line of the list: no personal data of the person concerned (the detail has them, and is journaled)."""
+    """Une ligne de la liste des demandes : sans données de la personne concernée (le détail les donne, et chaque
+    lecture du détail est tracée)."""
 
     kind_label = serializers.CharField(source="get_kind_display")
     motif_label = serializers.CharField()
     status_label = serializers.CharField(source="get_status_display")
     caisse = CaisseSerializer()
-    structure = serializers.CharField(source="structure.name")
-    author = serializers.SerializerMethodField()
-    assigned_to = serializers.SerializerMethodField()
+    structure = StructureSerializer()
+    author = AccountSerializer(help_text="Qui a déposé la demande.")
+    assigned_to = AccountSerializer(allow_null=True, help_text="L'agent en charge, ou null.")
     has_person = serializers.BooleanField(help_text="La demande concerne une personne (tous les types sauf contact).")
+    updated_at = serializers.DateTimeField(help_text=UPDATED_AT)
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -125,77 +159,89 @@ class RequestSummarySerializer(serializers.ModelSerializer):
             "created_at",
             "taken_at",
             "resolved_at",
+            "updated_at",
             "url",
         ]
-
-    def get_author(self, demande) -> str:
-        return full_name(demande.author)
-
-    def get_assigned_to(self, demande) -> str | None:
-        return full_name(demande.assigned_to)
 
     def get_url(self, demande) -> str:
         return self.context["request"].build_absolute_uri(reverse("api:request-detail", args=[demande.number]))
 
 
 class PersonSerializer(serializers.Serializer):
-    civility = serializers.CharField(source="person_civility")
+    """La personne concernée, sous les noms et avec les valeurs du dépôt."""
+
+    civility = serializers.ChoiceField(source="person_civility", choices=Civility.choices)
     last_name = serializers.CharField(source="person_last_name")
     first_name = serializers.CharField(source="person_first_name")
     birth_date = serializers.DateField(source="person_birth_date")
-    nir = serializers.CharField(source="formatted_nir")
+    nir = serializers.CharField(
+        source="person_nir", min_length=15, max_length=15, help_text="Le NIR tel qu'enregistré : 15 caractères."
+    )
+    nir_display = serializers.CharField(source="formatted_nir", help_text="Le même, espacé pour l'affichage.")
     phone = serializers.CharField(source="person_phone")
     email = serializers.CharField(source="person_email")
 
 
+def _details_schema():
+    """`details` as the catalogue describes it: each detail of each kind, with its label(s) and its choices (an
+    optional choice may be left empty)."""
+    properties = {}
+    for kind in KINDS.values():
+        for spec in kind.details:
+            known = properties.setdefault(spec.name, {"type": "string", "description": spec.label})
+            if spec.label not in known["description"].split(" / "):
+                known["description"] += f" / {spec.label}"
+            if spec.choices:
+                choices = [value for value, _ in spec.choices] + ([] if spec.required else [""])
+                known["enum"] = list(dict.fromkeys([*known.get("enum", []), *choices]))
+    return {
+        "type": "object",
+        "description": "Les informations propres au type, sous les noms et avec les valeurs du dépôt (un choix : son "
+        "code). Chaque type n'a que les siennes ; une saisine MAS n'en a pas (voir `mas_referral`).",
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+class DetailShownSerializer(serializers.Serializer):
+    """Une information du type, telle que les pages l'affichent."""
+
+    name = serializers.CharField(help_text="Son nom dans `details`.")
+    label = serializers.CharField(help_text="Son libellé.")
+    value = serializers.CharField(help_text="Sa valeur affichée (le libellé d'un choix).")
+
+
 class MasReferralSerializer(serializers.Serializer):
+    """La saisine MAS, sous les noms du formulaire de dépôt, et ce que le service y ajoute : le détecteur, l'accord
+    recueilli, la fiche signée, le courrier de confirmation."""
+
     referral_date = serializers.DateField()
-    contexts = serializers.ListField(child=serializers.CharField())
-    actions = serializers.ListField(child=serializers.CharField())
+    contexts = serializers.ListField(child=serializers.ChoiceField(choices=mas.CONTEXTS))
+    actions = serializers.ListField(child=serializers.ChoiceField(choices=mas.ACTIONS))
     action_other = serializers.CharField()
-    cares = serializers.ListField(child=serializers.CharField())
+    cares = serializers.ListField(child=serializers.ChoiceField(choices=mas.CARES))
     care_other = serializers.CharField()
-    renunciation_duration = serializers.CharField()
-    causes = serializers.ListField(child=serializers.CharField())
+    renunciation_duration = serializers.ChoiceField(choices=mas.DURATIONS, allow_blank=True)
+    causes = serializers.ListField(child=serializers.ChoiceField(choices=mas.CAUSES))
     cause_other = serializers.CharField()
     detector_name = serializers.CharField()
     detector_structure = serializers.CharField()
     detector_email = serializers.CharField()
     detector_phone = serializers.CharField()
-    consent_mode = serializers.CharField()
+    consent_mode = serializers.ChoiceField(choices=MasReferral.ConsentMode.choices)
+    consent_document = serializers.UUIDField(
+        source="consent_document.public_id",
+        allow_null=True,
+        help_text="La fiche signée, parmi les pièces jointes de la demande ; null pour un accord à distance.",
+    )
     consent_collected_at = serializers.DateTimeField()
-    notice_version = serializers.CharField()
+    notice_version = serializers.CharField(help_text="La version de la notice d'information donnée à la personne.")
     confirmation_letter_sent_at = serializers.DateTimeField(allow_null=True)
 
 
-class RequestDetailSerializer(RequestSummarySerializer):
-    details = serializers.SerializerMethodField(help_text="Les réponses propres au type : [{label, value}].")
-    person = serializers.SerializerMethodField()
-    mas_referral = serializers.SerializerMethodField()
-    status_history = StatusChangeSerializer(source="status_changes", many=True)
-
-    class Meta(RequestSummarySerializer.Meta):
-        fields = RequestSummarySerializer.Meta.fields + [
-            "details",
-            "person",
-            "mas_referral",
-            "status_history",
-            "purged_at",
-        ]
-
-    def get_details(self, demande) -> list[dict]:
-        described = demande.spec.describe(demande.details)
-        return [{"label": label, "value": value} for label, value in described]
-
-    def get_person(self, demande) -> dict | None:
-        return PersonSerializer(demande).data if demande.has_person else None
-
-    def get_mas_referral(self, demande) -> dict | None:
-        referral = getattr(demande, "mas_referral", None)
-        return MasReferralSerializer(referral).data if referral else None
-
-
 class AttachmentSerializer(serializers.ModelSerializer):
+    """Un fichier de la demande : à la demande elle-même, ou à l'un de ses messages."""
+
     # Random ids, not the database's keys: those count every file and message of the site, internal notes' included.
     id = serializers.UUIDField(source="public_id")
     name = serializers.CharField(source="original_name")
@@ -214,9 +260,81 @@ class AttachmentSerializer(serializers.ModelSerializer):
         )
 
 
+class ResolutionAnswerSerializer(serializers.Serializer):
+    """La réponse qui a résolu la demande : son texte, sa date, son auteur et ses fichiers."""
+
+    text = serializers.CharField(source="body")
+    at = serializers.DateTimeField(source="created_at")
+    by = AccountSerializer(source="author")
+    files = AttachmentSerializer(source="attachments", many=True)
+
+
+class RequestDetailSerializer(RequestSummarySerializer):
+    """Une demande entière : la personne concernée et les informations du type telles que déposées (valeurs brutes,
+    libellés à côté), la saisine MAS, l'historique des statuts et, une fois résolue, la réponse."""
+
+    details = serializers.SerializerMethodField()
+    details_display = serializers.SerializerMethodField(
+        help_text="Les informations renseignées, libellées et affichées comme sur les pages, dans l'ordre du "
+        "formulaire."
+    )
+    person = serializers.SerializerMethodField(help_text="Null pour un contact, et après l'effacement des données.")
+    mas_referral = serializers.SerializerMethodField(help_text="Null sauf pour une saisine MAS.")
+    status_history = StatusChangeSerializer(source="status_changes", many=True)
+    answer = serializers.SerializerMethodField(help_text="Null tant que la demande n'est pas résolue.")
+
+    class Meta(RequestSummarySerializer.Meta):
+        fields = RequestSummarySerializer.Meta.fields + [
+            "details",
+            "details_display",
+            "person",
+            "mas_referral",
+            "status_history",
+            "answer",
+            "purged_at",
+        ]
+
+    @extend_schema_field(_details_schema())
+    def get_details(self, demande):
+        names = [spec.name for spec in demande.spec.details_of(demande.motif)]
+        return {name: demande.details[name] for name in names if name in demande.details}
+
+    @extend_schema_field(DetailShownSerializer(many=True))
+    def get_details_display(self, demande):
+        return [
+            {"name": spec.name, "label": spec.label, "value": str(value)}
+            for spec, value in demande.spec.describe(demande.details)
+        ]
+
+    @extend_schema_field(PersonSerializer(allow_null=True))
+    def get_person(self, demande):
+        return PersonSerializer(demande).data if demande.has_person else None
+
+    @extend_schema_field(MasReferralSerializer(allow_null=True))
+    def get_mas_referral(self, demande):
+        referral = getattr(demande, "mas_referral", None)
+        return MasReferralSerializer(referral).data if referral else None
+
+    @extend_schema_field(ResolutionAnswerSerializer(allow_null=True))
+    def get_answer(self, demande):
+        # Read here, for the detail only (the list has no answer): two queries on a resolved request, none before.
+        if demande.status != Status.RESOLVED:
+            return None
+        answer = (
+            Message.objects.of_visible_request(demande, self.context["request"].user)
+            .filter(is_answer=True)
+            .select_related("author")
+            .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.select_related("request")))
+            .last()
+        )
+        return ResolutionAnswerSerializer(answer, context=self.context).data if answer else None
+
+
 class MessageSerializer(serializers.ModelSerializer):
+    """Un message sur la demande, avec ses fichiers."""
+
     id = serializers.UUIDField(source="public_id")
-    author = serializers.SerializerMethodField()
+    author = AccountSerializer()
     internal = serializers.BooleanField(source="is_internal")
     answer = serializers.BooleanField(source="is_answer")
     attachments = AttachmentSerializer(many=True)
@@ -224,9 +342,6 @@ class MessageSerializer(serializers.ModelSerializer):
     class Meta:
         model = Message
         fields = ["id", "side", "author", "internal", "answer", "body", "created_at", "attachments"]
-
-    def get_author(self, message) -> str:
-        return full_name(message.author)
 
 
 class MessageInputSerializer(serializers.Serializer):
@@ -245,6 +360,8 @@ class AttachmentUploadSerializer(serializers.Serializer):
 
 
 class MemberSerializer(serializers.ModelSerializer):
+    """Un technicien de la structure : son compte, son rôle et l'état de son accès."""
+
     email = serializers.EmailField(source="user.email")
     civility = serializers.CharField(source="user.civility")
     last_name = serializers.CharField(source="user.last_name")

@@ -1,15 +1,19 @@
 """REST API v1. Same rules as the pages: the same scoped querysets (another structure's or caisse's object is a
 404), the same forms to validate, the same services to write, the same access journal."""
 
+import hashlib
+import json
 import re
 from contextlib import contextmanager
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.html import strip_tags
+from django.utils.http import parse_etags
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRequest, OpenApiResponse, extend_schema
@@ -22,7 +26,7 @@ from extranet.api import catalogue, examples
 from extranet.api import deposit as api_deposit
 from extranet.api.errors import Refusal, invalid
 from extranet.api.filters import RequestFilter
-from extranet.api.pagination import NewestFirst
+from extranet.api.pagination import ByLastChange, NewestFirst
 from extranet.api.permissions import SignedIn
 from extranet.api.serializers import (
     AnswerSerializer,
@@ -140,11 +144,24 @@ class KindList(APIView):
         "saisine MAS, de `mas_referral`), leurs libellés, aides et contraintes, et ses fichiers : ce que le schéma "
         "`Deposit` décrit, tel que les pages le montrent. Sans donnée personnelle.",
         responses=CatalogueKindSerializer(many=True),
-        examples=[OpenApiExample("Le premier type", value=catalogue.kinds()[:1], response_only=True)],
+        examples=[OpenApiExample("Le premier type", value=catalogue.kinds()[0], response_only=True)],
         tags=["Demandes"],
     )
     def get(self, request):
         return Response(CatalogueKindSerializer(catalogue.kinds(), many=True).data)
+
+
+# The list's orders (`?ordering=`), each with its pages: newest first, or by last change for a sync.
+ORDERINGS = {"-created_at": NewestFirst, "updated_at": ByLastChange}
+ORDERING = "ordering"
+SYNC = (
+    "Pour synchroniser : `?ordering=updated_at&updated_after=<la plus grande updated_at déjà lue, moins une "
+    "minute>`, puis les liens `next` jusqu'au dernier (null). Dans cet ordre, le curseur porte sur `updated_at` et "
+    "`id` : une demande modifiée pendant la lecture passe après le curseur et revient sur une page suivante, aucune "
+    "n'est sautée. La minute de recouvrement couvre les modifications en cours d'enregistrement au moment de la "
+    "lecture (elles portent l'heure de leur début) ; une demande relue se reconnaît à son `number` et à son "
+    "`updated_at`."
+)
 
 
 class RequestListCreate(generics.ListAPIView):
@@ -161,20 +178,43 @@ class RequestListCreate(generics.ListAPIView):
             "caisse", "structure", "author", "assigned_to"
         )
 
+    @property
+    def paginator(self):
+        if not hasattr(self, "_paginator"):
+            self._paginator = ORDERINGS[self.request.query_params.get(ORDERING, "-created_at")]()
+        return self._paginator
+
     @extend_schema(
         summary="Demandes de votre structure ou de votre caisse",
         description="Les plus récentes d'abord, par pages (curseur `next`). Sans données de la personne : "
-        "le détail les donne.",
+        f"le détail les donne.\n\n{SYNC}",
+        parameters=[
+            OpenApiParameter(
+                ORDERING,
+                OpenApiTypes.STR,
+                enum=list(ORDERINGS),
+                default="-created_at",
+                description="`-created_at` : les plus récentes d'abord ; `updated_at` : de la plus anciennement "
+                "modifiée à la dernière, pour synchroniser.",
+            )
+        ],
         responses={200: RequestSummarySerializer(many=True), 400: ERRORS},
-        examples=[OpenApiExample("Une page", value=examples.REQUEST_PAGE, response_only=True)],
+        examples=[OpenApiExample("Une demande de la page", value=examples.SUMMARY, response_only=True)],
         tags=["Demandes"],
     )
     def get(self, request, *args, **kwargs):
         # A parameter the list does not read is refused rather than ignored: the client surely meant a filter, and
         # the next page's link would carry it on. None names a person: the address is in every server's log.
-        known = {*RequestFilter.base_filters, NewestFirst.cursor_query_param, NewestFirst.page_size_query_param}
+        known = {
+            *RequestFilter.base_filters,
+            ORDERING,
+            NewestFirst.cursor_query_param,
+            NewestFirst.page_size_query_param,
+        }
         if unknown := sorted(set(request.query_params) - known):
             return Response({name: [UNKNOWN_PARAMETER] for name in unknown}, status=400)
+        if request.query_params.get(ORDERING, "-created_at") not in ORDERINGS:
+            raise invalid({ORDERING: [f"Choisissez parmi : {', '.join(ORDERINGS)}."]})
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
@@ -237,7 +277,9 @@ class RequestListCreate(generics.ListAPIView):
 
 
 def request_detail_queryset(requests=Request.objects):
-    return requests.select_related("caisse", "structure", "author", "assigned_to", "mas_referral").prefetch_related(
+    return requests.select_related(
+        "caisse", "structure", "author", "assigned_to", "mas_referral__consent_document"
+    ).prefetch_related(
         Prefetch("status_changes", queryset=StatusChange.objects.select_related("by", "assigned_to").order_by("at"))
     )
 
@@ -247,18 +289,62 @@ def visible_request(request, number):
     return get_object_or_404(request_detail_queryset(Request.objects.visible_to(request.user)), number=number)
 
 
+def detail_etag(user, demande, body):
+    """A weak tag of the detail as this user reads it: a digest of what they were sent, their side and themselves.
+    Whatever the detail shows changes it, `updated_at` or not (a purge, a renamed agent, a new shape of the API); no
+    other reader shares it, so a 304 only ever confirms to a reader what they were sent."""
+    side = "caisse" if policy.is_caisse_side(user, demande) else "partner"
+    digest = hashlib.sha256(json.dumps([user.pk, side, body], cls=DjangoJSONEncoder, sort_keys=True).encode())
+    return f'W/"{digest.hexdigest()[:32]}"'
+
+
+def matches(tag, if_none_match):
+    """`If-None-Match` against the tag, compared weakly (RFC 9110 §13.1.2)."""
+    tags = parse_etags(if_none_match or "")
+    return "*" in tags or tag.removeprefix("W/") in {sent.removeprefix("W/") for sent in tags}
+
+
 class RequestDetail(APIView):
     @extend_schema(
-        summary="Une demande, avec son historique de statuts",
-        description="Chaque lecture est tracée dans le journal des accès de la caisse.",
-        responses={200: RequestDetailSerializer, 404: NOT_FOUND},
+        summary="Une demande, avec son historique de statuts et sa réponse",
+        description="Chaque lecture est tracée dans le journal des accès de la caisse. La réponse porte un en-tête "
+        "`ETag` : renvoyé dans `If-None-Match`, il donne un 304 sans corps tant que la demande n'a pas changé.",
+        parameters=[
+            OpenApiParameter(
+                "If-None-Match",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="L'`ETag` d'une lecture précédente : 304 si rien n'a changé depuis.",
+            ),
+            OpenApiParameter(
+                "ETag",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                response=[200, 304],
+                description="La demande telle que vous l'avez lue (étiquette faible, propre à chaque lecteur).",
+            ),
+        ],
+        responses={
+            200: OpenApiResponse(
+                RequestDetailSerializer,
+                description="La demande ; l'en-tête `ETag` la désigne telle que lue.",
+            ),
+            304: OpenApiResponse(description="Inchangée depuis la lecture dont l'`ETag` est donné : pas de corps."),
+            404: NOT_FOUND,
+        },
         examples=[OpenApiExample("Saisine MAS", value=examples.REQUEST_DETAIL, response_only=True)],
         tags=["Demandes"],
     )
     def get(self, request, number):
         demande = visible_request(request, number)
+        body = RequestDetailSerializer(demande, context={"request": request}).data
+        tag = detail_etag(request.user, demande, body)
+        if matches(tag, request.headers.get("If-None-Match")):
+            # Not journaled: the tag is this reader's own, so the 304 tells them nothing the journaled read that
+            # sent them this body did not; journaling every poll would bury the reads that showed data.
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
         journal_read(request.user, demande, Action.API)
-        return Response(RequestDetailSerializer(demande, context={"request": request}).data)
+        return Response(body, headers={"ETag": tag})
 
 
 def caisse_request(request, number):
@@ -350,7 +436,7 @@ class RequestMessages(APIView):
         summary="Échanges sur la demande",
         description="Les partenaires ne reçoivent jamais les notes internes de la caisse.",
         responses={200: MessageSerializer(many=True), 404: NOT_FOUND},
-        examples=[OpenApiExample("Échanges", value=examples.MESSAGES, response_only=True)],
+        examples=[OpenApiExample("Un message", value=examples.MESSAGE, response_only=True)],
         tags=["Échanges"],
     )
     def get(self, request, number):
@@ -399,7 +485,7 @@ class RequestAttachments(APIView):
     @extend_schema(
         summary="Pièces jointes visibles de la demande",
         responses={200: AttachmentSerializer(many=True), 404: NOT_FOUND},
-        examples=[OpenApiExample("Pièces jointes", value=examples.ATTACHMENTS, response_only=True)],
+        examples=[OpenApiExample("Une pièce jointe", value=examples.ATTACHMENT, response_only=True)],
         tags=["Pièces jointes"],
     )
     def get(self, request, number):
@@ -415,7 +501,7 @@ class RequestAttachments(APIView):
         request={"multipart/form-data": AttachmentUploadSerializer},
         responses={201: AttachmentSerializer(many=True), 400: ERRORS, 404: NOT_FOUND, 409: CONFLICT, 503: ERRORS},
         examples=[
-            OpenApiExample("Fichier accepté", value=examples.ATTACHMENTS, response_only=True, status_codes=["201"]),
+            OpenApiExample("Fichier accepté", value=examples.ATTACHMENT, response_only=True, status_codes=["201"]),
             OpenApiExample(
                 "Fichier refusé",
                 value={"files": ["« photo.pdf » : le contenu ne correspond pas à un PDF."]},
@@ -479,7 +565,7 @@ class Members(APIView):
     @extend_schema(
         summary="Techniciens de la structure (gestionnaires)",
         responses={200: MemberSerializer(many=True), 403: ERRORS},
-        examples=[OpenApiExample("Techniciens", value=examples.MEMBERS, response_only=True)],
+        examples=[OpenApiExample("Un technicien", value=examples.MEMBER, response_only=True)],
         tags=["Structure"],
     )
     def get(self, request):
@@ -525,7 +611,7 @@ class MemberDeactivate(APIView):
         examples=[
             OpenApiExample(
                 "Désactivé",
-                value={**examples.MEMBERS[0], "status": "disabled", "is_active": False},
+                value={**examples.MEMBER, "status": "disabled", "is_active": False},
                 response_only=True,
             )
         ],

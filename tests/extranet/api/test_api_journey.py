@@ -70,7 +70,10 @@ def test_technicien_deposits_a_mas_referral_agent_takes_charge_and_resolves_tech
 
     taken = caisse.post(f"/api/v1/requests/{number}/take-charge/")
     assert taken.status_code == 200
-    assert (taken.json()["status"], taken.json()["assigned_to"]) == ("in_progress", agent.get_full_name())
+    assert (taken.json()["status"], taken.json()["assigned_to"]) == (
+        "in_progress",
+        {"id": agent.pk, "name": agent.get_full_name()},
+    )
     assert caisse.post(f"/api/v1/requests/{number}/take-charge/").status_code == 409
 
     question = caisse.post(f"/api/v1/requests/{number}/messages/", {"body": "Avis d'imposition ?"}, format="json")
@@ -96,6 +99,7 @@ def test_technicien_deposits_a_mas_referral_agent_takes_charge_and_resolves_tech
     detail = partner.get(f"/api/v1/requests/{number}/").json()
     assert detail["status"] == "resolved"
     assert [change["to_status"] for change in detail["status_history"]] == ["new", "in_progress", "resolved"]
+    assert (detail["answer"]["text"], detail["answer"]["by"]["id"]) == ("Rendez-vous le 2 décembre.", agent.pk)
     exchanges = partner.get(f"/api/v1/requests/{number}/messages/").json()
     assert [message["body"] for message in exchanges] == [
         "Avis d'imposition ?",
