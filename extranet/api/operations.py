@@ -247,7 +247,7 @@ class MemberReactivate(APIView):
         "actif reste tel quel.",
         request=None,
         responses={200: MemberSerializer, 403: FORBIDDEN, 404: NOT_FOUND},
-        examples=[OpenApiExample("Réactivé", value=examples.MEMBERS[0], response_only=True)],
+        examples=[OpenApiExample("Réactivé", value=examples.MEMBER, response_only=True)],
         tags=["Structure"],
     )
     def post(self, request, pk):
@@ -273,7 +273,7 @@ class Agents(APIView):
         summary="Agents et administrateurs de votre caisse (agents de la caisse)",
         description="Ceux à qui une demande peut être attribuée (`active`), et les comptes désactivés, par nom.",
         responses={200: AgentSerializer(many=True), 403: FORBIDDEN},
-        examples=[OpenApiExample("Agents", value=AGENTS, response_only=True)],
+        examples=[OpenApiExample("Agents", value=AGENTS[0], response_only=True)],
         tags=["Traitement par la caisse"],
     )
     def get(self, request):

@@ -140,7 +140,7 @@ class TestAssign:
         given = admin.post(self.url(demande), {"agent": agent.pk}, format="json")
         assert given.status_code == 200, given.json()
         assert given.json()["status"] == "in_progress"
-        assert given.json()["assigned_to"] == agent.get_full_name()
+        assert given.json()["assigned_to"] == {"id": agent.pk, "name": agent.get_full_name()}
         again = admin.post(self.url(demande), {"agent": colleague.pk}, format="json")
         assert again.status_code == 200, again.json()
         demande.refresh_from_db()
@@ -310,7 +310,7 @@ class TestAgents:
         assert (rows[agent.pk]["role"], rows[gone.pk]["active"]) == ("agent", False)
         # The ids are those `assign` takes.
         given = api_client(caisse_admin).post(f"/api/v1/requests/{demande.number}/assign/", {"agent": agent.pk})
-        assert given.json()["assigned_to"] == agent.get_full_name()
+        assert given.json()["assigned_to"] == {"id": agent.pk, "name": agent.get_full_name()}
         assert other_agent.pk not in [
             row["id"] for row in api_client(caisse_admin).get("/api/v1/caisse/agents/").json()
         ]
