@@ -410,6 +410,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "KindEnum": "requests.models.Kind",
         "StatusEnum": "requests.models.Status",
+        "ErrorCodeEnum": "extranet.api.schema.CODE_CHOICES",
+        "RefusedFileReasonEnum": "extranet.api.schema.REASON_CHOICES",
     },
 }
 

@@ -505,7 +505,8 @@ def deactivate_technicien(membership, *, by, hand_to=None):
 class RequestClosed(WrongStatus):
     def __init__(self, demande):
         super().__init__(
-            f"La demande {demande.number} est résolue : déposez une nouvelle demande en citant ce numéro."
+            f"La demande {demande.number} est résolue : déposez une nouvelle demande en citant ce numéro.",
+            status=demande.status,
         )
 
 
@@ -551,7 +552,9 @@ def post_message(demande, *, author, body, internal=False, awaiting_answer=False
         if awaiting_answer and (internal or not policy.can_await_partner(author, demande)):
             raise NotAllowed("Seuls les messages de la caisse à la structure attendent sa réponse.")
         if awaiting_answer and demande.status != Status.IN_PROGRESS:
-            raise WrongStatus("Prenez la demande en charge avant d'attendre la réponse de la structure.")
+            raise WrongStatus(
+                "Prenez la demande en charge avant d'attendre la réponse de la structure.", status=demande.status
+            )
         if not body.strip():
             raise WorkflowRefused("Le message est vide.")
         at = timezone.now()
