@@ -92,8 +92,4 @@ def as_loaded(user):
     """The user as the authentication backend loads them for every request: memberships joined."""
     if isinstance(user, AnonymousUser):
         return user
-    return (
-        get_user_model()
-        .objects.select_related("membership__structure", "caissemembership__caisse")
-        .get(pk=user.pk)
-    )
+    return get_user_model().objects.select_related("membership__structure", "caissemembership__caisse").get(pk=user.pk)

@@ -40,6 +40,7 @@ FORM_CODES = {
     "unknown_caisse": "unknown_caisse",
     "caisse_required": "caisse_required",
     "habilitation_required": "habilitation_required",
+    "email_already_used": "email_already_used",
     "file_count": "too_many_attachments",
 }
 

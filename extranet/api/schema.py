@@ -90,5 +90,8 @@ def add_common_responses(result, generator, request, public):
                 response["description"] = "\n".join(part for part in (response["description"], more) if part)
             for status, response in responses.items():
                 if int(status) >= 400:
-                    response["content"] = ERROR
+                    examples = response.get("content", {}).get("application/json", {}).get("examples")
+                    response["content"] = {"application/json": {**ERROR["application/json"]}}
+                    if examples:
+                        response["content"]["application/json"]["examples"] = examples
     return result

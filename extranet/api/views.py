@@ -463,7 +463,8 @@ class Members(APIView):
                 },
             )
         except structure_services.EmailAlreadyUsed as refusal:
-            raise Refusal("email_already_used", refusal.message) from None
+            # Another account took the address since the form's check: the form's answer.
+            raise Refusal("email_already_used", refusal.message, fields={"email": [refusal.message]}) from None
         return Response(MemberSerializer(membership).data, status=201)
 
 
