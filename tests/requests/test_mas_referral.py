@@ -101,8 +101,8 @@ class TestForm:
         api = api_client(technicien)
         data = referral_data(referral_date=day, kind="access_difficulty", motif="mas_referral", consent_mode="remote")
         response = api.post("/api/v1/requests/", data | {"notice_given": True}, format="json")
-        assert response.status_code == 400
-        assert response.json()["referral_date"] == TOO_OLD
+        assert (response.status_code, response.json()["code"]) == (400, "invalid")
+        assert response.json()["fields"]["referral_date"] == TOO_OLD
         assert not Request.objects.exists()
 
 

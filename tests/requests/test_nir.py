@@ -228,8 +228,8 @@ class TestBirthDateConsistency:
         client = api_client(technicien)
         data = {"kind": "access_difficulty", "motif": "rights", "description": "Droits", **PERSON}
         response = client.post("/api/v1/requests/", data | {"person_nir": make_nir(month="13")}, format="json")
-        assert response.status_code == 400
-        assert "ni un mois de 01 à 12" in response.json()["person_nir"][0]
+        assert (response.status_code, response.json()["code"]) == (400, "invalid")
+        assert "ni un mois de 01 à 12" in response.json()["fields"]["person_nir"][0]
 
     @pytest.mark.parametrize("month", ["20", "30", "42", "99"])
     def test_fictitious_month_is_accepted(self, technicien_client, month):
