@@ -4,13 +4,15 @@ exception handler only answers codes of CODES)."""
 
 import errno
 import os
+import re
+from pathlib import Path
 
 import pytest
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
-from extranet.api.errors import CODES
+from extranet.api.errors import ATTACHMENT_REASONS, CODES
 from extranet.api.throttling import PerTokenThrottle
 from requests import services
 from tests.factories import CaisseMembershipFactory, ConventionFactory, MembershipFactory
@@ -314,3 +316,23 @@ def test_a_member_field_the_operation_does_not_read_is_refused_by_name(gestionna
     assert (response.status_code, response.json()["code"]) == (400, "unknown_fields")
     assert response.json()["fields"] == {"nir": UNKNOWN_FIELD, "role": UNKNOWN_FIELD}
     assert not structure.memberships.filter(user__email="hugo@exemple.fr").exists()
+
+
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "api-errors.md"
+ROW = re.compile(r"^\| `(\w+)` \|", re.MULTILINE)
+CODE_ROW = re.compile(r"^\| `(\w+)` \| (\d{3}) \|", re.MULTILINE)
+LISTED = re.compile(r"^- `(\w+)`", re.MULTILINE)
+
+
+def test_the_api_documentation_tables_every_code_with_the_status_the_schema_gives(schema):
+    text = DOCS.read_text()
+    assert ROW.findall(text) == [*CODES, *ATTACHMENT_REASONS]
+    in_schema = {}
+    for item in schema["paths"].values():
+        for operation in item.values():
+            for status, response in operation["responses"].items():
+                for code in LISTED.findall(response.get("description", "")):
+                    in_schema.setdefault(code, set()).add(status)
+    documented = {code: {status} for code, status in CODE_ROW.findall(text)}
+    assert {code: statuses for code, statuses in documented.items() if code in in_schema} == in_schema
+    assert documented.keys() - in_schema.keys() == {"method_not_allowed"}  # no operation answers it: no method
