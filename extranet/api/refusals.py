@@ -109,11 +109,11 @@ def workflow_refusal(refusal, *, field=None):
     """A move's or a write's refusal (a services.WorkflowRefused). What is neither a status, a right nor the files'
     storage is about the operation's input (an empty text, an agent who cannot hold the request): `field`'s."""
     if isinstance(refusal, services.WrongStatus):
-        return Refusal("wrong_status", refusal, status=status.HTTP_409_CONFLICT, current_status=refusal.status)
+        return Refusal("wrong_status", str(refusal), status=status.HTTP_409_CONFLICT, current_status=refusal.status)
     if isinstance(refusal, services.NotAllowed):
-        return Refusal("not_allowed", refusal, status=status.HTTP_403_FORBIDDEN)
+        return Refusal("not_allowed", str(refusal), status=status.HTTP_403_FORBIDDEN)
     if isinstance(refusal, services.AttachmentsNotStored):
-        return Refusal("storage_unavailable", refusal, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return Refusal("storage_unavailable", str(refusal), status=status.HTTP_503_SERVICE_UNAVAILABLE)
     if isinstance(refusal, services.TooManyAttachments):
-        return Refusal("too_many_attachments", refusal)
+        return Refusal("too_many_attachments", str(refusal))
     return invalid(plain({field or NON_FIELD_ERRORS: [str(refusal)]}))

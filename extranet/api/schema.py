@@ -78,10 +78,10 @@ def add_common_responses(result, generator, request, public):
     for path, item in result.get("paths", {}).items():
         if not path.startswith("/api/v1/"):
             continue
-        for method, operation in item.items():
+        for operation in item.values():
             responses = operation.setdefault("responses", {})
             common = COMMON.copy()
-            if method in {"post", "put", "patch"}:
+            if "requestBody" in operation:
                 common.update({status: (*WITH_BODY[status], *common.get(status, ())) for status in WITH_BODY})
             for status, codes in common.items():
                 response = responses.setdefault(status, {"description": ""})
