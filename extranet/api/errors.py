@@ -89,8 +89,8 @@ DETAILS = {"existing", "current_status", "retry_after", "refused_files"}
 
 
 class Refusal(exceptions.APIException):
-    """A refusal a client must be able to handle: a stable `code` (in CODES), a French `message`, `fields` for
-    invalid input, and details of its own (in DETAILS: `existing`, `status`…)."""
+    """A refusal a client must be able to handle: a stable `code` (in CODES), a French `message`, `fields` when the
+    input is refused, and details of its own (in DETAILS: `existing`, `current_status`…)."""
 
     def __init__(self, code, message, *, status=status.HTTP_400_BAD_REQUEST, fields=None, **details):
         assert code in CODES, f"{code!r} is not in extranet.api.errors.CODES (the schema documents each code)"
@@ -133,7 +133,7 @@ def _as_drf(exc):
     the given query."), in English, and out of reach and nonexistent get the same French answer."""
     if isinstance(exc, Http404):
         return exceptions.NotFound(NOT_FOUND)
-    if isinstance(exc, PermissionDenied):
+    if isinstance(exc, PermissionDenied):  # the guards' (structures/guards.py), without a message: DRF's French one
         return exceptions.PermissionDenied()
     for limit, message in OVERSIZED.items():
         if isinstance(exc, limit):

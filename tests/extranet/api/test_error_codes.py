@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
+from rest_framework import exceptions
 from rest_framework.test import APIClient
 
-from extranet.api.errors import ATTACHMENT_REASONS, CODES
+from extranet.api.errors import ATTACHMENT_REASONS, CODES, exception_handler
 from extranet.api.throttling import PerTokenThrottle
 from requests import services
 from tests.factories import CaisseMembershipFactory, ConventionFactory, MembershipFactory
@@ -336,3 +337,15 @@ def test_the_api_documentation_tables_every_code_with_the_status_the_schema_give
     documented = {code: {status} for code, status in CODE_ROW.findall(text)}
     assert {code: statuses for code, statuses in documented.items() if code in in_schema} == in_schema
     assert documented.keys() - in_schema.keys() == {"method_not_allowed"}  # no operation answers it: no method
+
+
+def test_a_nested_input_s_errors_are_named_by_their_path():
+    """No operation nests its input yet but the deposit's person is meant to be: each message under its field's
+    path, the valid items of a list left out."""
+    refused = exceptions.ValidationError({"person": {"nir": ["Clé fausse."]}, "items": [{}, {"name": ["Vide."]}]})
+    response = exception_handler(refused, {})
+    assert response.data == {
+        "code": "invalid",
+        "message": "Certaines valeurs sont invalides : voir « fields ».",
+        "fields": {"person.nir": ["Clé fausse."], "items.1.name": ["Vide."]},
+    }
