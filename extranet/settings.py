@@ -415,6 +415,8 @@ SPECTACULAR_SETTINGS = {
         "KindEnum": "requests.models.Kind",
         "StatusEnum": "requests.models.Status",
         "CivilityEnum": "extranet.accounts.models.Civility",
+        "ErrorCodeEnum": "extranet.api.schema.CODE_CHOICES",
+        "RefusedFileReasonEnum": "extranet.api.schema.REASON_CHOICES",
     },
 }
 

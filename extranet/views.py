@@ -90,7 +90,7 @@ def bad_request(request, exception):
     """A request Django refuses (a Host outside ALLOWED_HOSTS, a suspicious operation): French, in our layout,
     JSON under /api/. Django's own page is in English."""
     if request.path.startswith("/api/"):
-        return JsonResponse(api_errors.body("parse_error", "Requête invalide."), status=400)
+        return JsonResponse(api_errors.body("bad_request", "Requête invalide."), status=400)
     return render(request, "400.html", status=400)
 
 
@@ -98,7 +98,7 @@ def csrf_failure(request, reason=""):
     """CSRF_FAILURE_VIEW: a form sent without its token, mostly a page left open too long or cookies refused.
     Django's page is in English and speaks to developers."""
     if request.path.startswith("/api/"):
-        return JsonResponse(api_errors.body("permission_denied", CSRF_REFUSED), status=403)
+        return JsonResponse(api_errors.body("csrf_failed", CSRF_REFUSED), status=403)
     return render(request, "403_csrf.html", status=403)
 
 

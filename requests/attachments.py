@@ -236,18 +236,28 @@ def _image_has_payload(data, file_type):
     return end is None or data[end:].strip(b"\x00") != b"" or IMAGE_MARKUP.search(data) is not None
 
 
+class FileRefused(ValidationError):
+    """A file refused by inspect_upload: the message names it for a person, `name` for a program (the API's
+    `refused_files`); `code` says why."""
+
+    def __init__(self, name, message, *, code):
+        super().__init__(message, code=code)
+        self.name = name
+
+
 def inspect_upload(uploaded):
-    """Returns (type, sha256 hex) for an acceptable file, or raises a ValidationError naming the file."""
+    """Returns (type, sha256 hex) for an acceptable file, or raises a FileRefused naming the file."""
     shown = clean_original_name(uploaded.name)
     suffix = PurePath(shown).suffix.lower()
     if suffix not in ACCEPTED:
-        raise ValidationError(
-            f"« {shown} » : seuls les fichiers PDF, JPEG et PNG sont acceptés.", code="file_extension"
+        raise FileRefused(
+            shown, f"« {shown} » : seuls les fichiers PDF, JPEG et PNG sont acceptés.", code="file_extension"
         )
     if uploaded.size == 0:
-        raise ValidationError(f"« {shown} » est vide.", code="file_empty")
+        raise FileRefused(shown, f"« {shown} » est vide.", code="file_empty")
     if uploaded.size > settings.ATTACHMENT_MAX_SIZE:
-        raise ValidationError(
+        raise FileRefused(
+            shown,
             f"« {shown} » pèse {filesizeformat(uploaded.size)} : la taille maximale est de "
             f"{filesizeformat(settings.ATTACHMENT_MAX_SIZE)} par fichier.",
             code="file_size",
@@ -256,7 +266,8 @@ def inspect_upload(uploaded):
     data = uploaded.read()
     uploaded.seek(0)
     file_type, signature = ACCEPTED[suffix]
-    not_valid = ValidationError(
+    not_valid = FileRefused(
+        shown,
         f"« {shown} » n'est pas un fichier {file_type.label} valide : son contenu ne correspond pas à son "
         "extension. Enregistrez le document au format PDF, JPEG ou PNG puis déposez-le de nouveau.",
         code="file_content",
@@ -269,7 +280,8 @@ def inspect_upload(uploaded):
         except NotAPdf:
             raise not_valid from None
         if active:
-            raise ValidationError(
+            raise FileRefused(
+                shown,
                 f"« {shown} » contient du code (JavaScript), une action automatique ou des fichiers intégrés, "
                 "refusés pour la sécurité de tous. Imprimez le document en PDF (ou numérisez-le) puis "
                 "déposez-le de nouveau.",
@@ -279,7 +291,8 @@ def inspect_upload(uploaded):
     try:
         complete = _looks_complete(data, file_type)
     except ImageTooLarge:
-        raise ValidationError(
+        raise FileRefused(
+            shown,
             f"« {shown} » annonce une image de plus de {Image.MAX_IMAGE_PIXELS // 1_000_000} millions de pixels, "
             "bien plus que ce qu'une photo ou une numérisation demande. Réduisez sa taille (ou numérisez le "
             "document de nouveau) puis déposez-la de nouveau.",
@@ -288,7 +301,8 @@ def inspect_upload(uploaded):
     if not complete:
         raise not_valid
     if file_type in PILLOW_FORMATS and _image_has_payload(data, file_type):
-        raise ValidationError(
+        raise FileRefused(
+            shown,
             f"« {shown} » contient, en plus de l'image, des données étrangères à une image, refusées pour la "
             "sécurité de tous. Enregistrez l'image de nouveau (par exemple par une capture ou un export en "
             "JPEG ou PNG) puis déposez-la de nouveau.",

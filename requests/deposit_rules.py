@@ -21,6 +21,17 @@ from requests.attachments import TOO_FEW_ATTACHMENTS
 from requests.catalog import KINDS, PERSON_FIELD_NAMES, PERSON_FIELDS, PRECISION
 from requests.nir import nir_birth_mismatch, no_nir_in_free_text, validate_nir
 
+
+class Coded(str):
+    """A rule's message with the code a program tells it by (the API answers it, extranet/api/errors.py): a plain
+    text wherever the message is shown; the forms keep the code on their error (RequestForm.show_refusal)."""
+
+    def __new__(cls, text, *, code):
+        message = super().__new__(cls, text)
+        message.code = code
+        return message
+
+
 REQUIRED = forms.Field.default_error_messages["required"]
 INVALID_DATE = forms.DateField.default_error_messages["invalid"]
 UNKNOWN_KIND = "Choisissez un type de demande parmi : {}.".format(", ".join(KINDS))
@@ -29,11 +40,12 @@ NO_PERSON = "Ce type de demande ne concerne aucune personne : ne renseignez pas 
 BIRTH_DATE_NOT_PAST = "La date de naissance doit être dans le passé."
 BIRTH_YEAR_UNLIKELY = "Vérifiez l'année de naissance."
 PRECISION_MISSING = "Précisez le motif puisque vous avez choisi « Autre »."
-NOT_HABILITATED = (
+NOT_HABILITATED = Coded(
     "Les documents concernant l'assuré (attestation de droits, CEAM, attestation d'indemnités journalières) sont "
     "réservés aux structures habilitées : tutelles, curatelles habilitées, services de l'aide sociale à "
     "l'enfance. Votre structure ne l'est pas ; les documents de prévention restent accessibles. Pour une "
-    "habilitation, contactez le service partenariats de votre caisse."
+    "habilitation, contactez le service partenariats de votre caisse.",
+    code="habilitation_required",
 )
 MAS_REFERRAL_NEEDS_ITS_FORM = (
     "Une saisine de la Mission accompagnement santé se dépose avec sa fiche de saisine et l'accord de la personne."

@@ -39,18 +39,23 @@ SEVERAL_CAISSES = "Votre structure a plusieurs conventions : précisez la caisse
 
 def chosen_caisse(caisses, code):
     """The caisse of this code among the structure's active `caisses`; without a code, the only one."""
+    # Each refusal's code tells a program which it is (the API answers it, extranet/api/errors.py).
     if not caisses:
-        raise forms.ValidationError(NO_ACTIVE_CONVENTION)
+        raise forms.ValidationError(NO_ACTIVE_CONVENTION, code="no_active_convention")
     if not code:
         if len(caisses) > 1:
-            raise forms.ValidationError(SEVERAL_CAISSES.format(", ".join(caisse.code for caisse in caisses)))
+            caisse_codes = ", ".join(caisse.code for caisse in caisses)
+            raise forms.ValidationError(SEVERAL_CAISSES.format(caisse_codes), code="caisse_required")
         return caisses[0]
     chosen = next((caisse for caisse in caisses if caisse.code == code), None)
     if chosen is None:
         # Named when it is a caisse's code (3 digits); whatever else was sent is only repeated.
         is_code = code.isascii() and code.isdigit()
         known = Caisse.objects.filter(code=code).values_list("name", flat=True).first() if is_code else None
-        raise forms.ValidationError(NOT_AN_ACTIVE_CAISSE.format(f"{known} ({code})" if known else code))
+        raise forms.ValidationError(
+            NOT_AN_ACTIVE_CAISSE.format(f"{known} ({code})" if known else code),
+            code="no_active_convention" if known else "unknown_caisse",
+        )
     return chosen
 
 
@@ -182,7 +187,7 @@ class RequestForm(StyledFormMixin, forms.Form):
             if field is not None and field in self.errors:
                 continue
             for message in messages:
-                self.add_error(field, message)
+                self.add_error(field, forms.ValidationError(message, code=getattr(message, "code", None)))
         self.mark_invalid_fields()
 
     def details(self):

@@ -392,7 +392,10 @@ def mark_confirmation_letter_sent(demande, *, agent):
         raise NotAllowed("Seuls les agents de la caisse enregistrent l'envoi du courrier de confirmation.")
     referral = MasReferral.objects.select_for_update().get(request=demande)
     if not referral.needs_confirmation_letter:
-        raise WrongStatus("L'accord de cette saisine est signé : il n'y a pas de courrier de confirmation à envoyer.")
+        raise WrongStatus(
+            "L'accord de cette saisine est signé : il n'y a pas de courrier de confirmation à envoyer.",
+            status=demande.status,
+        )
     # Already recorded: the first record stands (a second click, or a retry of the API call, changes nothing).
     if referral.confirmation_letter_sent_at is None:
         referral.confirmation_letter_sent_at = timezone.now()
@@ -522,7 +525,8 @@ def deactivate_technicien(membership, *, by, hand_to=None):
 class RequestClosed(WrongStatus):
     def __init__(self, demande):
         super().__init__(
-            f"La demande {demande.number} est résolue : déposez une nouvelle demande en citant ce numéro."
+            f"La demande {demande.number} est résolue : déposez une nouvelle demande en citant ce numéro.",
+            status=demande.status,
         )
 
 
@@ -572,7 +576,9 @@ def post_message(demande, *, author, body, internal=False, awaiting_answer=False
         if awaiting_answer and (internal or not policy.can_await_partner(author, demande)):
             raise NotAllowed("Seuls les messages de la caisse à la structure attendent sa réponse.")
         if awaiting_answer and demande.status != Status.IN_PROGRESS:
-            raise WrongStatus("Prenez la demande en charge avant d'attendre la réponse de la structure.")
+            raise WrongStatus(
+                "Prenez la demande en charge avant d'attendre la réponse de la structure.", status=demande.status
+            )
         if not body.strip():
             raise WorkflowRefused("Le message est vide.")
         at = timezone.now()

@@ -26,7 +26,12 @@ class WorkflowRefused(Exception):
 
 
 class WrongStatus(WorkflowRefused):
-    """The request is no longer where the move starts from (someone else moved it first)."""
+    """The request is no longer where the move starts from (someone else moved it first). `status`: where it is,
+    read under the row lock (the API answers it, so that a client need not read the request again)."""
+
+    def __init__(self, message, *, status):
+        super().__init__(message)
+        self.status = status
 
 
 class NotAllowed(WorkflowRefused):
@@ -36,13 +41,15 @@ class NotAllowed(WorkflowRefused):
 class AlreadyTaken(WrongStatus):
     def __init__(self, demande):
         holder = demande.assigned_to.get_full_name() if demande.assigned_to else "un autre agent"
-        super().__init__(f"La demande {demande.number} vient d'être prise en charge par {holder}.")
+        super().__init__(
+            f"La demande {demande.number} vient d'être prise en charge par {holder}.", status=demande.status
+        )
         self.holder = demande.assigned_to
 
 
 def _not_new(demande):
     if demande.status == Status.RESOLVED:
-        return WrongStatus(f"La demande {demande.number} est déjà résolue.")
+        return WrongStatus(f"La demande {demande.number} est déjà résolue.", status=demande.status)
     return AlreadyTaken(demande)
 
 
@@ -77,20 +84,24 @@ EDGES = {
     "resolve": Edge(
         wrong_status=lambda demande: WrongStatus(
             f"La demande {demande.number} est « {demande.get_status_display()} » : "
-            "seule une demande prise en charge peut être résolue."
+            "seule une demande prise en charge peut être résolue.",
+            status=demande.status,
         ),
         not_allowed="Seul l'agent en charge, ou un administrateur de la caisse, résout cette demande.",
         notify=notifications.resolved,
     ),
     "reassign": Edge(
-        wrong_status=lambda demande: WrongStatus("Seule une demande prise en charge peut être réattribuée."),
+        wrong_status=lambda demande: WrongStatus(
+            "Seule une demande prise en charge peut être réattribuée.", status=demande.status
+        ),
         not_allowed="Seul un administrateur de la caisse réattribue une demande.",
         check_arguments=_to_an_agent_of_the_caisse,
     ),
     "hand_back": Edge(
         wrong_status=lambda demande: WrongStatus(
             f"La demande {demande.number} est « {demande.get_status_display()} » : "
-            "seule une demande prise en charge peut être remise dans la file."
+            "seule une demande prise en charge peut être remise dans la file.",
+            status=demande.status,
         ),
         not_allowed="Seul l'agent en charge, ou un administrateur de la caisse, remet cette demande dans la file.",
     ),

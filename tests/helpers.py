@@ -92,8 +92,10 @@ def as_loaded(user):
     """The user as the authentication backend loads them for every request: memberships joined."""
     if isinstance(user, AnonymousUser):
         return user
-    return (
-        get_user_model()
-        .objects.select_related("membership__structure", "caissemembership__caisse")
-        .get(pk=user.pk)
-    )
+    return get_user_model().objects.select_related("membership__structure", "caissemembership__caisse").get(pk=user.pk)
+
+
+def refusal(response):
+    """An API refusal as (HTTP status, code, fields): what a client branches on (extranet/api/errors.py)."""
+    body = response.json()
+    return response.status_code, body["code"], body.get("fields")

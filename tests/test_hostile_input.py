@@ -17,7 +17,7 @@ from requests import deposit_rules, services
 from requests.forms import MessageForm
 from requests.models import Message, Request
 from tests.factories import RequestFactory, make_nir
-from tests.helpers import api_client
+from tests.helpers import api_client, refusal
 from tests.requests.builders import PERSON, create_url, form_data
 
 pytestmark = pytest.mark.django_db
@@ -67,11 +67,11 @@ class TestDeepJson:
 
     def test_a_body_within_the_limit_is_read_as_before(self, partner):
         response = partner.post("/api/v1/requests/", {**CONTACT, "motif": [[["x"]]]}, format="json")
-        assert response.status_code == 400
-        assert response.json()["fields"] == {
-            "motif": ["Une chaîne de caractères est attendue."],
-            "details.message": ["Ce champ est obligatoire."],
-        }
+        assert refusal(response) == (
+            400,
+            "invalid",
+            {"motif": ["Une chaîne de caractères est attendue."], "details.message": ["Ce champ est obligatoire."]},
+        )
 
 
 class TestLoneSurrogate:
@@ -81,7 +81,7 @@ class TestLoneSurrogate:
     def test_api_message_refused_at_its_field(self, partner, demande, logs):
         body = '{"body": "' + MARKER + ' \\ud800 fin"}'
         response = partner.post(f"/api/v1/requests/{demande.number}/messages/", body, content_type="application/json")
-        assert (response.status_code, response.json()) == (400, {"body": [UNSTORABLE]})
+        assert refusal(response) == (400, "invalid", {"body": [UNSTORABLE]})
         assert not Message.objects.exists()
         assert_nothing_of(MARKER, logs)
 
@@ -95,16 +95,16 @@ class TestLoneSurrogate:
             f'"details": {{"channel": "phone", "availabilities": "Lundi", "message": "{message}"}}}}'
         )
         response = partner.post("/api/v1/requests/", body, content_type="application/json")
-        assert (response.status_code, response.json()["fields"]) == (400, {field: [UNSTORABLE]})
+        assert refusal(response) == (400, "invalid", {field: [UNSTORABLE]})
         assert not Request.objects.exists()
         assert_nothing_of(MARKER, logs)
 
     def test_inside_a_list_or_as_a_key(self, partner, logs):
         inside = '{"kind": "access_difficulty", "motif": "mas_referral", "mas_referral": {"contexts": ["\\ud800"]}}'
         response = partner.post("/api/v1/requests/", inside, content_type="application/json")
-        assert (response.status_code, response.json()["fields"]) == (400, {"mas_referral.contexts": [UNSTORABLE]})
+        assert refusal(response) == (400, "invalid", {"mas_referral.contexts": [UNSTORABLE]})
         response = partner.post("/api/v1/requests/", '{"\\ud800": "x"}', content_type="application/json")
-        assert (response.status_code, response.json()["fields"]) == (400, {"non_field_errors": [UNSTORABLE]})
+        assert refusal(response) == (400, "invalid", {"non_field_errors": [UNSTORABLE]})
 
     def test_every_form_refuses_it_at_the_field(self):
         form = MessageForm({"body": f"{MARKER} \ud800"}, staff=False)
@@ -146,7 +146,11 @@ class TestForgedCursor:
     def test_refused_in_french(self, partner, demande, logs, forged):
         response = partner.get("/api/v1/requests/", {"cursor": forged})
         assert response.status_code == 400, response.content[:300]
-        assert response.json() == {"cursor": ["Curseur non valide : reprenez le lien « next » d'une réponse."]}
+        assert refusal(response) == (
+            400,
+            "invalid",
+            {"cursor": ["Curseur non valide : reprenez le lien « next » d'une réponse."]},
+        )
         assert "Internal Server Error" not in logs.text
 
     def test_the_cursors_the_api_gives_still_work(self, partner, structure, caisse, technicien):
@@ -190,8 +194,9 @@ class TestDayBounds:
     def test_api_filters(self, partner, day):
         for name in ["created_after", "created_before"]:
             response = partner.get("/api/v1/requests/", {name: day})
-            assert (response.status_code, response.json()) == (
+            assert refusal(response) == (
                 400,
+                "invalid",
                 {name: ["Saisissez une date entre le 01/01/1900 et le 31/12/2100."]},
             )
 

@@ -77,7 +77,10 @@ class IdentityForm(StyledFormMixin, forms.ModelForm):
         if self.instance.pk:
             others = others.exclude(pk=self.instance.pk)
         if others.exists():
-            raise forms.ValidationError("Cette adresse électronique est déjà associée à un compte.")
+            # The code tells a program which refusal it is (the API answers it, extranet/api/errors.py).
+            raise forms.ValidationError(
+                "Cette adresse électronique est déjà associée à un compte.", code="email_already_used"
+            )
         return email
 
     def clean_phone(self):

@@ -99,9 +99,7 @@ def confirm_enrolment(user, device, code):
 def regenerate_backup_codes(user):
     """A new set of backup codes; the previous ones stop working."""
     with transaction.atomic():
-        device, _ = BackupCodes.objects.get_or_create(
-            user=user, name=BACKUP_DEVICE_NAME, defaults={"confirmed": True}
-        )
+        device, _ = BackupCodes.objects.get_or_create(user=user, name=BACKUP_DEVICE_NAME, defaults={"confirmed": True})
         device.token_set.all().delete()
         codes = [StaticToken.random_token() for _ in range(settings.BACKUP_CODES_COUNT)]
         # Stored hashed, shown once: no one can read them again, not even from the database.

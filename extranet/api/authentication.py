@@ -93,7 +93,7 @@ class SessionAuthentication(authentication.SessionAuthentication):
         try:
             super().enforce_csrf(request)
         except exceptions.PermissionDenied:
-            raise exceptions.PermissionDenied(CSRF_REFUSED) from None
+            raise exceptions.PermissionDenied(CSRF_REFUSED, code="csrf_failed") from None
 
 
 class SessionAuthenticationScheme(SessionScheme):

@@ -237,7 +237,39 @@ DEPOSIT_ERRORS = {
     },
 }
 
-CONFLICT = {"detail": "La demande 1412600042 vient d'être prise en charge par Sophie MARCHAND."}
+DUPLICATE = {
+    "code": "duplicate_open_request",
+    "message": "Une demande est déjà en cours pour cette personne avec le même motif : n° 1412600042 (Nouveau, "
+    "déposée le 18/11/2026). Complétez-la plutôt que d'en déposer une nouvelle.",
+    "existing": "1412600042",
+}
+
+CONFLICT = {
+    "code": "wrong_status",
+    "message": "La demande 1412600042 vient d'être prise en charge par Sophie MARCHAND.",
+    "current_status": "in_progress",
+}
+
+ATTACHMENT_REFUSED = {
+    "code": "attachment_refused",
+    "message": "« photo.pdf » n'est pas un fichier PDF valide : son contenu ne correspond pas à son extension. "
+    "Enregistrez le document au format PDF, JPEG ou PNG puis déposez-le de nouveau.",
+    "fields": {
+        "files": [
+            "« photo.pdf » n'est pas un fichier PDF valide : son contenu ne correspond pas à son extension. "
+            "Enregistrez le document au format PDF, JPEG ou PNG puis déposez-le de nouveau."
+        ]
+    },
+    "refused_files": [
+        {
+            "field": "files",
+            "name": "photo.pdf",
+            "reason": "content",
+            "message": "« photo.pdf » n'est pas un fichier PDF valide : son contenu ne correspond pas à son "
+            "extension. Enregistrez le document au format PDF, JPEG ou PNG puis déposez-le de nouveau.",
+        }
+    ],
+}
 
 ANSWER = {"answer": "Rendez-vous fixé le 2 décembre à 10 h à l'accueil de Caen ; un courrier suit."}
 

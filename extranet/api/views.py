@@ -6,13 +6,12 @@ import json
 import re
 from contextlib import contextmanager
 
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils.html import strip_tags
 from django.utils.http import parse_etags
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -28,6 +27,16 @@ from extranet.api.errors import Refusal, invalid
 from extranet.api.filters import RequestFilter
 from extranet.api.pagination import ByLastChange, NewestFirst
 from extranet.api.permissions import SignedIn
+from extranet.api.refusals import (
+    deposit_refusal,
+    errors_refusal,
+    form_refusal,
+    only_known_fields,
+    read_body,
+    unknown_fields,
+    workflow_refusal,
+)
+from extranet.api.schema import refused
 from extranet.api.serializers import (
     AnswerSerializer,
     AnswerUploadSerializer,
@@ -55,44 +64,28 @@ from structures.guards import require_caisse_staff, require_gestionnaire, requir
 from structures.models import Membership
 from structures.policy import caisse_membership, partner_membership
 
-ERRORS = OpenApiResponse(OpenApiTypes.OBJECT, description="Erreurs par champ : {champ: [messages]}.")
-NOT_FOUND = OpenApiResponse(OpenApiTypes.OBJECT, description="Introuvable, ou hors de votre périmètre.")
+NOT_FOUND = refused("not_found")
+CONFLICT = refused("wrong_status")
 UNKNOWN_PARAMETER = (
     "Paramètre inconnu : la liste ne se filtre que par les paramètres de son schéma, aucun ne désigne la personne "
     "concernée (son détail, lu par son numéro, la donne)."
 )
-CONFLICT = OpenApiResponse(OpenApiTypes.OBJECT, description="La demande n'est plus dans l'état attendu.")
 
 
 # A retry of a deposit sends the same key: the request created the first time is answered again, never a second one.
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,64}")
+INTERNAL_NOTE_FORBIDDEN = "Seuls les agents de la caisse écrivent des notes internes."
 BAD_IDEMPOTENCY_KEY = (
     "L'en-tête Idempotency-Key compte de 1 à 64 caractères ASCII imprimables, sans espace (par exemple un UUID)."
 )
-DEPOSIT_REFUSAL_STATUS = {
-    services.DepositAttachmentsNotStored: status.HTTP_503_SERVICE_UNAVAILABLE,
-    services.DepositKeyReused: status.HTTP_422_UNPROCESSABLE_ENTITY,
-}
-
-
-def api_errors(errors):
-    """{field: [messages]} as the API's JSON: plain text (no HTML), "non_field_errors" for the whole."""
-    return {
-        "non_field_errors" if field == NON_FIELD_ERRORS else field: [strip_tags(message) for message in messages]
-        for field, messages in errors.items()
-    }
-
-
-def form_errors(form):
-    return api_errors(form.errors)
 
 
 def form_data(data):
-    """The request body (JSON object or multipart) as the QueryDict a page's form reads, or the errors to answer."""
+    """The request body (JSON object or multipart) as the QueryDict a page's form reads; refused if a form cannot."""
     if isinstance(data, QueryDict):
-        return data, None
+        return data
     if not isinstance(data, dict):
-        return None, {"non_field_errors": ["Le corps de la requête doit être un objet JSON."]}
+        raise invalid({"non_field_errors": ["Le corps de la requête doit être un objet JSON."]})
     converted, errors = QueryDict(mutable=True), {}
     for key, value in data.items():
         values = value if isinstance(value, list) else [value]
@@ -102,7 +95,9 @@ def form_data(data):
             converted.setlist(key, ["on"] if values[0] else [])
         else:
             converted.setlist(key, ["" if item is None else str(item) for item in values])
-    return (None, errors) if errors else (converted, None)
+    if errors:
+        raise invalid(errors)
+    return converted
 
 
 def member_of_the_service(user):
@@ -198,7 +193,7 @@ class RequestListCreate(generics.ListAPIView):
                 "modifiée à la dernière, pour synchroniser.",
             )
         ],
-        responses={200: RequestSummarySerializer(many=True), 400: ERRORS},
+        responses={200: RequestSummarySerializer(many=True), 400: refused("invalid", "unknown_fields")},
         examples=[OpenApiExample("Une demande de la page", value=examples.SUMMARY, response_only=True)],
         tags=["Demandes"],
     )
@@ -211,8 +206,8 @@ class RequestListCreate(generics.ListAPIView):
             NewestFirst.cursor_query_param,
             NewestFirst.page_size_query_param,
         }
-        if unknown := sorted(set(request.query_params) - known):
-            return Response({name: [UNKNOWN_PARAMETER] for name in unknown}, status=400)
+        if unknown := set(request.query_params) - known:
+            raise unknown_fields(unknown, UNKNOWN_PARAMETER)
         if request.query_params.get(ORDERING, "-created_at") not in ORDERINGS:
             raise invalid({ORDERING: [f"Choisissez parmi : {', '.join(ORDERINGS)}."]})
         return super().get(request, *args, **kwargs)
@@ -243,7 +238,22 @@ class RequestListCreate(generics.ListAPIView):
                 description="Facultatif : une clé par dépôt (UUID), pour pouvoir le renvoyer sans doublon.",
             )
         ],
-        responses={201: RequestDetailSerializer, 400: ERRORS, 403: ERRORS, 422: ERRORS, 503: ERRORS},
+        responses={
+            201: RequestDetailSerializer,
+            400: refused(
+                "invalid",
+                "bad_idempotency_key",
+                "caisse_required",
+                "unknown_caisse",
+                "no_active_convention",
+                "habilitation_required",
+                "attachment_refused",
+                "too_many_attachments",
+            ),
+            409: refused("duplicate_open_request"),
+            422: refused("deposit_key_reused"),
+            503: refused("storage_unavailable"),
+        },
         examples=[
             *(OpenApiExample(title, value=value, request_only=True) for title, value in examples.DEPOSITS.items()),
             *(
@@ -251,6 +261,7 @@ class RequestListCreate(generics.ListAPIView):
                 for title, value in examples.DEPOSIT_WITH_FILES.items()
             ),
             OpenApiExample("Erreurs", value=examples.DEPOSIT_ERRORS, response_only=True, status_codes=["400"]),
+            OpenApiExample("Doublon", value=examples.DUPLICATE, response_only=True, status_codes=["409"]),
         ],
         tags=["Demandes"],
     )
@@ -258,7 +269,7 @@ class RequestListCreate(generics.ListAPIView):
         membership = require_partner(request.user)
         key = request.headers.get("Idempotency-Key")
         if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
-            return Response({"detail": BAD_IDEMPOTENCY_KEY}, status=400)
+            raise Refusal("bad_idempotency_key", BAD_IDEMPOTENCY_KEY)
         deposit = api_deposit.read(request)
         options = {"structure": membership.structure, "caisse_required": False}
         if deposit.form_class is MasReferralForm:
@@ -266,10 +277,10 @@ class RequestListCreate(generics.ListAPIView):
         form = deposit.form_class(deposit.data, deposit.files, **options)
         # Every error at once: the form's (caisse, fields, the domain's rules) and the values of the wrong type.
         if not form.is_valid() or deposit.errors:
-            raise invalid(deposit.client_errors(form.errors))
+            raise errors_refusal(form.errors.as_data(), fields=deposit.client_errors(form.errors))
         deposited = deposit_form(form, structure=membership.structure, author=request.user, key=key)
         if deposited is None:
-            return Response(api_errors(form.refusal), status=DEPOSIT_REFUSAL_STATUS.get(type(form.refused), 400))
+            raise deposit_refusal(form.refused)
         created = request_detail_queryset().get(pk=deposited.pk)
         body = RequestDetailSerializer(created, context={"request": request}).data
         location = request.build_absolute_uri(reverse("api:request-detail", args=[created.number]))
@@ -355,15 +366,12 @@ def caisse_request(request, number):
     return demande
 
 
-def workflow_outcome(request, move):
+def workflow_outcome(request, move, *, field=None):
+    """The moved request's detail; a refusal answered with its code, what is about the input under `field`."""
     try:
         moved = move()
-    except services.WrongStatus as refusal:
-        return Response({"detail": str(refusal)}, status=status.HTTP_409_CONFLICT)
-    except services.NotAllowed as refusal:
-        return Response({"detail": str(refusal)}, status=status.HTTP_403_FORBIDDEN)
     except services.WorkflowRefused as refusal:
-        return Response({"detail": str(refusal)}, status=status.HTTP_400_BAD_REQUEST)
+        raise workflow_refusal(refusal, field=field) from None
     moved = request_detail_queryset().get(pk=moved.pk)
     return Response(RequestDetailSerializer(moved, context={"request": request}).data)
 
@@ -373,7 +381,7 @@ class TakeCharge(APIView):
         summary="Prendre en charge (agents de la caisse)",
         description="Nouveau → Pris en charge, attribuée à l'agent. 409 si un autre agent l'a prise avant vous.",
         request=None,
-        responses={200: RequestDetailSerializer, 403: ERRORS, 404: NOT_FOUND, 409: CONFLICT},
+        responses={200: RequestDetailSerializer, 403: refused("not_allowed"), 404: NOT_FOUND, 409: CONFLICT},
         examples=[OpenApiExample("Conflit", value=examples.CONFLICT, response_only=True, status_codes=["409"])],
         tags=["Traitement par la caisse"],
     )
@@ -393,9 +401,9 @@ def files_refusals():
     try:
         yield
     except services.TooManyAttachments as refusal:
-        raise invalid({"files": [str(refusal)]}) from None
+        raise Refusal("too_many_attachments", str(refusal), fields={"files": [str(refusal)]}) from None
     except services.AttachmentsNotStored as refusal:
-        raise Refusal("attachments_not_stored", str(refusal), status=status.HTTP_503_SERVICE_UNAVAILABLE) from None
+        raise Refusal("storage_unavailable", str(refusal), status=status.HTTP_503_SERVICE_UNAVAILABLE) from None
 
 
 def message_queryset(messages=Message.objects):
@@ -410,25 +418,28 @@ class Resolve(APIView):
         description="JSON, ou multipart pour joindre des fichiers à la réponse (`files`, répétable) : la structure "
         "les télécharge avec elle.",
         request={"application/json": AnswerSerializer, "multipart/form-data": AnswerUploadSerializer},
-        responses={200: RequestDetailSerializer, 400: ERRORS, 403: ERRORS, 404: NOT_FOUND, 409: CONFLICT, 503: ERRORS},
+        responses={
+            200: RequestDetailSerializer,
+            400: refused("invalid", "unknown_fields", "too_many_attachments", "attachment_refused"),
+            403: refused("not_allowed"),
+            404: NOT_FOUND,
+            409: CONFLICT,
+            503: refused("storage_unavailable"),
+        },
         examples=[OpenApiExample("Réponse", value=examples.ANSWER, request_only=True)],
         tags=["Traitement par la caisse"],
     )
     def post(self, request, number):
         demande = caisse_request(request, number)
-        answer = (AnswerUploadSerializer if multipart(request) else AnswerSerializer)(data=request.data)
-        answer.is_valid(raise_exception=True)
+        answer = read_body(AnswerUploadSerializer if multipart(request) else AnswerSerializer, request.data)
 
         def resolve():
             with files_refusals():
                 return services.resolve(
-                    demande,
-                    agent=request.user,
-                    answer=answer.validated_data["answer"],
-                    files=answer.validated_data.get("files", ()),
+                    demande, agent=request.user, answer=answer["answer"], files=answer.get("files", ())
                 )
 
-        return workflow_outcome(request, resolve)
+        return workflow_outcome(request, resolve, field="answer")
 
 
 class RequestMessages(APIView):
@@ -450,7 +461,14 @@ class RequestMessages(APIView):
         description="`internal: true` : note interne entre agents de la caisse (refusée aux partenaires). JSON, ou "
         "multipart pour joindre des fichiers au message (`files`, répétable).",
         request={"application/json": MessageInputSerializer, "multipart/form-data": MessageUploadSerializer},
-        responses={201: MessageSerializer, 400: ERRORS, 404: NOT_FOUND, 409: CONFLICT, 503: ERRORS},
+        responses={
+            201: MessageSerializer,
+            400: refused("invalid", "unknown_fields", "too_many_attachments", "attachment_refused"),
+            403: refused("internal_note_forbidden", "not_allowed"),
+            404: NOT_FOUND,
+            409: CONFLICT,
+            503: refused("storage_unavailable"),
+        },
         examples=[
             OpenApiExample("Question de l'agent", value=examples.MESSAGE_IN, request_only=True),
             OpenApiExample("Note interne", value=examples.NOTE_IN, request_only=True),
@@ -459,24 +477,21 @@ class RequestMessages(APIView):
     )
     def post(self, request, number):
         demande = visible_request(request, number)
-        incoming = (MessageUploadSerializer if multipart(request) else MessageInputSerializer)(data=request.data)
-        incoming.is_valid(raise_exception=True)
-        internal = incoming.validated_data["internal"]
+        incoming = read_body(MessageUploadSerializer if multipart(request) else MessageInputSerializer, request.data)
+        internal = incoming["internal"]
         if internal and not policy.can_post_internal_note(request.user, demande):
-            return Response({"internal": ["Seuls les agents de la caisse écrivent des notes internes."]}, status=400)
+            raise Refusal("internal_note_forbidden", INTERNAL_NOTE_FORBIDDEN, status=403)
         try:
             with files_refusals():
                 message = services.post_message(
                     demande,
                     author=request.user,
-                    body=incoming.validated_data["body"],
+                    body=incoming["body"],
                     internal=internal,
-                    files=incoming.validated_data.get("files", ()),
+                    files=incoming.get("files", ()),
                 )
-        except services.WrongStatus as refusal:
-            return Response({"detail": str(refusal)}, status=status.HTTP_409_CONFLICT)
         except services.WorkflowRefused as refusal:
-            return Response({"body": [str(refusal)]}, status=400)
+            raise workflow_refusal(refusal, field="body") from None
         message = message_queryset().get(pk=message.pk)
         return Response(MessageSerializer(message, context={"request": request}).data, status=201)
 
@@ -499,14 +514,18 @@ class RequestAttachments(APIView):
         summary="Joindre des fichiers à une demande ouverte",
         description="multipart/form-data, champ `files` (répétable) : PDF, JPEG ou PNG, contenu vérifié.",
         request={"multipart/form-data": AttachmentUploadSerializer},
-        responses={201: AttachmentSerializer(many=True), 400: ERRORS, 404: NOT_FOUND, 409: CONFLICT, 503: ERRORS},
+        responses={
+            201: AttachmentSerializer(many=True),
+            400: refused("invalid", "attachment_refused", "too_many_attachments"),
+            403: refused("not_allowed"),
+            404: NOT_FOUND,
+            409: CONFLICT,
+            503: refused("storage_unavailable"),
+        },
         examples=[
             OpenApiExample("Fichier accepté", value=examples.ATTACHMENT, response_only=True, status_codes=["201"]),
             OpenApiExample(
-                "Fichier refusé",
-                value={"files": ["« photo.pdf » : le contenu ne correspond pas à un PDF."]},
-                response_only=True,
-                status_codes=["400"],
+                "Fichier refusé", value=examples.ATTACHMENT_REFUSED, response_only=True, status_codes=["400"]
             ),
         ],
         tags=["Pièces jointes"],
@@ -517,15 +536,11 @@ class RequestAttachments(APIView):
         try:
             files = field.clean(request.FILES.getlist("files"))
         except ValidationError as error:
-            return Response({"files": error.messages}, status=400)
+            raise errors_refusal({"files": error.error_list}) from None
         try:
             stored = services.add_attachments(demande, author=request.user, files=files)
-        except services.WrongStatus as refusal:
-            return Response({"detail": str(refusal)}, status=status.HTTP_409_CONFLICT)
-        except services.AttachmentsNotStored as refusal:
-            return Response({"files": [str(refusal)]}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-        except services.TooManyAttachments as refusal:
-            return Response({"files": [str(refusal)]}, status=400)
+        except services.WorkflowRefused as refusal:
+            raise workflow_refusal(refusal, field="files") from None
         return Response(AttachmentSerializer(stored, many=True, context={"request": request}).data, status=201)
 
 
@@ -564,7 +579,7 @@ def own_techniciens(user):
 class Members(APIView):
     @extend_schema(
         summary="Techniciens de la structure (gestionnaires)",
-        responses={200: MemberSerializer(many=True), 403: ERRORS},
+        responses=MemberSerializer(many=True),
         examples=[OpenApiExample("Un technicien", value=examples.MEMBER, response_only=True)],
         tags=["Structure"],
     )
@@ -576,18 +591,16 @@ class Members(APIView):
         summary="Créer un compte technicien",
         description="Le lien d'activation part par courriel à l'adresse donnée.",
         request=MemberInputSerializer,
-        responses={201: MemberSerializer, 400: ERRORS, 403: ERRORS},
+        responses={201: MemberSerializer, 400: refused("invalid", "unknown_fields", "email_already_used")},
         examples=[OpenApiExample("Nouveau technicien", value=examples.MEMBER_IN, request_only=True)],
         tags=["Structure"],
     )
     def post(self, request):
         structure, _ = own_techniciens(request.user)
-        data, errors = form_data(request.data)
-        if errors:
-            return Response(errors, status=400)
-        form = IdentityForm(data)
+        only_known_fields(MemberInputSerializer, request.data)
+        form = IdentityForm(form_data(request.data))
         if not form.is_valid():
-            return Response(form_errors(form), status=400)
+            raise form_refusal(form)
         try:
             membership = structure_services.create_partner_account(
                 structure,
@@ -598,7 +611,8 @@ class Members(APIView):
                 },
             )
         except structure_services.EmailAlreadyUsed as refusal:
-            return Response({"email": [refusal.message]}, status=400)
+            # Another account took the address since the form's check: the form's answer.
+            raise Refusal("email_already_used", refusal.message, fields={"email": [refusal.message]}) from None
         return Response(MemberSerializer(membership).data, status=201)
 
 
@@ -607,7 +621,7 @@ class MemberDeactivate(APIView):
         summary="Désactiver un technicien",
         description="Le compte est conservé ; ses sessions et jetons cessent de fonctionner.",
         request=None,
-        responses={200: MemberSerializer, 403: ERRORS, 404: NOT_FOUND},
+        responses={200: MemberSerializer, 404: NOT_FOUND},
         examples=[
             OpenApiExample(
                 "Désactivé",

@@ -41,7 +41,7 @@ def test_api_not_found_is_french_and_names_no_model(technicien, gestionnaire, fo
     url = path.format(number=foreign_request.number)
     response = client.post(url) if url.endswith("/deactivate/") else client.get(url)
     assert response.status_code == 404
-    assert response.json() == {"detail": NOT_FOUND}
+    assert response.json() == {"code": "not_found", "message": NOT_FOUND}
     assert_no_model_name(response.content.decode())
 
 
@@ -57,7 +57,8 @@ def test_api_not_found_is_french_and_names_no_model(technicien, gestionnaire, fo
 def test_api_unreadable_body_is_refused_in_french(technicien, body, content_type):
     response = api_client(technicien).generic("POST", "/api/v1/requests/", body, content_type=content_type)
     assert response.status_code == 400
-    detail = response.json()["detail"]
+    assert response.json()["code"] == "parse_error"
+    detail = response.json()["message"]
     assert detail.startswith("Corps de la requête illisible"), detail
     assert "error" not in detail.lower()
 
@@ -68,8 +69,9 @@ def test_api_csrf_refusal_of_a_browser_session_is_french(technicien):
     browser.force_login(technicien)
     response = browser.post("/api/v1/requests/", {}, content_type="application/json")
     assert response.status_code == 403
-    assert "CSRF" in response.json()["detail"] and "Failed" not in response.json()["detail"]
-    assert response.json()["detail"].startswith("Vérification CSRF")
+    assert response.json()["code"] == "csrf_failed"
+    assert "CSRF" in response.json()["message"] and "Failed" not in response.json()["message"]
+    assert response.json()["message"].startswith("Vérification CSRF")
 
 
 @pytest.mark.django_db
@@ -90,7 +92,7 @@ def test_a_bad_host_gets_a_french_answer(client, path):
     response = client.get(path, HTTP_HOST="attaquant.exemple.com")
     assert response.status_code == 400
     if path.startswith("/api/"):
-        assert response.json() == {"detail": "Requête invalide."}
+        assert response.json() == {"code": "bad_request", "message": "Requête invalide."}
     else:
         page = text(response)
         assert "Espace Partenaires" in page and "Requête invalide" in page
@@ -118,7 +120,8 @@ def test_an_unexpected_error_is_french_and_json_under_the_api(technicien, monkey
     assert response.status_code == 500
     if path.startswith("/api/"):
         assert response["Content-Type"] == "application/json"
-        assert response.json()["detail"].startswith("Le service n'a pas pu traiter la requête.")
+        assert response.json()["code"] == "server_error"
+        assert response.json()["message"].startswith("Le service n'a pas pu traiter la requête.")
     else:
         assert "Une erreur est survenue" in text(response)
     assert "panne simulée" not in response.content.decode()

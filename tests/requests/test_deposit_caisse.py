@@ -122,13 +122,12 @@ def test_the_api_files_with_the_caisse_named_checked_afresh(technicien, structur
     another_server()
     contact = api_body("contact", form_data("contacter", caisse="331"))
     refused = client.post("/api/v1/requests/", contact, format="json")
+    message = (
+        "Aucune convention active de votre structure avec la caisse CPAM de la Gironde (331) : la demande n'a pas été "
+        "déposée."
+    )
     assert refused.status_code == 400
-    assert refused.json()["fields"] == {
-        "caisse": [
-            "Aucune convention active de votre structure avec la caisse CPAM de la Gironde (331) : la demande n'a pas "
-            "été déposée."
-        ]
-    }
+    assert refused.json() == {"code": "no_active_convention", "message": message, "fields": {"caisse": [message]}}
     assert not Request.objects.exists()
     # Without a code, the structure's only active convention now.
     created = client.post("/api/v1/requests/", contact | {"caisse": ""}, format="json")

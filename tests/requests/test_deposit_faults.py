@@ -227,7 +227,7 @@ class TestStorageFailure:
         response = api_deposit(api_client(technicien), "case_review", data)
 
         assert response.status_code == 503
-        assert response.json() == {"attachments": [NOT_STORED]}
+        assert response.json() == {"code": "storage_unavailable", "message": NOT_STORED}
         assert not Request.objects.exists() and files_on_disk(private_media) == []
 
     def test_unwritable_storage_on_the_deposit_page(self, technicien_client, unwritable_storage, private_media):
@@ -243,7 +243,7 @@ class TestStorageFailure:
         )
 
         assert response.status_code == 503
-        assert response.json() == {"files": [NOT_STORED]}
+        assert response.json() == {"code": "storage_unavailable", "message": NOT_STORED}
         assert not Attachment.objects.exists() and files_on_disk(private_media) == []
 
     def test_unwritable_storage_on_the_message_form(self, technicien_client, demande, unwritable_storage):

@@ -57,10 +57,10 @@ class TestIdempotencyKey:
         assert other.status_code == 422
         number = first.json()["number"]
         assert other.json() == {
-            "non_field_errors": [
-                f"Cette clé a déjà servi à déposer la demande n° {number}, avec un autre contenu : rien n'a été "
-                "déposé. Utilisez une nouvelle clé pour une nouvelle demande."
-            ]
+            "code": "deposit_key_reused",
+            "message": f"Cette clé a déjà servi à déposer la demande n° {number}, avec un autre contenu : rien n'a "
+            "été déposé. Utilisez une nouvelle clé pour une nouvelle demande.",
+            "existing": number,
         }
         assert Request.objects.count() == 1
 
@@ -84,8 +84,9 @@ class TestIdempotencyKey:
 
         assert response.status_code == 400
         assert response.json() == {
-            "detail": "L'en-tête Idempotency-Key compte de 1 à 64 caractères ASCII imprimables, sans espace (par "
-            "exemple un UUID)."
+            "code": "bad_idempotency_key",
+            "message": "L'en-tête Idempotency-Key compte de 1 à 64 caractères ASCII imprimables, sans espace (par "
+            "exemple un UUID).",
         }
         assert not Request.objects.exists()
 

@@ -100,7 +100,7 @@ class TestForm:
         assert errors(response)["referral_date"] == TOO_OLD
         data = referral_data(referral_date=day, motif="mas_referral", consent_mode="remote")
         response = api_deposit(api_client(technicien), "access_difficulty", data)
-        assert response.status_code == 400
+        assert (response.status_code, response.json()["code"]) == (400, "invalid")
         assert response.json()["fields"]["mas_referral.referral_date"] == TOO_OLD
         assert not Request.objects.exists()
 

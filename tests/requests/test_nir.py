@@ -227,7 +227,7 @@ class TestBirthDateConsistency:
     def test_the_api_refuses_it_too(self, technicien):
         data = {"motif": "rights", "description": "Droits", **PERSON, "person_nir": make_nir(month="13")}
         response = api_deposit(api_client(technicien), "access_difficulty", data)
-        assert response.status_code == 400
+        assert (response.status_code, response.json()["code"]) == (400, "invalid")
         assert "ni un mois de 01 à 12" in response.json()["fields"]["person.nir"][0]
 
     @pytest.mark.parametrize("month", ["20", "30", "42", "99"])

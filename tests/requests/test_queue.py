@@ -50,7 +50,6 @@ def today(time_machine):
     return NOW.date()
 
 
-
 @pytest.fixture
 def make(structure, caisse, technicien):
     """A request of the structure to the caisse, deposited at `when` (Paris time; a date means 9h that day)."""

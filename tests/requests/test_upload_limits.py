@@ -7,7 +7,7 @@ import pytest
 
 from extranet import settings as project_settings
 from requests.models import Attachment, Message, Request
-from tests.helpers import api_client
+from tests.helpers import api_client, refusal
 from tests.requests.builders import a_pdf, api_deposit, create_url, form_data, pdf_document, upload
 from tests.requests.test_hostile_uploads import JPEG_BOMB, PNG_BOMB
 
@@ -36,17 +36,26 @@ class TestImageBombs:
     @pytest.mark.parametrize(("name", "content"), BOMBS)
     def test_api_upload(self, technicien, demande, stored_files, name, content):
         response = api_client(technicien).post(files(demande), {"files": [upload(name, content)]}, format="multipart")
-        assert response.status_code == 400
-        [message] = response.json()["files"]
+        status, code, fields = refusal(response)
+        assert (status, code, list(fields)) == (400, "attachment_refused", ["files"])
+        [message] = fields["files"]
         assert message.startswith(f"« {name} » {BOMB_MESSAGE}")
+        assert response.json()["message"] == message
+        assert response.json()["refused_files"] == [
+            {"field": "files", "name": name, "reason": "image_too_large", "message": message}
+        ]
         assert not Attachment.objects.exists() and stored_files() == []
 
     @pytest.mark.parametrize(("name", "content"), BOMBS)
     def test_api_deposit(self, technicien, stored_files, name, content):
         data = form_data("etude-de-dossier", files=[upload(name, content)])
         response = api_deposit(api_client(technicien), "case_review", data)
-        assert response.status_code == 400
-        assert response.json()["fields"]["attachments"][0].startswith(f"« {name} » {BOMB_MESSAGE}")
+        status, code, fields = refusal(response)
+        assert (status, code) == (400, "attachment_refused")
+        assert fields["attachments"][0].startswith(f"« {name} » {BOMB_MESSAGE}")
+        assert [
+            (refused["field"], refused["name"], refused["reason"]) for refused in response.json()["refused_files"]
+        ] == [("attachments", name, "image_too_large")]
         assert not Request.objects.exists() and stored_files() == []
 
     @pytest.mark.parametrize(("name", "content"), BOMBS)
@@ -82,10 +91,9 @@ class TestAttachmentsPerRequest:
         refused = partner.post(files(demande), {"files": [a_pdf("c.pdf"), a_pdf("d.pdf")]}, format="multipart")
         assert refused.status_code == 400
         assert refused.json() == {
-            "files": [
-                "Une demande compte 3 pièces jointes au plus : celle-ci en aurait 4. Regroupez les documents dans un "
-                "seul PDF, ou joignez seulement les pièces utiles."
-            ]
+            "code": "too_many_attachments",
+            "message": "Une demande compte 3 pièces jointes au plus : celle-ci en aurait 4. Regroupez les documents "
+            "dans un seul PDF, ou joignez seulement les pièces utiles.",
         }
         assert Attachment.objects.count() == 2 and len(stored_files()) == 2
         assert partner.post(files(demande), {"files": [a_pdf("c.pdf")]}, format="multipart").status_code == 201
@@ -96,8 +104,8 @@ class TestAttachmentsPerRequest:
         partner = api_client(technicien)
         assert partner.post(files(demande), {"files": [a_pdf_of(200_000)]}, format="multipart").status_code == 201
         refused = partner.post(files(demande), {"files": [a_pdf_of(150_000)]}, format="multipart")
-        assert refused.status_code == 400
-        assert refused.json()["files"][0].startswith("Les pièces jointes d'une demande pèsent 293,0\xa0Kio au plus")
+        assert (refused.status_code, refused.json()["code"]) == (400, "too_many_attachments")
+        assert refused.json()["message"].startswith("Les pièces jointes d'une demande pèsent 293,0\xa0Kio au plus")
         assert Attachment.objects.count() == 1 and len(stored_files()) == 1
 
     def test_page_messages_add_up_to_the_count(self, technicien_client, demande, stored_files):

@@ -44,9 +44,7 @@ def test_a_change_made_in_another_process_shows_at_its_next_use(structure, caiss
     assert conventions.active_caisses(structure.pk) == []
 
 
-def test_a_version_the_cache_lost_is_never_taken_for_the_one_remembered(
-    structure, caisse, django_assert_num_queries
-):
+def test_a_version_the_cache_lost_is_never_taken_for_the_one_remembered(structure, caisse, django_assert_num_queries):
     conventions.active_caisses(structure.pk)
     cache.clear()  # evicted, or the cache restarted: the version set again is a new one
     with django_assert_num_queries(1):

@@ -121,7 +121,8 @@ def test_deposit_errors_are_french_and_per_field(technicien):
     partner = api_client(technicien)
     wrong = {**referral(notice_given=False), "person": {**MAS_REFERRAL["person"], "nir": "285057505612300"}}
     refused = partner.post("/api/v1/requests/", wrong, format="json")
-    assert refused.status_code == 400
+    assert (refused.status_code, refused.json()["code"]) == (400, "invalid")
+    assert refused.json()["message"] == "Certaines valeurs sont invalides : voir « fields »."
     errors = refused.json()["fields"]
     assert "person.nir" in errors and "mas_referral.notice_given" in errors
     assert "notice d'information" in errors["mas_referral.notice_given"][0]
@@ -137,7 +138,7 @@ def test_deposit_errors_are_french_and_per_field(technicien):
     assert not_an_object.json()["fields"] == {"non_field_errors": ["Le corps de la requête doit être un objet JSON."]}
     nested = {**MAS_REFERRAL, "person": {**MAS_REFERRAL["person"], "last_name": {"nom": "Durand"}}}
     refused = partner.post("/api/v1/requests/", nested, format="json")
-    assert refused.status_code == 400
+    assert (refused.status_code, refused.json()["code"]) == (400, "invalid")
     assert refused.json()["fields"] == {"person.last_name": ["Une chaîne de caractères est attendue."]}
     assert not Request.objects.exists()
 
@@ -148,9 +149,9 @@ def test_a_convention_ended_meanwhile_refuses_the_deposit(monkeypatch, technicie
     refused = api_client(technicien).post("/api/v1/requests/", MAS_REFERRAL, format="json")
     assert refused.status_code == 400
     assert refused.json() == {
-        "caisse": [
-            "La convention de votre structure avec cette caisse n'est plus active : la demande n'a pas été déposée."
-        ]
+        "code": "no_active_convention",
+        "message": "La convention de votre structure avec cette caisse n'est plus active : la demande n'a pas été "
+        "déposée.",
     }
     assert not Request.objects.exists()
 
@@ -172,9 +173,10 @@ def test_caisse_is_required_when_the_structure_has_several(technicien, structure
     partner = api_client(technicien)
     details = {"channel": "phone", "availabilities": "Matin", "message": "?"}
     contact = {"kind": "contact", "motif": "technical", "details": details}
-    assert partner.post("/api/v1/requests/", contact, format="json").json()["fields"] == {
-        "caisse": ["Votre structure a plusieurs conventions : précisez la caisse (331, 421)."]
-    }
+    refused = partner.post("/api/v1/requests/", contact, format="json")
+    assert (refused.status_code, refused.json()["code"]) == (400, "caisse_required")
+    assert refused.json()["message"] == "Votre structure a plusieurs conventions : précisez la caisse (331, 421)."
+    assert refused.json()["fields"] == {"caisse": [refused.json()["message"]]}
     created = partner.post("/api/v1/requests/", {**contact, "caisse": "421"}, format="json")
     assert created.status_code == 201
     assert created.json()["caisse"]["code"] == "421"
@@ -220,7 +222,8 @@ def test_partners_never_receive_internal_notes(technicien, agent, structure, cai
     refused = api_client(technicien).post(
         f"/api/v1/requests/{request.number}/messages/", {"body": "Je tente", "internal": True}, format="json"
     )
-    assert refused.status_code == 400 and "internal" in refused.json()
+    assert (refused.status_code, refused.json()["code"]) == (403, "internal_note_forbidden")
+    assert refused.json()["message"] == "Seuls les agents de la caisse écrivent des notes internes."
 
 
 def test_only_the_agent_in_charge_or_an_admin_resolves(technicien, agent, caisse_admin, structure, caisse):
@@ -230,15 +233,22 @@ def test_only_the_agent_in_charge_or_an_admin_resolves(technicien, agent, caisse
     refused = api_client(colleague).post(
         f"/api/v1/requests/{request.number}/resolve/", {"answer": "Ok"}, format="json"
     )
-    assert refused.status_code == 403
+    assert (refused.status_code, refused.json()["code"]) == (403, "not_allowed")
+    assert (
+        refused.json()["message"] == "Seul l'agent en charge, ou un administrateur de la caisse, résout cette demande."
+    )
     empty = api_client(caisse_admin).post(f"/api/v1/requests/{request.number}/resolve/", {"answer": ""}, format="json")
-    assert empty.status_code == 400 and "answer" in empty.json()
+    assert (empty.status_code, empty.json()["code"], list(empty.json()["fields"])) == (400, "invalid", ["answer"])
     done = api_client(caisse_admin).post(
         f"/api/v1/requests/{request.number}/resolve/", {"answer": "Ok"}, format="json"
     )
     assert done.status_code == 200
     again = api_client(agent).post(f"/api/v1/requests/{request.number}/resolve/", {"answer": "Ok"}, format="json")
-    assert again.status_code == 409
+    assert (again.status_code, again.json()["code"], again.json()["current_status"]) == (
+        409,
+        "wrong_status",
+        "resolved",
+    )
 
 
 def test_personal_data_need_a_second_factor(technicien):
@@ -246,7 +256,8 @@ def test_personal_data_need_a_second_factor(technicien):
     assert client.get("/api/v1/me/").status_code == 200
     refused = client.get("/api/v1/requests/")
     assert refused.status_code == 403
-    assert "double authentification" in refused.json()["detail"]
+    assert refused.json()["code"] == "second_factor_required"
+    assert "double authentification" in refused.json()["message"]
 
 
 def test_browser_session_needs_its_second_factor(client, technicien):
@@ -319,7 +330,12 @@ def test_gestionnaire_manages_techniciens(gestionnaire, technicien, other_gestio
         {"civility": "m", "last_name": "Ferreira", "first_name": "Hugo", "email": "HUGO@exemple.fr"},
         format="json",
     )
-    assert duplicate.status_code == 400 and "email" in duplicate.json()
+    assert duplicate.status_code == 400
+    assert duplicate.json() == {
+        "code": "email_already_used",
+        "message": "Cette adresse électronique est déjà associée à un compte.",
+        "fields": {"email": ["Cette adresse électronique est déjà associée à un compte."]},
+    }
     member_id = listed[0]["id"]
     assert api_client(other_gestionnaire).post(f"/api/v1/structure/members/{member_id}/deactivate/").status_code == 404
     deactivated = client.post(f"/api/v1/structure/members/{member_id}/deactivate/")
@@ -333,7 +349,8 @@ def test_throttling_per_token(monkeypatch, technicien):
     first, second = api_client(technicien), api_client(technicien)
     assert [first.get("/api/v1/me/").status_code for _ in range(4)] == [200, 200, 200, 429]
     assert second.get("/api/v1/me/").status_code == 200
-    assert "Requête ralentie" in first.get("/api/v1/me/").json()["detail"]
+    throttled = first.get("/api/v1/me/").json()
+    assert throttled["code"] == "throttled" and "Requête ralentie" in throttled["message"]
 
 
 def test_docs_and_schema_are_served_offline(client):
@@ -360,8 +377,8 @@ def test_docs_and_schema_are_served_offline(client):
 )
 def test_a_wrong_query_is_an_error_not_ignored(technicien, query, field):
     response = api_client(technicien).get("/api/v1/requests/", query)
-    assert response.status_code == 400
-    assert field in response.json()
+    assert (response.status_code, response.json()["code"]) == (400, "invalid")
+    assert field in response.json()["fields"]
 
 
 def test_too_many_files_get_a_json_error(settings, technicien, structure, caisse):
@@ -374,10 +391,10 @@ def test_too_many_files_get_a_json_error(settings, technicien, structure, caisse
         f"/api/v1/requests/{request.number}/attachments/", {"files": files}, format="multipart"
     )
     assert response.status_code == 400
-    assert response.json() == {"detail": "Trop de fichiers dans une seule requête."}
+    assert response.json() == {"code": "parse_error", "message": "Trop de fichiers dans une seule requête."}
 
 
 def test_unknown_api_addresses_answer_in_json(technicien, client):
     response = api_client(technicien).get("/api/v1/structure/members/-1/deactivate/")
-    assert (response.status_code, response.json()) == (404, {"detail": "Introuvable."})
+    assert (response.status_code, response.json()) == (404, {"code": "not_found", "message": "Introuvable."})
     assert "text/html" in client.get("/page-inconnue/")["Content-Type"]

@@ -440,7 +440,7 @@ class TestFilesOnMessagesAndAnswers:
             (f"/api/v1/requests/{taken.number}/resolve/", {"answer": "Ci-joint."}),
         ):
             response = caisse_client.post(url, {**data, "files": [a_pdf()]}, format="multipart")
-            refusal(response, 503, "attachments_not_stored")
+            refusal(response, 503, "storage_unavailable")
         taken.refresh_from_db()
         assert taken.status == "in_progress"
         assert not Message.objects.exists() and not Attachment.objects.exists()

@@ -26,7 +26,8 @@ def test_the_count_restarts_with_each_window_and_the_refusal_says_when_in_french
         refused = client.get("/api/v1/me/")
     assert refused.status_code == 429
     assert refused["Retry-After"] == "45"  # the window ends on the minute
-    assert refused.json()["detail"].startswith("Requête ralentie.")
+    assert refused.json()["code"] == "throttled" and refused.json()["retry_after"] == 45
+    assert refused.json()["message"].startswith("Requête ralentie.")
     with at(2026, 3, 10, 9, 30, 59):
         assert client.get("/api/v1/me/").status_code == 429  # refused requests count too
     with at(2026, 3, 10, 9, 31, 0):

@@ -141,3 +141,19 @@ def test_each_request_serializer_has_its_own_description(schema):
     assert descriptions["RequestDetail"] != descriptions["RequestSummary"]
     assert "pas de données" not in descriptions["RequestDetail"].lower()
     assert "personne concernée" in descriptions["RequestDetail"]
+
+
+def test_every_refusal_is_an_error_with_its_codes_listed(schema):
+    """Each 4xx and 5xx of each operation is the `Error` component, its description naming the codes it may be
+    (extranet/api/schema.py); tests/extranet/api/test_error_codes.py answers each code for real."""
+    for method, path, operation in operations(schema):
+        for status, response in operation["responses"].items():
+            if int(status) < 400:
+                continue
+            assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}, (
+                method,
+                path,
+                status,
+            )
+            assert response["description"].startswith("- `"), (method, path, status)
+    assert schema["components"]["schemas"]["Error"]["additionalProperties"] is False
