@@ -281,9 +281,10 @@ class TestBidirectionalControls:
         executor = MigrationExecutor(connection)
         executor.migrate([("requests", "0015_public_ids")])
         MigrationExecutor(connection).migrate([("requests", "0016_strip_bidi_controls")])
-        demande.refresh_from_db()
-        assert (demande.person_last_name, demande.details["description"]) == ("eidolÉ", "Rupture de droits")
-        assert Message.objects.get().body == "Bonjour"
+        # Read as of that migration: the model's later columns (0017 on) are not there yet.
+        last_name, details = Request.objects.filter(pk=demande.pk).values_list("person_last_name", "details").get()
+        assert (last_name, details["description"]) == ("eidolÉ", "Rupture de droits")
+        assert Message.objects.values_list("body", flat=True).get() == "Bonjour"
 
     def test_passwords_are_kept_as_typed(self):
         form = LoginForm(data={"username": "a@exemple.fr", "password": f"secret{RLO}"})

@@ -8,19 +8,19 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from extranet.api import examples
-from extranet.api.errors import INVALID, Refusal, invalid
+from extranet.api.errors import INVALID
+from extranet.api.refusals import form_refusal, workflow_refusal
+from extranet.api.schema import refused
 from extranet.api.serializers import MemberSerializer, RequestDetailSerializer
 from extranet.api.views import (
     CONFLICT,
-    ERRORS,
     NOT_FOUND,
-    api_errors,
     caisse_request,
     own_techniciens,
     request_detail_queryset,
@@ -33,7 +33,7 @@ from structures import services as structure_services
 from structures.guards import require_caisse_staff
 from structures.models import CaisseMembership
 
-FORBIDDEN = OpenApiResponse(OpenApiTypes.OBJECT, description="Votre rôle ne permet pas cette opération.")
+FORBIDDEN = refused("not_allowed", "permission_denied")
 PDF = {
     (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="Le PDF, en pièce jointe."),
     404: NOT_FOUND,
@@ -42,6 +42,7 @@ WRONG_STATUS = {
     "code": "wrong_status",
     "message": "La demande 1412600042 est « Nouveau » : seule une demande prise en charge peut être remise dans "
     "la file.",
+    "current_status": "new",
 }
 NOT_ALLOWED = {"code": "not_allowed", "message": "Seul un administrateur de la caisse réattribue une demande."}
 ASSIGN = {"agent": 27}
@@ -65,21 +66,12 @@ class PdfNegotiation(DefaultContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-def refused(refusal, field="non_field_errors"):
-    """A workflow's refusal (requests/workflow.py) as the API's; any other is about the argument `field`."""
-    if isinstance(refusal, services.WrongStatus):
-        return Refusal("wrong_status", str(refusal), status=status.HTTP_409_CONFLICT)
-    if isinstance(refusal, services.NotAllowed):
-        return Refusal("not_allowed", str(refusal), status=status.HTTP_403_FORBIDDEN)
-    return invalid({field: [str(refusal)]})
-
-
 def moved(request, demande, move, field="non_field_errors"):
     """Run a service that writes on the request; the request as it now is, or the refusal."""
     try:
         move()
     except services.WorkflowRefused as refusal:
-        raise refused(refusal, field) from None
+        raise workflow_refusal(refusal, field=field) from None
     demande = request_detail_queryset().get(pk=demande.pk)
     return Response(RequestDetailSerializer(demande, context={"request": request}).data)
 
@@ -129,7 +121,13 @@ class Assign(APIView):
         "en charge lui est réattribuée, avec le droit de la résoudre. L'agent est l'un des agents actifs de la "
         "caisse de la demande. 409 pour une demande résolue, ou prise en charge entre-temps par un autre agent.",
         request=AssignSerializer,
-        responses={200: RequestDetailSerializer, 400: ERRORS, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+        responses={
+            200: RequestDetailSerializer,
+            400: refused("invalid", "unknown_fields"),
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
+        },
         examples=[
             OpenApiExample("Agent choisi", value=ASSIGN, request_only=True),
             OpenApiExample("Demande attribuée", value=examples.REQUEST_DETAIL, response_only=True),
@@ -143,12 +141,12 @@ class Assign(APIView):
         # The page offers "Attribuer à" on a new request, "Réattribuer à" on one in progress: one operation here.
         name, form_class = ("dispatch", DispatchForm) if demande.status == Status.NEW else ("reassign", ReassignForm)
         if refusal := workflow.refusal(demande, name, request.user):
-            raise refused(refusal)
+            raise workflow_refusal(refusal)
         incoming = AssignSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         form = form_class({"agent": incoming.validated_data["agent"]}, caisse=demande.caisse)
         if not form.is_valid():
-            raise invalid(api_errors(form.errors))
+            raise form_refusal(form)
         agent = form.cleaned_data["agent"]
         # The workflow asks again under the row lock (the agent may have been deactivated since the form read them).
         return moved(

@@ -131,7 +131,10 @@ def test_every_field_error_comes_at_once_under_the_clients_names(technicien):
     refused = post(api_client(technicien), body)
     assert refused.status_code == 400
     answer = refused.json()
-    assert (answer["code"], answer["message"]) == ("invalid", INVALID)
+    # The caisse's refusal gives the answer its code (without a caisse the request goes nowhere); the other fields'
+    # errors come with it.
+    caisse = "Aucune convention active de votre structure avec la caisse 999 : la demande n'a pas été déposée."
+    assert (answer["code"], answer["message"]) == ("unknown_caisse", caisse)
     assert set(answer["fields"]) == {
         "caisse",
         "person.nir",
@@ -141,9 +144,7 @@ def test_every_field_error_comes_at_once_under_the_clients_names(technicien):
         "details.availabilities",
     }
     assert answer["fields"]["details.channel"] == ["Sélectionnez un choix valide. pigeon n’en fait pas partie."]
-    assert answer["fields"]["caisse"] == [
-        "Aucune convention active de votre structure avec la caisse 999 : la demande n'a pas été déposée."
-    ]
+    assert answer["fields"]["caisse"] == [caisse]
     assert not Request.objects.exists()
 
 

@@ -18,7 +18,7 @@ from extranet.api.throttling import PerTokenThrottle
 from requests import services
 from tests.factories import CaisseMembershipFactory, ConventionFactory, MembershipFactory
 from tests.helpers import api_client
-from tests.requests.builders import a_pdf, form_data, upload
+from tests.requests.builders import a_pdf, api_body, form_data, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -37,8 +37,10 @@ def generous_rate(monkeypatch):
 
 
 def document(**overrides):
-    """A valid deposit: a prevention document for a person."""
-    return form_data("document", kind="document", **overrides)
+    """A valid deposit: a prevention document for a person, in the API's shape."""
+    data = form_data("document", **overrides)
+    data.pop("kind", None)
+    return api_body("document", data)
 
 
 class Calls:
