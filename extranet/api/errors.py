@@ -38,6 +38,7 @@ CODES = {
     "method_not_allowed": "Méthode non prise en charge par cette adresse.",
     "not_acceptable": "Format de réponse demandé non disponible.",
     "throttled": "Trop de requêtes pour ce jeton ; `retry_after` donne le délai en secondes.",
+    "webhook_inactive": "Point de réception désactivé : réactivez-le d'abord.",
     "server_error": "Erreur du serveur : la requête a pu être enregistrée, vérifiez avant de la refaire.",
 }
 DRF_CODES = {
