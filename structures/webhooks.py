@@ -1,9 +1,8 @@
-"""Whose webhooks a user manages (extranet/notifications/webhooks.py): the pages and the API ask here, so that both
-scope the endpoints alike: another owner's endpoint is a 404, a role without webhooks a 403."""
+"""Whose webhooks a user manages (extranet/notifications/webhooks.py): the pages and the API ask here, and both read
+only that owner's endpoints, so that another owner's endpoint is a 404 and a role without webhooks a 403."""
 
 from django.core.exceptions import PermissionDenied
 
-from extranet.notifications.models import WebhookEndpoint
 from structures.policy import caisse_membership, can_manage_webhooks, partner_membership
 
 
@@ -14,7 +13,3 @@ def webhook_owner(user):
     if (staff := caisse_membership(user)) and can_manage_webhooks(user, caisse=staff.caisse):
         return {"caisse": staff.caisse}
     raise PermissionDenied
-
-
-def endpoints_of(user):
-    return WebhookEndpoint.objects.filter(**webhook_owner(user))

@@ -2,9 +2,11 @@
 the same services and the same scope (structures/webhooks.py): a gestionnaire manages the structure's endpoints, a
 caisse administrateur the caisse's; another owner's endpoint is a 404, any other role a 403."""
 
+from django.core.exceptions import PermissionDenied
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,10 +16,14 @@ from extranet.notifications import webhooks
 from extranet.notifications.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from extranet.pages.webhooks.forms import WebhookEndpointForm
 from extranet.pages.webhooks.views import last_deliveries
-from structures.webhooks import endpoints_of, webhook_owner
+from structures.webhooks import webhook_owner
 
 TAGS = ["Webhooks"]
 INPUT_FIELDS = ("name", "url", "events")
+NOT_FOUND = OpenApiResponse(OpenApiTypes.OBJECT, description="Introuvable, ou point de réception d'un autre.")
+INVALID = OpenApiResponse(OpenApiTypes.OBJECT, description="Valeurs invalides (`fields`) ou champs inconnus.")
+INACTIVE = OpenApiResponse(OpenApiTypes.OBJECT, description="Point de réception désactivé (`webhook_inactive`).")
+NOT_ALLOWED = "Seuls les gestionnaires d'une structure et les administrateurs d'une caisse en gèrent les webhooks."
 
 
 class WebhookInputSerializer(serializers.Serializer):
@@ -147,8 +153,19 @@ def _form(data):
     return form.cleaned_data
 
 
+def _owner(request):
+    try:
+        return webhook_owner(request.user)
+    except PermissionDenied as refused:
+        raise Refusal("permission_denied", NOT_ALLOWED, status=status.HTTP_403_FORBIDDEN) from refused
+
+
+def _endpoints(request):
+    return WebhookEndpoint.objects.filter(**_owner(request))
+
+
 def _endpoint(request, pk):
-    return get_object_or_404(endpoints_of(request.user), pk=pk)
+    return get_object_or_404(_endpoints(request), pk=pk)
 
 
 class Webhooks(APIView):
@@ -160,7 +177,7 @@ class Webhooks(APIView):
         tags=TAGS,
     )
     def get(self, request):
-        endpoints = endpoints_of(request.user).order_by("-is_active", "name", "pk")
+        endpoints = _endpoints(request).order_by("-is_active", "name", "pk")
         return Response(WebhookSerializer(endpoints, many=True).data)
 
     @extend_schema(
@@ -170,7 +187,7 @@ class Webhooks(APIView):
             "de signature, montré cette seule fois."
         ),
         request=WebhookInputSerializer,
-        responses={201: WebhookWithSecretSerializer},
+        responses={201: WebhookWithSecretSerializer, 400: INVALID},
         examples=[
             OpenApiExample(
                 "Nouveau point de réception",
@@ -182,15 +199,14 @@ class Webhooks(APIView):
         tags=TAGS,
     )
     def post(self, request):
-        owner = webhook_owner(request.user)
-        endpoint, secret = webhooks.register(owner=owner, by=request.user, **_form(request.data))
+        endpoint, secret = webhooks.register(owner=_owner(request), by=request.user, **_form(request.data))
         return Response({**WebhookSerializer(endpoint).data, "secret": secret}, status=status.HTTP_201_CREATED)
 
 
 class WebhookDetail(APIView):
     @extend_schema(
         summary="Un point de réception et ses derniers envois",
-        responses={200: WebhookDetailSerializer},
+        responses={200: WebhookDetailSerializer, 404: NOT_FOUND},
         examples=[
             OpenApiExample("Avec ses envois", value={**EXAMPLE, "deliveries": [DELIVERY_EXAMPLE]}, response_only=True)
         ],
@@ -202,7 +218,7 @@ class WebhookDetail(APIView):
     @extend_schema(
         summary="Supprimer un point de réception",
         description="Avec son journal des envois ; pour seulement suspendre les envois, désactivez-le.",
-        responses={204: None},
+        responses={204: None, 404: NOT_FOUND},
         tags=TAGS,
     )
     def delete(self, request, pk):
@@ -218,7 +234,7 @@ class WebhookRotateSecret(APIView):
             "plus rien. Il est montré cette seule fois."
         ),
         request=None,
-        responses={200: WebhookWithSecretSerializer},
+        responses={200: WebhookWithSecretSerializer, 404: NOT_FOUND},
         examples=[OpenApiExample("Nouveau secret", value=SECRET_EXAMPLE, response_only=True)],
         tags=TAGS,
     )
@@ -235,7 +251,8 @@ class WebhookSetActive(APIView):
         summary="Désactiver ou réactiver un point de réception",
         description="Désactivé, il ne reçoit plus rien ; ses envois en attente sont abandonnés.",
         request=None,
-        responses={200: WebhookSerializer},
+        responses={200: WebhookSerializer, 404: NOT_FOUND},
+        examples=[OpenApiExample("Désactivé", value={**EXAMPLE, "is_active": False}, response_only=True)],
         tags=TAGS,
     )
     def post(self, request, pk):
@@ -246,11 +263,28 @@ class WebhookTest(APIView):
     @extend_schema(
         summary="Envoyer un événement de test",
         description=(
-            "Un événement `webhook.test` (sans demande), signé, retenté et journalisé comme les autres ; son résultat "
-            "se lit dans le détail du point de réception."
+            "Un événement `webhook.test` (sans demande), signé, retenté et journalisé comme les autres : la réponse "
+            "le montre mis en file, son résultat se lit ensuite dans le détail du point de réception."
         ),
         request=None,
-        responses={202: WebhookDeliverySerializer},
+        responses={202: WebhookDeliverySerializer, 404: NOT_FOUND, 409: INACTIVE},
+        examples=[
+            OpenApiExample(
+                "Mis en file",
+                value={
+                    **DELIVERY_EXAMPLE,
+                    "event": webhooks.TEST_EVENT,
+                    "request": None,
+                    "state": "pending",
+                    "attempts": 0,
+                    "delivered_at": None,
+                    "last_status_code": None,
+                    "attempt_log": [],
+                },
+                response_only=True,
+                status_codes=["202"],
+            )
+        ],
         tags=TAGS,
     )
     def post(self, request, pk):
@@ -262,5 +296,4 @@ class WebhookTest(APIView):
                 status=status.HTTP_409_CONFLICT,
             )
         delivery = webhooks.send_test(endpoint)
-        delivery.refresh_from_db()
         return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)

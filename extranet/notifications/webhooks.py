@@ -64,9 +64,11 @@ def emit(event, *, number, structure_id, caisse_id, at=None):
     for it. Returns the deliveries written."""
     assert event in EVENTS, event
     at = at or timezone.now()
-    endpoints = WebhookEndpoint.objects.filter(
-        Q(structure_id=structure_id) | Q(caisse_id=caisse_id), is_active=True
-    ).order_by("pk")
+    endpoints = (
+        WebhookEndpoint.objects.filter(Q(structure_id=structure_id) | Q(caisse_id=caisse_id), is_active=True)
+        .only("pk", "events")
+        .order_by("pk")
+    )
     # The events are a short JSON list, filtered here: SQLite's JSON fields have no "contains".
     return [_queue(endpoint, event, number, at) for endpoint in endpoints if event in endpoint.events]
 

@@ -8,6 +8,8 @@ OPERATIONS_WITHOUT_BODY_EXAMPLE = {
     # A binary download and moves whose body is the request detail shown elsewhere.
     ("get", "/api/v1/requests/{number}/attachments/{id}/"),
     ("post", "/api/v1/requests/{number}/resolve/"),
+    # A deletion answers 204, without a body.
+    ("delete", "/api/v1/webhooks/{id}/"),
 }
 
 
@@ -55,4 +57,10 @@ def test_the_contract_paths_are_there(schema):
         "/api/v1/requests/{number}/attachments/{id}/",
         "/api/v1/structure/members/",
         "/api/v1/structure/members/{id}/deactivate/",
+        "/api/v1/webhooks/",
+        "/api/v1/webhooks/{id}/",
+        "/api/v1/webhooks/{id}/rotate-secret/",
+        "/api/v1/webhooks/{id}/deactivate/",
+        "/api/v1/webhooks/{id}/reactivate/",
+        "/api/v1/webhooks/{id}/test/",
     }
