@@ -130,7 +130,9 @@ DELIVERY_EXAMPLE = {
 
 
 def _form(data):
-    """The JSON body as the page's form reads it; unknown fields refused by name."""
+    """The body (JSON, or a form's fields) as the page's form reads it; unknown fields refused by name."""
+    if isinstance(data, QueryDict):
+        data = {name: values if name == "events" else values[-1] for name, values in data.lists()}
     if not isinstance(data, dict):
         raise invalid({"non_field_errors": ["Le corps de la requête doit être un objet JSON."]})
     if unknown := sorted(set(data) - set(INPUT_FIELDS)):
