@@ -4,8 +4,10 @@ documentation says, retried, abandoned, never redirected, never to a private add
 import hashlib
 import hmac
 import json
+import re
 import socket
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -32,6 +34,15 @@ def verified(secret, received, *, now):
     timestamp = int(fields["t"])
     expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + received.body, hashlib.sha256).hexdigest()
     return abs(now - timestamp) <= 300 and hmac.compare_digest(expected, fields["v1"])
+
+
+def documented_check():
+    """The verification function docs/webhooks.md gives client developers, as written there."""
+    document = (Path(__file__).resolve().parents[3] / "docs" / "webhooks.md").read_text()
+    [code] = re.findall(r"```python\n(.*?)```", document, re.DOTALL)
+    namespace = {}
+    exec(code, namespace)  # noqa: S102 (the project's own documentation)
+    return namespace["webhook_authentique"]
 
 
 def register(owner, url, events=tuple(webhooks.EVENTS), by=None):
@@ -73,6 +84,23 @@ def test_a_take_charge_arrives_signed_with_the_number_and_no_personal_data(
     assert (attempt.status_code, attempt.error, attempt.response_body) == (200, "", "réponse 200")
     # The secret is kept sealed: signing needs it in clear, the database never holds it so.
     assert secret not in WebhookEndpoint.objects.values_list("sealed_secret", flat=True).get(pk=endpoint.pk)
+
+
+def test_the_documented_check_accepts_a_delivery_and_refuses_a_replay_or_an_altered_body(
+    commit, receiver, demande, structure, agent, start
+):
+    _, secret = register({"structure": structure}, receiver.url)
+    with at(start), commit():
+        services.take_charge(demande, agent=agent)
+    [received] = receiver.received
+    authentic = documented_check()
+    header = received.headers["X-Espace-Signature"]
+    with at(start + timedelta(minutes=4)):
+        assert authentic(secret, header, received.body)
+        assert not authentic(secret, header, received.body.replace(b"status_changed", b"message_from_caisse"))
+        assert not authentic("whsec_autre", header, received.body)
+    with at(start + timedelta(minutes=5, seconds=1)):
+        assert not authentic(secret, header, received.body)
 
 
 def test_each_moment_gives_its_event_to_the_structure_and_to_the_caisse(
