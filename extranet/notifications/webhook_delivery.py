@@ -62,8 +62,8 @@ def _public(address):
 
 
 def check_url(url):
-    """The address split as (scheme, host, port, path), refused with UnsafeAddress unless it is https (or an allowed
-    http host), without credentials, and every address its host resolves to is public (or the host is allowed)."""
+    """The address split as (scheme, host, port, path), refused with UnsafeAddress unless it is https (or http to an
+    allowed host), names a host, and carries neither credentials nor a fragment. Where it resolves is `resolve`'s."""
     try:
         parts = urlsplit(url)
         port = parts.port

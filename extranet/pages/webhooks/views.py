@@ -5,14 +5,12 @@ endpoint is a 404, a role without webhooks a 403)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from extranet.notifications import webhooks
-from extranet.notifications.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from extranet.notifications.models import WebhookDelivery, WebhookEndpoint
 from extranet.notifications.webhook_delivery import MAX_ATTEMPTS
 from extranet.pages.webhooks.forms import WebhookEndpointForm
 from structures.webhooks import webhook_owner
@@ -38,11 +36,8 @@ def _url(side, name):
 
 def last_deliveries(endpoint, count=LISTED_DELIVERIES):
     """The endpoint's latest deliveries, each with its attempts (newest first): the delivery log."""
-    return list(
-        WebhookDelivery.objects.filter(endpoint=endpoint)
-        .order_by("-created_at", "-pk")
-        .prefetch_related(Prefetch("attempt_log", queryset=WebhookAttempt.objects.order_by("-at", "-pk")))[:count]
-    )
+    deliveries = WebhookDelivery.objects.filter(endpoint=endpoint).order_by("-created_at", "-pk")
+    return list(deliveries.prefetch_related("attempt_log")[:count])
 
 
 @login_required
@@ -131,7 +126,6 @@ def endpoint_test(request, side, pk):
 @require_POST
 def endpoint_delete(request, side, pk):
     endpoint = _endpoint(request, side, pk)
-    with transaction.atomic():
-        endpoint.delete()
+    endpoint.delete()
     messages.success(request, f"« {endpoint.name} » est supprimé, avec son journal des envois.")
     return redirect(_url(side, "list"))
