@@ -208,3 +208,14 @@ class TestApi:
         assert (response.status_code, response.json()["code"]) == (404, "not_found")
         endpoint.refresh_from_db()
         assert endpoint.is_active and not WebhookDelivery.objects.exists()
+
+
+def test_check_deploy_refuses_webhooks_in_clear_in_production():
+    from tests.extranet.test_security_headers import production_env, run
+
+    result = run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        production_env(WEBHOOK_ALLOWED_HTTP_HOSTS="crochet.interne"),
+    )
+    assert result.returncode == 1
+    assert "extranet.W001" in result.stderr and "crochet.interne" in result.stderr
