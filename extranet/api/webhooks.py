@@ -143,10 +143,12 @@ def _form(data):
         )
     converted, errors = QueryDict(mutable=True), {}
     for name, value in data.items():
-        values = value if name == "events" and isinstance(value, list) else [value]
-        if not all(isinstance(item, str) for item in values):
-            errors[name] = ["Une liste de noms d'événements est attendue." if name == "events" else "Texte attendu."]
-        converted.setlist(name, values)
+        if name == "events" and not (isinstance(value, list) and all(isinstance(item, str) for item in value)):
+            errors[name] = ["Une liste de noms d'événements est attendue."]
+        elif name != "events" and not isinstance(value, str):
+            errors[name] = ["Texte attendu."]
+        else:
+            converted.setlist(name, value if name == "events" else [value])
     if errors:
         raise invalid(errors)
     form = WebhookEndpointForm(converted)

@@ -149,7 +149,7 @@ class _PinnedTLSConnection(_PinnedConnection):
 
 def post(url, body, headers):
     """POST `body` to `url` once: (status, the start of the answer). Raises UnsafeAddress, OSError (timeouts and
-    TLS errors included) or http.client.HTTPException."""
+    TLS errors included), ValueError or http.client.HTTPException."""
     scheme, host, port, path, addresses = check_destination(url)
     connection_class = _PinnedTLSConnection if scheme == "https" else _PinnedConnection
     connection = connection_class(
@@ -165,7 +165,8 @@ def post(url, body, headers):
         answer = response.read(WebhookAttempt.RESPONSE_KEPT)
     finally:
         connection.close()
-    return response.status, answer.decode(errors="replace")
+    # The receiver's text, kept for its owner: a NUL byte would not be storable (PostgreSQL's text refuses it).
+    return response.status, answer.decode(errors="replace").replace("\x00", "")
 
 
 # The outbox
@@ -193,7 +194,8 @@ def deliver(delivery_id, *, force=False):
         status, answer = post(endpoint.url, delivery.body.encode(), headers)
     except UnsafeAddress as refused:
         error = str(refused)
-    except (OSError, http.client.HTTPException) as failure:
+    # OSError: refused, timed out, TLS refused (certificate); ValueError: a host name TLS cannot encode.
+    except (OSError, ValueError, http.client.HTTPException) as failure:
         error = describe(failure)
     duration_ms = int((time.monotonic() - started) * 1000)
     if status is not None and not 200 <= status < 300:

@@ -1,8 +1,8 @@
 """A real HTTP receiver on 127.0.0.1 for the webhooks' tests: a ThreadingHTTPServer on a random port, in a thread.
 
 It records every request (path, headers, body) and answers with the statuses it is given, in turn (the last one
-repeats): `receiver.answers = [500, 200]`; a 3xx answers with a Location header, to prove redirects are not
-followed."""
+repeats): `receiver.answers = [500, 200]`, and the text `receiver.text` ("réponse {status}"); a 3xx answers with a
+Location header, to prove redirects are not followed."""
 
 import threading
 from dataclasses import dataclass
@@ -20,6 +20,7 @@ class Receiver:
     def __init__(self):
         self.received = []
         self.answers = [200]
+        self.text = "réponse {status}"
         self.lock = threading.Lock()
         receiver = self
 
@@ -32,7 +33,7 @@ class Receiver:
                 self.send_response(status)
                 if 300 <= status < 400:
                     self.send_header("Location", "/ailleurs")
-                answer = f"réponse {status}".encode()
+                answer = receiver.text.format(status=status).encode()
                 self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
                 self.wfile.write(answer)

@@ -191,6 +191,10 @@ class TestApi:
         )
         wrong_type = api.post("/api/v1/webhooks/", {"name": "X", "url": 3, "events": EVENTS}, format="json")
         assert list(wrong_type.json()["fields"]) == ["url"]
+        one_event = api.post(
+            "/api/v1/webhooks/", {"name": "X", "url": "https://8.8.8.8/", "events": EVENTS[0]}, format="json"
+        )
+        assert one_event.json()["fields"] == {"events": ["Une liste de noms d'événements est attendue."]}
         assert not WebhookEndpoint.objects.exists()
 
     def test_a_technicien_or_an_agent_is_refused(self, technicien, agent):

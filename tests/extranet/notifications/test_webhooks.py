@@ -233,6 +233,16 @@ def test_the_delay_doubles_and_the_delivery_is_abandoned_after_the_maximum(
     assert len(receiver.received) == MAX_ATTEMPTS
 
 
+def test_a_long_answer_is_kept_truncated_and_storable(commit, receiver, demande, structure, agent):
+    register({"structure": structure}, receiver.url)
+    receiver.text = "\x00début " + "x" * 2000
+    with commit():
+        services.take_charge(demande, agent=agent)
+    attempt = WebhookAttempt.objects.get()
+    assert attempt.response_body.startswith("début x")
+    assert len(attempt.response_body.encode()) == WebhookAttempt.RESPONSE_KEPT - 1  # the bytes kept, less the NUL
+
+
 def test_a_redirect_is_not_followed(commit, receiver, demande, structure, agent):
     register({"structure": structure}, receiver.url)
     receiver.answers = [302]
