@@ -177,7 +177,7 @@ class Webhooks(APIView):
         summary="Points de réception des webhooks",
         description="Ceux de la structure (gestionnaires) ou de la caisse (administrateurs).",
         responses={200: WebhookSerializer(many=True)},
-        examples=[OpenApiExample("Points de réception", value=[EXAMPLE], response_only=True)],
+        examples=[OpenApiExample("Points de réception", value=EXAMPLE, response_only=True)],
         tags=TAGS,
     )
     def get(self, request):
