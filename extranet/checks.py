@@ -1,7 +1,7 @@
 """Checks of the production configuration (`manage.py check --deploy`)."""
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
 
 # Caches each process keeps to itself: what one server writes there, the others never see.
 PROCESS_LOCAL_CACHES = {
@@ -21,5 +21,19 @@ def shared_default_cache(app_configs, **kwargs):
             "d'une structure suspendue.",
             hint="CACHE_BACKEND=database (le défaut en production ; table créée par migrate).",
             id="extranet.E001",
+        )
+    ]
+
+
+@register(Tags.security, deploy=True)
+def webhooks_https_only(app_configs, **kwargs):
+    if settings.DEBUG or not settings.WEBHOOK_ALLOWED_HTTP_HOSTS:
+        return []
+    return [
+        Warning(
+            "WEBHOOK_ALLOWED_HTTP_HOSTS laisse partir des webhooks en clair et vers des adresses privées : "
+            + ", ".join(settings.WEBHOOK_ALLOWED_HTTP_HOSTS),
+            hint="Laissez WEBHOOK_ALLOWED_HTTP_HOSTS vide en production (docs/webhooks.md).",
+            id="extranet.W001",
         )
     ]

@@ -346,6 +346,15 @@ DEFAULT_FROM_EMAIL = os.environ.get(
     "DEFAULT_FROM_EMAIL", "Espace Partenaires <ne-pas-repondre@espace-partenaires.example>"
 )
 
+# Webhooks (extranet/notifications/webhooks.py): https only, to public addresses only, but for these hosts, where
+# plain http and private addresses are accepted (tests and local development; empty in production). The timeouts
+# bound each attempt's connection and each read; past the lease, a delivery still "en cours d'envoi" (its worker
+# killed) is sent again.
+WEBHOOK_ALLOWED_HTTP_HOSTS = env_list("WEBHOOK_ALLOWED_HTTP_HOSTS")
+WEBHOOK_CONNECT_TIMEOUT = float(os.environ.get("WEBHOOK_CONNECT_TIMEOUT", "3"))
+WEBHOOK_READ_TIMEOUT = float(os.environ.get("WEBHOOK_READ_TIMEOUT", "10"))
+WEBHOOK_SENDING_LEASE = float(os.environ.get("WEBHOOK_SENDING_LEASE", "120"))
+
 # The demo and the tests run background jobs at once; production uses the database queue (db_worker).
 TASKS = {
     "default": {

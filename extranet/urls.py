@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("requests.urls")),
     path("", include("extranet.pages.audit.urls")),
     path("", include("extranet.pages.background.urls")),
+    path("", include("extranet.pages.webhooks.urls")),
     path("api/", include("extranet.api.urls")),
     path("admin-technique/", admin.site.urls),
 ]

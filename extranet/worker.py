@@ -3,9 +3,9 @@
 - A lost database connection (server restarted, `pg_terminate_backend`, network cut) does not end the process: it
   reconnects, with a growing delay, and goes on; the task it was running then is marked failed.
 - Every WORKER_SWEEP_INTERVAL seconds it takes back what dead workers left (a killed worker leaves its task
-  "running" forever): tasks still running past their timeout are marked failed, emails past their lease are
-  taken back (extranet/notifications/delivery.py), due pending emails without a task are queued again, and the
-  next nightly run is planned if none is.
+  "running" forever): tasks still running past their timeout are marked failed, emails and webhooks past their
+  lease are taken back (extranet/notifications/delivery.py, webhook_delivery.py), due pending ones without a task
+  are queued again, and the next nightly run is planned if none is.
 """
 
 import logging
@@ -21,7 +21,7 @@ from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
-from extranet.notifications import delivery
+from extranet.notifications import delivery, webhook_delivery
 from extranet.scheduler import schedule_daily_jobs
 
 logger = logging.getLogger(__name__)
@@ -44,15 +44,19 @@ def mark_interrupted(tasks, now):
 
 
 def reclaim_stale_tasks(now=None):
-    """Tasks still "running" long after they started: their worker is gone. An email's delivery is stale once past
-    the email's lease, anything else (the nightly run) after TASK_RUNNING_TIMEOUT."""
+    """Tasks still "running" long after they started: their worker is gone. An email's or a webhook's delivery is
+    stale once past its lease, anything else (the nightly run) after TASK_RUNNING_TIMEOUT."""
     now = now or timezone.now()
     running = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING)
-    deliveries = running.filter(task_path=delivery.deliver_email.module_path)
-    reclaimed = mark_interrupted(
-        deliveries.filter(started_at__lt=now - timedelta(seconds=settings.EMAIL_SENDING_LEASE)), now
+    leases = {
+        delivery.deliver_email.module_path: settings.EMAIL_SENDING_LEASE,
+        webhook_delivery.deliver_webhook.module_path: settings.WEBHOOK_SENDING_LEASE,
+    }
+    reclaimed = sum(
+        mark_interrupted(running.filter(task_path=path, started_at__lt=now - timedelta(seconds=lease)), now)
+        for path, lease in leases.items()
     ) + mark_interrupted(
-        running.exclude(task_path=delivery.deliver_email.module_path).filter(
+        running.exclude(task_path__in=leases).filter(
             started_at__lt=now - timedelta(seconds=settings.TASK_RUNNING_TIMEOUT)
         ),
         now,
@@ -68,6 +72,8 @@ def sweep():
     reclaim_stale_tasks()
     delivery.reclaim_stale()
     delivery.enqueue_orphans()
+    webhook_delivery.reclaim_stale()
+    webhook_delivery.enqueue_orphans()
     schedule_daily_jobs()
 
 

@@ -10,6 +10,10 @@ Who is told what (/work/shared/DESIGN.md §9), for each event, in one query of t
   who asked for the messages on new requests;
 - followers (the star) who asked for it, while they still see the request: status changes and public messages.
 
+The same moments are told to the software of the request's structure and caisse, through their webhooks
+(extranet/notifications/webhooks.py): every status change, and every public message, whoever acted; never an
+internal note.
+
 Each person once per event, by their most specific role that wants it (its own preference decides, and a star
 with its preference on is a wish for this request too); never the person who acted. The deposit's acknowledgement
 is the exception: it is the author's receipt of their own action.
@@ -21,6 +25,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from extranet.notifications import webhooks
 from extranet.notifications.emails import absolute_url, send_templated_email
 from requests import policy
 from requests.models import Follow, Status
@@ -113,8 +118,19 @@ def awaiting_partner_reminder(demande):
     return _partner_side(demande, by=None, template="request_awaiting_reminder", follower_template=None)
 
 
+def _webhook(event, demande, at=None):
+    webhooks.emit(event, number=demande.number, structure_id=demande.structure_id, caisse_id=demande.caisse_id, at=at)
+
+
+def status_changed(demande, *, at):
+    """Any move that changed the status (workflow.move), the deposit's too: for webhooks only, the emails being
+    each move's own."""
+    _webhook(webhooks.STATUS_CHANGED, demande, at)
+
+
 def deposited(demande):
     _to_author(demande, "request_deposited")
+    status_changed(demande, at=demande.created_at)
 
 
 def taken_in_charge(demande, *, by):
@@ -134,6 +150,7 @@ def resolved(demande, answer, *, by):
 def caisse_message(demande, message, *, by):
     if message.is_internal:
         return 0
+    _webhook(webhooks.MESSAGE_FROM_CAISSE, demande, message.created_at)
     return _partner_side(
         demande, by=by, template="request_caisse_message", follower_template="request_followed_message"
     )
@@ -143,6 +160,7 @@ def partner_message(demande, message, *, by):
     """A structure wrote: the agent in charge, or, nobody in charge, the caisse's staff who asked; the followers."""
     if message.is_internal:
         return 0
+    _webhook(webhooks.MESSAGE_FROM_STRUCTURE, demande, message.created_at)
     in_charge_id = demande.assigned_to_id if demande.status == Status.IN_PROGRESS else None
     people = list(
         _concerned(

@@ -4,8 +4,9 @@
 and the policy whether the user may (`has_transition_perm`: the transition's `permission`, requests/policy.py),
 runs the django-fsm transition, keeps the agent in charge's right to resolve with whoever holds the request,
 writes the one log row from the transition's source to its target, and queues the email, which leaves on commit
-(requests/notifications.py). `take_charge`, `resolve` and `reassign` in requests/services.py are calls of it; the
-deposit writes the first log row ("" → Nouveau) with the same `log`.
+(requests/notifications.py), and, when the status changed, the webhooks' event. `take_charge`, `resolve` and
+`reassign` in requests/services.py are calls of it; the deposit writes the first log row ("" → Nouveau) with the same
+`log`.
 """
 
 from collections.abc import Callable
@@ -184,6 +185,8 @@ def move(demande, name, *, by, check=None, effects=None, **arguments):
             at=at,
             assigned_to=demande.assigned_to if demande.assigned_to != holder else None,
         )
+        if demande.status != source:
+            notifications.status_changed(demande, at=at)
         if edge.notify is not None:
             edge.notify(demande, outcome, by=by)
     return demande

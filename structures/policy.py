@@ -62,6 +62,14 @@ def can_administer_caisse(user, caisse):
     return staff is not None and staff.is_admin
 
 
+def can_manage_webhooks(user, *, structure=None, caisse=None):
+    """Who registers the endpoints where software is told of requests' events: a structure's gestionnaires for its
+    own, a caisse's administrateurs for the caisse's (those who manage the accounts the software acts for)."""
+    if structure is not None:
+        return can_manage_technicians(user, structure)
+    return caisse is not None and can_administer_caisse(user, caisse)
+
+
 def may_receive_codes_by_email(user):
     """The second factor: caisse staff handle every structure's requests, and Django's staff the whole service, so
     they use an authenticator application only; partners may also receive their codes by email."""

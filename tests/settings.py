@@ -7,3 +7,6 @@ import os
 os.environ["DEBUG"] = "true"
 
 from extranet.settings import *  # noqa: E402, F403
+
+# The webhooks' tests post to a real receiver on this machine (tests/extranet/notifications/receiver.py).
+WEBHOOK_ALLOWED_HTTP_HOSTS = ["127.0.0.1"]

@@ -30,7 +30,8 @@ from guardian.models import UserObjectPermission
 
 from extranet.accounts.models import AccountToken, ApiToken
 from extranet.audit.models import AccessLog
-from extranet.notifications.models import OutgoingEmail
+from extranet.notifications import webhooks
+from extranet.notifications.models import OutgoingEmail, WebhookDelivery, WebhookEndpoint
 from requests.models import (
     AnswerTemplate,
     Attachment,
@@ -151,6 +152,15 @@ def own_side(outcome, allowed, refused="missing"):
 
 def an_upload(side, scene):
     return {"files": SimpleUploadedFile("matrice.pdf", pdf_bytes("Matrice"), content_type="application/pdf")}
+
+
+def a_webhook(side, scene):
+    """A new endpoint's form: an address given by its public IP, which registration accepts without DNS."""
+    return {"name": "Crochet de la matrice", "url": "https://8.8.8.8/", "events": webhooks.STATUS_CHANGED}
+
+
+def structure_webhook_only():
+    return scoped(GESTIONNAIRES) | {"admin_c1": ("missing", "missing")}
 
 
 MATRIX = {
@@ -351,6 +361,34 @@ MATRIX = {
     "api:member-deactivate": Entry(api(scoped(GESTIONNAIRES)), args=by_pk("technicien"), methods=("POST",)),
     "api:member-reactivate": Entry(api(scoped(GESTIONNAIRES)), args=by_pk("inactive_technicien"), methods=("POST",)),
     "api:caisse-agents": Entry(api(only(STAFF))),
+    # Webhooks: a gestionnaire's for the structure, an administrateur's for the caisse (not the other's side)
+    "webhooks:structure_list": Entry(only(GESTIONNAIRES)),
+    "webhooks:structure_create": Entry(only(GESTIONNAIRES), methods=("GET", "POST"), data=a_webhook),
+    "webhooks:structure_detail": Entry(scoped(GESTIONNAIRES), args=by_pk("structure_webhook")),
+    "webhooks:structure_secret": Entry(scoped(GESTIONNAIRES), args=by_pk("structure_webhook")),
+    **{
+        f"webhooks:structure_{action}": Entry(
+            scoped(GESTIONNAIRES), args=by_pk("structure_webhook"), methods=("POST",)
+        )
+        for action in ("rotate", "test", "deactivate", "reactivate", "delete")
+    },
+    "webhooks:caisse_list": Entry(only(ADMINS)),
+    "webhooks:caisse_create": Entry(only(ADMINS), methods=("GET", "POST"), data=a_webhook),
+    "webhooks:caisse_detail": Entry(scoped(ADMINS), args=by_pk("caisse_webhook")),
+    "webhooks:caisse_secret": Entry(scoped(ADMINS), args=by_pk("caisse_webhook")),
+    **{
+        f"webhooks:caisse_{action}": Entry(scoped(ADMINS), args=by_pk("caisse_webhook"), methods=("POST",))
+        for action in ("rotate", "test", "deactivate", "reactivate", "delete")
+    },
+    "api:webhooks": Entry(api(only(GESTIONNAIRES + ADMINS)), methods=("GET", "POST"), data=a_webhook),
+    # A structure's endpoint: not the caisse administrateur's to manage either (a 404, as any endpoint not theirs).
+    "api:webhook-detail": Entry(api(structure_webhook_only()), args=by_pk("structure_webhook")),
+    **{
+        f"api:webhook-{action}": Entry(
+            api(structure_webhook_only()), args=by_pk("structure_webhook"), methods=("POST",)
+        )
+        for action in ("rotate-secret", "test", "deactivate", "reactivate")
+    },
     "api:schema": Entry(everyone("ok"), same_for_everyone=True),
     "api:docs": Entry(everyone("ok")),
 }
@@ -433,6 +471,8 @@ class Side:
     inactive_agent: CaisseMembership = None
     answer_template: AnswerTemplate = None
     inactive_answer_template: AnswerTemplate = None
+    structure_webhook: WebhookEndpoint = None
+    caisse_webhook: WebhookEndpoint = None
     markers: list = field(default_factory=list)
 
 
@@ -495,8 +535,20 @@ def build_side(label, structure, caisse, author, staff_user):
     side.inactive_answer_template = AnswerTemplate.objects.create(
         caisse=caisse, title=f"ModeleInactifCanari{label}", body="Ancien texte.", is_active=False
     )
+    side.structure_webhook, side.caisse_webhook = (
+        webhooks.register(
+            owner=owner,
+            name=f"Crochet{kind}Canari{label}",
+            url=f"https://crochet-{kind.lower()}-{label.lower()}.exemple.fr/",
+            events=list(webhooks.EVENTS),
+            by=None,
+        )[0]
+        for kind, owner in (("Structure", {"structure": structure}), ("Caisse", {"caisse": caisse}))
+    )
     side.markers = [
         side.request.number,
+        *(f"Crochet{kind}Canari{label}" for kind in ("Structure", "Caisse")),
+        *(f"crochet-{kind}-{label.lower()}" for kind in ("structure", "caisse")),
         f"ModeleCanari{label}",
         f"TexteModeleCanari{label}",
         f"ModeleInactifCanari{label}",
@@ -543,6 +595,8 @@ SNAPSHOT_MODELS = [
     ExportLog,
     AccessLog,
     AnswerTemplate,
+    WebhookEndpoint,
+    WebhookDelivery,
 ]
 
 

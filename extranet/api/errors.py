@@ -65,6 +65,7 @@ CODES = {
     "not_allowed": "Action réservée à un autre intervenant sur cette demande (l'agent en charge, un administrateur…).",
     "internal_note_forbidden": "Seuls les agents de la caisse écrivent des notes internes.",
     "email_already_used": "Adresse électronique déjà associée à un compte.",
+    "webhook_inactive": "Point de réception désactivé : réactivez-le d'abord.",
     "server_error": "Erreur du serveur : la requête a pu être enregistrée, vérifiez avant de la refaire.",
 }
 # Why a file is refused (`refused_files[].reason`), from the code of requests/attachments.py's refusal.

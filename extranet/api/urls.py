@@ -1,7 +1,7 @@
 from django.urls import path, reverse_lazy
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from extranet.api import operations, views
+from extranet.api import operations, views, webhooks
 
 app_name = "api"
 
@@ -31,6 +31,16 @@ urlpatterns = [
     path("v1/structure/members/<int:pk>/deactivate/", views.MemberDeactivate.as_view(), name="member-deactivate"),
     path("v1/structure/members/<int:pk>/reactivate/", operations.MemberReactivate.as_view(), name="member-reactivate"),
     path("v1/caisse/agents/", operations.Agents.as_view(), name="caisse-agents"),
+    path("v1/webhooks/", webhooks.Webhooks.as_view(), name="webhooks"),
+    path("v1/webhooks/<int:pk>/", webhooks.WebhookDetail.as_view(), name="webhook-detail"),
+    path("v1/webhooks/<int:pk>/rotate-secret/", webhooks.WebhookRotateSecret.as_view(), name="webhook-rotate-secret"),
+    path(
+        "v1/webhooks/<int:pk>/deactivate/", webhooks.WebhookSetActive.as_view(active=False), name="webhook-deactivate"
+    ),
+    path(
+        "v1/webhooks/<int:pk>/reactivate/", webhooks.WebhookSetActive.as_view(active=True), name="webhook-reactivate"
+    ),
+    path("v1/webhooks/<int:pk>/test/", webhooks.WebhookTest.as_view(), name="webhook-test"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI from the sidecar package's local files, its script apart from the page (CSP without inline). The
     # script's address is the page's own, not the query string it was asked with (written back, it would be logged).

@@ -10,6 +10,8 @@ OPERATIONS_WITHOUT_BODY_EXAMPLE = {
     ("get", "/api/v1/requests/{number}/summary.pdf"),
     ("get", "/api/v1/requests/{number}/mas-sheet.pdf"),
     ("post", "/api/v1/requests/{number}/resolve/"),
+    # A deletion answers 204, without a body.
+    ("delete", "/api/v1/webhooks/{id}/"),
 }
 
 
@@ -66,6 +68,12 @@ def test_the_contract_paths_are_there(schema):
         "/api/v1/structure/members/{id}/deactivate/",
         "/api/v1/structure/members/{id}/reactivate/",
         "/api/v1/caisse/agents/",
+        "/api/v1/webhooks/",
+        "/api/v1/webhooks/{id}/",
+        "/api/v1/webhooks/{id}/rotate-secret/",
+        "/api/v1/webhooks/{id}/deactivate/",
+        "/api/v1/webhooks/{id}/reactivate/",
+        "/api/v1/webhooks/{id}/test/",
     }
 
 

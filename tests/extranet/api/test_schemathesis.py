@@ -32,6 +32,7 @@ from drf_spectacular.renderers import OpenApiJsonRenderer
 
 from extranet.accounts.models import ApiToken
 from extranet.api.throttling import PerTokenThrottle
+from extranet.notifications import webhooks
 from requests import services
 from requests.attachments import AttachmentsField
 from tests.factories import CaisseMembershipFactory, MasReferralFactory, MembershipFactory, RequestFactory
@@ -198,10 +199,15 @@ def seeded(structure, caisse, technicien, agent):
     services.take_charge(taken, agent=agent)
     contact = RequestFactory(structure=structure, caisse=caisse, author=technicien, contact=True)
     colleague = MembershipFactory(structure=structure)
+    # Nothing listens on port 9: a test event is refused at once, and retried (never with the immediate queue).
+    endpoint, _ = webhooks.register(
+        owner={"structure": structure}, name="Suivi", url="http://127.0.0.1:9/", events=list(webhooks.EVENTS), by=None
+    )
     return {
         "numbers": [new.number, taken.number, contact.number],
         "attachment": (new.number, attachment.public_id),
         "member": colleague.pk,
+        "webhook": endpoint.pk,
     }
 
 
@@ -215,6 +221,8 @@ def known_path_parameters(path, seeded):
         return [{"number": number, "id": pk}]
     if names == ["id"] and path.startswith("/api/v1/structure/members/"):
         return [{"id": seeded["member"]}]
+    if names == ["id"] and path.startswith("/api/v1/webhooks/"):
+        return [{"id": seeded["webhook"]}]
     assert not names, f"{path}: which existing object should its path parameters {names} name? Add it here."
     return []
 
@@ -275,10 +283,10 @@ def call(method, path, authorization=None):
 
 def existing(path, seeded):
     """The path with its parameters naming objects of S1/C1: the request that has an attachment (a MAS referral),
-    that attachment, a technicien of S1."""
+    that attachment, a technicien of S1, a webhook endpoint of S1."""
     number, attachment = seeded["attachment"]
-    member = path.startswith("/api/v1/structure/members/")
-    values = {"number": number, "id": seeded["member"] if member else attachment}
+    owned = {"/api/v1/structure/members/": seeded["member"], "/api/v1/webhooks/": seeded["webhook"]}
+    values = {"number": number, "id": next((pk for start, pk in owned.items() if path.startswith(start)), attachment)}
     return PATH_PARAMETER.sub(lambda match: str(values[match.group(1)]), path)
 
 
