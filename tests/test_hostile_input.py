@@ -279,12 +279,18 @@ class TestBidirectionalControls:
         )
         Message.objects.filter(pk=message.pk).update(body=f"{RLO}Bonjour")
         executor = MigrationExecutor(connection)
-        executor.migrate([("requests", "0015_public_ids")])
-        MigrationExecutor(connection).migrate([("requests", "0016_strip_bidi_controls")])
-        # Read as of that migration: the model's later columns (0017 on) are not there yet.
-        last_name, details = Request.objects.filter(pk=demande.pk).values_list("person_last_name", "details").get()
-        assert (last_name, details["description"]) == ("eidolÉ", "Rupture de droits")
-        assert Message.objects.values_list("body", flat=True).get() == "Bonjour"
+        latest = executor.loader.graph.leaf_nodes()
+        try:
+            executor.migrate([("requests", "0015_public_ids")])
+            MigrationExecutor(connection).migrate([("requests", "0016_strip_bidi_controls")])
+            # Read as of that migration: the model's later columns (0017 on) are not there yet.
+            row = Request.objects.filter(pk=demande.pk).values_list("person_last_name", "details").get()
+            body = Message.objects.values_list("body", flat=True).get()
+        finally:
+            # Back to the latest state: the test's teardown and the next tests use today's tables.
+            MigrationExecutor(connection).migrate(latest)
+        assert (row[0], row[1]["description"]) == ("eidolÉ", "Rupture de droits")
+        assert body == "Bonjour"
 
     def test_passwords_are_kept_as_typed(self):
         form = LoginForm(data={"username": "a@exemple.fr", "password": f"secret{RLO}"})

@@ -5,13 +5,13 @@ caisse administrateur the caisse's; another owner's endpoint is a 404, any other
 from django.core.exceptions import PermissionDenied
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from extranet.api.errors import Refusal, invalid
+from extranet.api.schema import refused
 from extranet.notifications import webhooks
 from extranet.notifications.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from extranet.pages.webhooks.forms import WebhookEndpointForm
@@ -20,9 +20,9 @@ from structures.webhooks import webhook_owner
 
 TAGS = ["Webhooks"]
 INPUT_FIELDS = ("name", "url", "events")
-NOT_FOUND = OpenApiResponse(OpenApiTypes.OBJECT, description="Introuvable, ou point de réception d'un autre.")
-INVALID = OpenApiResponse(OpenApiTypes.OBJECT, description="Valeurs invalides (`fields`) ou champs inconnus.")
-INACTIVE = OpenApiResponse(OpenApiTypes.OBJECT, description="Point de réception désactivé (`webhook_inactive`).")
+NOT_FOUND = refused("not_found")
+INVALID = refused("invalid", "unknown_fields")
+INACTIVE = refused("webhook_inactive")
 NOT_ALLOWED = "Seuls les gestionnaires d'une structure et les administrateurs d'une caisse en gèrent les webhooks."
 
 

@@ -222,6 +222,14 @@ def email_already_used(calls):
     )
 
 
+def webhook_inactive(calls):
+    manager = api_client(calls.gestionnaire)
+    endpoint = {"name": "Logiciel de suivi", "url": "https://8.8.8.8/", "events": ["request.status_changed"]}
+    created = manager.post("/api/v1/webhooks/", endpoint, format="json").json()
+    manager.post(f"/api/v1/webhooks/{created['id']}/deactivate/")
+    return manager.post(f"/api/v1/webhooks/{created['id']}/test/"), "post", "/api/v1/webhooks/{id}/test/"
+
+
 def server_error(calls):
     def failing(*args, **kwargs):
         raise RuntimeError("panne")
@@ -262,6 +270,7 @@ CASES = {
         not_allowed,
         internal_note_forbidden,
         email_already_used,
+        webhook_inactive,
         server_error,
     ]
 }
