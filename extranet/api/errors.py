@@ -7,7 +7,7 @@ for a person, `fields` (only for invalid input) names each field with its messag
 of its own (`existing` above). Views raise `Refusal`; DRF's own exceptions (authentication, permission, throttling,
 parsing…) are turned into the same shape here."""
 
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -88,6 +88,9 @@ def exception_handler(exc, context):
     # nonexistent get the same French answer.
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(NOT_FOUND)
+    # The guards (structures/guards.py) raise Django's, which DRF answers without the `detail` read below.
+    if isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
     for limit, message in OVERSIZED.items():
         if isinstance(exc, limit):
             exc = exceptions.ParseError(message)

@@ -4,6 +4,7 @@ pages' forms' and the deposit service's)."""
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from extranet.accounts.models import Civility
@@ -32,6 +33,12 @@ class CaisseSerializer(serializers.ModelSerializer):
         fields = ["code", "name"]
 
 
+class MeStructureSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    siret = serializers.CharField()
+
+
 class MeSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     email = serializers.EmailField()
@@ -56,17 +63,20 @@ class MeSerializer(serializers.Serializer):
         membership = self._membership(user)
         return membership.get_role_display() if membership else None
 
-    def get_structure(self, user) -> dict | None:
+    @extend_schema_field(MeStructureSerializer(allow_null=True))
+    def get_structure(self, user):
         membership = partner_membership(user)
         if membership is None:
             return None
         return {"id": membership.structure_id, "name": membership.structure.name, "siret": membership.structure.siret}
 
-    def get_caisse(self, user) -> dict | None:
+    @extend_schema_field(CaisseSerializer(allow_null=True))
+    def get_caisse(self, user):
         membership = caisse_membership(user)
         return CaisseSerializer(membership.caisse).data if membership else None
 
-    def get_caisses(self, user) -> list[dict]:
+    @extend_schema_field(CaisseSerializer(many=True))
+    def get_caisses(self, user):
         return CaisseSerializer(self.context["caisses"], many=True).data
 
     def get_second_factor(self, user) -> bool:
@@ -166,6 +176,11 @@ class MasReferralSerializer(serializers.Serializer):
     confirmation_letter_sent_at = serializers.DateTimeField(allow_null=True)
 
 
+class DetailLineSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    value = serializers.CharField()
+
+
 class RequestDetailSerializer(RequestSummarySerializer):
     details = serializers.SerializerMethodField(help_text="Les réponses propres au type : [{label, value}].")
     person = serializers.SerializerMethodField()
@@ -181,14 +196,17 @@ class RequestDetailSerializer(RequestSummarySerializer):
             "purged_at",
         ]
 
-    def get_details(self, demande) -> list[dict]:
+    @extend_schema_field(DetailLineSerializer(many=True))
+    def get_details(self, demande):
         described = demande.spec.describe(demande.details)
         return [{"label": label, "value": value} for label, value in described]
 
-    def get_person(self, demande) -> dict | None:
+    @extend_schema_field(PersonSerializer(allow_null=True))
+    def get_person(self, demande):
         return PersonSerializer(demande).data if demande.has_person else None
 
-    def get_mas_referral(self, demande) -> dict | None:
+    @extend_schema_field(MasReferralSerializer(allow_null=True))
+    def get_mas_referral(self, demande):
         referral = getattr(demande, "mas_referral", None)
         return MasReferralSerializer(referral).data if referral else None
 

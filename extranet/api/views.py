@@ -20,6 +20,7 @@ from extranet.accounts.forms import IdentityForm
 from extranet.api import examples
 from extranet.api.filters import RequestFilter
 from extranet.api.pagination import NewestFirst
+from extranet.api.parsers import JSONParser
 from extranet.api.permissions import SignedIn
 from extranet.api.serializers import (
     AnswerSerializer,
@@ -55,6 +56,9 @@ UNKNOWN_PARAMETER = (
     "concernée (son détail, lu par son numéro, la donne)."
 )
 CONFLICT = OpenApiResponse(OpenApiTypes.OBJECT, description="La demande n'est plus dans l'état attendu.")
+# Operations without files read JSON only: the schema then offers one body, not the same one as JSON and multipart,
+# which clients generated from it cannot tell apart (openapi-python-client always sent the multipart one).
+JSON_ONLY = [JSONParser]
 
 
 # A retry of a deposit sends the same key: the request created the first time is answered again, never a second one.
@@ -270,6 +274,8 @@ class TakeCharge(APIView):
 
 
 class Resolve(APIView):
+    parser_classes = JSON_ONLY
+
     @extend_schema(
         summary="Résoudre avec une réponse (agent en charge ou administrateur)",
         request=AnswerSerializer,
@@ -288,6 +294,8 @@ class Resolve(APIView):
 
 
 class RequestMessages(APIView):
+    parser_classes = JSON_ONLY
+
     @extend_schema(
         summary="Échanges sur la demande",
         description="Les partenaires ne reçoivent jamais les notes internes de la caisse.",
@@ -417,6 +425,8 @@ def own_techniciens(user):
 
 
 class Members(APIView):
+    parser_classes = JSON_ONLY
+
     @extend_schema(
         summary="Techniciens de la structure (gestionnaires)",
         responses={200: MemberSerializer(many=True), 403: ERRORS},
