@@ -8,29 +8,29 @@ ME = {
     "last_name": "Lapierre",
     "role": "technicien",
     "role_label": "Technicien",
-    "structure": {"id": 1, "name": "UDAF du Calvados — service des tutelles", "siret": "31834567800011"},
+    "structure": {"id": 1, "name": "UDAF de la Gironde — service des tutelles", "siret": "31834567800011"},
     "caisse": None,
-    "caisses": [{"code": "141", "name": "CPAM du Calvados"}, {"code": "611", "name": "CPAM de l'Orne"}],
+    "caisses": [{"code": "331", "name": "CPAM de la Gironde"}, {"code": "421", "name": "CPAM de la Loire"}],
     "second_factor": True,
 }
 
 SUMMARY = {
-    "number": "1412600042",
+    "number": "2633100042",
     "kind": "access_difficulty",
     "kind_label": "Signaler une difficulté d'accès aux droits ou aux soins",
     "motif": "mas_referral",
     "motif_label": "Saisine de la Mission accompagnement santé (MAS)",
     "status": "in_progress",
     "status_label": "Pris en charge",
-    "caisse": {"code": "141", "name": "CPAM du Calvados"},
-    "structure": "UDAF du Calvados — service des tutelles",
+    "caisse": {"code": "331", "name": "CPAM de la Gironde"},
+    "structure": "UDAF de la Gironde — service des tutelles",
     "author": "Martine LAPIERRE",
     "assigned_to": "Sophie MARCHAND",
     "has_person": True,
     "created_at": "2026-11-20T09:12:00+01:00",
     "taken_at": "2026-11-20T14:03:00+01:00",
     "resolved_at": None,
-    "url": "https://partenaires.example/api/v1/requests/1412600042/",
+    "url": "https://partenaires.example/api/v1/requests/2633100042/",
 }
 
 REQUEST_PAGE = {
@@ -62,7 +62,7 @@ REQUEST_DETAIL = {
         "causes": ["out_of_pocket"],
         "cause_other": "",
         "detector_name": "Martine LAPIERRE",
-        "detector_structure": "UDAF du Calvados — service des tutelles",
+        "detector_structure": "UDAF de la Gironde — service des tutelles",
         "detector_email": "technicien@demo.example",
         "detector_phone": "",
         "consent_mode": "remote",
@@ -124,7 +124,7 @@ DEPOSIT_ERRORS = {
     ],
 }
 
-CONFLICT = {"detail": "La demande 1412600042 vient d'être prise en charge par Sophie MARCHAND."}
+CONFLICT = {"detail": "La demande 2633100042 vient d'être prise en charge par Sophie MARCHAND."}
 
 ANSWER = {"answer": "Rendez-vous fixé le 2 décembre à 10 h à l'accueil de Caen ; un courrier suit."}
 
@@ -177,7 +177,7 @@ ATTACHMENTS = [
         "sha256": "9f2c5e0d4b8a7c1e3f6a2d9b0c4e8f1a7b3d5c9e2f0a4b6d8c1e3f5a7b9d0c2e",
         "uploaded_at": "2026-11-21T10:02:00+01:00",
         "message": None,
-        "url": "https://partenaires.example/api/v1/requests/1412600042/attachments/"
+        "url": "https://partenaires.example/api/v1/requests/2633100042/attachments/"
         "c41d2e8f-7a35-4b09-9e6c-0d8f3a2b5e71/",
     }
 ]

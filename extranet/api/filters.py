@@ -1,15 +1,22 @@
 import django_filters
+from drf_spectacular.utils import extend_schema_field
 
 from extranet.core.filters import DayBoundFilter
 from requests.models import Kind, Request, Status
 
 
+@extend_schema_field({"type": "string", "minLength": 1})
+class TextFilter(django_filters.CharFilter):
+    """A text filter, never empty (see RequestFilter.is_valid): the schema says so, and a client built from it never
+    sends one."""
+
+
 class RequestFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Status.choices, help_text="new, in_progress ou resolved.")
     kind = django_filters.ChoiceFilter(choices=Kind.choices, help_text="Type de demande.")
-    motif = django_filters.CharFilter(help_text="Motif exact, par exemple mas_referral.")
-    number = django_filters.CharFilter(help_text="Numéro à 10 chiffres.")
-    caisse = django_filters.CharFilter(field_name="caisse__code", help_text="Code de la caisse (3 chiffres).")
+    motif = TextFilter(help_text="Motif exact, par exemple mas_referral.")
+    number = TextFilter(help_text="Numéro à 10 chiffres.")
+    caisse = TextFilter(field_name="caisse__code", help_text="Code de la caisse (3 chiffres).")
     created_after = DayBoundFilter(
         field_name="created_at", bound="from", help_text="Déposées ce jour (AAAA-MM-JJ) ou après."
     )

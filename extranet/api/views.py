@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from extranet.accounts.forms import IdentityForm
 from extranet.api import examples
+from extranet.api.errors import invalid
 from extranet.api.filters import RequestFilter
 from extranet.api.pagination import NewestFirst
 from extranet.api.parsers import JSONParser
@@ -56,6 +57,7 @@ UNKNOWN_PARAMETER = (
     "concernée (son détail, lu par son numéro, la donne)."
 )
 CONFLICT = OpenApiResponse(OpenApiTypes.OBJECT, description="La demande n'est plus dans l'état attendu.")
+NOT_A_TEXT = "Texte attendu."
 # Operations without files read JSON only: the schema then offers one body, not the same one as JSON and multipart,
 # which clients generated from it cannot tell apart (openapi-python-client always sent the multipart one).
 JSON_ONLY = [JSONParser]
@@ -450,6 +452,12 @@ class Members(APIView):
         data, errors = form_data(request.data)
         if errors:
             return Response(errors, status=400)
+        # Every field is a text: the form would read a number or a list as one, where the schema says a string.
+        fields = MemberInputSerializer().fields
+        if not_texts := {
+            name: [NOT_A_TEXT] for name, value in request.data.items() if name in fields and not isinstance(value, str)
+        }:
+            raise invalid(not_texts)
         form = IdentityForm(data)
         if not form.is_valid():
             return Response(form_errors(form), status=400)
