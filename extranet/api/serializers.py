@@ -301,9 +301,10 @@ class MemberSerializer(serializers.ModelSerializer):
 
 
 _SEPARATOR = r"[ .\-]*"
+# Not empty: `allow_blank` adds the empty text beside it in the schema (a `oneOf`, which both would match).
 FRENCH_PHONE = (
-    rf"^(?:{_SEPARATOR}(?:(?:\+{_SEPARATOR}3{_SEPARATOR}3|0{_SEPARATOR}0{_SEPARATOR}3{_SEPARATOR}3){_SEPARATOR}"
-    rf"(?:0{_SEPARATOR})?|0{_SEPARATOR})[1-9](?:{_SEPARATOR}[0-9]){{8}}{_SEPARATOR})?$"
+    rf"^{_SEPARATOR}(?:(?:\+{_SEPARATOR}3{_SEPARATOR}3|0{_SEPARATOR}0{_SEPARATOR}3{_SEPARATOR}3){_SEPARATOR}"
+    rf"(?:0{_SEPARATOR})?|0{_SEPARATOR})[1-9](?:{_SEPARATOR}[0-9]){{8}}{_SEPARATOR}$"
 )
 
 
