@@ -2,6 +2,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema_field
 
 from extranet.core.filters import DayBoundFilter, within_range
 from requests.models import Kind, Request, Status
@@ -33,16 +34,32 @@ class MomentFilter(django_filters.IsoDateTimeFilter):
     field_class = MomentField
 
 
+@extend_schema_field({"type": "string", "minLength": 1})
+class TextFilter(django_filters.CharFilter):
+    """A text filter, never empty (see RequestFilter.is_valid): the schema says so, and a client built from it never
+    sends one."""
+
+
+# The years a day filter takes, FIRST_DAY to LAST_DAY of extranet/core/filters.py (whole years, 1900 to 2100), as a
+# pattern: JSON Schema bounds no date otherwise.
+YEARS = r"^(?:19[0-9]{2}|20[0-9]{2}|2100)-"
+
+
+@extend_schema_field({"type": "string", "format": "date", "pattern": YEARS})
+class DayFilter(DayBoundFilter):
+    """A day bound of the list, the schema saying which years it takes."""
+
+
 class RequestFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Status.choices, help_text="new, in_progress ou resolved.")
     kind = django_filters.ChoiceFilter(choices=Kind.choices, help_text="Type de demande.")
-    motif = django_filters.CharFilter(help_text="Motif exact, par exemple mas_referral.")
-    number = django_filters.CharFilter(help_text="Numéro à 10 chiffres.")
-    caisse = django_filters.CharFilter(field_name="caisse__code", help_text="Code de la caisse (3 chiffres).")
-    created_after = DayBoundFilter(
+    motif = TextFilter(help_text="Motif exact, par exemple mas_referral.")
+    number = TextFilter(help_text="Numéro à 10 chiffres.")
+    caisse = TextFilter(field_name="caisse__code", help_text="Code de la caisse (3 chiffres).")
+    created_after = DayFilter(
         field_name="created_at", bound="from", help_text="Déposées ce jour (AAAA-MM-JJ) ou après."
     )
-    created_before = DayBoundFilter(
+    created_before = DayFilter(
         field_name="created_at", bound="before", help_text="Déposées avant ce jour (AAAA-MM-JJ), ce jour exclu."
     )
     updated_after = MomentFilter(

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from extranet.api import examples
 from extranet.api.errors import INVALID
+from extranet.api.parsers import JSON_ONLY
 from extranet.api.refusals import form_refusal, workflow_refusal
 from extranet.api.schema import refused
 from extranet.api.serializers import MemberSerializer, RequestDetailSerializer
@@ -115,6 +116,7 @@ class AssignSerializer(serializers.Serializer):
 
 
 class Assign(APIView):
+    parser_classes = JSON_ONLY
     @extend_schema(
         summary="Attribuer ou réattribuer à un agent (administrateurs de la caisse)",
         description="Une demande nouvelle est attribuée à l'agent (elle passe « Pris en charge ») ; une demande prise "

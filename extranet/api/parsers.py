@@ -58,3 +58,8 @@ def check_json(data):
             # The field a text belongs to is named as the client names it, its objects' keys joined by dots
             # (`details.message`, `mas_referral.contexts` for a text in that list): where it looks for the error.
             pending.append((item, depth + 1, field if key is None else f"{field}.{key}" if field else key))
+
+
+# Operations without files read JSON only: the schema then offers one body, not the same one as JSON and multipart,
+# which clients generated from it cannot tell apart (openapi-python-client always sent the multipart one).
+JSON_ONLY = [JSONParser]

@@ -22,6 +22,9 @@ class TextField(serializers.CharField):
     """A text the API takes in, cleaned as the forms clean theirs (extranet/core/text.py)."""
 
     def to_internal_value(self, data):
+        # DRF's CharField takes a number for a text (0 becomes "0"); the schema's string does not.
+        if not isinstance(data, str):
+            self.fail("invalid")
         # The length the schema documents is that of the text sent: checked before the surrounding spaces are cut
         # (Python's spaces include controls such as U+001E, which a client would not count as such).
         if isinstance(data, str) and self.max_length is not None and len(data) > self.max_length:
@@ -344,9 +347,18 @@ class MessageSerializer(serializers.ModelSerializer):
         fields = ["id", "side", "author", "internal", "answer", "body", "created_at", "attachments"]
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """true or false only: DRF's also takes 0, 1, "yes"…, which the schema's boolean does not allow (a JSON body)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 class MessageInputSerializer(serializers.Serializer):
     body = TextField(max_length=5000, help_text="Le message.")
-    internal = serializers.BooleanField(
+    internal = StrictBooleanField(
         default=False, help_text="Note interne entre agents de la caisse : jamais montrée au partenaire."
     )
 
@@ -356,7 +368,9 @@ class AnswerSerializer(serializers.Serializer):
 
 
 class AttachmentUploadSerializer(serializers.Serializer):
-    files = serializers.ListField(child=serializers.FileField(), help_text="PDF, JPEG ou PNG (multipart).")
+    files = serializers.ListField(
+        child=serializers.FileField(), min_length=1, help_text="PDF, JPEG ou PNG (multipart), un au moins."
+    )
 
 
 class MemberSerializer(serializers.ModelSerializer):
@@ -387,12 +401,27 @@ class MemberSerializer(serializers.ModelSerializer):
         ]
 
 
+_SEPARATOR = r"[ .\-]*"
+# Not empty: `allow_blank` adds the empty text beside it in the schema (a `oneOf`, which both would match).
+FRENCH_PHONE = (
+    rf"^{_SEPARATOR}(?:(?:\+{_SEPARATOR}3{_SEPARATOR}3|0{_SEPARATOR}0{_SEPARATOR}3{_SEPARATOR}3){_SEPARATOR}"
+    rf"(?:0{_SEPARATOR})?|0{_SEPARATOR})[1-9](?:{_SEPARATOR}[0-9]){{8}}{_SEPARATOR}$"
+)
+
+
 class MemberInputSerializer(serializers.Serializer):
     civility = serializers.ChoiceField(choices=Civility.values)
     last_name = TextField(max_length=150)
     first_name = TextField(max_length=150)
     email = serializers.EmailField()
-    phone = TextField(required=False, allow_blank=True, max_length=20)
+    # The pages' rule (extranet/core/validators.py, normalize_french_phone), the separators it ignores included.
+    phone = serializers.RegexField(
+        FRENCH_PHONE,
+        required=False,
+        allow_blank=True,
+        max_length=20,
+        help_text="Numéro français à 10 chiffres (06 12 34 56 78, +33 6 12 34 56 78), ou vide.",
+    )
 
 
 class CatalogueChoiceSerializer(serializers.Serializer):

@@ -26,6 +26,7 @@ from extranet.api import deposit as api_deposit
 from extranet.api.errors import Refusal, invalid
 from extranet.api.filters import RequestFilter
 from extranet.api.pagination import ByLastChange, NewestFirst
+from extranet.api.parsers import JSON_ONLY
 from extranet.api.permissions import SignedIn
 from extranet.api.refusals import (
     deposit_refusal,
@@ -70,6 +71,7 @@ UNKNOWN_PARAMETER = (
     "Paramètre inconnu : la liste ne se filtre que par les paramètres de son schéma, aucun ne désigne la personne "
     "concernée (son détail, lu par son numéro, la donne)."
 )
+NOT_A_TEXT = "Texte attendu."
 
 
 # A retry of a deposit sends the same key: the request created the first time is answered again, never a second one.
@@ -413,6 +415,7 @@ def message_queryset(messages=Message.objects):
 
 
 class Resolve(APIView):
+
     @extend_schema(
         summary="Résoudre avec une réponse (agent en charge ou administrateur)",
         description="JSON, ou multipart pour joindre des fichiers à la réponse (`files`, répétable) : la structure "
@@ -443,6 +446,7 @@ class Resolve(APIView):
 
 
 class RequestMessages(APIView):
+
     @extend_schema(
         summary="Échanges sur la demande",
         description="Les partenaires ne reçoivent jamais les notes internes de la caisse.",
@@ -577,6 +581,8 @@ def own_techniciens(user):
 
 
 class Members(APIView):
+    parser_classes = JSON_ONLY
+
     @extend_schema(
         summary="Techniciens de la structure (gestionnaires)",
         responses=MemberSerializer(many=True),
@@ -598,6 +604,9 @@ class Members(APIView):
     def post(self, request):
         structure, _ = own_techniciens(request.user)
         only_known_fields(MemberInputSerializer, request.data)
+        # Every field is a text: the form would read a number or a list as one, where the schema says a string.
+        if not_texts := {name: [NOT_A_TEXT] for name, value in request.data.items() if not isinstance(value, str)}:
+            raise invalid(not_texts)
         form = IdentityForm(form_data(request.data))
         if not form.is_valid():
             raise form_refusal(form)

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from extranet.api.errors import Refusal, invalid
+from extranet.api.parsers import JSON_ONLY
 from extranet.api.schema import refused
 from extranet.notifications import webhooks
 from extranet.notifications.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -173,6 +174,7 @@ def _endpoint(request, pk):
 
 
 class Webhooks(APIView):
+    parser_classes = JSON_ONLY
     @extend_schema(
         summary="Points de réception des webhooks",
         description="Ceux de la structure (gestionnaires) ou de la caisse (administrateurs).",

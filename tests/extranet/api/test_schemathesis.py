@@ -2,10 +2,12 @@
 transaction as the test):
 
 1. every operation, fuzzed with data that fits the schema and data that does not, for a technicien, a gestionnaire
-   and an agent, each with its own token: never a 5xx, only documented status codes, content types and bodies, and
-   invalid input refused with a 4xx;
-2. every GET on a `{number}`: the owners' object is a 200, the same object is a 404 for the other structure's and
-   the other caisse's members;
+   and an agent, each with its own token; then its examples and coverage cases (each constraint's boundaries), and
+   the stateful phase on the links Schemathesis infers; every response judged by every check Schemathesis has
+   (never a 5xx, only documented statuses, content types, headers and bodies, invalid input refused, the token
+   required, unsupported methods a 405…);
+2. every operation on a `{number}`: the owners read their object (200), the other structure's and the other
+   caisse's members get a 404 whatever the operation;
 3. every operation without credentials: 401.
 
 The operations come from the generated schema: a new endpoint is covered without touching this file.
@@ -81,20 +83,31 @@ if schemathesis is None:
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-from schemathesis.checks import not_a_server_error  # noqa: E402
-from schemathesis.specs.openapi.checks import (  # noqa: E402
-    content_type_conformance,
-    negative_data_rejection,
-    response_schema_conformance,
-    status_code_conformance,
+from schemathesis.checks import CHECKS, load_all_checks  # noqa: E402
+from schemathesis.core.parameters import ParameterLocation  # noqa: E402
+from schemathesis.generation.hypothesis.builder import (  # noqa: E402
+    HypothesisTestConfig,
+    HypothesisTestMode,
+    create_test,
 )
 
 pytestmark = pytest.mark.django_db
 
 POSITIVE, NEGATIVE = schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE
-CONFORMANCE = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-CHECKS = {POSITIVE: CONFORMANCE, NEGATIVE: [*CONFORMANCE, negative_data_rejection]}
-EXAMPLES = {POSITIVE: 20, NEGATIVE: 15}
+# Every check Schemathesis has (`--checks all`), read from its registry: a check a new version adds runs too.
+load_all_checks()
+# Excluded: positive_data_acceptance (a schema-valid request gets a 2xx, 404 or 409). What it still finds are refusals
+# no schema can state: an email already used by an account made by an earlier case, a duplicate open request, a
+# file whose content is not the PDF its name says, a partner's internal note (a rule of the identity, answered 400).
+EXCLUDED = {"positive_data_acceptance"}
+ALL_CHECKS = [
+    check
+    for check in CHECKS.get_all()
+    if callable(check) and not isinstance(check, type) and check.__name__ not in EXCLUDED
+]
+# Random cases per operation and identity: fewer than before the coverage phase, which now sends each constraint's
+# boundaries and each wrong type systematically; the CI's time stays about where it was.
+EXAMPLES = {POSITIVE: 10, NEGATIVE: 8}
 FUZZ = {
     "deadline": None,
     "derandomize": True,  # the same cases on every run: CI stays stable
@@ -105,8 +118,10 @@ FUZZ = {
 
 # What the browsable schema serves at /api/schema/ (same generator, same settings).
 SCHEMA_DICT = json.loads(OpenApiJsonRenderer().render(SchemaGenerator().get_schema(request=None, public=True)))
-SCHEMA = schemathesis.openapi.from_dict(SCHEMA_DICT)
 WSGI_APP = get_wsgi_application()
+SCHEMA = schemathesis.openapi.from_dict(SCHEMA_DICT)
+# The requests some checks send of their own (unsupported methods, probes) go to the application too.
+SCHEMA.app = WSGI_APP
 
 
 def body_media_types(operation):
@@ -133,7 +148,7 @@ FUZZ_RUNS = [
     for mode in (POSITIVE, NEGATIVE)
     if mode == POSITIVE or negatable(SCHEMA_DICT["paths"][operation[1]][operation[0].lower()])
 ]
-NUMBERED_GETS = [(method, path) for method, path in OPERATIONS if method == "GET" and "{number}" in path]
+NUMBERED = [(method, path) for method, path in OPERATIONS if "{number}" in path]
 PATH_PARAMETER = re.compile(r"{(\w+)}")
 
 
@@ -240,19 +255,46 @@ def fuzz(operation, mode, authorization, seeded, server_errors):
         api_operation.as_strategy(mode, **options),
     )
 
-    @settings(max_examples=EXAMPLES[mode], **FUZZ)
-    @given(case=strategy)
+    settings(max_examples=EXAMPLES[mode], **FUZZ)(given(case=strategy)(checked(authorization, server_errors)))()
+
+
+IDENTITY = {}  # the token of the identity under test, set by `checked`
+
+
+@schemathesis.auth(refresh_interval=None)  # no cache: each test has its own identity
+class IdentityToken:
+    """The token set on each case as Schemathesis' own authentication: `ignored_auth` then knows it is a valid one,
+    and proves it is required by sending the case without it and with a wrong one; a case whose negative data is the
+    missing credentials goes without."""
+
+    def get(self, case, context):
+        return IDENTITY["authorization"]
+
+    def set(self, case, data, context):
+        case.headers = {**(case.headers or {}), "Authorization": data}
+
+
+def checked(authorization, server_errors, path_parameters=None):
+    """A case sent with the identity's token, its response judged by every check. The checks that send requests of
+    their own (`ignored_auth`, `unsupported_method`…) go to the same application. `path_parameters` name existing
+    objects, except in the cases whose invalid value is a path parameter."""
+    IDENTITY["authorization"] = authorization
+    transport = {"app": WSGI_APP}
+
     def check(case):
+        if path_parameters and not (case.meta and case.meta.is_negative_at(ParameterLocation.PATH)):
+            existing = {name: str(value) for name, value in path_parameters.items()}  # a UUID as its text
+            case.path_parameters = {**(case.path_parameters or {}), **existing}
         server_errors.clear()
-        response = case.call(app=WSGI_APP, headers={"Authorization": authorization})
+        response = case.call(**transport)
         try:
-            case.validate_response(response, checks=CHECKS[mode])
+            case.validate_response(response, checks=ALL_CHECKS, transport_kwargs=transport)
         except (Exception, BaseExceptionGroup) as failure:  # Schemathesis raises a BaseExceptionGroup
             for caught in server_errors:
                 failure.add_note(caught)
             raise
 
-    check()
+    return check
 
 
 @pytest.mark.parametrize("run", FUZZ_RUNS, ids=run_id)
@@ -260,6 +302,73 @@ def fuzz(operation, mode, authorization, seeded, server_errors):
 def test_every_operation_conforms_to_the_schema(request, identity, run, seeded, server_errors):
     operation, mode = run
     fuzz(operation, mode, token_for(request.getfixturevalue(identity)), seeded, server_errors)
+
+
+def examples_and_coverage(operation, authorization, seeded, server_errors):
+    """Schemathesis' two other phases of one operation: the schema's examples, then its coverage cases (each
+    boundary of each constraint, each missing required value, each wrong type, unexpected methods), as the CLI
+    runs them. A path names an existing object of S1/C1: the boundaries are the body's and the query's."""
+    method, path = operation
+    known = known_path_parameters(path, seeded)
+    test = create_test(
+        operation=SCHEMA[path][method],
+        test_func=checked(authorization, server_errors, known[0] if known else None),
+        config=HypothesisTestConfig(
+            project=SCHEMA.config,
+            modes=[HypothesisTestMode.EXAMPLES, HypothesisTestMode.COVERAGE],
+            settings=settings(max_examples=1, **FUZZ),
+        ),
+    )
+    test()
+
+
+def meant_for(operation):
+    """The identity an operation is for: its coverage cases are about the schema's constraints, the same for all,
+    and run once (the fuzzing above tries every identity on every operation)."""
+    _, path = operation
+    if path.startswith("/api/v1/structure/"):
+        return "gestionnaire"
+    if path.endswith(("/take-charge/", "/resolve/")):
+        return "agent"
+    return "technicien"
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=operation_id)
+def test_every_operation_passes_its_examples_and_coverage_cases(request, operation, seeded, server_errors):
+    identity = request.getfixturevalue(meant_for(operation))
+    examples_and_coverage(operation, token_for(identity), seeded, server_errors)
+
+
+def links_workflow(authorization, server_errors):
+    """Schemathesis' stateful phase: sequences of calls chained by the links it infers from the schema (a message
+    posted, then the messages read…), every response judged by every check, `use_after_free` and
+    `ensure_resource_availability` included (they need a sequence)."""
+    IDENTITY["authorization"] = authorization
+
+    class Workflow(SCHEMA.as_state_machine()):
+        def get_call_kwargs(self, case):
+            return {"app": WSGI_APP}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            server_errors.clear()
+            try:
+                case.validate_response(
+                    response, checks=ALL_CHECKS, transport_kwargs={"app": WSGI_APP}, recorder=self.recorder
+                )
+            except (Exception, BaseExceptionGroup) as failure:
+                for caught in server_errors:
+                    failure.add_note(caught)
+                raise
+
+    Workflow.run(settings=settings(max_examples=STATEFUL_SCENARIOS, stateful_step_count=6, **FUZZ))
+
+
+STATEFUL_SCENARIOS = 10
+
+
+@pytest.mark.parametrize("identity", ["technicien", "gestionnaire", "agent"])
+def test_linked_operations_conform_to_the_schema(request, identity, seeded, server_errors):
+    links_workflow(token_for(request.getfixturevalue(identity)), server_errors)
 
 
 # 2. Object-level authorisation
@@ -290,15 +399,17 @@ def existing(path, seeded):
     return PATH_PARAMETER.sub(lambda match: str(values[match.group(1)]), path)
 
 
-@pytest.mark.parametrize("operation", NUMBERED_GETS, ids=operation_id)
+@pytest.mark.parametrize("operation", NUMBERED, ids=operation_id)
 def test_another_structure_or_caisse_gets_a_404_the_owners_a_200(
     operation, seeded, technicien, agent, other_technicien, other_agent
 ):
+    """Reading and acting alike: a move on another's request is a 404 before its body is read."""
     method, path = operation
     url = existing(path, seeded)
-    for owner in (technicien, agent):
-        status, body = call(method, url, token_for(owner))
-        assert status == 200, (owner.email, url, body[:500])
+    if method == "GET":
+        for owner in (technicien, agent):
+            status, body = call(method, url, token_for(owner))
+            assert status == 200, (owner.email, url, body[:500])
     for stranger in (other_technicien, other_agent):
         status, body = call(method, url, token_for(stranger))
         assert status == 404, (stranger.email, url, body[:500])
