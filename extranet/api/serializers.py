@@ -3,6 +3,7 @@ extranet/api/catalogue.py; validation itself is the pages' forms' and the deposi
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
+from django.http import QueryDict
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -348,12 +349,17 @@ class MessageSerializer(serializers.ModelSerializer):
 
 
 class StrictBooleanField(serializers.BooleanField):
-    """true or false only: DRF's also takes 0, 1, "yes"…, which the schema's boolean does not allow (a JSON body)."""
+    """true or false only: DRF's also takes 0, 1, "yes"…, which the schema's boolean does not allow. A multipart
+    body has only texts: there, "true" and "false" (what clients write for a boolean part)."""
+
+    MULTIPART = {"true": True, "false": False}
 
     def to_internal_value(self, data):
-        if not isinstance(data, bool):
-            self.fail("invalid", input=data)
-        return data
+        if isinstance(data, bool):
+            return data
+        if isinstance(self.root.initial_data, QueryDict) and data in self.MULTIPART:
+            return self.MULTIPART[data]
+        self.fail("invalid", input=data)
 
 
 class MessageInputSerializer(serializers.Serializer):

@@ -604,10 +604,11 @@ class Members(APIView):
     def post(self, request):
         structure, _ = own_techniciens(request.user)
         only_known_fields(MemberInputSerializer, request.data)
+        data = form_data(request.data)  # refuses a body that is not an object
         # Every field is a text: the form would read a number or a list as one, where the schema says a string.
         if not_texts := {name: [NOT_A_TEXT] for name, value in request.data.items() if not isinstance(value, str)}:
             raise invalid(not_texts)
-        form = IdentityForm(form_data(request.data))
+        form = IdentityForm(data)
         if not form.is_valid():
             raise form_refusal(form)
         try:

@@ -309,7 +309,9 @@ class TestAgents:
         }
         assert (rows[agent.pk]["role"], rows[gone.pk]["active"]) == ("agent", False)
         # The ids are those `assign` takes.
-        given = api_client(caisse_admin).post(f"/api/v1/requests/{demande.number}/assign/", {"agent": agent.pk})
+        given = api_client(caisse_admin).post(
+            f"/api/v1/requests/{demande.number}/assign/", {"agent": agent.pk}, format="json"
+        )
         assert given.json()["assigned_to"] == {"id": agent.pk, "name": agent.get_full_name()}
         assert other_agent.pk not in [
             row["id"] for row in api_client(caisse_admin).get("/api/v1/caisse/agents/").json()
