@@ -69,12 +69,6 @@ def pytest_terminal_summary(terminalreporter, config):
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # Argon2 is deliberately slow; the suite checks it is configured (test_passwords) and uses MD5 elsewhere.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def force_login_passes_second_factor(monkeypatch):
     """`client.force_login(user)` stands for a complete sign-in, second factor included, as most tests need.
 

@@ -7,3 +7,7 @@ import os
 os.environ["DEBUG"] = "true"
 
 from extranet.settings import *  # noqa: E402, F403
+
+# Argon2 is deliberately slow; the suite checks it is configured (test_passwords_are_hashed_with_argon2) and uses MD5
+# elsewhere, module-scoped fixtures included (they are built before any test's `settings` fixture).
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
