@@ -15,10 +15,24 @@ from tests.factories import (
 from tests.helpers import log_in_with_password_only
 
 SKIPPED_POSTGRES_TESTS = pytest.StashKey[int]()
+LEFT_TO_POSTGRES_TESTS = pytest.StashKey[int]()
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--postgres-alongside",
+        action="store_true",
+        help="a PostgreSQL run of the suite runs at the same time (make test): leave it the one-database tests",
+    )
+
+
+@pytest.hookimpl(trylast=True)  # after tests/browser/conftest.py: what SKIP_BROWSER=1 skips is not left to anyone
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `postgres` prove row locking and real concurrency: they need PostgreSQL."""
+    """Tests marked `postgres` prove row locking and real concurrency: they need PostgreSQL.
+
+    Tests marked `one_database`, and the browser journeys, prove nothing of the database itself (processes started
+    apart, configuration, pages driven in Chromium): when a PostgreSQL run goes alongside (`make test`), they run
+    there only, on production's database; a SQLite run alone runs them all the same."""
     from django.conf import settings
 
     if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
@@ -28,6 +42,18 @@ def pytest_collection_modifyitems(config, items):
     for item in postgres_only:
         item.add_marker(skip)
     config.stash[SKIPPED_POSTGRES_TESTS] = len(postgres_only)
+    if config.getoption("--postgres-alongside"):
+        leave = pytest.mark.skip(reason="left to the PostgreSQL run alongside (one database is enough)")
+        left = [
+            item
+            for item in items
+            if ("one_database" in item.keywords or "browser" in item.keywords)
+            and "postgres" not in item.keywords
+            and not item.get_closest_marker("skip")
+        ]
+        for item in left:
+            item.add_marker(leave)
+        config.stash[LEFT_TO_POSTGRES_TESTS] = len(left)
 
 
 def pytest_terminal_summary(terminalreporter, config):
@@ -35,12 +61,11 @@ def pytest_terminal_summary(terminalreporter, config):
         terminalreporter.write_line(
             f"Tests PostgreSQL ignorés sur SQLite : {skipped} (DATABASE_URL=postgres://… make test pour les lancer)."
         )
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # Argon2 is deliberately slow; the suite checks it is configured (test_passwords) and uses MD5 elsewhere.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    if left := config.stash.get(LEFT_TO_POSTGRES_TESTS, 0):
+        terminalreporter.write_line(
+            f"Tests laissés à la passe PostgreSQL qui tourne en même temps : {left} (navigateur, processus à part, "
+            "configuration : une seule base suffit)."
+        )
 
 
 @pytest.fixture(autouse=True)

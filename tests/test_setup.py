@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# Scripts, make and pytest in processes of their own, on no database: one run is enough (tests/conftest.py).
+pytestmark = pytest.mark.one_database
 
 
 def fake_commands(tmp_path, *, uid, installed):
@@ -95,3 +97,58 @@ def test_browser_tests_are_skipped_only_when_asked_and_the_summary_says_so():
     result = run_browser_tests(CHROMIUM="/nonexistent/chromium", SKIP_BROWSER="1")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Tests de navigateur ignorés à la demande (SKIP_BROWSER=1) : 2." in result.stdout.splitlines()
+
+
+def pytest_lines(*args, **env):
+    result = subprocess.run(  # noqa: S603 — the test's own interpreter
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", *args],
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if k != "SKIP_BROWSER"} | env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout.splitlines()
+
+
+ONE_DATABASE_AND_OTHERS = ["tests/browser/test_security.py", "tests/requests/test_nir_encryption.py"]
+
+
+def test_next_to_a_postgresql_run_sqlite_leaves_it_the_one_database_tests_and_the_summary_says_so(tmp_path):
+    # Chromium is not even started: any existing file stands for it.
+    lines = pytest_lines(
+        "--postgres-alongside",
+        *ONE_DATABASE_AND_OTHERS,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        CHROMIUM=sys.executable,
+    )
+    assert (
+        "Tests laissés à la passe PostgreSQL qui tourne en même temps : 3 (navigateur, processus à part, "
+        "configuration : une seule base suffit)."
+    ) in lines
+    assert any(line.startswith("3 passed, 3 skipped") for line in lines), lines
+
+
+def test_sqlite_alone_runs_the_one_database_tests(tmp_path):
+    lines = pytest_lines("tests/requests/test_nir_encryption.py", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    assert any(line.startswith("4 passed") for line in lines), lines
+    assert not any("passe PostgreSQL" in line for line in lines)
+
+
+def pytest_commands_of_make_test(*variables):
+    """`make -n test`'s pytest commands, as "database options" ("sqlite --postgres-alongside")."""
+    result = subprocess.run(  # noqa: S603 — make, on the project's own Makefile
+        [shutil.which("make"), "--no-print-directory", "-n", "test", *variables],
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CI"}},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    commands = [line.split() for line in result.stdout.splitlines() if "bin/pytest" in line]
+    return sorted(" ".join([words[0].removeprefix("DATABASE_URL=").split(":")[0], *words[2:]]) for words in commands)
+
+
+def test_make_test_leaves_them_to_postgresql_only_when_both_runs_go_together():
+    assert pytest_commands_of_make_test("CI=true") == ["postgres", "sqlite --postgres-alongside"]
+    assert pytest_commands_of_make_test("CI=false", "LOCAL_POSTGRES=") == ["sqlite"]

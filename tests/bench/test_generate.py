@@ -4,6 +4,7 @@ import re
 from datetime import date
 
 import pytest
+from django.db import transaction
 from django.db.models import Count
 
 from bench import generate as bench
@@ -18,9 +19,18 @@ from tests.factories import make_nir
 REQUESTS, STRUCTURES, BIG = 2000, 20, 300
 
 
+@pytest.fixture(scope="module")
+def generated(django_db_setup, django_db_blocker):
+    """Generated once for the module (seconds on PostgreSQL, for each test when each had its own), in a transaction
+    rolled back at the end of the module; each test runs in a savepoint of it (`counts`), rolled back after it."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield bench.generate(requests=REQUESTS, structures=STRUCTURES, big=BIG, out=lambda line: None)
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def counts(db):
-    return bench.generate(requests=REQUESTS, structures=STRUCTURES, big=BIG, out=lambda line: None)
+def counts(generated, db):
+    return generated
 
 
 def test_counts(counts):

@@ -10,6 +10,9 @@ from django.conf import settings
 
 from tests.helpers import text
 
+# Settings read by processes of their own, and the French error pages: nothing of the database (tests/conftest.py).
+pytestmark = pytest.mark.one_database
+
 PRODUCTION_KEYS = {"DEBUG", "SECRET_KEY", "NIR_HASH_KEY", "NIR_ENCRYPTION_KEY", "ALLOWED_HOSTS"} | {
     "DJANGO_SETTINGS_MODULE"
 }

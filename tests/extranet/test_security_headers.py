@@ -203,12 +203,14 @@ def run(args, env):
     )
 
 
+@pytest.mark.one_database
 def test_check_deploy_passes_with_production_settings():
     result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], production_env())
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
+@pytest.mark.one_database
 def test_production_cookies_are_host_prefixed_secure_httponly_lax():
     result = run(["-c", PRODUCTION_SETTINGS], production_env())
     assert result.returncode == 0, result.stderr
@@ -225,6 +227,7 @@ def test_production_cookies_are_host_prefixed_secure_httponly_lax():
     assert values["SECURE_PROXY_SSL_HEADER"] is None
 
 
+@pytest.mark.one_database
 def test_proxy_ssl_header_and_redirect_come_from_the_environment():
     env = production_env(SECURE_PROXY_SSL_HEADER="HTTP_X_FORWARDED_PROTO,https", SECURE_SSL_REDIRECT="false")
     result = run(["-c", PRODUCTION_SETTINGS], env)

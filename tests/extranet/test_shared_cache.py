@@ -19,6 +19,7 @@ print(json.dumps({"cache": s.CACHES["default"], "health_checks": s.DATABASES["de
 """
 
 
+@pytest.mark.one_database
 def test_production_shares_the_default_cache_through_the_database_and_checks_kept_connections():
     result = run(["-c", CACHE_SETTINGS], production_env())
     assert result.returncode == 0, result.stderr
@@ -27,12 +28,14 @@ def test_production_shares_the_default_cache_through_the_database_and_checks_kep
     assert values["health_checks"] is True
 
 
+@pytest.mark.one_database
 def test_check_deploy_refuses_a_cache_of_each_process():
     result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], production_env(CACHE_BACKEND="locmem"))
     assert result.returncode == 1
     assert "extranet.E001" in result.stderr and "propre à chaque processus" in result.stderr
 
 
+@pytest.mark.one_database
 def test_an_unknown_cache_backend_is_refused_at_start():
     result = run(["-c", CACHE_SETTINGS], production_env(CACHE_BACKEND="redis"))
     assert result.returncode == 1

@@ -44,6 +44,7 @@ def test_retention_empties_it():
     assert stored_nir(request) == ""
 
 
+@pytest.mark.one_database
 def test_production_refuses_to_start_without_the_key():
     env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "NIR_ENCRYPTION_KEY"}}
     env |= {"DEBUG": "false", "SECRET_KEY": "x" * 60, "NIR_HASH_KEY": "y" * 40, "ALLOWED_HOSTS": "extranet.example"}

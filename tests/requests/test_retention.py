@@ -111,6 +111,7 @@ def test_the_request_page_says_its_data_were_erased(settings, resolved, technici
     assert "Canari" not in page
 
 
+@pytest.mark.one_database
 @pytest.mark.parametrize(("value", "accepted"), [("36", True), ("douze", False), ("0", False)])
 def test_durations_come_from_the_environment(value, accepted):
     loading = "from django.conf import settings; print(settings.RETENTION_MONTHS['case_review'])"
