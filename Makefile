@@ -51,7 +51,7 @@ test-sqlite: install
 	DATABASE_URL=$(SQLITE_URL) $(VENV)/bin/pytest $(SQLITE_ARGS) $(PYTEST_ARGS)
 
 test-postgres: install postgres
-	DATABASE_URL=$(if $(findstring postgres,$(DATABASE_URL)),$(DATABASE_URL),$(PG_URL)) $(VENV)/bin/pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(if $(findstring postgres,$(DATABASE_URL)),$(DATABASE_URL),$(PG_URL)) $(VENV)/bin/pytest $(POSTGRES_ARGS) $(PYTEST_ARGS)
 
 # The local PostgreSQL cluster, started if it is installed and stopped (CI machines, as root).
 postgres:
@@ -60,13 +60,14 @@ postgres:
 
 # The suite runs on SQLite, and on PostgreSQL too when DATABASE_URL points to it, in CI, or when a local server
 # answers (as on these machines): then both run at once (separate databases and files), each one's output printed
-# whole when it ends, and the tests that need one database only (the browser journeys, the processes started apart:
-# `one_database` in tests/conftest.py) run in the PostgreSQL run alone, the SQLite run's summary says how many. On
-# SQLite alone, everything but the PostgreSQL-only tests runs, and the summary says how many of those it skipped.
+# whole when it ends, and the tests that need one database only are shared (tests/conftest.py): the browser journeys
+# in the SQLite run, the processes started apart (`one_database`) in the PostgreSQL run; each summary says how many
+# it left to the other. On SQLite alone, everything but the PostgreSQL-only tests runs, and the summary says how
+# many of those it skipped.
 LOCAL_POSTGRES := $(shell pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null && echo yes)
 test: test-packages lint
 ifneq ($(or $(findstring postgres,$(DATABASE_URL)),$(filter true,$(CI)),$(LOCAL_POSTGRES)),)
-	$(MAKE) --jobs=2 --output-sync=target test-sqlite test-postgres SQLITE_ARGS=--postgres-alongside
+	$(MAKE) --jobs=2 --output-sync=target test-sqlite test-postgres SQLITE_ARGS=--alongside POSTGRES_ARGS=--alongside
 else
 	$(MAKE) test-sqlite
 endif

@@ -15,45 +15,53 @@ from tests.factories import (
 from tests.helpers import log_in_with_password_only
 
 SKIPPED_POSTGRES_TESTS = pytest.StashKey[int]()
-LEFT_TO_POSTGRES_TESTS = pytest.StashKey[int]()
+LEFT_TO_THE_OTHER_RUN = pytest.StashKey[tuple]()
 
 
 def pytest_addoption(parser):
     parser.addoption(
-        "--postgres-alongside",
+        "--alongside",
         action="store_true",
-        help="a PostgreSQL run of the suite runs at the same time (make test): leave it the one-database tests",
+        help="the other database's run of the suite goes at the same time (make test): share the one-database tests",
     )
+
+
+def _is_postgres():
+    from django.conf import settings
+
+    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 
 
 @pytest.hookimpl(trylast=True)  # after tests/browser/conftest.py: what SKIP_BROWSER=1 skips is not left to anyone
 def pytest_collection_modifyitems(config, items):
     """Tests marked `postgres` prove row locking and real concurrency: they need PostgreSQL.
 
-    Tests marked `one_database`, and the browser journeys, prove nothing of the database itself (processes started
-    apart, configuration, pages driven in Chromium): when a PostgreSQL run goes alongside (`make test`), they run
-    there only, on production's database; a SQLite run alone runs them all the same."""
-    from django.conf import settings
-
-    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
-        return
-    skip = pytest.mark.skip(reason="PostgreSQL only (set DATABASE_URL=postgres://…)")
-    postgres_only = [item for item in items if "postgres" in item.keywords]
-    for item in postgres_only:
-        item.add_marker(skip)
-    config.stash[SKIPPED_POSTGRES_TESTS] = len(postgres_only)
-    if config.getoption("--postgres-alongside"):
-        leave = pytest.mark.skip(reason="left to the PostgreSQL run alongside (one database is enough)")
+    The browser journeys and the tests marked `one_database` prove nothing of the database itself (pages driven in
+    Chromium; processes started apart, configuration). When both runs go together (`make test`, `--alongside` on
+    each), they are shared so that the two runs end close together: the browser journeys in the SQLite run, the
+    other one-database tests in the PostgreSQL run (production's database, for the processes started apart). Each
+    run's summary says how many it left to the other; a run alone runs them all."""
+    on_postgres = _is_postgres()
+    if not on_postgres:
+        skip = pytest.mark.skip(reason="PostgreSQL only (set DATABASE_URL=postgres://…)")
+        postgres_only = [item for item in items if "postgres" in item.keywords]
+        for item in postgres_only:
+            item.add_marker(skip)
+        config.stash[SKIPPED_POSTGRES_TESTS] = len(postgres_only)
+    if config.getoption("--alongside"):
+        shared, other = ("browser", "SQLite") if on_postgres else ("one_database", "PostgreSQL")
+        leave = pytest.mark.skip(reason=f"left to the {other} run alongside (one database is enough)")
         left = [
             item
             for item in items
-            if ("one_database" in item.keywords or "browser" in item.keywords)
-            and "postgres" not in item.keywords
-            and not item.get_closest_marker("skip")
+            if shared in item.keywords and "postgres" not in item.keywords and not item.get_closest_marker("skip")
         ]
         for item in left:
             item.add_marker(leave)
-        config.stash[LEFT_TO_POSTGRES_TESTS] = len(left)
+        config.stash[LEFT_TO_THE_OTHER_RUN] = (len(left), other)
+
+
+WHAT_IS_LEFT = {"SQLite": "parcours dans le navigateur", "PostgreSQL": "processus à part, configuration"}
 
 
 def pytest_terminal_summary(terminalreporter, config):
@@ -61,10 +69,11 @@ def pytest_terminal_summary(terminalreporter, config):
         terminalreporter.write_line(
             f"Tests PostgreSQL ignorés sur SQLite : {skipped} (DATABASE_URL=postgres://… make test pour les lancer)."
         )
-    if left := config.stash.get(LEFT_TO_POSTGRES_TESTS, 0):
+    left, other = config.stash.get(LEFT_TO_THE_OTHER_RUN, (0, None))
+    if left:
         terminalreporter.write_line(
-            f"Tests laissés à la passe PostgreSQL qui tourne en même temps : {left} (navigateur, processus à part, "
-            "configuration : une seule base suffit)."
+            f"Tests laissés à la passe {other} qui tourne en même temps : {left} ({WHAT_IS_LEFT[other]} : une seule "
+            "base suffit)."
         )
 
 

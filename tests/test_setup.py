@@ -112,21 +112,31 @@ def pytest_lines(*args, **env):
 
 
 ONE_DATABASE_AND_OTHERS = ["tests/browser/test_security.py", "tests/requests/test_nir_encryption.py"]
+SUMMARY_SQLITE = (
+    "Tests laissés à la passe PostgreSQL qui tourne en même temps : 1 (processus à part, configuration : une seule "
+    "base suffit)."
+)
+SUMMARY_POSTGRES = (
+    "Tests laissés à la passe SQLite qui tourne en même temps : 2 (parcours dans le navigateur : une seule base "
+    "suffit)."
+)
 
 
-def test_next_to_a_postgresql_run_sqlite_leaves_it_the_one_database_tests_and_the_summary_says_so(tmp_path):
-    # Chromium is not even started: any existing file stands for it.
+def test_next_to_a_postgresql_run_sqlite_leaves_it_the_processes_apart_and_the_summary_says_so(tmp_path):
     lines = pytest_lines(
-        "--postgres-alongside",
-        *ONE_DATABASE_AND_OTHERS,
-        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        CHROMIUM=sys.executable,
+        "--alongside", "tests/requests/test_nir_encryption.py", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}"
     )
-    assert (
-        "Tests laissés à la passe PostgreSQL qui tourne en même temps : 3 (navigateur, processus à part, "
-        "configuration : une seule base suffit)."
-    ) in lines
-    assert any(line.startswith("3 passed, 3 skipped") for line in lines), lines
+    assert SUMMARY_SQLITE in lines
+    assert any(line.startswith("3 passed, 1 skipped") for line in lines), lines
+
+
+@pytest.mark.postgres
+def test_next_to_a_sqlite_run_postgresql_leaves_it_the_browser_journeys_and_the_summary_says_so():
+    url = f"{os.environ['DATABASE_URL']}_alongside"  # its own test database, beside this run's
+    # Chromium is not even started: any existing file stands for it.
+    lines = pytest_lines("--alongside", *ONE_DATABASE_AND_OTHERS, DATABASE_URL=url, CHROMIUM=sys.executable)
+    assert SUMMARY_POSTGRES in lines
+    assert any(line.startswith("4 passed, 2 skipped") for line in lines), lines
 
 
 def test_sqlite_alone_runs_the_one_database_tests(tmp_path):
@@ -136,7 +146,7 @@ def test_sqlite_alone_runs_the_one_database_tests(tmp_path):
 
 
 def pytest_commands_of_make_test(*variables):
-    """`make -n test`'s pytest commands, as "database options" ("sqlite --postgres-alongside")."""
+    """`make -n test`'s pytest commands, as "database options" ("sqlite --alongside")."""
     result = subprocess.run(  # noqa: S603 — make, on the project's own Makefile
         [shutil.which("make"), "--no-print-directory", "-n", "test", *variables],
         cwd=ROOT,
@@ -149,6 +159,6 @@ def pytest_commands_of_make_test(*variables):
     return sorted(" ".join([words[0].removeprefix("DATABASE_URL=").split(":")[0], *words[2:]]) for words in commands)
 
 
-def test_make_test_leaves_them_to_postgresql_only_when_both_runs_go_together():
-    assert pytest_commands_of_make_test("CI=true") == ["postgres", "sqlite --postgres-alongside"]
+def test_make_test_shares_them_only_when_both_runs_go_together():
+    assert pytest_commands_of_make_test("CI=true") == ["postgres --alongside", "sqlite --alongside"]
     assert pytest_commands_of_make_test("CI=false", "LOCAL_POSTGRES=") == ["sqlite"]
