@@ -118,6 +118,8 @@ class Entry:
     # The same document for everyone, built from the code (the API's schema): its examples name the demo's caisses,
     # which are the scene's too. Not a leak, provided it is the same bytes whoever asks (checked instead).
     same_for_everyone: bool = False
+    # An API operation that reads JSON only (its schema offers one body: extranet/api/parsers.py JSON_ONLY).
+    json: bool = False
 
     @property
     def scoped(self):
@@ -338,6 +340,7 @@ MATRIX = {
         args=request_number,
         methods=("POST",),
         data=lambda side, scene: {"agent": side.staff_user.pk},
+        json=True,
     ),
     # The request is new: handing it back is a conflict for its caisse.
     "api:request-hand-back": Entry(api(own_side("conflict", STAFF)), args=request_number, methods=("POST",)),
@@ -366,6 +369,7 @@ MATRIX = {
             "first_name": "Test",
             "email": "technicien-matrice@exemple.fr",
         },
+        json=True,
     ),
     "api:member-deactivate": Entry(api(scoped(GESTIONNAIRES)), args=by_pk("technicien"), methods=("POST",)),
     "api:member-reactivate": Entry(api(scoped(GESTIONNAIRES)), args=by_pk("inactive_technicien"), methods=("POST",)),
@@ -389,7 +393,12 @@ MATRIX = {
         f"webhooks:caisse_{action}": Entry(scoped(ADMINS), args=by_pk("caisse_webhook"), methods=("POST",))
         for action in ("rotate", "test", "deactivate", "reactivate", "delete")
     },
-    "api:webhooks": Entry(api(only(GESTIONNAIRES + ADMINS)), methods=("GET", "POST"), data=a_webhook),
+    "api:webhooks": Entry(
+        api(only(GESTIONNAIRES + ADMINS)),
+        methods=("GET", "POST"),
+        data=lambda side, scene: a_webhook(side, scene) | {"events": [webhooks.STATUS_CHANGED]},
+        json=True,
+    ),
     # A structure's endpoint: not the caisse administrateur's to manage either (a 404, as any endpoint not theirs).
     "api:webhook-detail": Entry(api(structure_webhook_only()), args=by_pk("structure_webhook")),
     **{
@@ -713,7 +722,12 @@ def test_permission_matrix(client, scene, name, role):
         where = ("S1/C1 object" if index == 0 else "S2/C2 object") if entry.scoped else "page"
         for method in entry.methods:
             before = scene.snapshot()
-            response = client.post(url, entry.data(side, scene)) if method == "POST" else client.generic(method, url)
+            if method != "POST":
+                response = client.generic(method, url)
+            elif entry.json:
+                response = client.post(url, entry.data(side, scene), content_type="application/json")
+            else:
+                response = client.post(url, entry.data(side, scene))
             got = outcome(response)
             label = f"{method} {url} ({where}) as {role}"
             if got != wanted:
