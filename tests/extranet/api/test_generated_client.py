@@ -6,7 +6,14 @@ Each response is parsed by the generated models: a documented status that never 
 but the server leaves out, a value outside the schema's enum, or a field the server sends and the schema does not
 name, fails the journey. If a step cannot go through the generated client, the schema is what to fix.
 
-The journey is one small function per step, each on the `Journey` that carries the identities and what the
+The journey is issue 18's proof: each kind deposited from what GET /api/v1/kinds/ says (its first motif, its
+fields filled by type) and a MAS referral, each read back as sent; refusals parsed by the `Error` model (duplicate,
+invalid fields, wrong status); a sync by `ordering=updated_at` and `updated_after`, and the detail's `ETag` (304);
+messages both ways, with a file; take charge; resolve with a file, then the detail's `answer` and its file
+downloaded; a webhook registered through the API, sent by the worker (`db_worker --batch`) to a real receiver on
+127.0.0.1, its signature checked by the function docs/webhooks.md gives.
+
+It is one small function per step, each on the `Journey` that carries the identities and what the
 previous steps learned: a step is added (or adapted to a new shape) without touching the others."""
 
 import importlib
@@ -197,8 +204,7 @@ def deposit_of(kind):
     if kind.has_person:
         assert [field.name for field in kind.person] == list(PERSON)
         body["person"] = PERSON
-    files = {file.name: file for file in kind.files if file.required}
-    return body, files
+    return body, any(file.required for file in kind.files)
 
 
 def deposit_model(api, body):
@@ -244,9 +250,9 @@ def read_the_catalogue(journey):
 def deposit_each_kind(journey):
     numbers = journey.learned["numbers"] = {}
     for kind in journey.learned["kinds"]:
-        body, files = deposit_of(kind)
+        body, needs_files = deposit_of(kind)
         data = deposit_model(journey.api, body)
-        if files:
+        if needs_files:
             attachments = [journey.api.pdf(f"Pièce {kind.slug}", f"{kind.slug}.pdf")]
             data = journey.api.models.DepositMultipart(data=data, attachments=attachments)
         created = journey.call("technicien", "requests_create", body=data, expect=201)
@@ -271,6 +277,16 @@ def refuse_a_duplicate(journey):
     refused = journey.call("technicien", "requests_create", body=deposit_model(journey.api, body), expect=409)
     assert isinstance(refused, journey.api.models.Error)
     assert (refused.code.value, refused.existing) == ("duplicate_open_request", journey.learned["number"])
+
+
+def refuse_an_invalid_deposit(journey):
+    """Every refused field at once, under the name it was sent as."""
+    wrong_key = PERSON["nir"][:13] + f"{(int(PERSON['nir'][13:]) + 1) % 97:02d}"
+    body = {"kind": "access_difficulty", "motif": "mas_referral", "person": PERSON | {"nir": wrong_key}}
+    body["mas_referral"] = MAS_REFERRAL | {"notice_given": False}
+    refused = journey.call("technicien", "requests_create", body=deposit_model(journey.api, body), expect=400)
+    assert refused.code.value == "invalid"
+    assert sorted(refused.fields.additional_properties) == ["mas_referral.notice_given", "person.nir"]
 
 
 def find_them_in_the_caisse_queue(journey):
@@ -398,6 +414,7 @@ JOURNEY = [
     deposit_each_kind,
     deposit_a_mas_referral,
     refuse_a_duplicate,
+    refuse_an_invalid_deposit,
     find_them_in_the_caisse_queue,
     register_a_webhook,
     sync_what_changed,
