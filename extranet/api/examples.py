@@ -81,6 +81,7 @@ REQUEST_DETAIL = {
         "consent_mode": "remote",
         "consent_document": None,
         "consent_collected_at": "2026-11-20T09:12:00+01:00",
+        "notice_given": True,
         "notice_version": "2026-01",
         "confirmation_letter_sent_at": "2026-11-21T10:00:00+01:00",
     },

@@ -117,6 +117,7 @@ class AssignSerializer(serializers.Serializer):
 
 class Assign(APIView):
     parser_classes = JSON_ONLY
+
     @extend_schema(
         summary="Attribuer ou réattribuer à un agent (administrateurs de la caisse)",
         description="Une demande nouvelle est attribuée à l'agent (elle passe « Pris en charge ») ; une demande prise "

@@ -415,7 +415,6 @@ def message_queryset(messages=Message.objects):
 
 
 class Resolve(APIView):
-
     @extend_schema(
         summary="Résoudre avec une réponse (agent en charge ou administrateur)",
         description="JSON, ou multipart pour joindre des fichiers à la réponse (`files`, répétable) : la structure "
@@ -446,7 +445,6 @@ class Resolve(APIView):
 
 
 class RequestMessages(APIView):
-
     @extend_schema(
         summary="Échanges sur la demande",
         description="Les partenaires ne reçoivent jamais les notes internes de la caisse.",

@@ -175,6 +175,7 @@ def _endpoint(request, pk):
 
 class Webhooks(APIView):
     parser_classes = JSON_ONLY
+
     @extend_schema(
         summary="Points de réception des webhooks",
         description="Ceux de la structure (gestionnaires) ou de la caisse (administrateurs).",
