@@ -419,6 +419,7 @@ SPECTACULAR_SETTINGS = {
         "extranet.api.schema.add_common_responses",
         # After the enum hook: the deposit's enums stay in its variants, one per kind.
         "extranet.api.catalogue.add_deposit_components",
+        "extranet.api.schema.close_request_bodies",
     ],
     "ENUM_NAME_OVERRIDES": {
         "KindEnum": "requests.models.Kind",

@@ -65,6 +65,8 @@ CODES = {
     "not_allowed": "Action réservée à un autre intervenant sur cette demande (l'agent en charge, un administrateur…).",
     "internal_note_forbidden": "Seuls les agents de la caisse écrivent des notes internes.",
     "email_already_used": "Adresse électronique déjà associée à un compte.",
+    "webhook_address_refused": "Adresse de réception refusée : elle ne mène pas à une adresse publique joignable "
+    "(adresse privée, locale, ou nom introuvable) ; `fields.url` dit pourquoi.",
     "webhook_inactive": "Point de réception désactivé : réactivez-le d'abord.",
     "server_error": "Erreur du serveur : la requête a pu être enregistrée, vérifiez avant de la refaire.",
 }

@@ -30,10 +30,6 @@ class MomentField(forms.Field):
         return moment
 
 
-class MomentFilter(django_filters.IsoDateTimeFilter):
-    field_class = MomentField
-
-
 @extend_schema_field({"type": "string", "minLength": 1})
 class TextFilter(django_filters.CharFilter):
     """A text filter, never empty (see RequestFilter.is_valid): the schema says so, and a client built from it never
@@ -48,6 +44,13 @@ YEARS = r"^(?:19[0-9]{2}|20[0-9]{2}|2100)-"
 @extend_schema_field({"type": "string", "format": "date", "pattern": YEARS})
 class DayFilter(DayBoundFilter):
     """A day bound of the list, the schema saying which years it takes."""
+
+
+@extend_schema_field({"type": "string", "format": "date-time", "pattern": YEARS})
+class MomentFilter(django_filters.IsoDateTimeFilter):
+    """A moment of the list (`updated_after`), the schema saying which years it takes, as for the days."""
+
+    field_class = MomentField
 
 
 class RequestFilter(django_filters.FilterSet):

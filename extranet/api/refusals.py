@@ -42,6 +42,7 @@ FORM_CODES = {
     "habilitation_required": "habilitation_required",
     "email_already_used": "email_already_used",
     "file_count": "too_many_attachments",
+    "unsafe_address": "webhook_address_refused",
 }
 
 

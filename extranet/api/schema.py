@@ -4,6 +4,7 @@ listing the codes the operation may answer with that status (the operation's own
 
 import re
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
@@ -94,4 +95,28 @@ def add_common_responses(result, generator, request, public):
                     response["content"] = {"application/json": {**ERROR["application/json"]}}
                     if examples:
                         response["content"]["application/json"]["examples"] = examples
+    return result
+
+
+def close_request_bodies(result, generator, request, public):
+    """What the server refuses, the schema says: a body's field the operation does not read is refused by name
+    (`unknown_fields`, extranet/api/refusals.py), so every request body is closed; a send carries at most
+    ATTACHMENT_MAX_COUNT files (Django refuses more before any view: `parse_error`)."""
+    bodies = {
+        media["schema"]["$ref"].rpartition("/")[2]
+        for item in result.get("paths", {}).values()
+        for operation in item.values()
+        if isinstance(operation, dict)
+        for media in operation.get("requestBody", {}).get("content", {}).values()
+        if "$ref" in media.get("schema", {})
+    }
+    for name in bodies:
+        component = result["components"]["schemas"][name]
+        if component.get("type") == "object":
+            component.setdefault("additionalProperties", False)
+        for field in component.get("properties", {}).values():
+            if field.get("type") == "array" and field.get("items", {}).get("format") == "binary":
+                field["maxItems"] = min(
+                    field.get("maxItems", settings.ATTACHMENT_MAX_COUNT), settings.ATTACHMENT_MAX_COUNT
+                )
     return result

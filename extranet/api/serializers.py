@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from extranet.accounts.models import Civility
 from extranet.accounts.second_factor import has_second_factor
+from extranet.api.refusals import errors_refusal
 from extranet.core.text import clean_text
 from requests import mas
 from requests.attachments import AttachmentsField
@@ -511,7 +512,8 @@ class AttachmentsInput(serializers.ListField):
         try:
             return AttachmentsField().clean(files)
         except DjangoValidationError as error:
-            raise serializers.ValidationError(error.messages) from None
+            # A refused file is answered as everywhere: `attachment_refused`, each file with its reason.
+            raise errors_refusal({self.field_name: error.error_list}) from None
 
 
 class MessageUploadSerializer(MessageInputSerializer):

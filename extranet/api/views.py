@@ -235,7 +235,7 @@ class RequestListCreate(generics.ListAPIView):
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
-                OpenApiTypes.STR,
+                {"type": "string", "pattern": f"^{IDEMPOTENCY_KEY.pattern}$"},
                 OpenApiParameter.HEADER,
                 description="Facultatif : une clé par dépôt (UUID), pour pouvoir le renvoyer sans doublon.",
             )
@@ -534,6 +534,7 @@ class RequestAttachments(APIView):
     )
     def post(self, request, number):
         demande = visible_request(request, number)
+        only_known_fields(AttachmentUploadSerializer, request.data)
         field = AttachmentsField(min_count=1)
         try:
             files = field.clean(request.FILES.getlist("files"))

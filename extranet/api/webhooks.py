@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from extranet.api.errors import Refusal, invalid
 from extranet.api.parsers import JSON_ONLY
+from extranet.api.refusals import form_refusal
 from extranet.api.schema import refused
 from extranet.notifications import webhooks
 from extranet.notifications.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -22,7 +23,7 @@ from structures.webhooks import webhook_owner
 TAGS = ["Webhooks"]
 INPUT_FIELDS = ("name", "url", "events")
 NOT_FOUND = refused("not_found")
-INVALID = refused("invalid", "unknown_fields")
+INVALID = refused("invalid", "unknown_fields", "webhook_address_refused")
 INACTIVE = refused("webhook_inactive")
 NOT_ALLOWED = "Seuls les gestionnaires d'une structure et les administrateurs d'une caisse en gèrent les webhooks."
 
@@ -154,7 +155,7 @@ def _form(data):
         raise invalid(errors)
     form = WebhookEndpointForm(converted)
     if not form.is_valid():
-        raise invalid({name: [str(message) for message in messages] for name, messages in form.errors.items()})
+        raise form_refusal(form)
     return form.cleaned_data
 
 

@@ -42,5 +42,5 @@ class WebhookEndpointForm(StyledFormMixin, forms.Form):
         try:
             check_destination(url)
         except UnsafeAddress as refused:
-            raise forms.ValidationError(str(refused)) from refused
+            raise forms.ValidationError(str(refused), code="unsafe_address") from refused
         return url

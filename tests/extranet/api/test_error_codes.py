@@ -222,6 +222,15 @@ def email_already_used(calls):
     )
 
 
+def webhook_address_refused(calls):
+    endpoint = {"name": "Logiciel de suivi", "url": "https://10.0.0.1/", "events": ["request.status_changed"]}
+    return (
+        api_client(calls.gestionnaire).post("/api/v1/webhooks/", endpoint, format="json"),
+        "post",
+        "/api/v1/webhooks/",
+    )
+
+
 def webhook_inactive(calls):
     manager = api_client(calls.gestionnaire)
     endpoint = {"name": "Logiciel de suivi", "url": "https://8.8.8.8/", "events": ["request.status_changed"]}
@@ -270,6 +279,7 @@ CASES = {
         not_allowed,
         internal_note_forbidden,
         email_already_used,
+        webhook_address_refused,
         webhook_inactive,
         server_error,
     ]

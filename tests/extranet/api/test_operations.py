@@ -365,7 +365,7 @@ class TestFilesOnMessagesAndAnswers:
                 format="multipart",
             ),
             400,
-            "invalid",
+            "attachment_refused",
         )
         assert list(body["fields"]) == ["files"] and "photo.pdf" in body["fields"]["files"][0]
         assert not Message.objects.exists() and not Attachment.objects.exists()
@@ -401,7 +401,7 @@ class TestFilesOnMessagesAndAnswers:
                 format="multipart",
             ),
             400,
-            "invalid",
+            "too_many_attachments",
         )
         assert list(body["fields"]) == ["files"]
         assert not Message.objects.exists()
@@ -431,7 +431,7 @@ class TestFilesOnMessagesAndAnswers:
                 format="multipart",
             ),
             400,
-            "invalid",
+            "attachment_refused",
         )
         taken.refresh_from_db()
         assert taken.status == "in_progress" and not Attachment.objects.exists()

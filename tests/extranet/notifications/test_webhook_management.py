@@ -173,7 +173,7 @@ class TestApi:
             "/api/v1/webhooks/", {"name": "X", "url": "https://192.168.0.4/", "events": EVENTS}, format="json"
         )
         assert private.status_code == 400
-        assert private.json()["code"] == "invalid"
+        assert private.json()["code"] == "webhook_address_refused"
         assert "adresse privée" in private.json()["fields"]["url"][0]
         unknown_event = api.post(
             "/api/v1/webhooks/", {"name": "X", "url": "https://8.8.8.8/", "events": ["request.deleted"]}, format="json"
