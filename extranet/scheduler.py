@@ -9,6 +9,7 @@ from django_tasks import TaskResultStatus, task
 from extranet.api.models import RateCounter
 from extranet.audit.retention import purge_access_log
 from extranet.models import JobRun
+from extranet.notifications import webhooks
 from extranet.notifications.delivery import send_pending
 from requests.notifications import send_daily_digests
 from requests.retention import purge_expired_requests
@@ -28,13 +29,18 @@ NIGHTLY_JOBS = {
     "digests": ("Récapitulatif quotidien des agents", lambda: f"{send_daily_digests()} récapitulatif(s)"),
     "reminders": ("Relances des structures", lambda: f"{remind_awaiting_partners()} relance(s)"),
     "rate_counts": ("Compteurs de débit de l'API inactifs", lambda: f"{RateCounter.objects.purge()} compteur(s)"),
+    "webhook_deliveries": (
+        "Journal des webhooks",
+        lambda: f"{webhooks.purge_old_deliveries()} livraison(s) ancienne(s) effacée(s)",
+    ),
 }
 
 
 @task()
 def daily_jobs():
     """Every night: retention (requests' personal data, access journal), pending emails, the agents' morning
-    digest, the reminders of the structures whose answer is awaited, the API's idle request counts. The next night
+    digest, the reminders of the structures whose answer is awaited, the API's idle request counts, the webhooks' old
+    deliveries. The next night
     is planned first, so that neither a failing job nor a worker killed mid-way stops the chain; each job runs
     whatever the others did."""
     schedule_daily_jobs()

@@ -354,6 +354,9 @@ WEBHOOK_ALLOWED_HTTP_HOSTS = env_list("WEBHOOK_ALLOWED_HTTP_HOSTS")
 WEBHOOK_CONNECT_TIMEOUT = float(os.environ.get("WEBHOOK_CONNECT_TIMEOUT", "3"))
 WEBHOOK_READ_TIMEOUT = float(os.environ.get("WEBHOOK_READ_TIMEOUT", "10"))
 WEBHOOK_SENDING_LEASE = float(os.environ.get("WEBHOOK_SENDING_LEASE", "120"))
+# Delivered or abandoned deliveries (and their attempts' log) are kept this many days, then purged every night: the
+# log shows the recent answers of the receiver; pending ones are never purged.
+WEBHOOK_DELIVERY_RETENTION_DAYS = int(os.environ.get("WEBHOOK_DELIVERY_RETENTION_DAYS", "30"))
 
 # The demo and the tests run background jobs at once; production uses the database queue (db_worker).
 TASKS = {

@@ -15,6 +15,7 @@ to public addresses only, checked when registered and again at each attempt (a n
 
 import json
 import secrets
+from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Q
@@ -110,3 +111,14 @@ def send_test(endpoint):
     """A test event, through the outbox like any other (signed, retried, logged)."""
     with transaction.atomic():
         return _queue(endpoint, TEST_EVENT, None, timezone.now())
+
+
+def purge_old_deliveries(now=None):
+    """Deliveries delivered or abandoned more than WEBHOOK_DELIVERY_RETENTION_DAYS ago, with their attempts: one
+    set-based delete (the attempts go by cascade), never one still to send."""
+    from django.conf import settings
+
+    before = (now or timezone.now()) - timedelta(days=settings.WEBHOOK_DELIVERY_RETENTION_DAYS)
+    done = [WebhookDelivery.State.DELIVERED, WebhookDelivery.State.FAILED]
+    deleted, by_model = WebhookDelivery.objects.filter(state__in=done, created_at__lt=before).delete()
+    return by_model.get(WebhookDelivery._meta.label, 0)
