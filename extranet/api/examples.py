@@ -45,6 +45,7 @@ SUMMARY = {
     "taken_at": "2026-11-20T14:03:00+01:00",
     "resolved_at": "2026-11-23T11:30:00+01:00",
     "updated_at": "2026-11-23T11:30:00+01:00",
+    "awaiting_partner_since": None,
     "url": f"{SITE}/api/v1/requests/{NUMBER}/",
 }
 

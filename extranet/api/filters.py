@@ -65,6 +65,9 @@ class RequestFilter(django_filters.FilterSet):
     created_before = DayFilter(
         field_name="created_at", bound="before", help_text="Déposées avant ce jour (AAAA-MM-JJ), ce jour exclu."
     )
+    followed = django_filters.BooleanFilter(
+        method="filter_followed", help_text="true : seulement les demandes que vous suivez (l'étoile des pages)."
+    )
     updated_after = MomentFilter(
         field_name="updated_at",
         lookup_expr="gt",
@@ -75,6 +78,9 @@ class RequestFilter(django_filters.FilterSet):
     class Meta:
         model = Request
         fields = []
+
+    def filter_followed(self, queryset, name, value):
+        return queryset.filter(follows__user=self.request.user) if value else queryset
 
     def is_valid(self):
         # An empty value would silently mean "no filter": the client surely meant something else.

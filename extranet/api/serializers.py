@@ -165,6 +165,7 @@ class RequestSummarySerializer(serializers.ModelSerializer):
             "taken_at",
             "resolved_at",
             "updated_at",
+            "awaiting_partner_since",
             "url",
         ]
 
@@ -379,6 +380,13 @@ class MessageInputSerializer(serializers.Serializer):
     body = TextField(max_length=5000, help_text="Le message.")
     internal = StrictBooleanField(
         default=False, help_text="Note interne entre agents de la caisse : jamais montrée au partenaire."
+    )
+    awaiting_answer = StrictBooleanField(
+        default=False,
+        help_text="Message de la caisse à la structure sur une demande prise en charge : la demande attend sa "
+        "réponse (`awaiting_partner_since`), le délai de traitement s'interrompt et la structure est relancée si "
+        "elle tarde. Refusé aux partenaires et aux notes internes (403 `not_allowed`), 409 `wrong_status` hors "
+        "prise en charge.",
     )
 
 

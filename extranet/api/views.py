@@ -490,6 +490,7 @@ class RequestMessages(APIView):
                     author=request.user,
                     body=incoming["body"],
                     internal=internal,
+                    awaiting_answer=incoming["awaiting_answer"],
                     files=incoming.get("files", ()),
                 )
         except services.WorkflowRefused as refusal:
