@@ -145,12 +145,16 @@ def test_sqlite_alone_runs_the_one_database_tests(tmp_path):
     assert not any("passe PostgreSQL" in line for line in lines)
 
 
+MAKE_VARIABLES = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL"}
+
+
 def pytest_commands_of_make_test(*variables):
     """`make -n test`'s pytest commands, as "database options" ("sqlite --alongside")."""
     result = subprocess.run(  # noqa: S603 — make, on the project's own Makefile
         [shutil.which("make"), "--no-print-directory", "-n", "test", *variables],
         cwd=ROOT,
-        env={k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CI"}},
+        # Under `make test`, MAKEFLAGS carries the parent's SQLITE_ARGS/POSTGRES_ARGS to any make started below.
+        env={k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CI", *MAKE_VARIABLES}},
         capture_output=True,
         text=True,
         check=True,
