@@ -33,6 +33,8 @@ CODES = {
     "invalid": "Valeurs invalides ; `fields` donne, pour chaque champ, ses messages (`non_field_errors` pour "
     "l'ensemble).",
     "unknown_fields": "Champs du corps ou paramètres de l'adresse que l'opération ne lit pas ; `fields` les nomme.",
+    "invalid_cursor": "Curseur de pagination non valide : seul celui d'un lien `next` ou `previous` d'une réponse est "
+    "lu.",
     "parse_error": "Corps de requête illisible (JSON invalide, trop imbriqué, trop volumineux…).",
     "bad_request": "Requête refusée avant toute lecture (hôte non autorisé, en-têtes invalides…).",
     "unsupported_media_type": "Type de contenu non pris en charge : JSON, ou multipart pour joindre des fichiers.",

@@ -30,6 +30,23 @@ class MomentField(forms.Field):
         return moment
 
 
+class TrueFalseField(forms.Field):
+    """`true` or `false`, as the schema's boolean is written in a query: Django's own reads anything else as "no
+    filter", which a client would take for an answer to the filter it meant."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if value not in ("true", "false"):
+            raise ValidationError("« true » ou « false ».", code="invalid")
+        return value == "true"
+
+
+@extend_schema_field({"type": "boolean"})
+class TrueFalseFilter(django_filters.BooleanFilter):
+    field_class = TrueFalseField
+
+
 @extend_schema_field({"type": "string", "minLength": 1})
 class TextFilter(django_filters.CharFilter):
     """A text filter, never empty (see RequestFilter.is_valid): the schema says so, and a client built from it never
@@ -65,7 +82,7 @@ class RequestFilter(django_filters.FilterSet):
     created_before = DayFilter(
         field_name="created_at", bound="before", help_text="Déposées avant ce jour (AAAA-MM-JJ), ce jour exclu."
     )
-    followed = django_filters.BooleanFilter(
+    followed = TrueFalseFilter(
         method="filter_followed", help_text="true : seulement les demandes que vous suivez (l'étoile des pages)."
     )
     updated_after = MomentFilter(
@@ -83,10 +100,11 @@ class RequestFilter(django_filters.FilterSet):
         return queryset.filter(follows__user=self.request.user) if value else queryset
 
     def is_valid(self):
-        # An empty value would silently mean "no filter": the client surely meant something else.
+        # An empty value would silently mean "no filter": the client surely meant something else. Empty is empty:
+        # a value of spaces (or of the controls Python counts as spaces) is a value, matching nothing.
         valid = super().is_valid()
         for name in self.filters:
-            if name in self.data and not self.data.get(name, "").strip():
+            if name in self.data and not self.data.get(name, ""):
                 self.form.add_error(name, "Valeur vide : donnez une valeur ou retirez ce paramètre.")
                 valid = False
         return valid

@@ -7,7 +7,15 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.utils.urls import remove_query_param
 
+from extranet.api.errors import Refusal
+
 INVALID_CURSOR = "Curseur non valide : reprenez le lien « next » d'une réponse."
+
+
+def invalid_cursor(parameter):
+    """A cursor is opaque: only one the API wrote (a `next` or `previous` link) is read; a client that made one up
+    is told so by its own code, apart from the filters' `invalid`."""
+    return Refusal("invalid_cursor", INVALID_CURSOR, fields={parameter: [INVALID_CURSOR]})
 
 
 class NewestFirst(CursorPagination):
@@ -31,13 +39,13 @@ class NewestFirst(CursorPagination):
         try:
             cursor = super().decode_cursor(request)
         except NotFound:
-            raise ValidationError({self.cursor_query_param: [INVALID_CURSOR]}) from None
+            raise invalid_cursor(self.cursor_query_param) from None
         # DRF decodes the cursor's position without reading it: a position that is not what this ordering writes
         # (anyone can encode "p=2026") would reach the query, and the database's refusal would be a server error.
         if cursor is not None and cursor.position is not None:
             position = self.read_position(cursor.position)
             if position is None:
-                raise ValidationError({self.cursor_query_param: [INVALID_CURSOR]})
+                raise invalid_cursor(self.cursor_query_param)
             cursor = cursor._replace(position=position)
         return cursor
 

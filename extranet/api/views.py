@@ -195,7 +195,10 @@ class RequestListCreate(generics.ListAPIView):
                 "modifiée à la dernière, pour synchroniser.",
             )
         ],
-        responses={200: RequestSummarySerializer(many=True), 400: refused("invalid", "unknown_fields")},
+        responses={
+            200: RequestSummarySerializer(many=True),
+            400: refused("invalid", "unknown_fields", "invalid_cursor"),
+        },
         examples=[OpenApiExample("Une demande de la page", value=examples.SUMMARY, response_only=True)],
         tags=["Demandes"],
     )

@@ -239,6 +239,10 @@ def webhook_inactive(calls):
     return manager.post(f"/api/v1/webhooks/{created['id']}/test/"), "post", "/api/v1/webhooks/{id}/test/"
 
 
+def invalid_cursor(calls):
+    return calls.partner.get(REQUESTS, {"cursor": "fait-main"}), "get", REQUESTS
+
+
 def server_error(calls):
     def failing(*args, **kwargs):
         raise RuntimeError("panne")
@@ -253,6 +257,7 @@ CASES = {
     for case in [
         invalid,
         unknown_fields,
+        invalid_cursor,
         parse_error,
         bad_request,
         unsupported_media_type,

@@ -115,6 +115,7 @@ STATE_REFUSALS = {
     "internal_note_forbidden",  # a partner's internal note
     "webhook_inactive",  # an endpoint an earlier case deactivated
     "webhook_address_refused",  # a host name that resolves nowhere, or to a private address
+    "invalid_cursor",  # a cursor not taken from a `next` link: opaque, any string is one by the schema
 }
 
 

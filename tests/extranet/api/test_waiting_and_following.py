@@ -51,3 +51,8 @@ def test_the_list_reads_back_what_one_follows(structure, caisse, technicien):
     assert [row["number"] for row in listed] == [followed.number]
     every = {row["number"] for row in client.get("/api/v1/requests/", {"followed": "false"}).json()["results"]}
     assert every == {followed.number, other.number}
+
+
+def test_followed_is_true_or_false_nothing_else(technicien):
+    response = api_client(technicien).get("/api/v1/requests/", {"followed": "null"})
+    assert refusal(response) == (400, "invalid", {"followed": ["« true » ou « false »."]})
