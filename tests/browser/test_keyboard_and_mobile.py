@@ -9,6 +9,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from tests.browser.helpers import log_in
+from tests.browser.test_accessibility import Audit
 
 pytestmark = pytest.mark.browser
 
@@ -374,6 +375,9 @@ def test_the_full_seat_page_says_so_before_any_form_at_320_px(page: Page, demo, 
     expect(page.get_by_role("button", name=re.compile(r"^Désactiver"))).to_have_count(2)
     expect_no_horizontal_scroll(page, "the full seat page, 320 px wide")
     screenshot(page, "mobile-places-gestionnaires-occupees")
+    audit = Audit(page)
+    audit("places de gestionnaire occupées, 320 px")
+    audit.check()
 
     page.get_by_role("button", name=f"Retirer l'invitation de {invited.user.get_full_name()}").click()
     expect(page.get_by_role("status")).to_contain_text(f"L'invitation de {invited.user} est retirée")
