@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from extranet.core.plurals import quantity
 from requests import services
 from requests.forms import HandoverForm
 from structures.guards import require_gestionnaire
@@ -37,7 +38,8 @@ def technicien_departure(request, pk):
         else:
             done = f"Le compte de {leaving} est désactivé et ses sessions sont fermées."
             if handed:
-                done += f" {handed} demande(s) en cours confiée(s) à {colleague.get_full_name()}."
+                handed_over = quantity(handed, "demande en cours confiée", "demandes en cours confiées")
+                done += f" {handed_over} à {colleague.get_full_name()}."
             messages.success(request, done)
             return redirect("structures:technicien_list")
     return render(

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from extranet.accounts import second_factor
 from extranet.accounts.services import end_sessions, revoke_api_tokens, send_activation_link
+from extranet.core.plurals import quantity
 from extranet.notifications.emails import send_templated_email
 from structures import conventions
 from structures.models import CaisseMembership, Convention, Membership, Structure
@@ -16,8 +17,10 @@ class SeatLimitReached(Exception):
         self.cap = structure.gestionnaire_seat_cap
         self.active_count = active_count
         super().__init__(
-            f"Plafond atteint : {structure.name} compte {active_count} gestionnaire(s) actif(s) pour "
-            f"{self.cap} place(s) autorisée(s) avec un effectif de {structure.headcount} personne(s). "
+            f"Plafond atteint : {structure.name} compte "
+            f"{quantity(active_count, 'gestionnaire actif', 'gestionnaires actifs')} pour "
+            f"{quantity(self.cap, 'place autorisée', 'places autorisées')} avec un effectif de "
+            f"{quantity(structure.headcount, 'personne')}. "
             "Désactivez un gestionnaire ou mettez à jour l'effectif pour libérer une place."
         )
 
@@ -48,10 +51,21 @@ def _check_free_seat(structure):
 
 
 def seat_situation(structure):
-    """What the seat cap means for this structure now, in words for the administrateur caisse."""
-    active_count = structure.active_gestionnaires().count()
+    """What the seat cap means for this structure now: free seats, or what stands in the way of one more."""
+    return seats_from_count(structure, structure.active_gestionnaires().count())
+
+
+def seats_from_count(structure, active_count):
+    """`seat_situation` for a page that has already read the active gestionnaires. `to_free`: the seats to free
+    before one more gestionnaire can be created (more than one when the headcount was lowered below the seats)."""
     cap = structure.gestionnaire_seat_cap
-    return {"cap": cap, "active_count": active_count, "free": max(cap - active_count, 0), "over": active_count > cap}
+    return {
+        "cap": cap,
+        "active_count": active_count,
+        "free": max(cap - active_count, 0),
+        "over": active_count > cap,
+        "to_free": max(active_count - cap + 1, 0),
+    }
 
 
 @transaction.atomic

@@ -7,6 +7,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from extranet.accounts.forms import IdentityForm
+from extranet.core.names import name_key
+from extranet.core.plurals import quantity
 from structures import services
 from structures.forms import (
     AccountEditForm,
@@ -28,11 +30,10 @@ def _identity(form):
 
 
 def _create_account(request, form, create, **kwargs):
-    """Run an account-creating service; its refusals become form errors. Returns the membership or None."""
+    """Run an account-creating service; an address already in use becomes the field's error. Returns the membership
+    or None."""
     try:
         return create(by=request.user, **kwargs, **_identity(form))
-    except services.SeatLimitReached as refusal:
-        form.add_error(None, str(refusal))
     except services.EmailAlreadyUsed as refusal:
         form.add_error("email", refusal.message)
     return None
@@ -42,9 +43,10 @@ def _seat_message(request, structure, situation):
     if situation["active_count"] >= situation["cap"]:
         messages.warning(
             request,
-            f"{structure.name} compte {situation['active_count']} gestionnaire(s) actif(s) pour {situation['cap']} "
-            f"place(s) avec un effectif de {structure.headcount} : aucun gestionnaire ne peut être ajouté tant "
-            "qu'une place n'est pas libérée. Personne n'a été désactivé.",
+            f"{structure.name} compte "
+            f"{quantity(situation['active_count'], 'gestionnaire actif', 'gestionnaires actifs')} pour "
+            f"{quantity(situation['cap'], 'place')} avec un effectif de {structure.headcount} : aucun gestionnaire "
+            "ne peut être ajouté tant qu'une place n'est pas libérée. Personne n'a été désactivé.",
         )
 
 
@@ -159,25 +161,48 @@ def convention_edit(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def gestionnaire_create(request, pk):
+    """The form while a seat is free. When none is, the page says so instead of the form, names who holds the
+    seats (invited accounts hold one too) and offers what frees one: the headcount, a deactivation."""
     caisse = require_caisse_admin(request.user).caisse
     structure = get_object_or_404(_admin_structures(caisse), pk=pk)
     form = IdentityForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        membership = _create_account(
-            request, form, services.create_partner_account, structure=structure, role=Membership.Role.GESTIONNAIRE
-        )
+        try:
+            membership = _create_account(
+                request, form, services.create_partner_account, structure=structure, role=Membership.Role.GESTIONNAIRE
+            )
+        except services.SeatLimitReached:
+            # The last seat was taken since the form was opened: the page below says by whom.
+            membership = None
         if membership:
             messages.success(
                 request, f"Le compte de {membership.user} est créé ; un lien d'activation lui est envoyé."
             )
             return redirect("structures:structure_detail", structure.pk)
+    holders = list(structure.active_gestionnaires().select_related("user").order_by("user__last_name", "pk"))
+    seats = services.seats_from_count(structure, len(holders))
+    title = f"Nouveau gestionnaire — {structure.name}"
+    if not seats["free"]:
+        return render(
+            request,
+            "structures/seats_full.html",
+            {
+                "structure": structure,
+                "seats": seats,
+                "holders": holders,
+                "invited_count": sum(holder.account_status == AccountStatus.INVITED for holder in holders),
+                # A form sent from a page opened while a seat was still free: what was typed is not saved.
+                "refused": request.method == "POST",
+                "title": title,
+            },
+        )
     return render(
         request,
         "structures/account_form.html",
         {
             "form": form,
-            "title": f"Nouveau gestionnaire — {structure.name}",
-            "seats": services.seat_situation(structure),
+            "title": title,
+            "seats": seats,
             "cancel_url": reverse("structures:structure_detail", args=[structure.pk]),
         },
     )
@@ -203,7 +228,7 @@ def gestionnaire_set_active(request, pk, active):
             messages.error(request, str(refusal))
     else:
         services.deactivate_partner_account(membership, by=request.user)
-        messages.success(request, f"Le compte de {membership.user} est désactivé et ses sessions sont fermées.")
+        messages.success(request, _deactivated(membership))
     return redirect("structures:structure_detail", membership.structure_id)
 
 
@@ -249,6 +274,13 @@ def technicien_reset_second_factor(request, pk):
     _, techniciens = _structure_techniciens(request)
     _reset_second_factor(request, get_object_or_404(techniciens, pk=pk))
     return redirect("structures:technicien_list")
+
+
+def _deactivated(membership):
+    """Deactivating an account never activated withdraws its invitation (its link no longer opens): said so."""
+    if membership.user.is_invited:
+        return f"L'invitation de {membership.user} est retirée : son lien d'activation ne sert plus."
+    return f"Le compte de {membership.user} est désactivé et ses sessions sont fermées."
 
 
 def _resend(request, membership):
@@ -316,9 +348,7 @@ def agent_set_active(request, pk, active):
     services.set_caisse_account_active(membership, active, by=request.user)
     messages.success(
         request,
-        f"Le compte de {membership.user} est réactivé."
-        if active
-        else f"Le compte de {membership.user} est désactivé et ses sessions sont fermées.",
+        f"Le compte de {membership.user} est réactivé." if active else _deactivated(membership),
     )
     return redirect("structures:agent_list")
 
@@ -342,13 +372,46 @@ def _structure_techniciens(request):
     ).select_related("user")
 
 
+def _matching(memberships, query):
+    """The accounts whose name or address holds every word typed, accents and case aside (« helene » finds
+    « Hélène »), which the databases' LIKE does not do alike. A structure's techniciens are read in one query."""
+    words = query.split()
+    return [
+        membership
+        for membership in memberships
+        if all(
+            (name_key(word) and name_key(word) in name_key(membership.user.get_full_name()))
+            or word.casefold() in membership.user.email.casefold()
+            for word in words
+        )
+    ]
+
+
 @login_required
 def technicien_list(request):
+    """The structure's techniciens, searched by name or address (account data, not a person concerned by a
+    request: a GET search like the structures list's), and its gestionnaires with the seats, read only: the caisse
+    manages them."""
     structure, techniciens = _structure_techniciens(request)
-    page = Paginator(techniciens.order_by("-is_active", "user__last_name", "pk"), PAGE_SIZE).get_page(
+    query = request.GET.get("q", "").strip()
+    techniciens = techniciens.order_by("-is_active", "user__last_name", "pk")
+    page = Paginator(_matching(techniciens, query) if query else techniciens, PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    return render(request, "structures/technicien_list.html", {"page": page, "structure": structure})
+    gestionnaires = list(
+        structure.active_gestionnaires().select_related("user").order_by("user__last_name", "user__first_name", "pk")
+    )
+    return render(
+        request,
+        "structures/technicien_list.html",
+        {
+            "page": page,
+            "structure": structure,
+            "query": query,
+            "gestionnaires": gestionnaires,
+            "seats": services.seats_from_count(structure, len(gestionnaires)),
+        },
+    )
 
 
 @login_required

@@ -147,7 +147,7 @@ def test_admin_creates_structure_and_gestionnaire_who_activates_and_invites_a_te
     expect(page.get_by_role("status")).to_contain_text(
         "La structure Les Quatre Vents est créée. Créez maintenant son premier gestionnaire."
     )
-    expect(page.get_by_test_id("seats")).to_have_text("0 gestionnaires actifs sur 2 places (effectif de 3).")
+    expect(page.get_by_test_id("seats")).to_have_text("0 gestionnaire actif sur 2 places (effectif de 3).")
 
     page.get_by_role("link", name="Créer un gestionnaire").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Nouveau gestionnaire — Les Quatre Vents")

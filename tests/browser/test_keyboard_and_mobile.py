@@ -9,6 +9,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from tests.browser.helpers import log_in
+from tests.browser.test_accessibility import Audit
 
 pytestmark = pytest.mark.browser
 
@@ -335,3 +336,51 @@ def test_pages_fit_375_px_without_horizontal_scrolling(page: Page, many_requests
     expect(page.get_by_role("button", name="Confirmer et résoudre")).to_be_visible()
     expect_no_horizontal_scroll(page, "the resolution's preview")
     screenshot(page, "mobile-resolution-apercu")
+
+
+def test_the_full_seat_page_says_so_before_any_form_at_320_px(page: Page, demo, screenshot):
+    """The association's effectif of 18 gives 3 seats, all held (one by an invitation never opened): the page for a
+    new gestionnaire says so first, without the form, and freeing the invited seat brings the form back."""
+    from structures.models import Structure
+    from tests.factories import MembershipFactory, UserFactory
+
+    structure = Structure.objects.get(name="Association Solidarité Santé Bordeaux")
+    for last_name in ("Garcia", "Rousseau-Delacroix"):
+        MembershipFactory(structure=structure, gestionnaire=True, user__last_name=last_name)
+    invited = MembershipFactory(
+        structure=structure,
+        gestionnaire=True,
+        user=UserFactory(
+            invited=True,
+            first_name="Marie-Amélie",
+            last_name="de La Tour-Beauregard",
+            email="marie-amelie.de-la-tour-beauregard@solidarite-sante-bordeaux.example",
+        ),
+    )
+    log_in(page, "admin@demo.example")
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto(f"/caisse/structures/{structure.pk}/gestionnaires/nouveau/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Nouveau gestionnaire — {structure.name}")
+    full = page.get_by_test_id("seats-full")
+    expect(full).to_contain_text("Toutes les places de gestionnaire sont occupées")
+    expect(full).to_contain_text(
+        "3 gestionnaires actifs sur 3 places (effectif de 18 personnes), dont 1 invité qui n'a pas encore activé son "
+        "compte."
+    )
+    expect(full).to_be_in_viewport()
+    expect(page.locator("main input[name=email]")).to_have_count(0)
+    first_form_top = page.locator("main form").first.evaluate("(form) => form.getBoundingClientRect().top")
+    assert full.evaluate("(alert) => alert.getBoundingClientRect().bottom") <= first_form_top
+    expect(page.get_by_role("link", name="Mettre à jour l'effectif")).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile(r"^Désactiver"))).to_have_count(2)
+    expect_no_horizontal_scroll(page, "the full seat page, 320 px wide")
+    screenshot(page, "mobile-places-gestionnaires-occupees")
+    audit = Audit(page)
+    audit("places de gestionnaire occupées, 320 px")
+    audit.check()
+
+    page.get_by_role("button", name=f"Retirer l'invitation de {invited.user.get_full_name()}").click()
+    expect(page.get_by_role("status")).to_contain_text(f"L'invitation de {invited.user} est retirée")
+    page.get_by_role("link", name="Créer un gestionnaire").click()
+    expect(page.get_by_text("2 gestionnaires actifs sur 3 places : 1 place libre.")).to_be_visible()
+    expect(page.locator("main input[name=email]")).to_be_visible()

@@ -72,6 +72,11 @@ class TestHandoverAtDeparture:
         with commit():
             response = gestionnaire_client.post(departure_url(leaving), {"colleague": colleague.pk})
         assert response.status_code == 302
+        told = [str(message) for message in get_messages(response.wsgi_request)]
+        assert told == [
+            f"Le compte de {leaving.user} est désactivé et ses sessions sont fermées. 2 demandes en cours confiées à "
+            f"{colleague.get_full_name()}."
+        ]
         leaving.refresh_from_db()
         assert not leaving.is_active and not leaving.user.is_active
         after = state(their_requests)

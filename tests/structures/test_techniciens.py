@@ -105,7 +105,8 @@ class TestTechniciens:
         ],
     )
     def test_another_structures_technicien_does_not_exist(self, gestionnaire_client, other_structure, method, path):
-        foreign = MembershipFactory(structure=other_structure)
+        # Not the name the form sends, which a random one could be.
+        foreign = MembershipFactory(structure=other_structure, user__last_name="Lambert")
         response = getattr(gestionnaire_client, method)(path.format(pk=foreign.pk), technicien_data())
         assert response.status_code == 404
         foreign.refresh_from_db()
@@ -130,3 +131,71 @@ class TestTechniciens:
 def test_only_gestionnaires_manage_techniciens(client, request, role):
     client.force_login(request.getfixturevalue(role))
     assert client.get("/structure/techniciens/").status_code == 403
+
+
+@pytest.mark.django_db
+class TestTheGestionnairesSeenByAGestionnaire:
+    def test_the_structures_gestionnaires_and_seats_read_only(
+        self, gestionnaire_client, gestionnaire, structure, other_gestionnaire
+    ):
+        invited = MembershipFactory(structure=structure, gestionnaire=True, user=UserFactory(invited=True))
+        gone = MembershipFactory(structure=structure, gestionnaire=True, is_active=False)
+        response = gestionnaire_client.get("/structure/techniciens/")
+        page = text(response)
+        assert "2 gestionnaires actifs sur 2 places (effectif de 5 personnes)." in page
+        assert f"{gestionnaire.get_full_name()} (vous) Actif {gestionnaire.email}" in page
+        assert f"{invited.user.get_full_name()} Invité {invited.user.email}" in page
+        assert gone.user.email not in page
+        assert other_gestionnaire.email not in page
+        assert "/caisse/gestionnaires/" not in response.content.decode()
+
+    def test_one_gestionnaire_in_the_singular(self, gestionnaire_client):
+        assert "1 gestionnaire actif sur 2 places" in text(gestionnaire_client.get("/structure/techniciens/"))
+
+
+@pytest.mark.django_db
+class TestTheTechnicienSearch:
+    @pytest.fixture
+    def people(self, structure, other_structure):
+        return {
+            "helene": MembershipFactory(
+                structure=structure, user__first_name="Hélène", user__last_name="Lefèvre", user__email="hl@alpha.fr"
+            ),
+            "paul": MembershipFactory(
+                structure=structure, user__first_name="Paul", user__last_name="Martin", user__email="pm@alpha.fr"
+            ),
+            "foreign": MembershipFactory(
+                structure=other_structure,
+                user__first_name="Hélène",
+                user__last_name="Lefèvre",
+                user__email="hl@beta.fr",
+            ),
+        }
+
+    @pytest.mark.parametrize(
+        ("query", "found"),
+        [
+            ("helene", ["helene"]),
+            ("LEFEVRE hélène", ["helene"]),
+            ("pm@alpha", ["paul"]),
+            ("alpha.fr", ["helene", "paul"]),
+        ],
+    )
+    def test_finds_by_name_or_address_within_the_structure(self, gestionnaire_client, people, query, found):
+        page = text(gestionnaire_client.get("/structure/techniciens/", {"q": query}))
+        shown = sorted(key for key, membership in people.items() if membership.user.email in page)
+        assert shown == found
+        assert f"{len(found)} technicien{'s' if len(found) > 1 else ''} trouvé" in page
+
+    def test_nothing_found_is_said(self, gestionnaire_client, people):
+        response = gestionnaire_client.get("/structure/techniciens/", {"q": "Dupont"})
+        assert "Aucun technicien ne correspond à « Dupont »." in text(response)
+        assert 'value="Dupont"' in response.content.decode()
+
+    def test_the_next_page_keeps_the_search(self, gestionnaire_client, structure):
+        MembershipFactory.create_batch(26, structure=structure, user__last_name="Roux")
+        MembershipFactory(structure=structure, user__last_name="Blanc")
+        response = gestionnaire_client.get("/structure/techniciens/", {"q": "roux"})
+        assert "26 techniciens trouvés" in text(response)
+        assert 'href="?q=roux&amp;page=2"' in response.content.decode()
+        assert "ROUX" in text(gestionnaire_client.get("/structure/techniciens/", {"q": "roux", "page": "2"}))
