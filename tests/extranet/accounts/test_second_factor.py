@@ -347,11 +347,23 @@ def test_a_backup_code_works_once(client, client_factory, technicien, clock):
 
 
 @pytest.mark.django_db
-def test_a_right_code_just_after_a_wrong_one_must_wait(client, technicien, clock):
+def test_a_right_code_just_after_a_first_typo_is_accepted_at_once(client, technicien, clock):
     device = totp_device(technicien)
     password_sign_in(client, technicien)
     code = totp_code(device)
-    client.post(VERIFY, {"code": other_code(code)})
+    assert WRONG_CODE in field_error(client.post(VERIFY, {"code": other_code(code)}))
+
+    assert client.post(VERIFY, {"code": code}).status_code == 302
+    assert is_verified(client)
+
+
+@pytest.mark.django_db
+def test_a_burst_of_wrong_codes_is_still_slowed_down(client, technicien, clock):
+    device = totp_device(technicien)
+    password_sign_in(client, technicien)
+    code = totp_code(device)
+    assert WRONG_CODE in field_error(client.post(VERIFY, {"code": other_code(code)}))
+    assert WRONG_CODE in field_error(client.post(VERIFY, {"code": other_code(other_code(code))}))
 
     refused = client.post(VERIFY, {"code": code})
     assert refused.status_code == 200
@@ -361,6 +373,15 @@ def test_a_right_code_just_after_a_wrong_one_must_wait(client, technicien, clock
     clock.shift(3)
     assert client.post(VERIFY, {"code": totp_code(device)}).status_code == 302
     assert is_verified(client)
+
+
+@pytest.mark.django_db
+def test_a_first_typo_of_a_backup_code_is_retried_at_once(client, technicien, clock):
+    totp_device(technicien)
+    codes = second_factor.regenerate_backup_codes(technicien)
+    password_sign_in(client, technicien)
+    assert WRONG_CODE in field_error(client.post(VERIFY, {"code": "zzzzzzzz"}))
+    assert client.post(VERIFY, {"code": codes[0]}).status_code == 302
 
 
 @pytest.mark.django_db
