@@ -113,11 +113,15 @@ class SecondFactorCodeForm(StyledFormMixin, forms.Form):
     code = forms.CharField(
         label="Code de vérification",
         max_length=20,
-        help_text="Les 6 chiffres affichés par votre application ou reçus par courriel, ou l'un de vos codes de "
-        "secours.",
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text", "spellcheck": "false"}),
         error_messages={"required": "Saisissez le code."},
     )
+
+    def __init__(self, *args, by_email, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Where this account's codes come from, and only that: an application's user is never told of an email.
+        source = "reçus par courriel" if by_email else "affichés par votre application d'authentification"
+        self.fields["code"].help_text = f"Les 6 chiffres {source}, ou l'un de vos codes de secours."
 
 
 class EnrolmentCodeForm(StyledFormMixin, forms.Form):
