@@ -25,11 +25,29 @@ class PasswordResetRequestForm(StyledFormMixin, forms.Form):
     )
 
 
-class SetPasswordForm(StyledFormMixin, auth_forms.SetPasswordForm):
+PASSWORD_RULES = (
+    "Au moins 12 caractères ; ni un mot de passe courant, ni uniquement des chiffres ; rien qui ressemble à votre "
+    "nom, votre prénom ou votre adresse électronique."
+)
+
+
+class NewPasswordMixin:
+    """The rules said once, as the new password's help (read out with its field), and a password they refuse
+    reported at that field: Django reports it on the confirmation, where the user looks for a mismatch only."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].help_text = PASSWORD_RULES
+
+    def validate_password_for_user(self, user, password_field_name=None):
+        super().validate_password_for_user(user, password_field_name="new_password1")
+
+
+class SetPasswordForm(StyledFormMixin, NewPasswordMixin, auth_forms.SetPasswordForm):
     pass
 
 
-class PasswordChangeForm(StyledFormMixin, auth_forms.PasswordChangeForm):
+class PasswordChangeForm(StyledFormMixin, NewPasswordMixin, auth_forms.PasswordChangeForm):
     pass
 
 

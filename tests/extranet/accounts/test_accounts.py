@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from extranet.accounts.models import Session
 from structures import services
 from structures.models import Membership
 from tests.factories import PASSWORD, MembershipFactory, UserFactory
-from tests.helpers import last_link, path_of, sign_in, text
+from tests.helpers import last_link, path_of, sign_in, text, visible_text
 
 NEW_PASSWORD = "Trois-chevaux-bleus-au-pre"
 
@@ -124,6 +125,25 @@ class TestActivation:
         assert message in text(response)
         user.refresh_from_db()
         assert user.is_invited
+
+    def test_the_rules_are_said_once_and_a_short_password_is_refused_at_its_own_field(
+        self, client, structure, gestionnaire
+    ):
+        _, link = self.create_technicien(structure, gestionnaire)
+        page = client.get(link).content.decode()
+        assert page.count("12 caractères") == 1
+        assert 'id="id_new_password1_helptext"' in page
+
+        response = client.post(link, {"new_password1": "Court-1", "new_password2": "Court-1"})
+        body = response.content.decode()
+        errors = dict(re.findall(r'id="id_(new_password[12])_error">(.*?)</div>', body, re.S))
+        assert list(errors) == ["new_password1"]
+        assert "trop court" in visible_text(errors["new_password1"])
+        assert body.count("12 caractères") == 2  # the rule, and the refusal that names it
+
+        mismatch = client.post(link, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD + "x"})
+        errors = dict(re.findall(r'id="id_(new_password[12])_error">(.*?)</div>', mismatch.content.decode(), re.S))
+        assert list(errors) == ["new_password2"]
 
     def test_deactivated_account_cannot_activate(self, client, structure, gestionnaire):
         user, link = self.create_technicien(structure, gestionnaire)
