@@ -6,11 +6,20 @@ from extranet.accounts.models import MAX_ACTIVE_TOKENS, ApiToken, Civility
 from extranet.core.forms import StyledFormMixin
 from extranet.core.validators import normalize_french_phone
 
+# Django's message says only "valid": an address with an accent before the @ (inès.faure@…) is refused without
+# saying why. Django's validator accepts ASCII only there, as most mail servers do.
+EMAIL_ERRORS = {
+    "invalid": "Saisissez une adresse électronique de la forme nom@domaine.fr. Avant le « @ », sont acceptés les "
+    "lettres sans accent, les chiffres et les signes . _ - + ; les lettres accentuées (é, è, ç…) et les espaces ne "
+    "le sont pas."
+}
+
 
 class LoginForm(StyledFormMixin, auth_forms.AuthenticationForm):
     username = forms.EmailField(
         label="Adresse électronique",
         widget=forms.EmailInput(attrs={"autocomplete": "username"}),
+        error_messages=EMAIL_ERRORS,
     )
     error_messages = {
         "invalid_login": "Adresse électronique ou mot de passe incorrect.",
@@ -22,6 +31,7 @@ class PasswordResetRequestForm(StyledFormMixin, forms.Form):
     email = forms.EmailField(
         label="Adresse électronique",
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages=EMAIL_ERRORS,
     )
 
 
@@ -56,6 +66,7 @@ class EmailChangeForm(StyledFormMixin, forms.Form):
         label="Nouvelle adresse électronique",
         help_text="Un lien de confirmation sera envoyé à cette adresse ; le changement prend effet quand vous "
         "l'ouvrez.",
+        error_messages=EMAIL_ERRORS,
     )
     password = forms.CharField(
         label="Mot de passe actuel", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
@@ -88,6 +99,7 @@ class IdentityForm(StyledFormMixin, forms.ModelForm):
         fields = ["civility", "last_name", "first_name", "email", "phone"]
         widgets = {"phone": forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"})}
         help_texts = {"email": "Le lien d'activation du compte sera envoyé à cette adresse."}
+        error_messages = {"email": EMAIL_ERRORS}
 
     def clean_email(self):
         email = self.cleaned_data["email"]

@@ -51,6 +51,31 @@ class TestLogin:
         assert response["Location"].startswith("/connexion/")
 
 
+ACCENTED = "inès.faure@exemple.fr"
+EMAIL_REFUSED = (
+    "Saisissez une adresse électronique de la forme nom@domaine.fr. Avant le « @ », sont acceptés les lettres sans "
+    "accent, les chiffres et les signes . _ - + ; les lettres accentuées (é, è, ç…) et les espaces ne le sont pas."
+)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "data", "field"),
+    [
+        ("/connexion/", {"username": ACCENTED, "password": PASSWORD}, "username"),
+        ("/mot-de-passe-oublie/", {"email": ACCENTED}, "email"),
+        ("/compte/adresse/", {"new_email": ACCENTED, "password": PASSWORD}, "new_email"),
+    ],
+)
+def test_an_accented_address_is_refused_saying_what_is_accepted(client, technicien, path, data, field):
+    if path == "/compte/adresse/":
+        client.force_login(technicien)
+    response = client.post(path, data)
+    assert response.status_code == 200
+    assert response.context["form"].errors[field] == [EMAIL_REFUSED]
+    assert EMAIL_REFUSED in text(response)
+
+
 def test_passwords_are_hashed_with_argon2(db, settings):
     from extranet import settings as project_settings
 
