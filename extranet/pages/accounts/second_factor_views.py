@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
@@ -91,7 +92,19 @@ def _email_code_status(device, by_email, sent_now):
 
 def _signed_in(request, device, next_url):
     _sign_in_with(request, device)
-    if isinstance(device, StaticDevice):
+    if second_factor.remaining_backup_codes(request.user) == 0:
+        # Without them, a lost telephone or mailbox locks the account until someone resets it: asked at each
+        # sign-in until done.
+        messages.warning(
+            request,
+            format_html(
+                "Vous n'avez aucun code de secours : si vous perdez votre téléphone ou l'accès à votre messagerie, "
+                'vous ne pourrez plus vous connecter. <a href="{}">Générez vos codes de secours</a> depuis '
+                "« Mon compte ».",
+                f"{reverse('accounts:account')}#double-authentification-titre",
+            ),
+        )
+    elif isinstance(device, StaticDevice):
         messages.warning(
             request,
             f"Vous avez utilisé un code de secours ; il vous en reste "

@@ -577,3 +577,35 @@ def test_the_email_code_status_says_what_was_sent(client, technicien, commit, cl
     assert field_error(expired)
     assert "Aucun code valable n'est en cours" in text(expired)
     assert "a été envoyé" not in text(expired) and "vient d'être envoyé" not in text(expired)
+
+
+# --- 14. no backup codes left -------------------------------------------------------------------------------
+
+
+PROMPT = "Vous n'avez aucun code de secours"
+
+
+@pytest.mark.django_db
+def test_without_backup_codes_the_sign_in_and_the_account_page_prompt_for_them(client, technicien, clock):
+    device = totp_device(technicien)
+    password_sign_in(client, technicien)
+    landing = client.post(VERIFY, {"code": totp_code(device)}, follow=True)
+    assert PROMPT in text(landing)
+    assert 'href="/compte/#double-authentification-titre"' in landing.content.decode()
+    account = client.get("/compte/")
+    assert 'data-testid="backup-codes-prompt"' in account.content.decode()
+
+    assert client.post(REGENERATE).status_code == 302
+    assert 'data-testid="backup-codes-prompt"' not in client.get("/compte/").content.decode()
+
+
+@pytest.mark.django_db
+def test_with_backup_codes_nothing_prompts(client, technicien, clock):
+    device = totp_device(technicien)
+    second_factor.regenerate_backup_codes(technicien)
+    password_sign_in(client, technicien)
+    landing = client.post(VERIFY, {"code": totp_code(device)}, follow=True)
+    assert landing.status_code == 200 and PROMPT not in text(landing)
+    account = client.get("/compte/")
+    assert "Codes de secours non utilisés : 10" in text(account)
+    assert 'data-testid="backup-codes-prompt"' not in account.content.decode()
