@@ -35,7 +35,7 @@ class PasswordResetRequestForm(StyledFormMixin, forms.Form):
     )
 
 
-PASSWORD_RULES = (
+STRENGTH_RULES = (
     "Au moins 12 caractères ; ni un mot de passe courant, ni uniquement des chiffres ; rien qui ressemble à votre "
     "nom, votre prénom ou votre adresse électronique."
 )
@@ -47,10 +47,10 @@ class NewPasswordMixin:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["new_password1"].help_text = PASSWORD_RULES
+        self.fields["new_password1"].help_text = STRENGTH_RULES
 
     def validate_password_for_user(self, user, password_field_name=None):
-        super().validate_password_for_user(user, password_field_name="new_password1")
+        super().validate_password_for_user(user, "new_password1")
 
 
 class SetPasswordForm(StyledFormMixin, NewPasswordMixin, auth_forms.SetPasswordForm):
