@@ -8,6 +8,10 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    if not user.is_verified():
+        # Every page but the second factor's sends the session back to it (SecondFactorMiddleware): a menu would
+        # only loop there. The header shows the brand and the way out.
+        return {"second_factor_pending": True}
     items = [("Accueil", reverse("home"))]
     partner = partner_membership(user)
     staff = caisse_membership(user)

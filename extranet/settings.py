@@ -161,7 +161,8 @@ LOGIN_URL = "accounts:login"
 # Second factor (django-otp): TOTP application, or for partners a code by email; backup codes for both.
 OTP_TOTP_ISSUER = "Espace Partenaires"
 OTP_EMAIL_TOKEN_VALIDITY = 10 * 60
-# A new email code at most once a minute; failed codes double the wait before the next try (1 s, 2 s, 4 s…).
+# A new email code at most once a minute; failed codes double the wait before the next try, from the second one
+# (a first typo is retried at once, then 2 s, 4 s…: extranet/accounts/second_factor.py).
 OTP_EMAIL_COOLDOWN_DURATION = 60
 OTP_EMAIL_THROTTLE_FACTOR = 1
 OTP_TOTP_THROTTLE_FACTOR = 1

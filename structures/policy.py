@@ -70,6 +70,15 @@ def can_manage_webhooks(user, *, structure=None, caisse=None):
     return caisse is not None and can_administer_caisse(user, caisse)
 
 
+def may_create_api_tokens(user):
+    """Personal API keys are for connecting software: a structure's gestionnaires and a caisse's staff. A
+    technicien works in the pages, where the keys would only be jargon; no per-account setting lets a gestionnaire
+    grant them one. A technicien's existing keys (made as a gestionnaire, or before this rule) stay listed on « Mon
+    compte » so that they can be revoked."""
+    partner = partner_membership(user)
+    return caisse_membership(user) is not None or (partner is not None and partner.is_gestionnaire)
+
+
 def may_receive_codes_by_email(user):
     """The second factor: caisse staff handle every structure's requests, and Django's staff the whole service, so
     they use an authenticator application only; partners may also receive their codes by email."""

@@ -207,9 +207,10 @@ MATRIX = {
     ),
     "accounts:second_factor_backup_codes": Entry(logged_in()),
     "accounts:second_factor_regenerate_backup_codes": Entry(logged_in(), methods=("POST",)),
-    # API tokens: each account creates and revokes its own only.
+    # API tokens: gestionnaires and caisse staff create theirs (structures.policy.may_create_api_tokens); each
+    # account revokes its own only.
     "accounts:api_token_create": Entry(
-        logged_in(), methods=("POST",), data=lambda side, scene: {"name": "Jeton de la matrice"}
+        only(GESTIONNAIRES + STAFF), methods=("POST",), data=lambda side, scene: {"name": "Jeton de la matrice"}
     ),
     "accounts:api_token_created": Entry(logged_in()),
     "accounts:api_token_revoke": Entry(

@@ -6,11 +6,20 @@ from extranet.accounts.models import MAX_ACTIVE_TOKENS, ApiToken, Civility
 from extranet.core.forms import StyledFormMixin
 from extranet.core.validators import normalize_french_phone
 
+# Django's message says only "valid": an address with an accent before the @ (inès.faure@…) is refused without
+# saying why. Django's validator accepts ASCII only there, as most mail servers do.
+EMAIL_ERRORS = {
+    "invalid": "Saisissez une adresse électronique de la forme nom@domaine.fr. Avant le « @ », sont acceptés les "
+    "lettres sans accent, les chiffres et les signes . _ - + ; les lettres accentuées (é, è, ç…) et les espaces ne "
+    "le sont pas."
+}
+
 
 class LoginForm(StyledFormMixin, auth_forms.AuthenticationForm):
     username = forms.EmailField(
         label="Adresse électronique",
         widget=forms.EmailInput(attrs={"autocomplete": "username"}),
+        error_messages=EMAIL_ERRORS,
     )
     error_messages = {
         "invalid_login": "Adresse électronique ou mot de passe incorrect.",
@@ -22,14 +31,33 @@ class PasswordResetRequestForm(StyledFormMixin, forms.Form):
     email = forms.EmailField(
         label="Adresse électronique",
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages=EMAIL_ERRORS,
     )
 
 
-class SetPasswordForm(StyledFormMixin, auth_forms.SetPasswordForm):
+STRENGTH_RULES = (
+    "Au moins 12 caractères ; ni un mot de passe courant, ni uniquement des chiffres ; rien qui ressemble à votre "
+    "nom, votre prénom ou votre adresse électronique."
+)
+
+
+class NewPasswordMixin:
+    """The rules said once, as the new password's help (read out with its field), and a password they refuse
+    reported at that field: Django reports it on the confirmation, where the user looks for a mismatch only."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].help_text = STRENGTH_RULES
+
+    def validate_password_for_user(self, user, password_field_name=None):
+        super().validate_password_for_user(user, "new_password1")
+
+
+class SetPasswordForm(StyledFormMixin, NewPasswordMixin, auth_forms.SetPasswordForm):
     pass
 
 
-class PasswordChangeForm(StyledFormMixin, auth_forms.PasswordChangeForm):
+class PasswordChangeForm(StyledFormMixin, NewPasswordMixin, auth_forms.PasswordChangeForm):
     pass
 
 
@@ -38,6 +66,7 @@ class EmailChangeForm(StyledFormMixin, forms.Form):
         label="Nouvelle adresse électronique",
         help_text="Un lien de confirmation sera envoyé à cette adresse ; le changement prend effet quand vous "
         "l'ouvrez.",
+        error_messages=EMAIL_ERRORS,
     )
     password = forms.CharField(
         label="Mot de passe actuel", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
@@ -70,6 +99,7 @@ class IdentityForm(StyledFormMixin, forms.ModelForm):
         fields = ["civility", "last_name", "first_name", "email", "phone"]
         widgets = {"phone": forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"})}
         help_texts = {"email": "Le lien d'activation du compte sera envoyé à cette adresse."}
+        error_messages = {"email": EMAIL_ERRORS}
 
     def clean_email(self):
         email = self.cleaned_data["email"]
@@ -113,11 +143,15 @@ class SecondFactorCodeForm(StyledFormMixin, forms.Form):
     code = forms.CharField(
         label="Code de vérification",
         max_length=20,
-        help_text="Les 6 chiffres affichés par votre application ou reçus par courriel, ou l'un de vos codes de "
-        "secours.",
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text", "spellcheck": "false"}),
         error_messages={"required": "Saisissez le code."},
     )
+
+    def __init__(self, *args, by_email, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Where this account's codes come from, and only that: an application's user is never told of an email.
+        source = "reçus par courriel" if by_email else "affichés par votre application d'authentification"
+        self.fields["code"].help_text = f"Les 6 chiffres {source}, ou l'un de vos codes de secours."
 
 
 class EnrolmentCodeForm(StyledFormMixin, forms.Form):

@@ -2,7 +2,8 @@
 
 Every account has one primary device, a TOTP application or (partners only) codes sent by email, and a set of
 single-use backup codes. Codes cannot be replayed: TOTP refuses a time step already used, email and backup codes
-are consumed when accepted, and each device slows down repeated failures (django-otp's throttling).
+are consumed when accepted, and each device slows down repeated failures (django-otp's throttling), from the second
+one on: a first typo is retried at once.
 """
 
 import math
@@ -87,6 +88,7 @@ def confirm_enrolment(user, device, code):
         # Through django_otp.verify_token: it locks the device row, so a code cannot be accepted twice.
         verified = verify_token(user, device.persistent_id, code.strip())
         if verified is None:
+            _forgive_a_first_typo(device)
             return None
         for model in (AuthenticatorApp, EmailDevice):
             model.objects.filter(user=user).exclude(pk=verified.pk if isinstance(verified, model) else None).delete()
@@ -108,7 +110,8 @@ def regenerate_backup_codes(user):
 
 
 class TooManyTries(Exception):
-    """The device refuses every code for a while after wrong ones (django-otp's throttling: 1 s, 2 s, 4 s…)."""
+    """The device refuses every code for a while after wrong ones (django-otp's throttling, from the second wrong
+    one: 2 s, 4 s, 8 s…)."""
 
     def __init__(self, seconds):
         self.seconds = seconds
@@ -135,7 +138,18 @@ def verify(user, code):
     if device is None:
         return None
     _refuse_while_throttled(device)
-    return verify_token(user, device.persistent_id, code)
+    verified = verify_token(user, device.persistent_id, code)
+    if verified is None:
+        _forgive_a_first_typo(device)
+    return verified
+
+
+def _forgive_a_first_typo(device):
+    """django-otp makes even the first wrong code wait a second, which a user correcting a typo meets as a penalty.
+    The first failure stays counted (the next one waits 2 s, then 4 s, 8 s…: guessing stays as slow) but starts no
+    wait: without its timestamp, django-otp's throttling lets the next try through. Conditional, so that a failure
+    counted meanwhile by a concurrent try keeps its wait."""
+    type(device).objects.filter(pk=device.pk, throttling_failure_count=1).update(throttling_failure_timestamp=None)
 
 
 def wait_seconds(device):

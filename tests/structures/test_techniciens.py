@@ -48,7 +48,8 @@ class TestTechniciens:
         ("field", "value", "message"),
         [
             ("phone", "12345", "Saisissez un numéro de téléphone français à 10 chiffres"),
-            ("email", "pas-une-adresse", "Saisissez une adresse e-mail valide."),
+            ("email", "pas-une-adresse", "Saisissez une adresse électronique de la forme nom@domaine.fr."),
+            ("email", "inès.faure@exemple.fr", "les lettres accentuées (é, è, ç…) et les espaces ne le sont pas"),
             ("last_name", "", "Ce champ est obligatoire."),
         ],
     )

@@ -1,9 +1,11 @@
-"""« Mon compte » → « Accès à l'API »: personal API keys, created (key shown once) and revoked by their holder."""
+"""« Mon compte » → « Accès à l'API »: personal API keys, created (key shown once) by those the policy allows
+(structures.policy.may_create_api_tokens) and revoked by their holder, whoever they are now."""
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
@@ -12,6 +14,7 @@ from django.views.decorators.http import require_POST
 from extranet.accounts.forms import ApiTokenForm
 from extranet.accounts.models import ApiToken
 from extranet.pages.accounts.views import render_account_page
+from structures.policy import may_create_api_tokens
 
 NEW_API_KEY = "_new_api_key"
 
@@ -19,6 +22,8 @@ NEW_API_KEY = "_new_api_key"
 @login_required
 @require_POST
 def create(request):
+    if not may_create_api_tokens(request.user):
+        raise PermissionDenied
     with transaction.atomic():
         # One creation at a time per account, so that two submissions cannot both pass the limit of active tokens.
         get_user_model().objects.select_for_update().filter(pk=request.user.pk).first()

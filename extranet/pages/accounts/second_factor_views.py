@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
@@ -59,7 +60,8 @@ def verify(request):
     if device is None:
         return redirect(_with_next("accounts:second_factor_setup", next_url))
     by_email = second_factor.method_of(device) == second_factor.EMAIL
-    form = SecondFactorCodeForm(request.POST or None)
+    form = SecondFactorCodeForm(request.POST or None, by_email=by_email)
+    sent_now = False
     if request.method == "POST" and form.is_valid():
         try:
             accepted = second_factor.verify(request.user, form.cleaned_data["code"])
@@ -71,17 +73,38 @@ def verify(request):
             else:
                 return _signed_in(request, accepted, next_url)
     elif request.method == "GET" and by_email and not second_factor.email_code_pending(device):
-        second_factor.send_email_code(device)
+        sent_now = second_factor.send_email_code(device)
     return render(
         request,
         "accounts/second_factor/verify.html",
-        {"form": form, "by_email": by_email, "next": next_url},
+        {"form": form, "by_email": by_email, "next": next_url, **_email_code_status(device, by_email, sent_now)},
     )
+
+
+def _email_code_status(device, by_email, sent_now):
+    """What the page says of the emailed code, truthfully: sent by this very page, sent earlier and valid until
+    when, or none valid any more (expired, or already used on another page)."""
+    if not by_email:
+        return {}
+    pending = second_factor.email_code_pending(device)
+    return {"code_sent_now": sent_now, "code_valid_until": device.valid_until if pending else None}
 
 
 def _signed_in(request, device, next_url):
     _sign_in_with(request, device)
-    if isinstance(device, StaticDevice):
+    if second_factor.remaining_backup_codes(request.user) == 0:
+        # Without them, a lost telephone or mailbox locks the account until someone resets it: asked at each
+        # sign-in until done.
+        messages.warning(
+            request,
+            format_html(
+                "Vous n'avez aucun code de secours : si vous perdez votre téléphone ou l'accès à votre messagerie, "
+                'vous ne pourrez plus vous connecter. <a href="{}">Générez vos codes de secours</a> depuis '
+                "« Mon compte ».",
+                f"{reverse('accounts:account')}#double-authentification-titre",
+            ),
+        )
+    elif isinstance(device, StaticDevice):
         messages.warning(
             request,
             f"Vous avez utilisé un code de secours ; il vous en reste "
@@ -185,9 +208,14 @@ def setup_email(request):
         done = _finish_enrolment(request, device, form, next_url)
         if done is not None:
             return done
-    elif request.method == "GET" and not second_factor.email_code_pending(device):
-        second_factor.send_email_code(device)
-    return render(request, "accounts/second_factor/setup_email.html", {"form": form, "next": next_url})
+    sent_now = False
+    if request.method == "GET" and not second_factor.email_code_pending(device):
+        sent_now = second_factor.send_email_code(device)
+    return render(
+        request,
+        "accounts/second_factor/setup_email.html",
+        {"form": form, "next": next_url, **_email_code_status(device, True, sent_now)},
+    )
 
 
 @login_required

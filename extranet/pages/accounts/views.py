@@ -17,6 +17,7 @@ from extranet.accounts.forms import (
     SetPasswordForm,
 )
 from extranet.accounts.models import AccountToken, ApiToken
+from structures.policy import may_create_api_tokens
 
 
 class LoginView(auth_views.LoginView):
@@ -108,6 +109,7 @@ def render_account_page(request, *, preferences_form=None, api_token_form=None):
             "second_factor_device": second_factor.primary_device(request.user),
             "backup_codes_remaining": second_factor.remaining_backup_codes(request.user),
             "api_tokens": ApiToken.objects.active().filter(user=request.user),
+            "may_create_api_tokens": may_create_api_tokens(request.user),
             "api_token_form": api_token_form or ApiTokenForm(user=request.user),
         },
     )

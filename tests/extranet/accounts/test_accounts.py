@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from extranet.accounts.models import Session
 from structures import services
 from structures.models import Membership
 from tests.factories import PASSWORD, MembershipFactory, UserFactory
-from tests.helpers import last_link, path_of, sign_in, text
+from tests.helpers import last_link, path_of, sign_in, text, visible_text
 
 NEW_PASSWORD = "Trois-chevaux-bleus-au-pre"
 
@@ -48,6 +49,31 @@ class TestLogin:
         response = client.get("/compte/")
         assert response.status_code == 302
         assert response["Location"].startswith("/connexion/")
+
+
+ACCENTED = "inès.faure@exemple.fr"
+EMAIL_REFUSED = (
+    "Saisissez une adresse électronique de la forme nom@domaine.fr. Avant le « @ », sont acceptés les lettres sans "
+    "accent, les chiffres et les signes . _ - + ; les lettres accentuées (é, è, ç…) et les espaces ne le sont pas."
+)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "data", "field"),
+    [
+        ("/connexion/", {"username": ACCENTED, "password": PASSWORD}, "username"),
+        ("/mot-de-passe-oublie/", {"email": ACCENTED}, "email"),
+        ("/compte/adresse/", {"new_email": ACCENTED, "password": PASSWORD}, "new_email"),
+    ],
+)
+def test_an_accented_address_is_refused_saying_what_is_accepted(client, technicien, path, data, field):
+    if path == "/compte/adresse/":
+        client.force_login(technicien)
+    response = client.post(path, data)
+    assert response.status_code == 200
+    assert response.context["form"].errors[field] == [EMAIL_REFUSED]
+    assert EMAIL_REFUSED in text(response)
 
 
 def test_passwords_are_hashed_with_argon2(db, settings):
@@ -124,6 +150,25 @@ class TestActivation:
         assert message in text(response)
         user.refresh_from_db()
         assert user.is_invited
+
+    def test_the_rules_are_said_once_and_a_short_password_is_refused_at_its_own_field(
+        self, client, structure, gestionnaire
+    ):
+        _, link = self.create_technicien(structure, gestionnaire)
+        page = client.get(link).content.decode()
+        assert page.count("12 caractères") == 1
+        assert 'id="id_new_password1_helptext"' in page
+
+        response = client.post(link, {"new_password1": "Court-1", "new_password2": "Court-1"})
+        body = response.content.decode()
+        errors = dict(re.findall(r'id="id_(new_password[12])_error">(.*?)</div>', body, re.S))
+        assert list(errors) == ["new_password1"]
+        assert "trop court" in visible_text(errors["new_password1"])
+        assert body.count("12 caractères") == 2  # the rule, and the refusal that names it
+
+        mismatch = client.post(link, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD + "x"})
+        errors = dict(re.findall(r'id="id_(new_password[12])_error">(.*?)</div>', mismatch.content.decode(), re.S))
+        assert list(errors) == ["new_password2"]
 
     def test_deactivated_account_cannot_activate(self, client, structure, gestionnaire):
         user, link = self.create_technicien(structure, gestionnaire)

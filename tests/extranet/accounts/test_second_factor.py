@@ -16,7 +16,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from extranet.accounts import second_factor
 from extranet.accounts.models import AuthenticatorApp, backup_code_digest
 from extranet.audit.models import AccessLog
-from tests.factories import PASSWORD, RequestFactory
+from tests.factories import PASSWORD, ConventionFactory, RequestFactory
 from tests.helpers import log_in_with_password_only, text, visible_text
 
 VERIFY = "/connexion/verification/"
@@ -282,7 +282,7 @@ def test_sign_in_with_an_emailed_code_once(client, client_factory, technicien, c
     with commit():
         page = client.get(VERIFY)
     assert page.status_code == 200
-    assert f"Un code à 6 chiffres a été envoyé à {technicien.email}" in text(page)
+    assert f"Un code à 6 chiffres vient d'être envoyé à {technicien.email}" in text(page)
     assert len(emails_to(technicien.email)) == 1
     code = emailed_code(technicien.email)
 
@@ -347,11 +347,23 @@ def test_a_backup_code_works_once(client, client_factory, technicien, clock):
 
 
 @pytest.mark.django_db
-def test_a_right_code_just_after_a_wrong_one_must_wait(client, technicien, clock):
+def test_a_right_code_just_after_a_first_typo_is_accepted_at_once(client, technicien, clock):
     device = totp_device(technicien)
     password_sign_in(client, technicien)
     code = totp_code(device)
-    client.post(VERIFY, {"code": other_code(code)})
+    assert WRONG_CODE in field_error(client.post(VERIFY, {"code": other_code(code)}))
+
+    assert client.post(VERIFY, {"code": code}).status_code == 302
+    assert is_verified(client)
+
+
+@pytest.mark.django_db
+def test_a_burst_of_wrong_codes_is_still_slowed_down(client, technicien, clock):
+    device = totp_device(technicien)
+    password_sign_in(client, technicien)
+    code = totp_code(device)
+    assert WRONG_CODE in field_error(client.post(VERIFY, {"code": other_code(code)}))
+    assert WRONG_CODE in field_error(client.post(VERIFY, {"code": other_code(other_code(code))}))
 
     refused = client.post(VERIFY, {"code": code})
     assert refused.status_code == 200
@@ -361,6 +373,15 @@ def test_a_right_code_just_after_a_wrong_one_must_wait(client, technicien, clock
     clock.shift(3)
     assert client.post(VERIFY, {"code": totp_code(device)}).status_code == 302
     assert is_verified(client)
+
+
+@pytest.mark.django_db
+def test_a_first_typo_of_a_backup_code_is_retried_at_once(client, technicien, clock):
+    totp_device(technicien)
+    codes = second_factor.regenerate_backup_codes(technicien)
+    password_sign_in(client, technicien)
+    assert WRONG_CODE in field_error(client.post(VERIFY, {"code": "zzzzzzzz"}))
+    assert client.post(VERIFY, {"code": codes[0]}).status_code == 302
 
 
 @pytest.mark.django_db
@@ -498,3 +519,93 @@ def test_reset_sends_a_verified_session_back_to_set_up(client, technicien):
         response = client.get(page)
         assert response.status_code == 302 and response["Location"].startswith(f"{SETUP}?next="), page
     assert not StaticDevice.objects.filter(user=technicien).exists()
+
+
+# --- 13. what the verification page shows -------------------------------------------------------------------
+
+
+def header(response):
+    match = re.search(r"<header\b.*?</header>", response.content.decode(), re.S)
+    assert match, "no header"
+    return match.group(0)
+
+
+@pytest.mark.django_db
+def test_until_verified_the_header_offers_only_the_way_out(client, client_factory, technicien, structure, clock):
+    device = totp_device(technicien)
+    # Two caisses: the verified header has the switcher, so its absence before is not an accident of the data.
+    ConventionFactory(structure=structure)
+    password_sign_in(client, technicien)
+    before = header(client.get(VERIFY))
+    assert re.findall(r"<a\b", before) == []
+    assert "caisse-switch" not in before and "Mon compte" not in before
+    assert "Se déconnecter" in visible_text(before) and "Espace Partenaires" in visible_text(before)
+
+    assert client.post(VERIFY, {"code": totp_code(device)}).status_code == 302
+    after = header(client.get(VERIFY, follow=True))
+    assert "Mon compte" in visible_text(after) and "caisse-switch" in after
+
+
+@pytest.mark.django_db
+def test_an_application_user_is_told_no_code_is_sent(client, technicien, clock):
+    totp_device(technicien)
+    password_sign_in(client, technicien)
+    page = text(client.get(VERIFY))
+    assert "Aucun code ne vous est envoyé" in page
+    assert "envoyé à" not in page and "courriel" not in page
+    assert not emails_to(technicien.email)
+
+
+@pytest.mark.django_db
+def test_the_email_code_status_says_what_was_sent(client, technicien, commit, clock):
+    email_device(technicien)
+    password_sign_in(client, technicien)
+    mail.outbox.clear()
+    with commit():
+        first = text(client.get(VERIFY))
+    assert f"Un code à 6 chiffres vient d'être envoyé à {technicien.email}" in first
+    assert len(emails_to(technicien.email)) == 1
+
+    with commit():
+        again = text(client.get(VERIFY))
+    assert len(emails_to(technicien.email)) == 1
+    assert "vient d'être envoyé" not in again
+    assert f"Le code à 6 chiffres envoyé à {technicien.email} est valable jusqu'à" in again
+
+    clock.shift(timedelta(minutes=11))
+    expired = client.post(VERIFY, {"code": emailed_code(technicien.email)})
+    assert field_error(expired)
+    assert "Aucun code valable n'est en cours" in text(expired)
+    assert "a été envoyé" not in text(expired) and "vient d'être envoyé" not in text(expired)
+
+
+# --- 14. no backup codes left -------------------------------------------------------------------------------
+
+
+PROMPT = "Vous n'avez aucun code de secours"
+
+
+@pytest.mark.django_db
+def test_without_backup_codes_the_sign_in_and_the_account_page_prompt_for_them(client, technicien, clock):
+    device = totp_device(technicien)
+    password_sign_in(client, technicien)
+    landing = client.post(VERIFY, {"code": totp_code(device)}, follow=True)
+    assert PROMPT in text(landing)
+    assert 'href="/compte/#double-authentification-titre"' in landing.content.decode()
+    account = client.get("/compte/")
+    assert 'data-testid="backup-codes-prompt"' in account.content.decode()
+
+    assert client.post(REGENERATE).status_code == 302
+    assert 'data-testid="backup-codes-prompt"' not in client.get("/compte/").content.decode()
+
+
+@pytest.mark.django_db
+def test_with_backup_codes_nothing_prompts(client, technicien, clock):
+    device = totp_device(technicien)
+    second_factor.regenerate_backup_codes(technicien)
+    password_sign_in(client, technicien)
+    landing = client.post(VERIFY, {"code": totp_code(device)}, follow=True)
+    assert landing.status_code == 200 and PROMPT not in text(landing)
+    account = client.get("/compte/")
+    assert "Codes de secours non utilisés : 10" in text(account)
+    assert 'data-testid="backup-codes-prompt"' not in account.content.decode()

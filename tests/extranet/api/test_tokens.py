@@ -73,8 +73,8 @@ def create_from_account_page(client, name="Logiciel de suivi"):
 # « Mon compte »
 
 
-def test_a_token_is_created_from_the_account_page_and_its_key_shown_once(client, technicien):
-    client.force_login(technicien)
+def test_a_token_is_created_from_the_account_page_and_its_key_shown_once(client, gestionnaire):
+    client.force_login(gestionnaire)
     page, key = create_from_account_page(client)
 
     shown = text(page)
@@ -86,8 +86,8 @@ def test_a_token_is_created_from_the_account_page_and_its_key_shown_once(client,
     assert again.status_code == 302
     assert again["Location"] == "/compte/"
 
-    token = ApiToken.objects.get(user=technicien)
-    assert (token.name, token.prefix, token.created_by) == ("Logiciel de suivi", key[:8], technicien)
+    token = ApiToken.objects.get(user=gestionnaire)
+    assert (token.name, token.prefix, token.created_by) == ("Logiciel de suivi", key[:8], gestionnaire)
     account = text(client.get("/compte/"))
     assert "Accès à l'API" in account
     assert f"Logiciel de suivi {key[:8]}…" in account
@@ -95,11 +95,11 @@ def test_a_token_is_created_from_the_account_page_and_its_key_shown_once(client,
     assert key not in account
 
 
-def test_the_key_is_stored_hashed_only(client, technicien):
-    client.force_login(technicien)
+def test_the_key_is_stored_hashed_only(client, gestionnaire):
+    client.force_login(gestionnaire)
     _page, key = create_from_account_page(client)
 
-    token = ApiToken.objects.get(user=technicien)
+    token = ApiToken.objects.get(user=gestionnaire)
     assert token.digest == hashlib.sha256(key.encode()).hexdigest()
     assert all(key not in str(value) for value in ApiToken.objects.values().get().values())
     # Once shown, the key leaves the session too.
@@ -118,8 +118,8 @@ def test_the_account_page_lists_active_tokens_only(client, technicien):
     assert "Ancien logiciel" not in page
 
 
-def test_the_name_is_required_and_limited(client, technicien):
-    client.force_login(technicien)
+def test_the_name_is_required_and_limited(client, gestionnaire):
+    client.force_login(gestionnaire)
     response = client.post("/compte/jetons-api/", {"name": "  "})
     assert response.status_code == 200
     assert "Donnez un nom au jeton." in text(response)
@@ -130,17 +130,48 @@ def test_the_name_is_required_and_limited(client, technicien):
     assert not ApiToken.objects.exists()
 
 
-def test_an_account_holds_at_most_ten_active_tokens(client, technicien):
-    tokens = [ApiToken.objects.issue(technicien, name=f"Jeton {n}")[0] for n in range(MAX_ACTIVE_TOKENS)]
-    client.force_login(technicien)
+def test_an_account_holds_at_most_ten_active_tokens(client, gestionnaire):
+    tokens = [ApiToken.objects.issue(gestionnaire, name=f"Jeton {n}")[0] for n in range(MAX_ACTIVE_TOKENS)]
+    client.force_login(gestionnaire)
     response = client.post("/compte/jetons-api/", {"name": "Un de trop"})
     assert response.status_code == 200
     assert "Vous avez déjà 10 jetons actifs" in text(response)
-    assert ApiToken.objects.filter(user=technicien).count() == MAX_ACTIVE_TOKENS
+    assert ApiToken.objects.filter(user=gestionnaire).count() == MAX_ACTIVE_TOKENS
 
     client.post(f"/compte/jetons-api/{tokens[0].pk}/revoquer/")
     create_from_account_page(client, name="À la place")
-    assert ApiToken.objects.active().filter(user=technicien).count() == MAX_ACTIVE_TOKENS
+    assert ApiToken.objects.active().filter(user=gestionnaire).count() == MAX_ACTIVE_TOKENS
+
+
+@pytest.mark.parametrize("role", ["gestionnaire", "agent", "caisse_admin"])
+def test_those_who_connect_software_see_and_create_tokens(client, request, role):
+    user = request.getfixturevalue(role)
+    client.force_login(user)
+    page = client.get("/compte/").content.decode()
+    assert 'data-testid="api-section"' in page and "Créer un jeton" in page
+    create_from_account_page(client)
+    assert ApiToken.objects.active().filter(user=user).count() == 1
+
+
+def test_a_technicien_is_neither_shown_nor_given_tokens(client, technicien):
+    client.force_login(technicien)
+    page = client.get("/compte/")
+    assert 'data-testid="api-section"' not in page.content.decode()
+    assert "jeton" not in text(page).casefold() and "API" not in text(page)
+
+    response = client.post("/compte/jetons-api/", {"name": "Logiciel de suivi"})
+    assert response.status_code == 403
+    assert not ApiToken.objects.exists()
+
+
+def test_a_technicien_still_sees_and_revokes_the_tokens_held_already(client, technicien):
+    token, _key = ApiToken.objects.issue(technicien, name="Logiciel d'avant")
+    client.force_login(technicien)
+    page = client.get("/compte/")
+    assert "Logiciel d'avant" in text(page)
+    assert "Créer un jeton" not in text(page)
+    assert client.post(f"/compte/jetons-api/{token.pk}/revoquer/").status_code == 302
+    assert not ApiToken.objects.active().exists()
 
 
 def test_a_token_is_revoked_from_the_account_page(client, technicien):
