@@ -24,7 +24,11 @@ def home(request):
     if partner:
         caisse = request.caisse_context.current
         if caisse is None:
-            return render(request, "home/no_convention.html", {"structure": partner.structure})
+            return render(
+                request,
+                "home/no_convention.html",
+                {"structure": partner.structure, "inactive_conventions": conventions.inactive(partner.structure_id)},
+            )
         latest = news.with_news(
             Request.objects.visible_to(request.user).filter(caisse=caisse).select_related("author"), request.user
         ).order_by("-created_at", "-pk")[:5]

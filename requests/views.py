@@ -24,6 +24,7 @@ from requests.forms import (
 )
 from requests.journal import Action, journal_read
 from requests.models import AnswerTemplate, Attachment, Follow, Kind, Message, Request, Status
+from structures import conventions
 from structures.guards import require_partner
 from structures.policy import caisse_membership, partner_membership
 
@@ -48,7 +49,13 @@ def _partner_and_caisse(request):
 
 
 def _no_convention(request, membership):
-    return render(request, "home/no_convention.html", {"structure": membership.structure})
+    """Nothing can be deposited: the page says why (each convention's state), and leads to the history when the
+    structure has a suspended or ended convention, whose requests it still reads."""
+    return render(
+        request,
+        "home/no_convention.html",
+        {"structure": membership.structure, "inactive_conventions": conventions.inactive(membership.structure_id)},
+    )
 
 
 def _followed_ids(user, requests):
@@ -62,9 +69,18 @@ def _followed_ids(user, requests):
 @login_required
 def history(request):
     membership, caisse = _partner_and_caisse(request)
-    if caisse is None:
-        return _no_convention(request, membership)
-    base = Request.objects.visible_to(request.user).filter(caisse=caisse)
+    inactive_conventions = []
+    if caisse is not None:
+        base = Request.objects.visible_to(request.user).filter(caisse=caisse)
+    else:
+        # A suspended or ended convention stops the deposits, not the reading: the structure's requests to those
+        # caisses stay listed (their details open from the notification emails too), open ones included.
+        inactive_conventions = conventions.inactive(membership.structure_id)
+        if not inactive_conventions:
+            return _no_convention(request, membership)
+        base = Request.objects.visible_to(request.user).filter(
+            caisse__in=[convention.caisse_id for convention in inactive_conventions]
+        )
     filterset = HistoryFilter(request.GET or None, queryset=base, structure=membership.structure, user=request.user)
     sort = request.GET.get("tri") if request.GET.get("tri") in SORTS else "date"
     descending = request.GET.get("ordre", "desc") != "asc"
@@ -95,6 +111,8 @@ def history(request):
             "page_sizes": PAGE_SIZES,
             "query": params.urlencode(),
             "return_to": f"{request.path}?{here.urlencode()}",
+            "inactive_conventions": inactive_conventions,
+            "structure": membership.structure,
         },
     )
 
