@@ -386,7 +386,9 @@ class TestConventionNotActive:
     """A suspended or ended convention stops the deposits, not the reading of the structure's requests."""
 
     @pytest.mark.parametrize(("status", "state"), [("suspended", "suspendue"), ("ended", "terminée")])
-    def test_the_history_stays_readable_with_the_reason(self, technicien_client, structure, caisse, make, status, state):
+    def test_the_history_stays_readable_with_the_reason(
+        self, technicien_client, structure, caisse, make, status, state
+    ):
         resolved, still_open = make(1, status="resolved"), make(2)
         elsewhere = make(3, structure=ConventionFactory(caisse=caisse).structure)
         change_convention_status(structure.conventions.get(), status)
