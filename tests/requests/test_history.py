@@ -389,7 +389,7 @@ class TestConventionNotActive:
     def test_the_history_stays_readable_with_the_reason(
         self, technicien_client, structure, caisse, make, status, state
     ):
-        resolved, still_open = make(1, status="resolved"), make(2)
+        resolved, still_open = make(1, resolved=True), make(2)
         elsewhere = make(3, structure=ConventionFactory(caisse=caisse).structure)
         change_convention_status(structure.conventions.get(), status)
         response = technicien_client.get("/demandes/")
