@@ -11,7 +11,7 @@ from django.utils import timezone
 from extranet.core.charts import bar_chart, percent
 from requests import stats
 from requests.models import Kind, Request, Status
-from structures.guards import require_caisse_staff, require_gestionnaire
+from structures.guards import no_convention, require_caisse_staff, require_gestionnaire
 
 STATUS_LABELS = dict(Status.choices)
 KIND_LABELS = dict(Kind.choices)
@@ -125,7 +125,7 @@ def structure_dashboard(request):
     membership = require_gestionnaire(request.user)
     caisse = request.caisse_context.current
     if caisse is None:
-        return render(request, "home/no_convention.html", {"structure": membership.structure})
+        return no_convention(request, membership.structure)
     period = stats.period(request.GET.get("periode"))
     all_requests = Request.objects.visible_to(request.user).filter(caisse=caisse)
     requests = period.apply(all_requests)

@@ -27,7 +27,7 @@ from requests.journal import Action, journal_read
 from requests.models import AnswerTemplate, Attachment, Follow, Kind, Message, Request, Status
 from requests.nir import format_nir
 from structures import conventions
-from structures.guards import require_partner
+from structures.guards import no_convention, require_partner
 from structures.policy import caisse_membership, partner_membership
 
 PAGE_SIZES = (10, 20, 50)
@@ -50,16 +50,6 @@ def _partner_and_caisse(request):
     return require_partner(request.user), request.caisse_context.current
 
 
-def _no_convention(request, membership):
-    """Nothing can be deposited: the page says why (each convention's state), and leads to the history when the
-    structure has a suspended or ended convention, whose requests it still reads."""
-    return render(
-        request,
-        "home/no_convention.html",
-        {"structure": membership.structure, "inactive_conventions": conventions.inactive(membership.structure_id)},
-    )
-
-
 def _followed_ids(user, requests):
     return set(
         Follow.objects.filter(user=user, request__in=[item.pk for item in requests]).values_list(
@@ -79,7 +69,7 @@ def history(request):
         # caisses stay listed (their details open from the notification emails too), open ones included.
         inactive_conventions = conventions.inactive(membership.structure_id)
         if not inactive_conventions:
-            return _no_convention(request, membership)
+            return no_convention(request, membership.structure)
         base = Request.objects.visible_to(request.user).filter(
             caisse__in=[convention.caisse_id for convention in inactive_conventions]
         )
@@ -127,7 +117,7 @@ def create(request, slug):
     if spec is None:
         raise Http404
     if caisse is None:
-        return _no_convention(request, membership)
+        return no_convention(request, membership.structure)
     initial = {}
     if LINKED in request.GET:
         linked = _linked_request(request, spec)
@@ -436,7 +426,7 @@ def post_message(request, number):
 def mas_create(request):
     membership, caisse = _partner_and_caisse(request)
     if caisse is None:
-        return _no_convention(request, membership)
+        return no_convention(request, membership.structure)
     form = MasReferralForm(
         request.POST or None, request.FILES or None, structure=membership.structure, user=request.user
     )

@@ -411,6 +411,12 @@ class TestConventionNotActive:
             assert "Consulter l'historique des demandes" in page
             assert "Déposer la demande" not in page and "Nouvelle demande" not in page
 
+    def test_the_structure_dashboard_says_why_too(self, gestionnaire_client, structure):
+        change_convention_status(structure.conventions.get(), "ended")
+        page = text(gestionnaire_client.get("/structure/tableau-de-bord/"))
+        assert "la convention de Association Alpha avec la CPAM de la Gironde est terminée" in page
+        assert "Consulter l'historique des demandes" in page
+
     def test_a_structure_with_an_active_convention_lists_that_caisse_only(
         self, technicien_client, structure, caisse, other_caisse, make
     ):
