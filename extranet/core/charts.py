@@ -1,7 +1,7 @@
 """Horizontal bar charts drawn on the server as inline SVG (no script, no style attribute).
 
 Each bar carries its label above it and its value as text at its end, so nothing is told by colour alone; the
-page shows the same figures in a table beside the chart (templates/includes/bar_chart.html).
+same figures are in a table behind the chart, to unfold (templates/includes/bar_chart.html).
 """
 
 from dataclasses import dataclass, field

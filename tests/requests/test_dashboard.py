@@ -431,6 +431,12 @@ class TestCharts:
             title_id = re.search(r'<title id="([^"]+)">[^<]+</title>', svg)[1]
             assert re.search(rf'aria-labelledby="{title_id} [^"]+-desc"', svg)
         assert page.count("<table") == len(ids) + 1  # and the kind × status table
+        # Each chart's table is behind it, to unfold, not beside it.
+        for chart_id in ids:
+            section = re.search(rf'data-testid="chart-{chart_id}".*?</section>', page, re.S)[0]
+            assert re.search(
+                r"</svg>\s*<details[^>]*>\s*<summary[^>]*>Voir le tableau des chiffres.*<table", section, re.S
+            )
         assert page.count("<caption") == page.count("<table")
         assert 'scope="col"' in page and 'scope="row"' in page
 
