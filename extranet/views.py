@@ -14,6 +14,7 @@ from requests import news
 from requests.catalog import KINDS
 from requests.models import Request
 from structures import conventions
+from structures.guards import no_convention
 from structures.models import Convention, Membership
 from structures.policy import caisse_membership, can_administer_caisse, can_manage_technicians, partner_membership
 
@@ -24,7 +25,7 @@ def home(request):
     if partner:
         caisse = request.caisse_context.current
         if caisse is None:
-            return render(request, "home/no_convention.html", {"structure": partner.structure})
+            return no_convention(request, partner.structure)
         latest = news.with_news(
             Request.objects.visible_to(request.user).filter(caisse=caisse).select_related("author"), request.user
         ).order_by("-created_at", "-pk")[:5]

@@ -6,12 +6,14 @@ requests/stats.py, a fixed number of queries per page; the charts from extranet/
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from extranet.core.charts import bar_chart, percent
 from requests import stats
 from requests.models import Kind, Request, Status
-from structures.guards import require_caisse_staff, require_gestionnaire
+from structures.guards import no_convention, require_caisse_staff, require_gestionnaire
 
 STATUS_LABELS = dict(Status.choices)
 KIND_LABELS = dict(Kind.choices)
@@ -22,7 +24,23 @@ def _period_links(selected):
     return [(key, label, key == selected.key) for key, label in stats.PERIODS.items()]
 
 
-def _count_charts(prefix, counts):
+def _list_links(route, period, *, every_status=None):
+    """The list a figure counts (the caisse's queue, the structure's history): the period's requests, filtered as
+    the figure is. `every_status`: the list's value for all statuses, when it has a default of its own (the queue
+    shows the open requests without one)."""
+
+    def link(**filters):
+        params = {name: value for name, value in filters.items() if value}
+        if "status" not in params and every_status:
+            params["status"] = every_status
+        if period.start is not None:
+            params["deposited_from"] = timezone.localdate(period.start).isoformat()
+        return f"{reverse(route)}?{urlencode(params)}"
+
+    return link
+
+
+def _count_charts(prefix, counts, link):
     total = counts.total
     return [
         bar_chart(
@@ -32,6 +50,7 @@ def _count_charts(prefix, counts):
             label_header="Statut",
             value_header="Demandes",
             share_header="Part",
+            urls=[link(status=s) for s, _ in counts.by_status],
         ),
         bar_chart(
             f"{prefix}-types",
@@ -40,6 +59,7 @@ def _count_charts(prefix, counts):
             label_header="Type de demande",
             value_header="Demandes",
             share_header="Part",
+            urls=[link(kind=k) for k, _ in counts.by_kind],
         ),
     ]
 
@@ -86,6 +106,7 @@ def caisse_dashboard(request):
     delays = stats.median_delays(requests)
     mas_report = stats.mas_distributions(requests)
     structures = stats.most_active_structures(requests)
+    link = _list_links("requests:queue", period, every_status="all")
     context = {
         "caisse": staff.caisse,
         "period": period,
@@ -94,7 +115,9 @@ def caisse_dashboard(request):
         "statuses": Status.choices,
         "take_charge_median": stats.format_delay(delays.overall.take_charge),
         "resolution_median": stats.format_delay(delays.overall.resolution),
-        "count_charts": _count_charts("caisse", counts),
+        "total_url": link(),
+        "open_url": link(status="open"),
+        "count_charts": _count_charts("caisse", counts, link),
         "delay_charts": [
             _delay_chart("delai-prise-en-charge", "Délai médian de prise en charge", delays, "take_charge", "taken"),
             _delay_chart("delai-resolution", "Délai médian de résolution", delays, "resolution", "resolved"),
@@ -102,10 +125,11 @@ def caisse_dashboard(request):
         "structures_chart": bar_chart(
             "structures",
             f"Les {stats.TOP_STRUCTURES} structures qui ont déposé le plus de demandes",
-            [(name, n, str(n), percent(n, counts.total)) for name, n in structures],
+            [(name, n, str(n), percent(n, counts.total)) for _, name, n in structures],
             label_header="Structure",
             value_header="Demandes",
             share_header="Part",
+            urls=[link(structure=structure_id) for structure_id, _, _ in structures],
         ),
         "mas": mas_report,
         "mas_charts": [
@@ -125,7 +149,7 @@ def structure_dashboard(request):
     membership = require_gestionnaire(request.user)
     caisse = request.caisse_context.current
     if caisse is None:
-        return render(request, "home/no_convention.html", {"structure": membership.structure})
+        return no_convention(request, membership.structure)
     period = stats.period(request.GET.get("periode"))
     all_requests = Request.objects.visible_to(request.user).filter(caisse=caisse)
     requests = period.apply(all_requests)
@@ -133,6 +157,7 @@ def structure_dashboard(request):
     delays = stats.median_delays(requests)
     now = timezone.now()
     oldest = [(demande, (now - demande.created_at).days) for demande in stats.oldest_open(all_requests)]
+    link = _list_links("requests:history", period)
     context = {
         "structure": membership.structure,
         "caisse": caisse,
@@ -142,7 +167,8 @@ def structure_dashboard(request):
         "statuses": Status.choices,
         "open_count": all_requests.open().count(),
         "resolution_median": stats.format_delay(delays.overall.resolution),
-        "count_charts": _count_charts("structure", counts),
+        "total_url": link(),
+        "count_charts": _count_charts("structure", counts, link),
         "delay_charts": [
             _delay_chart("delai-resolution", "Délai médian de résolution", delays, "resolution", "resolved"),
         ],

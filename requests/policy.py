@@ -8,7 +8,7 @@ question, not the policy's: these predicates are the transitions' `permission` (
 
 from guardian.shortcuts import get_user_perms
 
-from structures.policy import caisse_membership, partner_membership, staff_of_caisse
+from structures.policy import caisse_membership, can_deposit, partner_membership, staff_of_caisse
 
 RESOLVE_REQUEST = "requests.resolve_request"
 
@@ -54,6 +54,12 @@ def reads_internal_notes(user):
     """Internal notes and their files, on the requests the user sees: the caisse's staff (who see only their
     caisse's requests), never partners. For the scoped querysets of messages and attachments."""
     return caisse_membership(user) is not None
+
+
+def can_deposit_linked(user, demande):
+    """« Nouvelle demande liée »: once a request is resolved, its structure's members who may deposit to its caisse
+    start the next one from it (the same person, kind and reference)."""
+    return not demande.is_open and can_deposit(user, demande.structure, demande.caisse)
 
 
 def can_use_answer_templates(user, demande):

@@ -205,7 +205,12 @@ def _csv_row(row, personal, today):
             row.person_last_name,
             row.person_first_name,
             row.person_birth_date.strftime("%d/%m/%Y") if row.person_birth_date else "",
-            row.person_nir,
+            # Spaced as the pages show it (1 61 03 75 612 345 67): Excel and LibreOffice read a bare NIR as a
+            # 15-digit number, shown as 1,61E+14. Spaced groups of one or two digits are no thousands grouping to
+            # either, so both keep the cell as text; it starts with a digit, so the formula guard leaves it as is.
+            # Not the usual tricks: a leading apostrophe or tab stays visible (and is what the guard adds to
+            # formulas), and `="…"` is itself a formula.
+            row.formatted_nir,
         ]
     return [_cell(value) for value in values]
 

@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import Aggregate, Count, F, FloatField, Q
 from django.utils import timezone
 
-from extranet.core.dates import months_before
+from extranet.core.dates import months_before, start_of_day
 from requests import mas
 from requests.models import OPEN_STATUSES, Kind, MasReferral, Status
 
@@ -49,7 +49,9 @@ def period(key, now=None):
         "12m": months_before(now, 12),
         "tout": None,
     }[key]
-    return Period(key, PERIODS[key], start, now)
+    # From midnight of its first day, as the page says it ("du 02/03/2026") and as the lists' "Déposée à partir du"
+    # filter counts: a figure's link then lists exactly the requests it counts.
+    return Period(key, PERIODS[key], start and start_of_day(timezone.localdate(start)), now)
 
 
 # Counts
@@ -194,14 +196,14 @@ def format_delay(seconds):
 
 
 def most_active_structures(requests, limit=TOP_STRUCTURES):
-    """[(structure name, count)] of the structures with the most requests, most first."""
+    """[(structure id, name, count)] of the structures with the most requests, most first."""
     rows = (
         requests.order_by()
         .values("structure_id", "structure__name")
         .annotate(n=Count("pk"))
         .order_by("-n", "structure__name", "structure_id")[:limit]
     )
-    return [(row["structure__name"], row["n"]) for row in rows]
+    return [(row["structure_id"], row["structure__name"], row["n"]) for row in rows]
 
 
 # MAS referrals

@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
@@ -10,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from extranet.core.pagination import bounded_page, link_query
 from extranet.core.pdf import render_pdf
 from requests import canned, documents, mas, news, policy, search, services, workflow
-from requests.catalog import KINDS_BY_SLUG, PERSON_FIELD_NAMES, is_mas_referral
+from requests.catalog import KINDS, KINDS_BY_SLUG, PERSON_FIELD_NAMES, is_mas_referral
 from requests.deposit import deposit_form
 from requests.filters import HistoryFilter
 from requests.forms import (
@@ -24,7 +25,9 @@ from requests.forms import (
 )
 from requests.journal import Action, journal_read
 from requests.models import AnswerTemplate, Attachment, Follow, Kind, Message, Request, Status
-from structures.guards import require_partner
+from requests.nir import format_nir
+from structures import conventions
+from structures.guards import no_convention, require_partner
 from structures.policy import caisse_membership, partner_membership
 
 PAGE_SIZES = (10, 20, 50)
@@ -47,10 +50,6 @@ def _partner_and_caisse(request):
     return require_partner(request.user), request.caisse_context.current
 
 
-def _no_convention(request, membership):
-    return render(request, "home/no_convention.html", {"structure": membership.structure})
-
-
 def _followed_ids(user, requests):
     return set(
         Follow.objects.filter(user=user, request__in=[item.pk for item in requests]).values_list(
@@ -62,9 +61,18 @@ def _followed_ids(user, requests):
 @login_required
 def history(request):
     membership, caisse = _partner_and_caisse(request)
-    if caisse is None:
-        return _no_convention(request, membership)
-    base = Request.objects.visible_to(request.user).filter(caisse=caisse)
+    inactive_conventions = []
+    if caisse is not None:
+        base = Request.objects.visible_to(request.user).filter(caisse=caisse)
+    else:
+        # A suspended or ended convention stops the deposits, not the reading: the structure's requests to those
+        # caisses stay listed (their details open from the notification emails too), open ones included.
+        inactive_conventions = conventions.inactive(membership.structure_id)
+        if not inactive_conventions:
+            return no_convention(request, membership.structure)
+        base = Request.objects.visible_to(request.user).filter(
+            caisse__in=[convention.caisse_id for convention in inactive_conventions]
+        )
     filterset = HistoryFilter(request.GET or None, queryset=base, structure=membership.structure, user=request.user)
     sort = request.GET.get("tri") if request.GET.get("tri") in SORTS else "date"
     descending = request.GET.get("ordre", "desc") != "asc"
@@ -95,6 +103,8 @@ def history(request):
             "page_sizes": PAGE_SIZES,
             "query": params.urlencode(),
             "return_to": f"{request.path}?{here.urlencode()}",
+            "inactive_conventions": inactive_conventions,
+            "structure": membership.structure,
         },
     )
 
@@ -107,10 +117,20 @@ def create(request, slug):
     if spec is None:
         raise Http404
     if caisse is None:
-        return _no_convention(request, membership)
+        return no_convention(request, membership.structure)
+    initial = {}
+    if LINKED in request.GET:
+        linked = _linked_request(request, spec)
+        # The follow-up goes where the request went, which the user may deposit to (the policy read it now).
+        caisse = linked.caisse
+        if request.method == "GET":
+            initial = _linked_initial(linked, spec)
+            journal_read(request.user, linked, Action.DETAIL)  # the form shows the person's data
     if request.method == "POST" and is_mas_referral(spec.value, request.POST.get("motif")):
         return redirect("requests:mas_create")
-    form = deposit_form_class(spec.value)(request.POST or None, request.FILES or None, structure=membership.structure)
+    form = deposit_form_class(spec.value)(
+        request.POST or None, request.FILES or None, structure=membership.structure, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         deposited = deposit_form(form, structure=membership.structure, author=request.user)
         if deposited is not None:
@@ -122,6 +142,35 @@ def create(request, slug):
     return render(
         request, "requests/request_form.html", {"form": form, "spec": spec, "caisse": caisse, "sections": sections}
     )
+
+
+# « Nouvelle demande liée »: the deposit page's parameter naming the resolved request it follows, by its number
+# only. The person's data never go in the address (servers and proxies log it): the page reads them from the request.
+LINKED = "suite"
+
+
+def _linked_request(request, spec):
+    """The resolved request of this kind that the new one follows, if the user may deposit its follow-up; else 404,
+    as for a request they do not see."""
+    demande = _visible_request(request, request.GET[LINKED])
+    if demande.kind != spec.value or not policy.can_deposit_linked(request.user, demande):
+        raise Http404
+    return demande
+
+
+def _linked_initial(demande, spec):
+    """The follow-up's form starts with the same person, the same motif (but the MAS referral's, whose form is its
+    own) and the previous number in the kind's last free text, which the caisse reads first."""
+    initial = {name: getattr(demande, name) for name in PERSON_FIELD_NAMES} if spec.has_person else {}
+    if initial:
+        initial["person_nir"] = format_nir(demande.person_nir)
+    motif = spec.motif(demande.motif)
+    if motif is not None and not motif.mas_referral:
+        initial["motif"] = motif.value
+    reference = next((detail for detail in reversed(spec.details) if detail.free_text), None)
+    if reference is not None:
+        initial[reference.name] = f"Suite de la demande n° {demande.number} : "
+    return initial
 
 
 def _visible_request(request, number):
@@ -167,6 +216,10 @@ def _detail_page(request, demande, *, message_form=None, reassign_form=None, dis
         # Who the exchange is with, seen from this side.
         "counterpart": demande.structure.name if caisse_side else demande.caisse.name,
     }
+    if policy.can_deposit_linked(request.user, demande):
+        context["linked_url"] = (
+            f"{reverse('requests:create', args=[KINDS[demande.kind].slug])}?{LINKED}={demande.number}"
+        )
     if (others := search.same_person(demande, request.user)) is not None:
         context["same_person"], context["same_person_more"] = others
     if demande.is_open and policy.can_use_answer_templates(request.user, demande):
@@ -373,7 +426,7 @@ def post_message(request, number):
 def mas_create(request):
     membership, caisse = _partner_and_caisse(request)
     if caisse is None:
-        return _no_convention(request, membership)
+        return no_convention(request, membership.structure)
     form = MasReferralForm(
         request.POST or None, request.FILES or None, structure=membership.structure, user=request.user
     )

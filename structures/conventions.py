@@ -96,6 +96,17 @@ def is_active(structure, caisse):
     return Convention.objects.filter(structure=structure, caisse=caisse, status=Convention.Status.ACTIVE).exists()
 
 
+def inactive(structure_id):
+    """The structure's suspended or ended conventions, with their caisse, by caisse code: what a structure without an
+    active convention still has requests with (read now: the pages that ask show the state to the user)."""
+    return list(
+        Convention.objects.filter(structure_id=structure_id)
+        .exclude(status=Convention.Status.ACTIVE)
+        .select_related("caisse")
+        .order_by("caisse__code")
+    )
+
+
 def lock_convention(structure, caisse):
     """Locks the structure's convention with the caisse until the transaction ends, if there is one: a deposit that
     checks it afterwards is filed before a concurrent suspension commits, or sees it (requests/services.py)."""

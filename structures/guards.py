@@ -3,7 +3,9 @@ their role. The rules themselves are the policy's (structures/policy.py); these 
 answer and return the membership the page works with."""
 
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
 
+from structures import conventions
 from structures.policy import (
     caisse_membership,
     can_administer_caisse,
@@ -41,3 +43,13 @@ def require_caisse_staff(user):
     if membership is None or not can_handle_requests(user, membership.caisse):
         raise PermissionDenied
     return membership
+
+
+def no_convention(request, structure):
+    """A partner's page when the structure has no active convention: nothing can be deposited, the page says why
+    (each suspended or ended convention's state) and leads to the history, whose requests stay readable."""
+    return render(
+        request,
+        "home/no_convention.html",
+        {"structure": structure, "inactive_conventions": conventions.inactive(structure.pk)},
+    )

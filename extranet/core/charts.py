@@ -1,7 +1,7 @@
 """Horizontal bar charts drawn on the server as inline SVG (no script, no style attribute).
 
 Each bar carries its label above it and its value as text at its end, so nothing is told by colour alone; the
-page shows the same figures in a table beside the chart (templates/includes/bar_chart.html).
+same figures are in a table behind the chart, to unfold (templates/includes/bar_chart.html).
 """
 
 from dataclasses import dataclass, field
@@ -25,6 +25,7 @@ class Bar:
     value: float
     text: str  # the value as the table shows it
     share: str = ""  # optional second column of the table ("25 %")
+    url: str = ""  # optional: the list of the requests the value counts
     index: int = 0
     width: float = 0
 
@@ -78,13 +79,15 @@ class BarChart:
         return not any(bar.value for bar in self.bars)
 
 
-def bar_chart(chart_id, title, rows, *, label_header, value_header, share_header="", note=""):
-    """rows: (label, value, text[, share]); value is what the bar length shows, text what is written."""
+def bar_chart(chart_id, title, rows, *, label_header, value_header, share_header="", note="", urls=None):
+    """rows: (label, value, text[, share]); value is what the bar length shows, text what is written. `urls`: for
+    each row, the list its value counts (the table links it)."""
     largest = max((row[1] or 0 for row in rows), default=0)
     bars = []
     for index, (label, value, text, *share) in enumerate(rows):
         width = 0 if not value or not largest else max(BAR_SPACE * value / largest, 2)
-        bars.append(Bar(label, value or 0, text, share[0] if share else "", index, round(width, 1)))
+        url = urls[index] if urls else ""
+        bars.append(Bar(label, value or 0, text, share[0] if share else "", url, index, round(width, 1)))
     return BarChart(chart_id, title, label_header, value_header, bars, share_header, note)
 
 

@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from extranet.core.dates import start_of_day
 from requests import stats
 from requests.models import MasReferral, Request, Status
 from tests.factories import (
@@ -20,6 +21,7 @@ from tests.factories import (
     change_convention_status,
 )
 from tests.helpers import text
+from tests.requests.builders import listed_numbers
 
 CAISSE_URL = "/caisse/tableau-de-bord/"
 STRUCTURE_URL = "/structure/tableau-de-bord/"
@@ -90,7 +92,9 @@ def chart(response, chart_id):
             strict=True,
         )
     )
-    written = re.findall(r'<th scope="row"[^>]*>([^<]*)</th>\s*<td[^>]*data-value>([^<]*)</td>', section)
+    written = re.findall(
+        r'<th scope="row"[^>]*>([^<]*)</th>\s*<td[^>]*data-value>(?:<a href="[^"]*">)?([^<]*)<', section
+    )
     drawn = [(html_module.unescape(label), html_module.unescape(value)) for label, value in drawn]
     written = [(html_module.unescape(label), html_module.unescape(value)) for label, value in written]
     assert drawn == written, "the table must show the numbers the chart draws"
@@ -411,7 +415,8 @@ class TestPeriod:
     def test_periods(self):
         now = timezone.now()
         assert stats.period(None, now).key == "12m"
-        assert stats.period("30j", now).start == now - timedelta(days=30)
+        # From midnight (Paris) of the first day, as the page writes it and as the lists filter it.
+        assert stats.period("30j", now).start == start_of_day(timezone.localdate(now - timedelta(days=30)))
         assert stats.period("tout", now).start is None
         twelve_months = stats.period("12m", now).start
         assert (twelve_months.year, twelve_months.month) == (now.year - 1, now.month)
@@ -431,6 +436,12 @@ class TestCharts:
             title_id = re.search(r'<title id="([^"]+)">[^<]+</title>', svg)[1]
             assert re.search(rf'aria-labelledby="{title_id} [^"]+-desc"', svg)
         assert page.count("<table") == len(ids) + 1  # and the kind × status table
+        # Each chart's table is behind it, to unfold, not beside it.
+        for chart_id in ids:
+            section = re.search(rf'data-testid="chart-{chart_id}".*?</section>', page, re.S)[0]
+            assert re.search(
+                r"</svg>\s*<details[^>]*>\s*<summary[^>]*>Voir le tableau des chiffres.*<table", section, re.S
+            )
         assert page.count("<caption") == page.count("<table")
         assert 'scope="col"' in page and 'scope="row"' in page
 
@@ -565,3 +576,52 @@ class TestQueryCount:
         # Session and user, second-factor device, caisses of the structure; counts, medians (two on PostgreSQL), open
         # count, oldest open.
         assert small == {"sqlite": 8, "postgresql": 9}[connection.vendor]
+
+
+def links(response, chart_id):
+    """(label, figure, link) of a chart's table."""
+    section = chart_section(response, chart_id)
+    found = re.findall(r'<th scope="row"[^>]*>([^<]*)</th>\s*<td[^>]*data-value><a href="([^"]*)">([^<]*)<', section)
+    return [(html_module.unescape(label), int(n), html_module.unescape(url)) for label, url, n in found]
+
+
+def listed_count(response):
+    return len(listed_numbers(response))  # one page holds them all here
+
+
+@pytest.mark.django_db
+class TestFiguresLinkToTheirList:
+    """Each figure opens the list of the requests it counts: the same period (from its first day), the same filter."""
+
+    @pytest.fixture
+    def spread(self, make, caisse):
+        other = ConventionFactory(caisse=caisse).structure
+        make(2)
+        make(3, taken=HOUR)
+        make(5, document=True, taken=HOUR, resolved=DAY)
+        make(6, structure=other, author=MembershipFactory(structure=other).user)
+        make(45)  # outside the 30 days: counted by no figure of that period
+
+    def test_the_caisse_figures(self, agent_client, spread):
+        response = agent_client.get(CAISSE_URL + "?periode=30j")
+        figures = links(response, "caisse-statuts") + links(response, "caisse-types") + links(response, "structures")
+        assert len(figures) == 3 + 5 + 2
+        assert all(url.startswith("/caisse/demandes/?") and "deposited_from=" in url for _, _, url in figures)
+        for label, n, url in figures:
+            assert listed_count(agent_client.get(url)) == n, label
+        page = response.content.decode()
+        for name, n in [("Demandes déposées", 4), ("Dont non résolues", 3)]:
+            url = re.search(rf'<dt>{name}</dt><dd class="fs-4"><a href="([^"]*)">{n}</a>', page).group(1)
+            assert listed_count(agent_client.get(html_module.unescape(url))) == n, name
+
+    def test_the_structure_figures(self, gestionnaire_client, spread):
+        response = gestionnaire_client.get(STRUCTURE_URL + "?periode=30j")
+        figures = links(response, "structure-statuts") + links(response, "structure-types")
+        assert len(figures) == 3 + 5
+        for label, n, url in figures:
+            assert url.startswith("/demandes/?")
+            assert listed_count(gestionnaire_client.get(url)) == n, label
+        url = re.search(
+            r'<dt>Demandes déposées</dt><dd class="fs-4"><a href="([^"]*)">3</a>', response.content.decode()
+        )
+        assert listed_count(gestionnaire_client.get(html_module.unescape(url.group(1)))) == 3

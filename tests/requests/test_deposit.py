@@ -13,6 +13,7 @@ from tests.factories import (
     RequestFactory,
     StructureFactory,
     advance,
+    change_convention_status,
     make_nir,
 )
 from tests.helpers import text
@@ -478,3 +479,78 @@ class TestWhoMayDeposit:
         assert technicien_client.post("/caisse/choisir/", {"caisse": other_caisse.pk}).status_code == 404
         technicien_client.post(create_url("signaler"), form_data("signaler"))
         assert Request.objects.get().caisse.code == "331"
+
+
+@pytest.mark.django_db
+class TestLinkedRequest:
+    """« Nouvelle demande liée »: from a resolved request's page, the deposit form with the same person, kind and the
+    reference; the address names the request by its number only."""
+
+    @pytest.fixture
+    def resolved(self, structure, caisse, technicien):
+        return RequestFactory(
+            structure=structure,
+            caisse=caisse,
+            author=technicien,
+            resolved=True,
+            person_civility="mme",
+            person_last_name="Lefebvre-Kermadec",
+            person_first_name="Armandine",
+            person_nir=NIR,
+        )
+
+    def linked_url(self, client, demande):
+        page = client.get(f"/demandes/{demande.number}/").content.decode()
+        found = re.search(r'<a class="btn btn-primary" href="([^"]+)" data-testid="linked-request">', page)
+        return found and found.group(1).replace("&amp;", "&")
+
+    def test_the_resolved_page_offers_it_with_the_number_only(self, technicien_client, resolved):
+        url = self.linked_url(technicien_client, resolved)
+        assert url == f"/demandes/nouvelle/signaler/?suite={resolved.number}"
+        for value in ["Lefebvre", "Armandine", "1985", NIR, NIR[:13]]:
+            assert value not in url
+
+    def test_the_form_starts_with_the_person_the_motif_and_the_reference(self, technicien_client, resolved):
+        from extranet.audit.models import AccessLog
+
+        response = technicien_client.get(f"/demandes/nouvelle/signaler/?suite={resolved.number}")
+        page = response.content.decode()
+        assert 'value="Lefebvre-Kermadec"' in page and 'value="Armandine"' in page
+        assert 'value="1985-05-12"' in page and f'value="{NIR_SPACED}"' in page
+        assert re.search(r'value="mme"[^>]*checked', page) and re.search(r'value="rights"[^>]*checked', page)
+        assert f"Suite de la demande n° {resolved.number} : </textarea>" in page
+        assert AccessLog.objects.filter(request=resolved, action=AccessLog.Action.DETAIL).count() == 1
+
+        form = response.context["form"]
+        data = {name: form[name].value() for name in [*PERSON, "motif", "description", "deposit_token"]}
+        data["description"] += "la carte n'est toujours pas arrivée."
+        response = technicien_client.post(
+            f"/demandes/nouvelle/signaler/?suite={resolved.number}", data | {"caisse": shown_caisse(response)}
+        )
+        follow_up = Request.objects.exclude(pk=resolved.pk).get()
+        assert response.status_code == 302 and response.url == f"/demandes/{follow_up.number}/confirmation/"
+        assert (follow_up.person_nir, follow_up.person_last_name, follow_up.motif) == (
+            NIR,
+            "Lefebvre-Kermadec",
+            "rights",
+        )
+        assert follow_up.details["description"].startswith(f"Suite de la demande n° {resolved.number} : ")
+
+    def test_not_for_another_structure_nor_an_open_request_nor_another_kind(
+        self, client, technicien_client, resolved, structure, caisse, technicien
+    ):
+        still_open = RequestFactory(structure=structure, caisse=caisse, author=technicien)
+        assert self.linked_url(technicien_client, still_open) is None
+        assert technicien_client.get(f"/demandes/nouvelle/signaler/?suite={still_open.number}").status_code == 404
+        assert technicien_client.get(f"/demandes/nouvelle/document/?suite={resolved.number}").status_code == 404
+        stranger = MembershipFactory(structure=ConventionFactory(caisse=caisse).structure).user
+        client.force_login(stranger)
+        assert client.get(f"/demandes/nouvelle/signaler/?suite={resolved.number}").status_code == 404
+
+    def test_not_once_the_convention_is_suspended_nor_for_the_caisse(
+        self, client, technicien_client, resolved, structure, agent
+    ):
+        change_convention_status(structure.conventions.get(), Convention.Status.SUSPENDED)
+        assert self.linked_url(technicien_client, resolved) is None
+        client.force_login(agent)
+        assert self.linked_url(client, resolved) is None

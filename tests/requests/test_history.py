@@ -4,7 +4,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from requests.models import Follow, Request
-from tests.factories import ConventionFactory, MembershipFactory, RequestFactory, advance, make_nir
+from tests.factories import (
+    ConventionFactory,
+    MembershipFactory,
+    RequestFactory,
+    advance,
+    change_convention_status,
+    make_nir,
+)
 from tests.helpers import text
 from tests.requests.builders import listed_numbers
 from tests.snapshots import snapshot_queries
@@ -368,12 +375,56 @@ class TestScope:
             client.force_login(user)
             assert client.get("/demandes/").status_code == 403
 
-    def test_no_convention_no_history(self, client, caisse):
-        from structures.models import Convention
+    def test_no_convention_at_all_no_history(self, client):
+        client.force_login(MembershipFactory().user)
+        page = text(client.get("/demandes/"))
+        assert "Aucune convention active" in page and "Consulter l'historique" not in page
 
-        structure = ConventionFactory(caisse=caisse, status=Convention.Status.ENDED).structure
-        client.force_login(MembershipFactory(structure=structure).user)
-        assert "Aucune convention active" in text(client.get("/demandes/"))
+
+@pytest.mark.django_db
+class TestConventionNotActive:
+    """A suspended or ended convention stops the deposits, not the reading of the structure's requests."""
+
+    @pytest.mark.parametrize(("status", "state"), [("suspended", "suspendue"), ("ended", "terminée")])
+    def test_the_history_stays_readable_with_the_reason(
+        self, technicien_client, structure, caisse, make, status, state
+    ):
+        resolved, still_open = make(1, resolved=True), make(2)
+        elsewhere = make(3, structure=ConventionFactory(caisse=caisse).structure)
+        change_convention_status(structure.conventions.get(), status)
+        response = technicien_client.get("/demandes/")
+        page = text(response)
+        assert f"la convention de Association Alpha avec la CPAM de la Gironde est {state}" in page
+        assert "Aucune demande ne peut être déposée" in page
+        assert listed_numbers(response) == [still_open.number, resolved.number]
+        assert elsewhere.number not in page
+        assert listed_numbers(technicien_client.get("/demandes/?status=resolved")) == [resolved.number]
+        assert technicien_client.get(f"/demandes/{still_open.number}/").status_code == 200
+        assert "/nouvelle/" not in response.content.decode()
+
+    def test_home_and_deposit_pages_say_why_and_lead_to_the_history(self, technicien_client, structure):
+        change_convention_status(structure.conventions.get(), "suspended")
+        for url in ["/", "/demandes/nouvelle/signaler/"]:
+            response = technicien_client.get(url)
+            page = text(response)
+            assert "la convention de Association Alpha avec la CPAM de la Gironde est suspendue" in page
+            assert "Consulter l'historique des demandes" in page
+            assert "Déposer la demande" not in page and "Nouvelle demande" not in page
+
+    def test_the_structure_dashboard_says_why_too(self, gestionnaire_client, structure):
+        change_convention_status(structure.conventions.get(), "ended")
+        page = text(gestionnaire_client.get("/structure/tableau-de-bord/"))
+        assert "la convention de Association Alpha avec la CPAM de la Gironde est terminée" in page
+        assert "Consulter l'historique des demandes" in page
+
+    def test_a_structure_with_an_active_convention_lists_that_caisse_only(
+        self, technicien_client, structure, caisse, other_caisse, make
+    ):
+        ConventionFactory(structure=structure, caisse=other_caisse, status="suspended")
+        to_gironde, to_loire = make(1), make(2, caisse=other_caisse)
+        response = technicien_client.get("/demandes/")
+        assert listed_numbers(response) == [to_gironde.number]
+        assert to_loire.number not in response.content.decode()
 
 
 @pytest.mark.django_db

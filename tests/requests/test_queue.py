@@ -688,7 +688,7 @@ class TestExport:
         rows = read_csv(response)
         assert rows[0] == HEADER + PERSONAL_HEADER
         late = made["late"]
-        assert rows[1][0] == late.number and rows[1][-4:] == ["Durand", "Léa", "12/05/1985", late.person_nir]
+        assert rows[1][0] == late.number and rows[1][-4:] == ["Durand", "Léa", "12/05/1985", late.formatted_nir]
         assert rows[3][0] == made["contact"].number and rows[3][-4:] == ["", "", "", ""]
         body = "\n".join(";".join(row) for row in rows)
         assert "Note interne confidentielle" not in body and "Message de la structure" not in body
@@ -764,6 +764,16 @@ class TestExport:
         row = read_csv(admin_client.get(EXPORT + "?donnees_personnelles=1"))[1]
         assert row[3] == '\'=HYPERLINK("http://x")'
         assert row[-4:-2] == ["'+Martin", "'@Léa"]
+
+    def test_the_nir_stays_text_in_spreadsheets(self, admin_client, make):
+        """Spaced as shown: no spreadsheet reads it as a number (1,61E+14), and it starts as no formula does."""
+        make(date(2026, 3, 11), person_nir=make_nir(sex="1", year="61", month="03", department="75", commune="612"))
+        make(date(2026, 3, 12), person_nir=make_nir(department="2A"))
+        cells = [row[-1] for row in read_csv(admin_client.get(EXPORT + "?donnees_personnelles=1"))[1:]]
+        assert len(cells) == 2
+        for cell in cells:
+            assert re.fullmatch(r"[12] \d\d \d\d (\d\d|2A|2B) \d{3} \d{3} \d\d", cell), cell
+        assert cells[0].startswith("1 61 03 75 612 ")
 
     def test_large_export_is_complete_and_chunked(self, agent_client, make):
         start = datetime(2026, 1, 5, 9, 0, tzinfo=PARIS)
