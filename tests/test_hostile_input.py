@@ -150,7 +150,7 @@ class TestForgedCursor:
         assert response.status_code == 400, response.content[:300]
         assert refusal(response) == (
             400,
-            "invalid",
+            "invalid_cursor",
             {"cursor": ["Curseur non valide : reprenez le lien « next » d'une réponse."]},
         )
         assert "Internal Server Error" not in logs.text
