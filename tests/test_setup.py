@@ -145,7 +145,7 @@ def test_sqlite_alone_runs_the_one_database_tests(tmp_path):
     assert not any("passe PostgreSQL" in line for line in lines)
 
 
-MAKE_VARIABLES = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL"}
+MAKE_VARIABLES = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "SQLITE_ARGS", "POSTGRES_ARGS", "PYTEST_ARGS"}
 
 
 def pytest_commands_of_make_test(*variables):
@@ -153,7 +153,7 @@ def pytest_commands_of_make_test(*variables):
     result = subprocess.run(  # noqa: S603 — make, on the project's own Makefile
         [shutil.which("make"), "--no-print-directory", "-n", "test", *variables],
         cwd=ROOT,
-        # Under `make test`, MAKEFLAGS carries the parent's SQLITE_ARGS/POSTGRES_ARGS to any make started below.
+        # Under `make test`, the parent make hands its SQLITE_ARGS/POSTGRES_ARGS (environment, MAKEFLAGS) to any make.
         env={k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CI", *MAKE_VARIABLES}},
         capture_output=True,
         text=True,
