@@ -24,8 +24,8 @@ from extranet.api.views import (
     NOT_FOUND,
     caisse_request,
     own_techniciens,
-    request_detail_queryset,
     visible_request,
+    workflow_outcome,
 )
 from requests import documents, services, workflow
 from requests.forms import DispatchForm, ReassignForm
@@ -65,16 +65,6 @@ class PdfNegotiation(DefaultContentNegotiation):
 
     def select_renderer(self, request, renderers, format_suffix=None):
         return renderers[0], renderers[0].media_type
-
-
-def moved(request, demande, move, field="non_field_errors"):
-    """Run a service that writes on the request; the request as it now is, or the refusal."""
-    try:
-        move()
-    except services.WorkflowRefused as refusal:
-        raise workflow_refusal(refusal, field=field) from None
-    demande = request_detail_queryset().get(pk=demande.pk)
-    return Response(RequestDetailSerializer(demande, context={"request": request}).data)
 
 
 class SummaryPdf(APIView):
@@ -152,8 +142,8 @@ class Assign(APIView):
             raise form_refusal(form)
         agent = form.cleaned_data["agent"]
         # The workflow asks again under the row lock (the agent may have been deactivated since the form read them).
-        return moved(
-            request, demande, lambda: getattr(services, name)(demande, admin=request.user, agent=agent), "agent"
+        return workflow_outcome(
+            request, demande, lambda: getattr(services, name)(demande, admin=request.user, agent=agent), field="agent"
         )
 
 
@@ -171,7 +161,7 @@ class HandBack(APIView):
     )
     def post(self, request, number):
         demande = caisse_request(request, number)
-        return moved(request, demande, lambda: services.hand_back(demande, agent=request.user))
+        return workflow_outcome(request, demande, lambda: services.hand_back(demande, agent=request.user))
 
 
 class FollowSerializer(serializers.Serializer):
@@ -238,7 +228,9 @@ class MasLetterSent(APIView):
         demande = caisse_request(request, number)
         if documents.mas_referral(demande) is None:
             raise Http404
-        return moved(request, demande, lambda: services.mark_confirmation_letter_sent(demande, agent=request.user))
+        return workflow_outcome(
+            request, demande, lambda: services.mark_confirmation_letter_sent(demande, agent=request.user)
+        )
 
 
 class MemberReactivate(APIView):

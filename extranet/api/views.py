@@ -371,14 +371,15 @@ def caisse_request(request, number):
     return demande
 
 
-def workflow_outcome(request, move, *, field=None):
-    """The moved request's detail; a refusal answered with its code, what is about the input under `field`."""
+def workflow_outcome(request, demande, move, *, field=None):
+    """Run a service that writes on the request: the request's detail as it now is, or the refusal answered with
+    its code (what is about the input under `field`)."""
     try:
-        moved = move()
+        move()
     except services.WorkflowRefused as refusal:
         raise workflow_refusal(refusal, field=field) from None
-    moved = request_detail_queryset().get(pk=moved.pk)
-    return Response(RequestDetailSerializer(moved, context={"request": request}).data)
+    demande = request_detail_queryset().get(pk=demande.pk)
+    return Response(RequestDetailSerializer(demande, context={"request": request}).data)
 
 
 class TakeCharge(APIView):
@@ -392,7 +393,7 @@ class TakeCharge(APIView):
     )
     def post(self, request, number):
         demande = caisse_request(request, number)
-        return workflow_outcome(request, lambda: services.take_charge(demande, agent=request.user))
+        return workflow_outcome(request, demande, lambda: services.take_charge(demande, agent=request.user))
 
 
 def multipart(request):
@@ -444,7 +445,7 @@ class Resolve(APIView):
                     demande, agent=request.user, answer=answer["answer"], files=answer.get("files", ())
                 )
 
-        return workflow_outcome(request, resolve, field="answer")
+        return workflow_outcome(request, demande, resolve, field="answer")
 
 
 class RequestMessages(APIView):
