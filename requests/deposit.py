@@ -24,14 +24,15 @@ def fingerprint(form, caisse):
     return salted_hmac("requests.deposit.fingerprint", posted, algorithm="sha256").hexdigest()
 
 
-def deposit_form(form, *, structure, author, key=None):
+def deposit_form(form, *, structure, author, key=None, draft=None):
     """Deposit what the valid form holds, to the caisse it names. Returns the request; or None when the service
     refused it, with the refusal in `form.refused`, its errors in `form.refusal` ({field: [plain messages]}, as the
     API answers them) and its messages on the form, each next to its field (the existing request's number a link,
     for a duplicate).
 
     `key` (the API's Idempotency-Key), or else the form's one-time token, makes the deposit happen once: sent again,
-    it returns the request deposited the first time."""
+    it returns the request deposited the first time. The author's `draft` the form was resumed from goes with the
+    deposit."""
     key = key or form.cleaned_data.get("deposit_token")
     caisse = form.cleaned_data["caisse"]
     deposit = {
@@ -41,6 +42,7 @@ def deposit_form(form, *, structure, author, key=None):
         "person": form.person(),
         "files": form.cleaned_data["attachments"],
         "once": services.Once(key, fingerprint(form, caisse)) if key else None,
+        "draft": draft,
     }
     try:
         if isinstance(form, MasReferralForm):

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django_fsm import FSMField, transition
 from guardian.models import UserObjectPermissionBase
@@ -624,3 +625,64 @@ class DepositKey(models.Model):
 
     def __str__(self):
         return self.key
+
+
+class DraftQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The author's own drafts, in the structure they work for now (requests/policy.py `draft_scope`)."""
+        scope = policy.draft_scope(user)
+        return self.none() if scope is None else self.filter(**scope)
+
+
+class Draft(models.Model):
+    """A deposit form saved before it is sent (requests/drafts.py): what was typed, without files, to resume later.
+    Deleted by the deposit it becomes, or 30 days after it was last saved (the nightly purge): it holds a person's
+    data. The NIR is out of `values`, encrypted as on a request."""
+
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    structure = models.ForeignKey("structures.Structure", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField("type de demande", max_length=20, choices=Kind.choices)
+    # As typed (blank until a motif is chosen); the MAS referral's form saves the catalogue's (MAS_REFERRAL).
+    motif = models.CharField("motif", max_length=40, blank=True)
+    values = models.JSONField("saisie", default=dict)
+    person_nir = EncryptedCharField("numéro de sécurité sociale", blank=True)
+    created_at = models.DateTimeField("créé le", default=timezone.now, editable=False)
+    updated_at = models.DateTimeField("enregistré le", default=timezone.now, editable=False)
+
+    objects = DraftQuerySet.as_manager()
+    # The deposit page's parameter naming the draft it resumes (requests/drafts.py `requested`).
+    PARAMETER = "brouillon"
+
+    class Meta:
+        verbose_name = "brouillon"
+        indexes = [
+            # The home page's list (newest first) and the nightly purge (the oldest).
+            models.Index(fields=["author", "structure", "-updated_at"], name="draft_author_newest"),
+            models.Index(fields=["updated_at"], name="draft_updated"),
+        ]
+
+    def __str__(self):
+        return f"Brouillon {self.pk}"
+
+    def get_absolute_url(self):
+        """Its form, resumed from it: the MAS referral's, or its kind's."""
+        if self.is_mas_referral:
+            return f"{reverse('requests:mas_create')}?{self.PARAMETER}={self.pk}"
+        return f"{reverse('requests:create', args=[self.spec.slug])}?{self.PARAMETER}={self.pk}"
+
+    @property
+    def spec(self):
+        return KINDS[self.kind]
+
+    @property
+    def is_mas_referral(self):
+        return is_mas_referral(self.kind, self.motif)
+
+    @property
+    def title(self):
+        return "Saisine de la Mission accompagnement santé" if self.is_mas_referral else self.spec.title
+
+    @property
+    def person_name(self):
+        names = (self.values.get("person_last_name") or "").upper(), self.values.get("person_first_name") or ""
+        return " ".join(name for name in names if name)

@@ -14,7 +14,7 @@ from django.utils.html import format_html
 
 from extranet.core.text import clean_text
 from extranet.core.workdays import working_days_after
-from requests import deadlines, deposit_rules, mas, notifications, policy, waiting, workflow
+from requests import deadlines, deposit_rules, drafts, mas, notifications, policy, waiting, workflow
 from requests.attachments import clean_original_name
 from requests.catalog import MAS_REFERRAL, is_mas_referral
 from requests.models import (
@@ -326,9 +326,10 @@ def _deposit(written, *, kind, motif, structure, caisse, author, details, person
     return demande
 
 
-def deposit_request(*, kind, motif, structure, caisse, author, details, person, files, once=None):
+def deposit_request(*, kind, motif, structure, caisse, author, details, person, files, once=None, draft=None):
     """Create a request with its number, its first log row and its attachments, then acknowledge it by email.
-    Under a key (`once`) already used by the author for the same content, returns the request it created.
+    Under a key (`once`) already used by the author for the same content, returns the request it created. The
+    author's `draft` it was resumed from, if any, goes with the deposit (requests/drafts.py).
 
     Refuses (DepositRefused, nothing written) what the domain forbids, whoever calls: requests/deposit_rules.py.
     A MAS referral comes with its referral form and the person's consent: deposit_mas_referral."""
@@ -343,13 +344,15 @@ def deposit_request(*, kind, motif, structure, caisse, author, details, person, 
             earlier, claimed = _claim(once, author)
             if earlier is not None:
                 return earlier
-            return _deposit(written, caisse=caisse, author=author, files=files, claimed=claimed, **deposit)
+            demande = _deposit(written, caisse=caisse, author=author, files=files, claimed=claimed, **deposit)
+            drafts.discard_deposited(draft, author)
+            return demande
     except AttachmentsNotStored:
         raise DepositAttachmentsNotStored from None
 
 
 def deposit_mas_referral(
-    *, referral, consent_document, notice_given, structure, caisse, author, person, files, once=None
+    *, referral, consent_document, notice_given, structure, caisse, author, person, files, once=None, draft=None
 ):
     """A MAS referral: the request, the referral form and the evidence of the person's consent, together. Its kind and
     motif are the catalogue's (MAS_REFERRAL); it stores no details of its kind, its referral form has them."""
@@ -381,6 +384,7 @@ def deposit_mas_referral(
                 consent_document=signed[0] if signed else None,
                 **{name: deposit_rules.stored_text(value) for name, value in referral.items()},
             )
+            drafts.discard_deposited(draft, author)
             return demande
     except AttachmentsNotStored:
         raise DepositAttachmentsNotStored from None

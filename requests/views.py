@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from extranet.core.pagination import bounded_page, link_query
 from extranet.core.pdf import render_pdf
-from requests import canned, documents, mas, news, policy, search, services, workflow
+from requests import canned, documents, drafts, mas, news, policy, search, services, workflow
 from requests.catalog import KINDS, KINDS_BY_SLUG, PERSON_FIELD_NAMES, is_mas_referral
 from requests.deposit import deposit_form
 from requests.filters import HistoryFilter
@@ -126,13 +126,20 @@ def create(request, slug):
         if request.method == "GET":
             initial = _linked_initial(linked, spec)
             journal_read(request.user, linked, Action.DETAIL)  # the form shows the person's data
-    if request.method == "POST" and is_mas_referral(spec.value, request.POST.get("motif")):
-        return redirect("requests:mas_create")
+    draft = drafts.requested(request, kind=spec.value)
     form = deposit_form_class(spec.value)(
-        request.POST or None, request.FILES or None, structure=membership.structure, initial=initial
+        request.POST or None,
+        request.FILES or None,
+        structure=membership.structure,
+        initial=initial or drafts.initial(draft),
     )
-    if request.method == "POST" and form.is_valid():
-        deposited = deposit_form(form, structure=membership.structure, author=request.user)
+    if drafts.saving(request):
+        if saved := drafts.save_from_form(request, form, structure=membership.structure, draft=draft):
+            return saved
+    elif request.method == "POST" and is_mas_referral(spec.value, request.POST.get("motif")):
+        return redirect("requests:mas_create")
+    elif request.method == "POST" and form.is_valid():
+        deposited = deposit_form(form, structure=membership.structure, author=request.user, draft=draft)
         if deposited is not None:
             return redirect("requests:confirmation", deposited.number)
     sections = [("Votre demande", [form["motif"], *(form[name] for name in form.detail_fields)])]
@@ -140,7 +147,9 @@ def create(request, slug):
         sections.append(("Personne concernée", [form[name] for name in PERSON_FIELD_NAMES]))
     sections.append(("Pièces jointes", [form["attachments"]]))
     return render(
-        request, "requests/request_form.html", {"form": form, "spec": spec, "caisse": caisse, "sections": sections}
+        request,
+        "requests/request_form.html",
+        {"form": form, "spec": spec, "caisse": caisse, "sections": sections, "draft": draft},
     )
 
 
@@ -427,25 +436,39 @@ def mas_create(request):
     membership, caisse = _partner_and_caisse(request)
     if caisse is None:
         return no_convention(request, membership.structure)
+    draft = drafts.requested(request)
     form = MasReferralForm(
-        request.POST or None, request.FILES or None, structure=membership.structure, user=request.user
+        request.POST or None,
+        request.FILES or None,
+        structure=membership.structure,
+        user=request.user,
+        initial=drafts.initial(draft),
     )
-    if request.method == "POST" and request.POST.get("action") == "fiche":
+    if drafts.saving(request):
+        if saved := drafts.save_from_form(request, form, structure=membership.structure, draft=draft):
+            return saved
+    elif request.method == "POST" and request.POST.get("action") == "fiche":
         # The sheet to print and have signed, from what is typed so far: nothing is validated nor saved.
         typed = request.POST.copy()
         typed["detector_name"], typed["detector_structure"] = request.user.get_full_name(), membership.structure.name
         return documents.pdf_response(
             render_pdf(documents.MAS_SHEET_PDF, mas.sheet_values(typed)), "fiche-saisine-mas.pdf"
         )
-    if request.method == "POST" and form.is_valid():
-        deposited = deposit_form(form, structure=membership.structure, author=request.user)
+    elif request.method == "POST" and form.is_valid():
+        deposited = deposit_form(form, structure=membership.structure, author=request.user, draft=draft)
         if deposited is not None:
             return redirect("requests:confirmation", deposited.number)
     sections = [(title, [form[name] for name in names]) for title, names in form.sections]
     return render(
         request,
         "requests/mas_form.html",
-        {"form": form, "caisse": caisse, "sections": sections, "notice_template": mas.NOTICE_TEMPLATE},
+        {
+            "form": form,
+            "caisse": caisse,
+            "sections": sections,
+            "notice_template": mas.NOTICE_TEMPLATE,
+            "draft": draft,
+        },
     )
 
 
