@@ -37,6 +37,7 @@ from extranet.notifications.models import OutgoingEmail, WebhookDelivery, Webhoo
 from requests.models import (
     AnswerTemplate,
     Attachment,
+    Draft,
     ExportLog,
     Follow,
     MasReferral,
@@ -161,6 +162,14 @@ def own_side(outcome, allowed, refused="missing"):
     }
 
 
+def own_draft():
+    """Each side's draft is its technicien's (the author): everyone else, of either side, finds nothing."""
+    authors = {"technicien_s1": ("ok", "missing"), "technicien_s2": ("missing", "ok")}
+    return {
+        role: ("login", "login") if role == ANONYMOUS else authors.get(role, ("missing", "missing")) for role in ROLES
+    }
+
+
 def an_upload(side, scene):
     return {"files": SimpleUploadedFile("matrice.pdf", pdf_bytes("Matrice"), content_type="application/pdf")}
 
@@ -188,6 +197,8 @@ MATRIX = {
     # Accounts: public pages, bogus links, and one's own account
     "accounts:login": Entry(everyone("ok")),
     "accounts:logout": Entry(everyone("ok"), methods=("POST",)),
+    # « Rester connecté » before the idle timeout (204): any session's own.
+    "accounts:session_keepalive": Entry(logged_in(), methods=("POST",)),
     "accounts:activate": Entry(everyone("gone"), args=bogus_secret, methods=("GET", "POST")),
     "accounts:password_reset": Entry(everyone("ok")),
     "accounts:password_reset_confirm": Entry(everyone("gone"), args=bogus_secret, methods=("GET", "POST")),
@@ -275,6 +286,8 @@ MATRIX = {
     "requests:queue_export": Entry(only(STAFF)),
     "requests:mas_create": Entry(only(PARTNERS), methods=("GET", "POST")),
     "requests:create": Entry(only(PARTNERS), args=lambda side: ["contacter"], methods=("GET", "POST")),
+    # A draft is its author's only (requests/policy.py draft_scope): not even the structure's gestionnaire sees it.
+    "requests:draft_delete": Entry(own_draft(), args=by_pk("draft"), methods=("GET", "POST")),
     "requests:dashboard": Entry(only(STAFF)),
     "requests:structure_dashboard": Entry(only(GESTIONNAIRES)),
     # Both sides' persons are named "Canari…": each role finds its own side's only (the leak check below).
@@ -492,6 +505,7 @@ class Side:
     inactive_answer_template: AnswerTemplate = None
     structure_webhook: WebhookEndpoint = None
     caisse_webhook: WebhookEndpoint = None
+    draft: Draft = None
     markers: list = field(default_factory=list)
 
 
@@ -564,8 +578,17 @@ def build_side(label, structure, caisse, author, staff_user):
         )[0]
         for kind, owner in (("Structure", {"structure": structure}), ("Caisse", {"caisse": caisse}))
     )
+    side.draft = Draft.objects.create(
+        author=author,
+        structure=structure,
+        kind="access_difficulty",
+        motif="rights",
+        values={"person_last_name": f"Brouillon{label}Canari"},
+        person_nir=side.request.person_nir,
+    )
     side.markers = [
         side.request.number,
+        f"Brouillon{label}Canari",
         *(f"Crochet{kind}Canari{label}" for kind in ("Structure", "Caisse")),
         *(f"crochet-{kind}-{label.lower()}" for kind in ("structure", "caisse")),
         f"ModeleCanari{label}",
@@ -616,6 +639,7 @@ SNAPSHOT_MODELS = [
     AnswerTemplate,
     WebhookEndpoint,
     WebhookDelivery,
+    Draft,
 ]
 
 
