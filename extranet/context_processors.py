@@ -4,7 +4,6 @@ from django.conf import settings
 from django.urls import reverse
 
 from extranet.accounts.session_store import LAST_SEEN_AT, STARTED_AT
-
 from structures.policy import caisse_membership, can_administer_caisse, can_manage_technicians, partner_membership
 
 
