@@ -185,11 +185,22 @@ def technicien(page: Page, audit: Audit, requests):
         audit.submit_empty("Déposer la demande", f"/demandes/nouvelle/{slug}/ envoyé vide")
     audit.visit("/demandes/nouvelle/saisine-mas/")
     audit.submit_empty("Transmettre la saisine", "/demandes/nouvelle/saisine-mas/ envoyé vide")
+    drafts(page, audit)
     for status, demande in requests.items():
         audit.visit(f"/demandes/{demande.number}/", f"demande {status}")
     audit.visit(f"/demandes/{requests['new'].number}/confirmation/")
     person_search(page, audit, requests["resolved"])
     account_pages(page, audit)
+
+
+def drafts(page: Page, audit: Audit):
+    """The form saved as a draft and resumed, the home page's « Brouillons », the deletion's confirmation."""
+    page.get_by_role("button", name="Enregistrer le brouillon").click()
+    expect(page.get_by_role("status")).to_contain_text("Brouillon enregistré.")
+    audit("/demandes/nouvelle/saisine-mas/ brouillon repris")
+    audit.visit("/", "accueil avec un brouillon")
+    page.get_by_role("link", name=re.compile(r"^Supprimer le brouillon")).click()
+    audit("supprimer un brouillon")
 
 
 def person_search(page: Page, audit: Audit, demande):
