@@ -100,7 +100,7 @@ def typed(form):
         if not items:
             continue
         limit = getattr(field, "max_length", None) or OTHER_MAX_LENGTH
-        if error := next((_refusal(item, limit) for item in items if _refusal(item, limit)), None):
+        if error := next(filter(None, (_refusal(item, limit) for item in items)), None):
             errors[name] = error
             continue
         choices = getattr(field, "choices", None)
@@ -158,7 +158,8 @@ def save_from_form(request, form, *, structure, draft):
     ended as the timeout would have, and signing in again brings the user back to it."""
     values, errors = typed(form)
     if errors:
-        form._errors, form.cleaned_data = ErrorDict(), {}
+        # Only these on the form: the deposit's own checks (required fields…) are not a draft's.
+        form._errors, form.cleaned_data = ErrorDict(renderer=form.renderer), {}
         for name, message in errors.items():
             form.add_error(name, message)
         form.mark_invalid_fields()
