@@ -119,15 +119,16 @@ def test_the_idle_warning_appears_and_rester_connecte_keeps_the_session(page: Pa
 
 def test_at_the_idle_timeout_what_was_typed_is_saved_and_brought_back_after_signing_in(page: Page, demo, settings):
     log_in(page, TECHNICIEN)
-    short_session(settings, timeout=20, warning=14, draft_save=6)
+    # Long enough to fill the form before the warning (modal) shows, on a busy machine too.
+    short_session(settings, timeout=45, warning=25, draft_save=15)
     page.goto(MAS_FORM)
     fill_person(page, MOREAU)
     dialog = page.get_by_role("alertdialog", name=WARNING_TITLE)
-    expect(dialog).to_be_visible(timeout=15_000)
+    expect(dialog).to_be_visible(timeout=30_000)
     expect(dialog).to_contain_text("Ce que vous avez saisi dans le formulaire sera enregistré dans vos brouillons")
 
     # Nobody answers: the form is saved, the session ended, the login page says so.
-    expect(page).to_have_url(re.compile(r"/connexion/\?next="), timeout=20_000)
+    expect(page).to_have_url(re.compile(r"/connexion/\?next="), timeout=30_000)
     expect(page.get_by_role("status")).to_contain_text("Votre saisie est enregistrée dans un brouillon")
     [draft] = Draft.objects.all()
     assert draft.values["person_last_name"] == "Moreau" and draft.person_nir == MOREAU[4]
