@@ -140,8 +140,22 @@ def create(request, slug):
         sections.append(("Personne concernée", [form[name] for name in PERSON_FIELD_NAMES]))
     sections.append(("Pièces jointes", [form["attachments"]]))
     return render(
-        request, "requests/request_form.html", {"form": form, "spec": spec, "caisse": caisse, "sections": sections}
+        request,
+        "requests/request_form.html",
+        {
+            "form": form,
+            "spec": spec,
+            "caisse": caisse,
+            "sections": sections,
+            "page_fields": _page_fields(form, sections),
+        },
     )
+
+
+def _page_fields(form, sections):
+    """A deposit form's fields in the order its page shows them, for its error summary (forms/errors_summary.html):
+    the caisse at the top (requests/caisse_field.html), then the sections, which do not follow the form's order."""
+    return [form["caisse"], *(field for _, fields in sections for field in fields)]
 
 
 # « Nouvelle demande liée »: the deposit page's parameter naming the resolved request it follows, by its number
@@ -445,7 +459,13 @@ def mas_create(request):
     return render(
         request,
         "requests/mas_form.html",
-        {"form": form, "caisse": caisse, "sections": sections, "notice_template": mas.NOTICE_TEMPLATE},
+        {
+            "form": form,
+            "caisse": caisse,
+            "sections": sections,
+            "page_fields": _page_fields(form, sections),
+            "notice_template": mas.NOTICE_TEMPLATE,
+        },
     )
 
 

@@ -36,7 +36,8 @@ OVERFLOW = r"""() => {
         + (element.classList.length ? "." + [...element.classList].join(".") : "")
         + " « " + (element.textContent || "").replace(/\s+/g, " ").trim().slice(0, 40) + " »";
     // What scrolls inside a scroll wrapper does not widen the page, unless it is positioned out of the wrapper.
-    const scrolls = (element) => element !== document.body && !["visible", "clip"].includes(getComputedStyle(element).overflowX);
+    const scrolls = (element) => element !== document.body
+        && !["visible", "clip"].includes(getComputedStyle(element).overflowX);
     const wrapped = (element) => {
         for (let node = element.parentElement; node && node !== document.body; node = node.parentElement) {
             if (scrolls(node)) return !["absolute", "fixed"].includes(getComputedStyle(element).position);
@@ -51,7 +52,8 @@ OVERFLOW = r"""() => {
     return {
         scrollWidth: root.scrollWidth,
         clientWidth: root.clientWidth,
-        elements: deepest.slice(0, 5).map((element) => `${describe(element)} (${Math.round(element.getBoundingClientRect().right)} px)`),
+        elements: deepest.slice(0, 5)
+            .map((element) => `${describe(element)} (${Math.round(element.getBoundingClientRect().right)} px)`),
     };
 }"""
 
@@ -93,7 +95,8 @@ CONTROLS = r"""() => {
         + (element.name ? `[name=${element.name}]` : "")
         + " « " + (element.textContent || element.value || "").replace(/\s+/g, " ").trim().slice(0, 40) + " »";
     const failures = [];
-    const fields = "input:not([type=hidden]):not([type=submit]):not([type=button]):not([type=reset]), select, textarea";
+    const fields = "input:not([type=hidden]):not([type=submit]):not([type=button]):not([type=reset]), "
+        + "select, textarea";
     for (const element of document.querySelectorAll(`${fields}, button, .btn, .page-link`)) {
         if (!visible(element) || element.disabled) continue;
         const style = getComputedStyle(element);
@@ -163,9 +166,11 @@ TARGETS = r"""() => {
     const spaced = (target) => targets.every((other) => other === target || other.element.contains(target.element)
         || target.element.contains(other.element)
         || (!near(target, other.box) && !(other.small && Math.hypot(other.x - target.x, other.y - target.y) < 24)));
+    const excepted = (target) => textLink(target.element) && (inSentence(target.element) || spaced(target));
+    const size = (box) => `${box.width.toFixed(1)} × ${box.height.toFixed(1)} px`;
     return targets
-        .filter((target) => target.small && !(textLink(target.element) && (inSentence(target.element) || spaced(target))))
-        .map((target) => `${describe(target.element)}: ${target.box.width.toFixed(1)} × ${target.box.height.toFixed(1)} px`);
+        .filter((target) => target.small && !excepted(target))
+        .map((target) => `${describe(target.element)}: ${size(target.box)}`);
 }"""
 
 
