@@ -188,6 +188,9 @@ def technicien(page: Page, audit: Audit, requests):
     for status, demande in requests.items():
         audit.visit(f"/demandes/{demande.number}/", f"demande {status}")
     audit.visit(f"/demandes/{requests['new'].number}/confirmation/")
+    page.goto(f"/demandes/{requests['resolved'].number}/")
+    page.get_by_test_id("linked-request").click()
+    audit("nouvelle demande liée, préremplie")
     person_search(page, audit, requests["resolved"])
     account_pages(page, audit)
 
@@ -278,6 +281,7 @@ def agent(page: Page, audit: Audit, requests):
 
 def admin_caisse(page: Page, audit: Audit, requests):
     from structures.models import Structure
+    from tests.factories import MembershipFactory
 
     log_in(page, "admin@demo.example")
     audit("accueil")
@@ -288,6 +292,10 @@ def admin_caisse(page: Page, audit: Audit, requests):
     audit.visit(f"/caisse/structures/{structure.pk}/convention/")
     audit.visit(f"/caisse/structures/{structure.pk}/gestionnaires/nouveau/")
     audit.submit_empty("Enregistrer", "nouveau gestionnaire, erreurs")
+    full = Structure.objects.get(name="Association Solidarité Santé Bordeaux")
+    for _ in range(full.gestionnaire_seat_cap - full.active_gestionnaires().count()):
+        MembershipFactory(structure=full, gestionnaire=True)
+    audit.visit(f"/caisse/structures/{full.pk}/gestionnaires/nouveau/", "places de gestionnaire occupées")
     audit.visit("/caisse/structures/nouvelle/")
     audit.submit_empty("Enregistrer", "nouvelle structure, erreurs")
     audit.visit("/caisse/structures/conventionner/")

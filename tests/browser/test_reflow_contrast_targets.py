@@ -57,9 +57,11 @@ OVERFLOW = r"""() => {
     };
 }"""
 
-# Relative luminance and contrast ratio as WCAG 2 defines them; the background an element sits on is its ancestors'
-# background colours composited from the page's white up (background images are not used by the stylesheets).
-CONTROLS = r"""() => {
+# What the checks below share. Relative luminance and contrast ratio as WCAG 2 defines them; the background an
+# element sits on is its ancestors' background colours composited from the page's white up (background images are not
+# used by the stylesheets). Not visible: Bootstrap's visually-hidden(-focusable) elements, clipped to nothing until
+# they have the focus, and what a closed <details> holds (laid out but not shown: checkVisibility says so).
+PAGE_HELPERS = r"""
     const parse = (color) => {
         const parts = (color.match(/rgba?\(([^)]*)\)/) || [null, "0, 0, 0, 0"])[1].split(/[\s,/]+/).filter(Boolean);
         return parts.map(parseFloat).concat(parts.length === 3 ? [1] : []);
@@ -93,7 +95,20 @@ CONTROLS = r"""() => {
         + (element.id ? "#" + element.id : "")
         + (element.classList.length ? "." + [...element.classList].join(".") : "")
         + (element.name ? `[name=${element.name}]` : "")
-        + " « " + (element.textContent || element.value || "").replace(/\s+/g, " ").trim().slice(0, 40) + " »";
+        + " « " + (element.textContent || element.value || element.getAttribute("aria-label") || "")
+            .replace(/\s+/g, " ").trim().slice(0, 40) + " »";
+    const focusable = "a[href], button, input:not([type=hidden]), select, textarea, summary, "
+        + "[tabindex]:not([tabindex='-1'])";
+"""
+
+
+def with_helpers(body):
+    """A function to evaluate in the page: `body`, with the helpers above."""
+    return "() => {" + PAGE_HELPERS + body + "}"
+
+
+# Each visible control's boundary: its border (all four sides) or its own background against what is around it.
+CONTROLS = with_helpers(r"""
     const failures = [];
     const fields = "input:not([type=hidden]):not([type=submit]):not([type=button]):not([type=reset]), "
         + "select, textarea";
@@ -116,21 +131,48 @@ CONTROLS = r"""() => {
         if (!textOnly && ratio < 3) failures.push(`${describe(element)}: ${ratio.toFixed(2)}:1`);
     }
     return failures;
-}"""
+""")
+
+# Each visible focusable element's focus indicator, once its transitions are over: an outline or a box-shadow ring
+# (2 px at least, mostly opaque) of 3:1 at least against the background around the element. Focus moved by a script
+# after a keyboard one matches :focus-visible (the indicator the stylesheets draw) as a Tab would.
+FOCUS_RINGS = with_helpers(r"""
+    const finish = () => document.getAnimations().forEach((animation) => {
+        try { animation.finish(); } catch (error) { /* an infinite animation */ }
+    });
+    const failures = [];
+    let focused = 0;
+    for (const element of document.querySelectorAll(focusable)) {
+        if (!visible(element) || element.disabled) continue;
+        element.focus({ preventScroll: true });
+        if (document.activeElement !== element || !element.matches(":focus-visible")) continue;
+        focused += 1;
+        getComputedStyle(element).boxShadow;  // starts the transitions the focus triggers, to finish them at once
+        finish();
+        const style = getComputedStyle(element);
+        const around = backdrop(element.parentElement);
+        const rings = [];
+        if (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2) {
+            rings.push(parse(style.outlineColor));
+        }
+        for (const shadow of style.boxShadow === "none" ? [] : style.boxShadow.split(/,(?![^(]*\))/)) {
+            const lengths = shadow.replace(/rgba?\([^)]*\)/, "").trim().split(/\s+/).map(parseFloat);
+            if (!shadow.includes("inset") && (lengths[3] || 0) >= 2) rings.push(parse(shadow));
+        }
+        const ratios = rings.filter((color) => color[3] >= 0.5).map((color) => contrast(over(color, around), around));
+        const best = Math.max(0, ...ratios);
+        const drawn = `${style.outlineColor}; ${style.boxShadow}`;
+        if (best < 3) failures.push(`${describe(element)}: ${best.toFixed(2)}:1 (${drawn})`);
+    }
+    document.activeElement.blur();
+    return { focused, failures };
+""")
 
 # The controls smaller than 24 × 24 CSS pixels. Every button, form control, icon link and the like must be 24 px at
 # least; a link with text is excepted when it is in a sentence (laid out inline, in a block that has text of its own
 # besides the link's: WCAG's "inline" exception), or when it stands alone far enough from any other target (WCAG's
 # spacing exception: a 24 px circle centred on it meets no other target, nor the circle of another undersized one).
-TARGETS = r"""() => {
-    const hidden = (element) => {
-        const box = element.getBoundingClientRect();
-        const style = getComputedStyle(element);
-        // Bootstrap's visually-hidden(-focusable) elements are clipped to nothing until they have the focus; what a
-        // closed <details> holds is laid out but not shown (checkVisibility says so).
-        return box.width === 0 || box.height === 0 || !element.checkVisibility({ visibilityProperty: true })
-            || (style.clip !== "auto" && style.clip !== "") || style.clipPath !== "none";
-    };
+TARGETS = with_helpers(r"""
     const block = (element) => {
         let node = element.parentElement;
         while (node && getComputedStyle(node).display.startsWith("inline")) node = node.parentElement;
@@ -143,15 +185,8 @@ TARGETS = r"""() => {
         const around = block(link);
         return around !== null && text(around).length > text(link).length;
     };
-    const describe = (element) => element.tagName.toLowerCase()
-        + (element.id ? "#" + element.id : "")
-        + (element.classList.length ? "." + [...element.classList].join(".") : "")
-        + (element.name ? `[name=${element.name}]` : "")
-        + " « " + (element.textContent || element.value || element.getAttribute("aria-label") || "")
-            .replace(/\s+/g, " ").trim().slice(0, 40) + " »";
-    const selector = "a[href], button, input:not([type=hidden]), select, textarea, summary, [role=button], "
-        + "[tabindex]:not([tabindex='-1'])";
-    const targets = [...document.querySelectorAll(selector)].filter((element) => !hidden(element) && !element.disabled)
+    const targets = [...document.querySelectorAll(`${focusable}, [role=button]`)]
+        .filter((element) => visible(element) && !element.disabled)
         .map((element) => ({ element, box: element.getBoundingClientRect() }));
     for (const target of targets) {
         target.small = target.box.width < 23.5 || target.box.height < 23.5;
@@ -171,7 +206,7 @@ TARGETS = r"""() => {
     return targets
         .filter((target) => target.small && !excepted(target))
         .map((target) => `${describe(target.element)}: ${size(target.box)}`);
-}"""
+""")
 
 
 class LayoutAudit(Audit):
@@ -181,6 +216,7 @@ class LayoutAudit(Audit):
     def __init__(self, page: Page):
         super().__init__(page)
         self.findings = []
+        self.focused = 0
 
     def __call__(self, name):
         self.page.wait_for_load_state("load")
@@ -188,6 +224,7 @@ class LayoutAudit(Audit):
         where = f"{name} ({self.page.url})"
         try:
             self.check_controls(where, "1280 px")
+            self.check_focus_rings(where)
             for width in WIDTHS:
                 self.page.set_viewport_size({"width": width, "height": DESKTOP["height"]})
                 overflow = self.page.evaluate(OVERFLOW)
@@ -207,8 +244,16 @@ class LayoutAudit(Audit):
         for failure in self.page.evaluate(TARGETS):
             self.findings.append(f"{where} à {at} : cible sous 24 × 24 px : {failure}")
 
+    def check_focus_rings(self, where):
+        self.page.keyboard.press("Shift")  # a keyboard interaction first: the focus moves below show their indicator
+        rings = self.page.evaluate(FOCUS_RINGS)
+        self.focused += rings["focused"]
+        for failure in rings["failures"]:
+            self.findings.append(f"{where} : indicateur de focus sous 3:1 : {failure}")
+
     def check(self):
         assert self.pages
+        assert self.focused, "aucun élément n'a pris le focus : l'indicateur de focus n'est pas vérifié"
         assert not self.findings, f"{len(self.findings)} problème(s) :\n" + "\n".join(self.findings)
 
 
