@@ -251,10 +251,16 @@ def gestionnaire(page: Page, audit: Audit, requests):
     audit.visit(f"/structure/techniciens/{membership.pk}/modifier/")
     audit.visit(f"/structure/techniciens/{membership.pk}/depart/", "départ d'un technicien, ses demandes en cours")
     audit.visit("/structure/tableau-de-bord/")
+    audit.visit("/structure/webhooks/")
+    audit.visit("/structure/webhooks/nouveau/")
+    audit.submit_empty("Enregistrer", "nouveau webhook, erreurs")
     api_token_pages(page, audit)
 
 
 def agent(page: Page, audit: Audit, requests):
+    from requests.catalog import MAS_REFERRAL
+    from requests.models import Request
+
     log_in(page, "agent@demo.example")
     audit("accueil")
     audit.visit("/caisse/demandes/")
@@ -277,6 +283,8 @@ def agent(page: Page, audit: Audit, requests):
     audit("résoudre : aperçu et confirmation")
     person_search(page, audit, requests["in_progress"])
     audit.visit("/caisse/tableau-de-bord/")
+    referral = Request.objects.filter(kind=MAS_REFERRAL.kind, caisse__code="331").order_by("-created_at").first()
+    audit.visit(f"/demandes/{referral.number}/", "saisine MAS")
 
 
 def admin_caisse(page: Page, audit: Audit, requests):
@@ -305,6 +313,8 @@ def admin_caisse(page: Page, audit: Audit, requests):
     audit.visit("/caisse/agents/nouveau/")
     audit.submit_empty("Enregistrer", "nouvel agent, erreurs")
     audit.visit("/caisse/journal-des-acces/")
+    audit.visit("/caisse/webhooks/")
+    audit.visit("/caisse/taches-de-fond/")
     audit.visit(f"/caisse/journal-des-acces/?numero={requests['new'].number}")
     audit.visit("/caisse/modeles-de-reponse/")
     audit.visit("/caisse/modeles-de-reponse/nouveau/")
