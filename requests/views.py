@@ -149,8 +149,21 @@ def create(request, slug):
     return render(
         request,
         "requests/request_form.html",
-        {"form": form, "spec": spec, "caisse": caisse, "sections": sections, "draft": draft},
+        {
+            "form": form,
+            "spec": spec,
+            "caisse": caisse,
+            "sections": sections,
+            "page_fields": _page_fields(form, sections),
+            "draft": draft,
+        },
     )
+
+
+def _page_fields(form, sections):
+    """A deposit form's fields in the order its page shows them, for its error summary (forms/errors_summary.html):
+    the caisse at the top (requests/caisse_field.html), then the sections, which do not follow the form's order."""
+    return [form["caisse"], *(field for _, fields in sections for field in fields)]
 
 
 # « Nouvelle demande liée »: the deposit page's parameter naming the resolved request it follows, by its number
@@ -466,6 +479,7 @@ def mas_create(request):
             "form": form,
             "caisse": caisse,
             "sections": sections,
+            "page_fields": _page_fields(form, sections),
             "notice_template": mas.NOTICE_TEMPLATE,
             "draft": draft,
         },

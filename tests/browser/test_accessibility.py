@@ -189,6 +189,9 @@ def technicien(page: Page, audit: Audit, requests):
     for status, demande in requests.items():
         audit.visit(f"/demandes/{demande.number}/", f"demande {status}")
     audit.visit(f"/demandes/{requests['new'].number}/confirmation/")
+    page.goto(f"/demandes/{requests['resolved'].number}/")
+    page.get_by_test_id("linked-request").click()
+    audit("nouvelle demande liée, préremplie")
     person_search(page, audit, requests["resolved"])
     account_pages(page, audit)
 
@@ -259,10 +262,16 @@ def gestionnaire(page: Page, audit: Audit, requests):
     audit.visit(f"/structure/techniciens/{membership.pk}/modifier/")
     audit.visit(f"/structure/techniciens/{membership.pk}/depart/", "départ d'un technicien, ses demandes en cours")
     audit.visit("/structure/tableau-de-bord/")
+    audit.visit("/structure/webhooks/")
+    audit.visit("/structure/webhooks/nouveau/")
+    audit.submit_empty("Enregistrer", "nouveau webhook, erreurs")
     api_token_pages(page, audit)
 
 
 def agent(page: Page, audit: Audit, requests):
+    from requests.catalog import MAS_REFERRAL
+    from requests.models import Request
+
     log_in(page, "agent@demo.example")
     audit("accueil")
     audit.visit("/caisse/demandes/")
@@ -285,10 +294,13 @@ def agent(page: Page, audit: Audit, requests):
     audit("résoudre : aperçu et confirmation")
     person_search(page, audit, requests["in_progress"])
     audit.visit("/caisse/tableau-de-bord/")
+    referral = Request.objects.filter(kind=MAS_REFERRAL.kind, caisse__code="331").order_by("-created_at").first()
+    audit.visit(f"/demandes/{referral.number}/", "saisine MAS")
 
 
 def admin_caisse(page: Page, audit: Audit, requests):
     from structures.models import Structure
+    from tests.factories import MembershipFactory
 
     log_in(page, "admin@demo.example")
     audit("accueil")
@@ -299,6 +311,10 @@ def admin_caisse(page: Page, audit: Audit, requests):
     audit.visit(f"/caisse/structures/{structure.pk}/convention/")
     audit.visit(f"/caisse/structures/{structure.pk}/gestionnaires/nouveau/")
     audit.submit_empty("Enregistrer", "nouveau gestionnaire, erreurs")
+    full = Structure.objects.get(name="Association Solidarité Santé Bordeaux")
+    for _ in range(full.gestionnaire_seat_cap - full.active_gestionnaires().count()):
+        MembershipFactory(structure=full, gestionnaire=True)
+    audit.visit(f"/caisse/structures/{full.pk}/gestionnaires/nouveau/", "places de gestionnaire occupées")
     audit.visit("/caisse/structures/nouvelle/")
     audit.submit_empty("Enregistrer", "nouvelle structure, erreurs")
     audit.visit("/caisse/structures/conventionner/")
@@ -308,6 +324,8 @@ def admin_caisse(page: Page, audit: Audit, requests):
     audit.visit("/caisse/agents/nouveau/")
     audit.submit_empty("Enregistrer", "nouvel agent, erreurs")
     audit.visit("/caisse/journal-des-acces/")
+    audit.visit("/caisse/webhooks/")
+    audit.visit("/caisse/taches-de-fond/")
     audit.visit(f"/caisse/journal-des-acces/?numero={requests['new'].number}")
     audit.visit("/caisse/modeles-de-reponse/")
     audit.visit("/caisse/modeles-de-reponse/nouveau/")
