@@ -8,6 +8,7 @@ from django.core import mail
 from playwright.sync_api import Page, expect
 
 from tests.browser.helpers import expect_page_basics, field, log_in
+from tests.browser.test_keyboard_and_mobile import expect_no_horizontal_scroll
 
 pytestmark = pytest.mark.browser
 
@@ -109,3 +110,23 @@ def test_admin_invites_another_administrateur_and_cannot_leave_the_caisse_withou
     field(page, "Prénom").fill("Claire-Marie")
     page.get_by_role("button", name="Enregistrer").click()
     expect(page.get_by_role("status")).to_contain_text("Le compte de Claire-Marie MOREL est mis à jour.")
+
+
+def test_the_administration_pages_fit_320_px(page: Page, demo):
+    log_in(page, "admin@demo.example")
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto("/caisse/administrateurs/")
+    expect_no_horizontal_scroll(page, "the administrateurs, 320 px wide")
+    page.get_by_role("link", name="Modifier Thomas GARNIER").click()
+    expect_no_horizontal_scroll(page, "an account's correction, 320 px wide")
+    page.goto("/caisse/structures/")
+    page.get_by_role("link", name=UDAF).click()
+    page.get_by_role("link", name="Modifier la convention").click()
+    field(page, "Statut").select_option(label="Terminée")
+    field(page, "Motif du changement de statut").fill("Fin du partenariat décidée en comité, " * 5)
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirmer le changement de la convention")
+    expect_no_horizontal_scroll(page, "the convention's confirmation, 320 px wide")
+    page.get_by_role("button", name="Confirmer : convention terminée").click()
+    expect(page.get_by_test_id("convention-history")).to_be_attached()
+    expect_no_horizontal_scroll(page, "the structure with its convention's history, 320 px wide")
