@@ -131,7 +131,7 @@ def structure_detail(request, pk):
         {
             "structure": structure,
             "convention": convention,
-            "changes": convention.changes.select_related("by"),
+            "changes": list(convention.changes.select_related("by")),
             "gestionnaires": gestionnaires,
             "seats": services.seat_situation(structure),
         },
