@@ -3,8 +3,9 @@
 A membership is both the role and the right: nothing else is stored for what it says. The user's memberships are
 read with the user (extranet/accounts/backends.py, extranet/api/authentication.py), so these predicates ask the
 database nothing, except `can_deposit`, which reads the convention afresh, and `can_administer_structure`, which
-reads the caisse's structures once per process and version of the conventions (structures/conventions.py). Pages (structures/guards.py), the API,
-the services, the templates and the workflow (requests/policy.py) all ask here; no other place restates a rule.
+reads the caisse's structures once per process and version of the conventions (structures/conventions.py). Pages
+(structures/guards.py), the API, the services, the templates and the workflow (requests/policy.py) all ask here; no
+other place restates a rule.
 """
 
 from structures import conventions
