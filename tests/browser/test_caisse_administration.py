@@ -75,7 +75,9 @@ def test_admin_suspends_a_convention_after_its_confirmation_and_reads_it_in_the_
 def test_admin_invites_another_administrateur_and_cannot_leave_the_caisse_without_one(page: Page, demo):
     log_in(page, "admin@demo.example")
     page.get_by_role("link", name="Agents", exact=True).click()
-    page.get_by_role("navigation", name="Comptes de la caisse").get_by_role("link", name="Administrateurs").click()
+    page.get_by_role("navigation", name="Comptes de la caisse").get_by_role(
+        "link", name="Administrateurs de la caisse"
+    ).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Administrateurs de la CPAM de la Gironde")
     own_row = page.get_by_role("row").filter(has_text="admin@demo.example")
     expect(own_row).to_contain_text("Thomas GARNIER (vous)")
