@@ -162,7 +162,10 @@ def correct_identity(membership, *, by, first_name, last_name, phone):
     """An administrateur corrects the name or phone of an account (an agent's, an administrateur's, a gestionnaire's
     of one of the caisse's structures). Logged in the caisse's journal: whose account, which fields, the name before
     and after (a phone number is not copied there). Returns the fields changed."""
-    if not policy.can_edit_account(by, membership) or policy.caisse_membership(by) is None:
+    staff = policy.caisse_membership(by)
+    # A gestionnaire may edit their techniciens (technicien_edit, with the email): not here, where the change is
+    # logged in a caisse's journal.
+    if staff is None or not policy.can_edit_account(by, membership):
         raise NotAllowed("Seuls les administrateurs de la caisse modifient ce compte.")
     user = get_user_model().objects.select_for_update().get(pk=membership.user_id)
     before = user.get_full_name()
@@ -178,7 +181,7 @@ def correct_identity(membership, *, by, first_name, last_name, phone):
     record_access(
         by,
         AccessLog.Action.ACCOUNT_EDIT,
-        caisse=policy.caisse_membership(by).caisse,
+        caisse=staff.caisse,
         target=f"{membership.get_role_display()} {user.email}, {where} : "
         f"{', '.join(IDENTITY_LABELS[name] for name in changed)}{renamed}",
     )
