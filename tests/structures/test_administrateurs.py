@@ -1,7 +1,10 @@
 """A caisse's administrateurs see and invite the caisse's other administrateurs (the invitation every account gets),
 deactivate them, never delete them, and the caisse always keeps one who can sign in."""
 
+import threading
+
 import pytest
+from django.db import connection
 
 from extranet.accounts.models import Session
 from structures import services
@@ -156,3 +159,41 @@ def test_only_administrateurs_reach_the_list(client, request, role):
     client.force_login(request.getfixturevalue(role))
     assert client.get(LIST).status_code == 403
     assert client.get("/caisse/administrateurs/nouveau/").status_code == 403
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_administrateurs_deactivating_each_other_at_once_leave_one(caisse, monkeypatch):
+    """Each deactivation counts the others under the caisse's row lock: the second waits for the first, then sees it
+    is the last one left. (Each one lingers between its count and its write, where both would otherwise pass.)"""
+    first, second = (CaisseMembershipFactory(caisse=caisse, admin=True) for _ in range(2))
+    write = services._set_membership_active
+
+    def slow_write(*args, **kwargs):
+        threading.Event().wait(0.3)
+        write(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_set_membership_active", slow_write)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def deactivate(membership, by):
+        try:
+            barrier.wait()
+            services.set_caisse_account_active(membership, False, by=by)
+            outcomes.append("deactivated")
+        except services.LastAdministrator:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=deactivate, args=(first, second.user)),
+        threading.Thread(target=deactivate, args=(second, first.user)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["deactivated", "refused"]
+    assert CaisseMembership.objects.filter(caisse=caisse, role="admin", is_active=True).count() == 1
