@@ -33,6 +33,15 @@ class StructureForm(StyledFormMixin, forms.ModelForm):
 
 
 class ConventionForm(StyledFormMixin, forms.ModelForm):
+    reason = forms.CharField(
+        label="Motif du changement de statut",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Facultatif. Il est écrit dans l'historique de la convention et dans le courriel qui prévient les "
+        "gestionnaires de la structure.",
+    )
+
     class Meta:
         model = Convention
         fields = ["signed_on", "status"]
@@ -101,3 +110,13 @@ class AccountEditForm(IdentityForm):
             self.fields["email"].help_text = "La personne change elle-même son adresse depuis « Mon compte »."
         else:
             self.fields["email"].help_text = "Modifier l'adresse renvoie le lien d'activation à la nouvelle adresse."
+
+
+class IdentityCorrectionForm(IdentityForm):
+    """What an administrateur corrects on an account of the caisse or of one of its structures: the name and the
+    phone. The email is the person's to change (confirmed by a link), the civility theirs to state."""
+
+    civility = None
+
+    class Meta(IdentityForm.Meta):
+        fields = ["last_name", "first_name", "phone"]

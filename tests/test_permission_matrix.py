@@ -46,7 +46,7 @@ from requests.models import (
     RequestUserObjectPermission,
     StatusChange,
 )
-from structures.models import Caisse, CaisseMembership, Convention, Membership, Structure
+from structures.models import Caisse, CaisseMembership, Convention, ConventionChange, Membership, Structure
 from tests.factories import (
     CaisseFactory,
     CaisseMembershipFactory,
@@ -179,6 +179,10 @@ def a_webhook(side, scene):
     return {"name": "Crochet de la matrice", "url": "https://8.8.8.8/", "events": webhooks.STATUS_CHANGED}
 
 
+def an_identity_correction(side, scene):
+    return {"last_name": "Corrigé", "first_name": "Compte", "phone": "05 56 00 00 00"}
+
+
 def structure_webhook_only():
     return scoped(GESTIONNAIRES) | {"admin_c1": ("missing", "missing")}
 
@@ -233,7 +237,13 @@ MATRIX = {
     "structures:structure_add_convention": Entry(only(ADMINS), methods=("GET", "POST")),
     "structures:structure_detail": Entry(scoped(ADMINS), args=by_pk("structure")),
     "structures:structure_edit": Entry(scoped(ADMINS), args=by_pk("structure"), methods=("GET", "POST")),
-    "structures:convention_edit": Entry(scoped(ADMINS), args=by_pk("structure"), methods=("GET", "POST")),
+    # The confirmed suspension: logged and told to the gestionnaires on one's own side, nothing anywhere else.
+    "structures:convention_edit": Entry(
+        scoped(ADMINS),
+        args=by_pk("structure"),
+        methods=("GET", "POST"),
+        data=lambda side, scene: {"signed_on": "2024-01-15", "status": "suspended", "confirm": "1"},
+    ),
     "structures:gestionnaire_create": Entry(scoped(ADMINS), args=by_pk("structure"), methods=("GET", "POST")),
     "structures:gestionnaire_deactivate": Entry(scoped(ADMINS), args=by_pk("gestionnaire"), methods=("POST",)),
     "structures:gestionnaire_reactivate": Entry(
@@ -243,7 +253,27 @@ MATRIX = {
     "structures:gestionnaire_reset_second_factor": Entry(
         scoped(ADMINS), args=by_pk("gestionnaire"), methods=("POST",)
     ),
+    "structures:gestionnaire_edit": Entry(
+        scoped(ADMINS), args=by_pk("gestionnaire"), methods=("GET", "POST"), data=an_identity_correction
+    ),
     "structures:agent_list": Entry(only(ADMINS)),
+    "structures:agent_edit": Entry(
+        scoped(ADMINS), args=by_pk("agent"), methods=("GET", "POST"), data=an_identity_correction
+    ),
+    # The caisse's other administrateurs (the scene's own administrateur is not the object: the last one stays).
+    "structures:administrateur_list": Entry(only(ADMINS)),
+    "structures:administrateur_create": Entry(only(ADMINS), methods=("GET", "POST")),
+    "structures:administrateur_edit": Entry(
+        scoped(ADMINS), args=by_pk("administrateur"), methods=("GET", "POST"), data=an_identity_correction
+    ),
+    "structures:administrateur_deactivate": Entry(scoped(ADMINS), args=by_pk("administrateur"), methods=("POST",)),
+    "structures:administrateur_reactivate": Entry(
+        scoped(ADMINS), args=by_pk("inactive_administrateur"), methods=("POST",)
+    ),
+    "structures:administrateur_resend": Entry(scoped(ADMINS), args=by_pk("administrateur"), methods=("POST",)),
+    "structures:administrateur_reset_second_factor": Entry(
+        scoped(ADMINS), args=by_pk("administrateur"), methods=("POST",)
+    ),
     "structures:agent_create": Entry(only(ADMINS), methods=("GET", "POST")),
     "structures:agent_deactivate": Entry(scoped(ADMINS), args=by_pk("agent"), methods=("POST",)),
     "structures:agent_reactivate": Entry(scoped(ADMINS), args=by_pk("inactive_agent"), methods=("POST",)),
@@ -501,6 +531,8 @@ class Side:
     inactive_gestionnaire: Membership = None
     agent: CaisseMembership = None
     inactive_agent: CaisseMembership = None
+    administrateur: CaisseMembership = None
+    inactive_administrateur: CaisseMembership = None
     answer_template: AnswerTemplate = None
     inactive_answer_template: AnswerTemplate = None
     structure_webhook: WebhookEndpoint = None
@@ -562,6 +594,10 @@ def build_side(label, structure, caisse, author, staff_user):
     )
     side.agent = CaisseMembershipFactory(caisse=caisse, user=invited("agent"))
     side.inactive_agent = CaisseMembershipFactory(caisse=caisse, user=deactivated("agent"), is_active=False)
+    side.administrateur = CaisseMembershipFactory(caisse=caisse, admin=True, user=invited("administrateur"))
+    side.inactive_administrateur = CaisseMembershipFactory(
+        caisse=caisse, admin=True, user=deactivated("administrateur"), is_active=False
+    )
     side.answer_template = AnswerTemplate.objects.create(
         caisse=caisse, title=f"ModeleCanari{label}", body=f"TexteModeleCanari{label} pour {{numero}}."
     )
@@ -610,6 +646,8 @@ def build_side(label, structure, caisse, author, staff_user):
                 side.inactive_gestionnaire,
                 side.agent,
                 side.inactive_agent,
+                side.administrateur,
+                side.inactive_administrateur,
             )
         ),
     ]
@@ -625,6 +663,7 @@ SNAPSHOT_MODELS = [
     MasReferral,
     Structure,
     Convention,
+    ConventionChange,
     Caisse,
     Membership,
     CaisseMembership,
