@@ -29,9 +29,10 @@ def stylesheet(name):
 PDF_OPTIONS = {"pdf_variant": "pdf/ua-1"}
 
 
-def render_pdf(template, context, *, css=None):
+def render_pdf(template, context, *, css=()):
+    """The template as PDF, with the stylesheets named in `css` (templates, in cascade order)."""
     # Django's template autoescaping escapes every user-typed value before WeasyPrint reads the HTML.
     html = render_to_string(template, context)
     return HTML(string=html, base_url=None, url_fetcher=RefuseEveryURL()).write_pdf(
-        font_config=FONT_CONFIG, stylesheets=[stylesheet(css)] if css else None, **PDF_OPTIONS
+        font_config=FONT_CONFIG, stylesheets=[stylesheet(name) for name in css], **PDF_OPTIONS
     )
