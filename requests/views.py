@@ -9,7 +9,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from extranet.core.pagination import bounded_page, link_query
-from extranet.core.pdf import render_pdf
 from requests import canned, documents, drafts, mas, news, policy, search, services, workflow
 from requests.catalog import KINDS, KINDS_BY_SLUG, PERSON_FIELD_NAMES, is_mas_referral
 from requests.deposit import deposit_form
@@ -28,6 +27,7 @@ from requests.models import AnswerTemplate, Attachment, Follow, Kind, Message, R
 from requests.nir import format_nir
 from structures import conventions
 from structures.guards import no_convention, require_partner
+from structures.models import Caisse
 from structures.policy import caisse_membership, partner_membership
 
 PAGE_SIZES = (10, 20, 50)
@@ -464,8 +464,10 @@ def mas_create(request):
         # The sheet to print and have signed, from what is typed so far: nothing is validated nor saved.
         typed = request.POST.copy()
         typed["detector_name"], typed["detector_structure"] = request.user.get_full_name(), membership.structure.name
+        # The caisse context holds the caisse's id, code and name only: the sheet prints its address too.
+        addressee = Caisse.objects.get(pk=caisse.pk)
         return documents.pdf_response(
-            render_pdf(documents.MAS_SHEET_PDF, mas.sheet_values(typed)), "fiche-saisine-mas.pdf"
+            documents.render_mas_sheet(mas.sheet_values(typed), caisse=addressee), "fiche-saisine-mas.pdf"
         )
     elif request.method == "POST" and form.is_valid():
         deposited = deposit_form(form, structure=membership.structure, author=request.user, draft=draft)

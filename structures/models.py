@@ -24,12 +24,25 @@ class Caisse(models.Model):
         validators=[RegexValidator(r"^\d{3}$", "Le code caisse comporte 3 chiffres.")],
     )
     name = models.CharField("nom", max_length=120)
+    # The sender's address on the PDFs of the caisse's requests (templates/requests/pdf/), as on its letters: one line
+    # per line of the address, the last with the postal code and the city.
+    postal_address = models.TextField(
+        "adresse postale",
+        blank=True,
+        default="",
+        db_default="",  # for the code deployed before it, which inserts caisses without it
+        help_text="Une ligne par ligne d'adresse ; la dernière : code postal et ville.",
+    )
 
     class Meta:
         ordering = ["code"]
 
     def __str__(self):
         return self.name
+
+    @property
+    def address_lines(self):
+        return [line.strip() for line in self.postal_address.splitlines() if line.strip()]
 
 
 class StructureQuerySet(models.QuerySet):

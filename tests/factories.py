@@ -42,6 +42,7 @@ class CaisseFactory(factory.django.DjangoModelFactory):
 
     code = factory.Sequence(lambda n: f"{(n % 900) + 100:03d}")
     name = factory.LazyAttribute(lambda o: f"CPAM {o.code}")
+    postal_address = factory.LazyAttribute(lambda o: f"1, rue de la Santé\n{o.code}00 Ville-{o.code}")
 
 
 class StructureFactory(factory.django.DjangoModelFactory):
