@@ -126,15 +126,21 @@ def create(request, slug):
         if request.method == "GET":
             initial = _linked_initial(linked, spec)
             journal_read(request.user, linked, Action.DETAIL)  # the form shows the person's data
-    if request.method == "POST" and is_mas_referral(spec.value, request.POST.get("motif")):
-        return redirect("requests:mas_create")
     form = deposit_form_class(spec.value)(
-        request.POST or None, request.FILES or None, structure=membership.structure, initial=initial
+        request.POST or None,
+        request.FILES or None,
+        structure=membership.structure,
+        initial=initial,
+        staged_by=request.user,
     )
-    if request.method == "POST" and form.is_valid():
-        deposited = deposit_form(form, structure=membership.structure, author=request.user)
-        if deposited is not None:
-            return redirect("requests:confirmation", deposited.number)
+    if request.method == "POST" and is_mas_referral(spec.value, request.POST.get("motif")):
+        # The referral has its own form: shown in answer to this post, with everything typed so far (never put in
+        # an address), and posting to its own page.
+        form.is_valid()  # the files checked, those that pass kept for the referral
+        form.keep_files()
+        return _mas_page(request, MasReferralForm.carried_from(form, user=request.user), caisse)
+    if request.method == "POST" and (deposited := _deposited(request, form, membership.structure)):
+        return redirect("requests:confirmation", deposited.number)
     sections = [("Votre demande", [form["motif"], *(form[name] for name in form.detail_fields)])]
     if form.has_person:
         sections.append(("Personne concernée", [form[name] for name in PERSON_FIELD_NAMES]))
@@ -142,6 +148,18 @@ def create(request, slug):
     return render(
         request, "requests/request_form.html", {"form": form, "spec": spec, "caisse": caisse, "sections": sections}
     )
+
+
+def _deposited(request, form, structure):
+    """The request the posted form deposits; or None (the form in error, or the deposit refused), the files that
+    passed the checks then kept for the next try (requests/staging.py). Once deposited, the kept files it stored as
+    attachments go."""
+    deposited = deposit_form(form, structure=structure, author=request.user) if form.is_valid() else None
+    if deposited is None:
+        form.keep_files()
+    else:
+        form.discard_kept_files()
+    return deposited
 
 
 # « Nouvelle demande liée »: the deposit page's parameter naming the resolved request it follows, by its number
@@ -428,7 +446,11 @@ def mas_create(request):
     if caisse is None:
         return no_convention(request, membership.structure)
     form = MasReferralForm(
-        request.POST or None, request.FILES or None, structure=membership.structure, user=request.user
+        request.POST or None,
+        request.FILES or None,
+        structure=membership.structure,
+        user=request.user,
+        staged_by=request.user,
     )
     if request.method == "POST" and request.POST.get("action") == "fiche":
         # The sheet to print and have signed, from what is typed so far: nothing is validated nor saved.
@@ -437,15 +459,21 @@ def mas_create(request):
         return documents.pdf_response(
             render_pdf(documents.MAS_SHEET_PDF, mas.sheet_values(typed)), "fiche-saisine-mas.pdf"
         )
-    if request.method == "POST" and form.is_valid():
-        deposited = deposit_form(form, structure=membership.structure, author=request.user)
-        if deposited is not None:
-            return redirect("requests:confirmation", deposited.number)
-    sections = [(title, [form[name] for name in names]) for title, names in form.sections]
+    if request.method == "POST" and (deposited := _deposited(request, form, membership.structure)):
+        return redirect("requests:confirmation", deposited.number)
+    return _mas_page(request, form, caisse)
+
+
+def _mas_page(request, form, caisse):
     return render(
         request,
         "requests/mas_form.html",
-        {"form": form, "caisse": caisse, "sections": sections, "notice_template": mas.NOTICE_TEMPLATE},
+        {
+            "form": form,
+            "caisse": caisse,
+            "sections": form.page_sections(),
+            "notice_template": mas.NOTICE_TEMPLATE,
+        },
     )
 
 
