@@ -34,6 +34,7 @@ NO_ACTIVE_CONVENTION = "Votre structure n'a de convention active avec aucune cai
 NOT_AN_ACTIVE_CAISSE = (
     "Aucune convention active de votre structure avec la caisse {} : la demande n'a pas été déposée."
 )
+FILES_NOT_KEPT = "Les fichiers joints n'ont pas pu être gardés pour le prochain envoi : choisissez-les de nouveau."
 SEVERAL_CAISSES = "Votre structure a plusieurs conventions : précisez la caisse ({})."
 
 
@@ -178,7 +179,11 @@ class RequestForm(StyledFormMixin, forms.Form):
         if self.staged_by is None:
             return
         for name, field in self.file_fields():
-            field.kept = [*field.kept, *staging.stage(owner=self.staged_by, field=name, files=field.accepted)]
+            try:
+                field.kept = [*field.kept, *staging.stage(owner=self.staged_by, field=name, files=field.accepted)]
+            except staging.FilesNotKept:
+                if name not in self.errors:  # else the field says already what went wrong with its files
+                    self.add_error(name, forms.ValidationError(FILES_NOT_KEPT, code="files_not_kept"))
             field.accepted = []
             field.widget.kept, field.widget.kept_name = field.kept, staging.kept_name(name)
 

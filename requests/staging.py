@@ -6,6 +6,7 @@ an unguessable id, always looked up with its owner; usable a few hours (KEPT_FOR
 """
 
 import contextlib
+import logging
 import uuid
 from datetime import timedelta
 
@@ -17,6 +18,7 @@ from requests.attachments import clean_original_name
 from requests.models import StagedFile
 from requests.services import files_removed_on_failure
 
+logger = logging.getLogger(__name__)
 # Long enough to correct a form (or fetch a missing document), short for personal documents nobody deposited.
 KEPT_FOR = timedelta(hours=4)
 
@@ -56,24 +58,32 @@ def kept(owner, field, ids):
     return [(StagedUpload(staged), staged.content_type, staged.sha256) for staged in found], len(set(ids)) - len(found)
 
 
+class FilesNotKept(Exception):
+    """The storage refused the kept files (full, read-only): none is kept, the page asks for them again."""
+
+
 def stage(*, owner, field, files):
     """Keep these checked files ((upload, type, sha256), as AttachmentsField gives them) for the owner's next try; the
-    same, as kept files. The rows first, each file written before its row in one transaction (as the attachments)."""
+    same, as kept files. Each file written, then its row, in one transaction (as the attachments): all or none."""
     staged = []
-    with files_removed_on_failure() as written, transaction.atomic():
-        for uploaded, file_type, digest in files:
-            row = StagedFile(
-                owner=owner,
-                field=field,
-                original_name=clean_original_name(uploaded.name),
-                content_type=file_type,
-                size=uploaded.size,
-                sha256=digest,
-            )
-            row.file.save(uploaded.name, uploaded, save=False)
-            written.append(row.file)
-            row.save()
-            staged.append(row)
+    try:
+        with files_removed_on_failure() as written, transaction.atomic():
+            for uploaded, file_type, digest in files:
+                row = StagedFile(
+                    owner=owner,
+                    field=field,
+                    original_name=clean_original_name(uploaded.name),
+                    content_type=file_type,
+                    size=uploaded.size,
+                    sha256=digest,
+                )
+                row.file.save(uploaded.name, uploaded, save=False)
+                written.append(row.file)
+                row.save()
+                staged.append(row)
+    except OSError as error:
+        logger.error("Fichiers non gardés après une erreur de saisie : %s", error.strerror or type(error).__name__)
+        raise FilesNotKept from error
     return [(StagedUpload(row), row.content_type, row.sha256) for row in staged]
 
 

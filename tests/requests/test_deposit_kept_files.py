@@ -135,3 +135,19 @@ class TestMasCarryOver:
             response = technicien_client.post(MAS_REFERRAL_URL, referral_data() | {name: public_id})
         assert response.status_code == 302
         assert [a.original_name for a in Request.objects.get().attachments.all()] == ["courrier.pdf"]
+
+
+@pytest.mark.django_db
+def test_files_that_cannot_be_kept_are_asked_for_again(technicien_client, monkeypatch, stored_files):
+    from requests.models import private_storage
+
+    def refuse(name, content):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(private_storage, "_save", refuse)
+    response = technicien_client.post(create_url("signaler"), form_data("signaler", files=[a_pdf()], description=""))
+    assert response.status_code == 200
+    assert response.context["form"].errors["attachments"] == [
+        "Les fichiers joints n'ont pas pu être gardés pour le prochain envoi : choisissez-les de nouveau."
+    ]
+    assert not StagedFile.objects.exists() and stored_files() == [] and not kept_on_the_page(response)
