@@ -143,6 +143,10 @@ def test_the_mas_form_shows_each_part_when_it_applies(page: Page, demo, audit):
     expect(signed_sheet).to_be_hidden()
     expect(notice).to_be_visible()
     audit("saisine MAS, parties dévoilées")
+    # Enter in a field transmits (the form's first, hidden, button), not the fiche's download.
+    exact_field(page, "Nom").press("Enter")
+    expect(page.get_by_role("alert")).to_contain_text("Le formulaire contient")
+    expect(page.get_by_role("button", name="Transmettre la saisine")).to_be_enabled()
 
     with page.expect_download():
         consent.get_by_role("button", name="Télécharger la fiche de saisine (PDF)").click()
