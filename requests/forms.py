@@ -360,7 +360,9 @@ class MasReferralForm(RequestForm):
     }
     # The section beside which the sheet to have signed is downloaded.
     SHEET_SECTION = "Accord de la personne"
-    left_behind = ()
+    # Started from another form (carried_from): what it had that this one does not take.
+    carried = False
+    left_behind = files_refused = ()
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -379,9 +381,11 @@ class MasReferralForm(RequestForm):
     @classmethod
     def carried_from(cls, typed, *, user):
         """The referral's form, started from what was typed in its kind's form where the referral was chosen as the
-        motif: the value of every field both forms have, the files kept (`typed.keep_files()`); and what has no
-        field here (`left_behind`: (label, text)), shown so that nothing typed disappears unseen."""
+        motif: the value of every field both forms have, the files kept (`typed.keep_files()`); and, shown so that
+        nothing typed disappears unseen, what has no field here (`left_behind`: (label, text)) and why files were
+        refused (`files_refused`)."""
         form = cls(structure=typed.structure, user=user, staged_by=typed.staged_by)
+        form.carried = True
         files = dict(typed.file_fields())
         skipped = {"deposit_token", "motif", *files}
         form.initial.update(
@@ -400,6 +404,7 @@ class MasReferralForm(RequestForm):
             for name in typed.fields
             if name not in form.fields and name not in skipped and (typed.data.get(name) or "").strip()
         ]
+        form.files_refused = [message for name in files for message in typed.errors.get(name, [])]
         return form
 
     def page_sections(self):

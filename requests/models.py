@@ -626,9 +626,12 @@ class DepositKey(models.Model):
         return self.key
 
 
+STAGED_FOLDER = "staged"
+
+
 def staged_path(instance, filename):
-    """As attachment_path, in its own folder: what the nightly purge empties."""
-    return f"staged/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
+    """As attachment_path, in its own folder, which the nightly purge sweeps (requests/staging.py)."""
+    return f"{STAGED_FOLDER}/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
 
 
 class StagedFile(models.Model):

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from requests.attachments import clean_original_name
-from requests.models import StagedFile
+from requests.models import STAGED_FOLDER, StagedFile
 from requests.services import files_removed_on_failure
 
 logger = logging.getLogger(__name__)
@@ -89,23 +89,39 @@ def stage(*, owner, field, files):
 
 def discard(uploads):
     """After the deposit that stored them as its attachments: the kept files among these uploads go."""
-    _delete(StagedFile.objects.filter(pk__in=[upload.staged.pk for upload, _, _ in uploads if is_kept(upload)]))
-
-
-def is_kept(upload):
-    return isinstance(upload, StagedUpload)
+    kept = [upload for upload, _, _ in uploads if isinstance(upload, StagedUpload)]
+    for upload in kept:
+        upload.close()  # read by the deposit
+    _delete(StagedFile.objects.filter(pk__in=[upload.staged.pk for upload in kept]))
 
 
 def purge_expired(now=None):
-    """Every night: the kept files older than KEPT_FOR go (none is usable any more). Returns how many."""
-    return _delete(StagedFile.objects.filter(created_at__lte=(now or timezone.now()) - KEPT_FOR))
+    """Every night: the kept files older than KEPT_FOR go (none is usable any more), and any file of the folder as old
+    that lost its row (a deletion the storage refused, a worker stopped mid-way). Returns how many rows went."""
+    limit = (now or timezone.now()) - KEPT_FOR
+    purged = _delete(StagedFile.objects.filter(created_at__lte=limit))
+    storage = StagedFile.file.field.storage
+    with contextlib.suppress(FileNotFoundError):  # nothing staged yet
+        for name in storage.listdir(STAGED_FOLDER)[1]:
+            path = f"{STAGED_FOLDER}/{name}"
+            if storage.get_modified_time(path) <= limit:
+                _delete_file(storage, path)
+    return purged
 
 
 def _delete(rows):
-    """The rows, then their files: a file whose deletion fails is only disk space, its row gone with its id."""
+    """The rows, then their files."""
     rows = list(rows)
     with transaction.atomic():
         StagedFile.objects.filter(pk__in=[row.pk for row in rows]).delete()
     for row in rows:
-        row.file.storage.delete(row.file.name)
+        _delete_file(row.file.storage, row.file.name)
     return len(rows)
+
+
+def _delete_file(storage, name):
+    # A file the storage does not let go is only disk space, gone at a later purge: never a failed deposit.
+    try:
+        storage.delete(name)
+    except OSError as error:
+        logger.error("Fichier gardé non effacé : %s", error.strerror or type(error).__name__)

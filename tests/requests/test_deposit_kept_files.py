@@ -1,5 +1,6 @@
 """Files kept across a deposit form's errors (requests/staging.py), and the MAS referral started from « Signaler »."""
 
+import os
 import re
 from datetime import timedelta
 
@@ -12,6 +13,10 @@ from tests.factories import MembershipFactory
 from tests.requests.builders import MAS_REFERRAL_URL, a_pdf, create_url, form_data, referral_data, upload
 
 KEPT = re.compile(r'name="(\w+_deja_joints)" value="([0-9a-f-]{36})"')
+
+
+def stage_one(owner, name="justificatif.pdf"):
+    return staging.stage(owner=owner, field="attachments", files=[(a_pdf(name), "application/pdf", "0" * 64)])
 
 
 def kept_on_the_page(response):
@@ -89,8 +94,17 @@ class TestKeptAcrossErrors:
         assert staging.purge_expired() == 1
         assert not StagedFile.objects.exists() and stored_files() == []
 
+    def test_the_purge_sweeps_old_files_without_a_row(self, technicien, private_media, stored_files):
+        (orphan,) = stage_one(technicien)
+        (recent,) = stage_one(technicien)
+        StagedFile.objects.filter(pk=orphan[0].staged.pk).delete()  # its file left behind
+        old = (timezone.now() - staging.KEPT_FOR - timedelta(minutes=1)).timestamp()
+        os.utime(private_media / orphan[0].staged.file.name, (old, old))
+        assert staging.purge_expired() == 0
+        assert stored_files() == [recent[0].staged.file.name]
+
     def test_the_purge_keeps_recent_files(self, technicien):
-        staging.stage(owner=technicien, field="attachments", files=[(a_pdf(), "application/pdf", "0" * 64)])
+        stage_one(technicien)
         assert staging.purge_expired() == 0 and StagedFile.objects.count() == 1
 
     def test_the_signed_sheet_is_kept_in_its_own_field(self, technicien_client, commit):
@@ -125,6 +139,16 @@ class TestMasCarryOver:
         assert data["description"] in page and "Description de la situation" in page
         assert [n for n, _ in kept_on_the_page(response)] == ["attachments_deja_joints"] and "courrier.pdf" in page
         assert not Request.objects.exists()
+
+    def test_a_refused_file_is_said_not_carried(self, technicien_client):
+        files = [a_pdf("bon.pdf"), upload("faux.pdf", b"not a pdf")]
+        response = technicien_client.post(
+            create_url("signaler"), form_data("signaler", motif="mas_referral", files=files)
+        )
+        form = response.context["form"]
+        assert len(form.files_refused) == 1 and "« faux.pdf »" in form.files_refused[0]
+        assert "Fichiers non repris" in response.content.decode()
+        assert [staged.original_name for staged in StagedFile.objects.all()] == ["bon.pdf"]
 
     def test_the_carried_referral_deposits_with_the_kept_file(self, technicien_client, commit):
         carried = technicien_client.post(
