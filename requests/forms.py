@@ -385,16 +385,14 @@ class MasReferralForm(RequestForm):
         nothing typed disappears unseen, what has no field here (`left_behind`: (label, text)) and why files were
         refused (`files_refused`)."""
         form = cls(structure=typed.structure, user=user, staged_by=typed.staged_by)
-        form.carried = True
         files = dict(typed.file_fields())
         skipped = {"deposit_token", "motif", *files}
-        form.initial.update(
-            {
-                name: typed.data.get(name)
-                for name in typed.fields
-                if name in form.fields and name not in skipped and typed.data.get(name)
-            }
-        )
+        carried = {
+            name: typed.data.get(name)
+            for name in typed.fields
+            if name in form.fields and name not in skipped and typed.data.get(name)
+        }
+        form.initial.update(carried)
         for name, field in files.items():
             if name in form.fields:
                 form.fields[name].kept = form.fields[name].widget.kept = field.kept
@@ -405,6 +403,10 @@ class MasReferralForm(RequestForm):
             if name not in form.fields and name not in skipped and (typed.data.get(name) or "").strip()
         ]
         form.files_refused = [message for name in files for message in typed.errors.get(name, [])]
+        # Whether the page says that something was carried (the caisse, which the page sends by itself, does not).
+        form.carried = bool(set(carried) - {"caisse"} or form.left_behind or form.files_refused) or any(
+            field.kept for field in files.values()
+        )
         return form
 
     def page_sections(self):

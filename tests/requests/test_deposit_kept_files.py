@@ -136,9 +136,15 @@ class TestMasCarryOver:
         page = response.content.decode()
         assert f'action="{MAS_REFERRAL_URL}"' in page
         # The description has no field in the referral: shown, not lost unseen.
+        assert "Ce que vous aviez saisi est repris ci-dessous" in page
         assert data["description"] in page and "Description de la situation" in page
         assert [n for n, _ in kept_on_the_page(response)] == ["attachments_deja_joints"] and "courrier.pdf" in page
         assert not Request.objects.exists()
+
+    def test_nothing_typed_nothing_said(self, technicien_client):
+        response = technicien_client.post(create_url("signaler"), {"motif": "mas_referral", "caisse": "331"})
+        assert not response.context["form"].carried
+        assert "Ce que vous aviez saisi" not in response.content.decode()
 
     def test_a_refused_file_is_said_not_carried(self, technicien_client):
         files = [a_pdf("bon.pdf"), upload("faux.pdf", b"not a pdf")]
