@@ -5,16 +5,16 @@ from django.urls import reverse
 from django.utils.crypto import salted_hmac
 from django.utils.html import format_html
 
-from requests import services
+from requests import services, staging
 from requests.forms import MasReferralForm
 
 
 def fingerprint(form, caisse):
     """A keyed digest of what was posted (fields as sent, files by content, the caisse): a key sent again with
     other content is told apart, and nothing of the person can be read back from it."""
-    fields = sorted(
-        (name, values) for name, values in form.data.lists() if name not in {"csrfmiddlewaretoken", "deposit_token"}
-    )
+    # Kept files count by their content, as the files sent now, not by the ids the page sent back for them.
+    unposted = {"csrfmiddlewaretoken", "deposit_token", *(staging.kept_name(name) for name, _ in form.file_fields())}
+    fields = sorted((name, values) for name, values in form.data.lists() if name not in unposted)
     files = sorted(
         (name, digest)
         for name in ("attachments", "consent_document")

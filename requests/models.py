@@ -686,3 +686,31 @@ class Draft(models.Model):
     def person_name(self):
         names = (self.values.get("person_last_name") or "").upper(), self.values.get("person_first_name") or ""
         return " ".join(name for name in names if name)
+
+
+STAGED_FOLDER = "staged"
+
+
+def staged_path(instance, filename):
+    """As attachment_path, in its own folder, which the nightly purge sweeps (requests/staging.py)."""
+    return f"{STAGED_FOLDER}/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
+
+
+class StagedFile(models.Model):
+    """A file that passed the checks on a deposit form that failed for another reason, kept for its owner's next try
+    (requests/staging.py): a few hours at most, never readable by anyone else."""
+
+    # The id the page sends back: unguessable, and looked up with its owner only.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The form field it was sent with (attachments, consent_document).
+    field = models.CharField(max_length=30)
+    file = models.FileField(storage=private_storage, upload_to=staged_path, max_length=200)
+    original_name = models.CharField("nom du fichier", max_length=120)
+    content_type = models.CharField(max_length=20, choices=Attachment.FileType.choices)
+    size = models.PositiveIntegerField("taille")
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self):
+        return self.original_name

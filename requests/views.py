@@ -132,16 +132,19 @@ def create(request, slug):
         request.FILES or None,
         structure=membership.structure,
         initial=initial or drafts.initial(draft),
+        staged_by=request.user,
     )
     if drafts.saving(request):
         if saved := drafts.save_from_form(request, form, structure=membership.structure, draft=draft):
             return saved
     elif request.method == "POST" and is_mas_referral(spec.value, request.POST.get("motif")):
-        return redirect("requests:mas_create")
-    elif request.method == "POST" and form.is_valid():
-        deposited = deposit_form(form, structure=membership.structure, author=request.user, draft=draft)
-        if deposited is not None:
-            return redirect("requests:confirmation", deposited.number)
+        # The referral has its own form: shown in answer to this post, with everything typed so far (never put in
+        # an address), and posting to its own page; the draft resumed, if any, goes along.
+        form.is_valid()  # the files checked, those that pass kept for the referral
+        form.keep_files()
+        return _mas_page(request, MasReferralForm.carried_from(form, user=request.user), caisse, draft=draft)
+    elif request.method == "POST" and (deposited := _deposited(request, form, membership.structure, draft=draft)):
+        return redirect("requests:confirmation", deposited.number)
     sections = [("Votre demande", [form["motif"], *(form[name] for name in form.detail_fields)])]
     if form.has_person:
         sections.append(("Personne concernée", [form[name] for name in PERSON_FIELD_NAMES]))
@@ -164,6 +167,18 @@ def _page_fields(form, sections):
     """A deposit form's fields in the order its page shows them, for its error summary (forms/errors_summary.html):
     the caisse at the top (requests/caisse_field.html), then the sections, which do not follow the form's order."""
     return [form["caisse"], *(field for _, fields in sections for field in fields)]
+
+
+def _deposited(request, form, structure, *, draft):
+    """The request the posted form deposits (the draft it was resumed from goes with it); or None (the form in
+    error, or the deposit refused), the files that passed the checks then kept for the next try
+    (requests/staging.py). Once deposited, the kept files it stored as attachments go."""
+    deposited = deposit_form(form, structure=structure, author=request.user, draft=draft) if form.is_valid() else None
+    if deposited is None:
+        form.keep_files()
+    else:
+        form.discard_kept_files()
+    return deposited
 
 
 # « Nouvelle demande liée »: the deposit page's parameter naming the resolved request it follows, by its number
@@ -456,6 +471,7 @@ def mas_create(request):
         structure=membership.structure,
         user=request.user,
         initial=drafts.initial(draft),
+        staged_by=request.user,
     )
     if drafts.saving(request):
         if saved := drafts.save_from_form(request, form, structure=membership.structure, draft=draft):
@@ -469,11 +485,13 @@ def mas_create(request):
         return documents.pdf_response(
             documents.render_mas_sheet(mas.sheet_values(typed), caisse=addressee), "fiche-saisine-mas.pdf"
         )
-    elif request.method == "POST" and form.is_valid():
-        deposited = deposit_form(form, structure=membership.structure, author=request.user, draft=draft)
-        if deposited is not None:
-            return redirect("requests:confirmation", deposited.number)
-    sections = [(title, [form[name] for name in names]) for title, names in form.sections]
+    elif request.method == "POST" and (deposited := _deposited(request, form, membership.structure, draft=draft)):
+        return redirect("requests:confirmation", deposited.number)
+    return _mas_page(request, form, caisse, draft=draft)
+
+
+def _mas_page(request, form, caisse, *, draft):
+    sections = form.page_sections()  # (title, shown when, [(field, shown when)])
     return render(
         request,
         "requests/mas_form.html",
@@ -481,7 +499,7 @@ def mas_create(request):
             "form": form,
             "caisse": caisse,
             "sections": sections,
-            "page_fields": _page_fields(form, sections),
+            "page_fields": _page_fields(form, [(title, [f for f, _ in fields]) for title, _, fields in sections]),
             "notice_template": mas.NOTICE_TEMPLATE,
             "draft": draft,
         },
