@@ -1,12 +1,11 @@
 """Writes on requests. One transaction per user action; emails leave on commit."""
 
 import logging
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -32,6 +31,7 @@ from requests.models import (
 )
 from requests.nir import nir_digest
 from requests.workflow import NotAllowed, WorkflowRefused, WrongStatus
+from requests.written_files import files_removed_on_failure
 from structures import conventions
 from structures import policy as structure_policy
 from structures import services as structure_services
@@ -169,53 +169,6 @@ class TooManyAttachments(WorkflowRefused):
 class DepositTooManyAttachments(DepositRefused):
     def __init__(self, refusal):
         super().__init__({"attachments": [str(refusal)]})
-
-
-class WrittenFiles(list):
-    """The files an action wrote, and whether its transaction committed: known from the on_commit callback registered
-    with the first file, which runs before the action's later callbacks (its emails) can fail."""
-
-    committed = False
-
-    def append(self, file):
-        if not self:
-            transaction.on_commit(self._commit_seen)
-        super().append(file)
-
-    def _commit_seen(self):
-        self.committed = True
-
-    def remove_uncommitted(self, error):
-        """After a failure: the files whose rows did not commit go. When the failure cut the connection while it
-        committed, whether it did is asked of the database afresh; if it cannot tell, the files stay (an orphan file
-        costs disk space, a committed request without its files loses the person's documents)."""
-        if self.committed or not self:
-            return
-        names = [stored.name for stored in self]
-        if isinstance(error, DatabaseError) and not connection.in_atomic_block:
-            try:
-                connection.close_if_unusable_or_obsolete()
-                kept = set(Attachment.objects.filter(file__in=names).values_list("file", flat=True))
-            except DatabaseError:
-                logger.exception("Issue du dépôt inconnue : %s fichier(s) gardé(s) sans vérification", len(names))
-                return
-        else:
-            kept = set()
-        for stored in self:
-            if stored.name not in kept:
-                stored.storage.delete(stored.name)
-
-
-@contextmanager
-def files_removed_on_failure():
-    """Files are written last in the transaction; if it fails before committing, they are removed so none is
-    orphaned. Once it committed they belong to the request, whatever fails after (an email's queueing, say)."""
-    written = WrittenFiles()
-    try:
-        yield written
-    except BaseException as error:
-        written.remove_uncommitted(error)
-        raise
 
 
 def _check_attachment_room(demande, files):

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from requests.attachments import clean_original_name
 from requests.models import STAGED_FOLDER, StagedFile
-from requests.services import files_removed_on_failure
+from requests.written_files import files_removed_on_failure
 
 logger = logging.getLogger(__name__)
 # Long enough to correct a form (or fetch a missing document), short for personal documents nobody deposited.
