@@ -189,13 +189,19 @@ class TestRows:
         author = deposited.author.get_full_name()
         assert row == (
             f"{deposited.number} : consulter la demande "
-            "Demander un rendez-vous pour un assuré Complémentaire santé solidaire (C2S) "
+            "Rendez-vous Demander un rendez-vous pour un assuré · C2S Complémentaire santé solidaire (C2S) "
             f"Association Alpha par {author} "
             "Madame DURAND Léa NIR 2 91 •• •• ••• ••• •• "
             "05/03/2026 16h30 Pris en charge "
             f"{agent.get_full_name()} 5 Dans les délais"
         )
         html = response.content.decode()
+        # Short labels on the line, the full ones for assistive technologies and as the cell's tooltip.
+        assert (
+            '<span title="Demander un rendez-vous pour un assuré"><span aria-hidden="true">Rendez-vous</span>'
+            '<span class="visually-hidden">Demander un rendez-vous pour un assuré</span></span>'
+        ) in html
+        assert 'title="Demander un rendez-vous pour un assuré — Complémentaire santé solidaire (C2S)"' in html
         assert f'<a href="/demandes/{deposited.number}/">' in html
         assert deposited.person_nir not in html
 
