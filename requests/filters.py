@@ -263,7 +263,10 @@ class QueueFilter(ActiveCountMixin, NewsFilterMixin, django_filters.FilterSet):
         cleaned = getattr(self.form, "cleaned_data", {})
         links = []
         for label, name, value in self.QUICK:
-            active = name not in self.form.errors and self.form.fields[name].clean(value) == cleaned.get(name)
+            field = self.form.fields[name]
+            # The value as the form reads it from an address (a checkbox's "on" is True).
+            wanted = field.clean(field.widget.value_from_datadict({name: value}, {}, name))
+            active = name not in self.form.errors and cleaned.get(name) == wanted
             query = params.copy()
             query.pop("page", None)
             if active:

@@ -287,6 +287,42 @@ class TestFilters:
         assert '<a class="btn btn-link" href="/demandes/">Effacer les filtres</a>' in html
 
 
+def filter_summary(response):
+    return re.search(r"<summary[^>]*>([^<]*)</summary>", response.content.decode()).group(1)
+
+
+@pytest.mark.django_db
+class TestFilterPanel:
+    def test_the_summary_counts_the_filters_in_force(self, technicien_client, make):
+        make(1)
+        assert filter_summary(technicien_client.get("/demandes/")) == "Filtres"
+        assert filter_summary(technicien_client.get("/demandes/?tri=status&ordre=asc&taille=20")) == "Filtres"
+        assert filter_summary(technicien_client.get("/demandes/?status=new")) == "Filtres (1 actif)"
+        assert filter_summary(technicien_client.get("/demandes/?status=new&followed=on&kind=")) == "Filtres (2 actifs)"
+        html = technicien_client.get("/demandes/?followed=on").content.decode()
+        assert '<details class="filter-panel border rounded mb-3" data-collapse-on-small open' in html
+
+
+@pytest.mark.django_db
+class TestAuthorChoices:
+    def test_namesakes_are_told_apart_by_their_address(self, technicien_client, structure, make):
+        first = MembershipFactory(structure=structure, user__first_name="Lina", user__last_name="Nguyen").user
+        second = MembershipFactory(
+            structure=structure, user__first_name="Lina", user__last_name="Nguyen", user__is_active=False
+        ).user
+        other = MembershipFactory(structure=structure, user__first_name="Paul", user__last_name="Martin").user
+        make(1, author=second)
+        html = technicien_client.get("/demandes/").content.decode()
+        select = re.search(r'<select name="author".*?</select>', html, re.S).group(0)
+        options = dict(re.findall(r'<option value="(\d*)"[^>]*>([^<]*)</option>', select))
+        assert options[str(first.pk)] == f"Lina NGUYEN ({first.email})"
+        assert options[str(second.pk)] == f"Lina NGUYEN ({second.email}), compte désactivé"
+        assert options[str(other.pk)] == "Paul MARTIN"
+        response = technicien_client.get(f"/demandes/?author={second.pk}")
+        assert len(listed_numbers(response)) == 1
+        assert f'<option value="{second.pk}" selected>' in response.content.decode()
+
+
 @pytest.mark.django_db
 class TestFollowing:
     def test_star_toggles_following_and_the_followed_filter_lists_it(self, technicien_client, technicien, make):
