@@ -42,12 +42,18 @@ def requests_of_every_kind(demo):
     year = f"{timezone.localdate().year % 100:02d}"
     made = []
     for index in range(30):
+        trait = traits[index % len(traits)]
+        person = (
+            {}
+            if "contact" in trait
+            else {"person_last_name": "De La Fontaine-Beaumarchais" if index % 2 else "Lefebvre"}
+        )
         demande = RequestFactory(
             **common,
-            **traits[index % len(traits)],
+            **trait,
+            **person,
             author=technicien,
             number=f"{year}3318{index:04d}",
-            person_last_name="De La Fontaine-Beaumarchais" if index % 2 else "Lefebvre",
             created_at=now - timedelta(days=index * 2, hours=1),
         )
         if index % 3 == 0:
