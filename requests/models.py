@@ -268,6 +268,14 @@ class Request(models.Model):
         return self.spec.motif_display(self.motif)
 
     @property
+    def kind_short_label(self):
+        return self.spec.short_label
+
+    @property
+    def motif_short_label(self):
+        return self.spec.motif_short_display(self.motif)
+
+    @property
     def is_mas_referral(self):
         return is_mas_referral(self.kind, self.motif)
 

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -102,6 +102,7 @@ def history(request):
             "sorts": [(key, label) for key, (_, label) in SORTS.items()],
             "page_sizes": PAGE_SIZES,
             "query": params.urlencode(),
+            "active_filters": filterset.active_count(),
             "return_to": f"{request.path}?{here.urlencode()}",
             "inactive_conventions": inactive_conventions,
             "structure": membership.structure,
@@ -555,13 +556,21 @@ def download_attachment(request, number, public_id):
 def toggle_follow(request, number):
     demande = _visible_request(request, number)
     following = services.toggle_follow(demande, request.user)
-    messages.success(
-        request,
-        f"Vous suivez la demande {demande.number}."
-        if following
-        else f"Vous ne suivez plus la demande {demande.number}.",
-    )
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+    said = f"Vous {'suivez' if following else 'ne suivez plus'} la demande {demande.number}."
+    if request.headers.get("Accept") == "application/json":
+        # The star's script (static/js/lists.js) toggles it in place and says it in the page's live region.
+        return JsonResponse({"following": following, "message": said})
+    messages.success(request, said)
+    next_url = _local_path(request, request.POST.get("next", ""))
+    if next_url is None:
         return redirect("requests:detail", demande.number)
-    return redirect(next_url)
+    # Back to the list at the star's row, not at the top of the page (the row's id: requests/request_row.html).
+    return redirect(f"{next_url.partition('#')[0]}#demande-{demande.number}")
+
+
+def _local_path(request, url):
+    """`url` if it is a path of this site ("/demandes/?page=2"), else None: never another site, nor this one written
+    with its host or a scheme (a full address is not what the lists send), nor a scheme-relative "//" or "/\\"."""
+    if not url.startswith("/") or url.startswith(("//", "/\\")):
+        return None
+    return url if url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}) else None
