@@ -360,19 +360,23 @@ def show_race(cluster, trials, out):
     }
 
 
-def show_session(cluster, out):
+def totp_code(hex_key):
+    """The code of a TOTP device's key now. A code near the end of its 30 s could be one step late when checked
+    (django-otp accepts the current step only): then the next one, a few seconds later."""
     from django_otp.oath import totp
 
+    left = 30 - time.time() % 30
+    if left < 3:
+        time.sleep(left + 0.5)
+    return f"{totp(bytes.fromhex(hex_key)):06d}"
+
+
+def show_session(cluster, out):
     from bench.generate import BENCH_PASSWORD, BENCH_TOTP_KEY, BIG_TECHNICIEN
 
-    def code():
-        return f"{totp(bytes.fromhex(BENCH_TOTP_KEY)):06d}"
-
-    # A code near the end of its 30 s would be one step late when checked (django-otp accepts one step only).
-    wait = 30 - time.time() % 30
-    if wait < 3:
-        time.sleep(wait + 0.5)
-    outcomes = sign_in(cluster.fronts[2], cluster.apps, BIG_TECHNICIEN, BENCH_PASSWORD, code)
+    outcomes = sign_in(
+        cluster.fronts[2], cluster.apps, BIG_TECHNICIEN, BENCH_PASSWORD, lambda: totp_code(BENCH_TOTP_KEY)
+    )
     ok = sign_in_holds(outcomes)
     out("(b) connexion par HAProxy, mot de passe puis code TOTP ; chaque serveur en direct, même cookie :")
     out(f"    après le mot de passe seul {outcomes['half_signed']} ; après le code {outcomes['signed_in']} ;")
