@@ -12,7 +12,6 @@ suite's PostgreSQL database (issue 22, §8 and §10):
 HAProxy is never missing silently: `make test-packages` installs it, and without it these tests fail and say so.
 """
 
-import base64
 import os
 import secrets
 import shutil
@@ -29,6 +28,7 @@ from typing import NamedTuple
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 
 from bench.run import signed_in_session
@@ -85,8 +85,9 @@ def server_env():
         "DJANGO_SETTINGS_MODULE": "extranet.settings",
         # The suite's: the servers read the sessions the suite's client opens.
         "SECRET_KEY": settings.SECRET_KEY,
-        "NIR_HASH_KEY": secrets.token_urlsafe(32),
-        "NIR_ENCRYPTION_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+        # The suite's too: the servers read the NIRs of the requests the suite's factories make.
+        "NIR_HASH_KEY": settings.NIR_HASH_KEY,
+        "NIR_ENCRYPTION_KEY": settings.NIR_ENCRYPTION_KEY,
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
         "DATABASE_URL": database_url(),
@@ -269,6 +270,10 @@ def test_of_agents_taking_charge_at_once_through_the_load_balancer_exactly_one_w
 
 @pytest.mark.scaleout
 def test_a_session_opened_through_the_load_balancer_second_factor_included_is_one_on_each_server(cluster, technicien):
+    # Hashed as production hashes: the suite's fast hasher is not one the servers know.
+    hasher = PBKDF2PasswordHasher()
+    technicien.password = hasher.encode(PASSWORD, hasher.salt())
+    technicien.save(update_fields=["password"])
     key = secrets.token_hex(20)
     AuthenticatorApp.objects.create(user=technicien, name="Application d'authentification", key=key, confirmed=True)
     outcomes = sign_in(cluster.front, cluster.apps, technicien.email, PASSWORD, lambda: totp_code(key))
