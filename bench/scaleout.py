@@ -14,7 +14,8 @@ Shows, and prints:
 (c) the API's rate per token is one limit: as many accepted alternating between the servers as on one;
 (d) a convention suspended through one server refuses deposits through the other at once, and leaves its header at
     the next page (the delay of the per-process memory of structures/conventions.py, measured);
-(e) the throughput of the floor view through HAProxy with two servers against one, as a ratio.
+(e) the throughput of the floor view through HAProxy with two servers against one, as a ratio;
+(f) a file added through one server is downloaded, the same bytes, through the other (one media folder).
 Writes bench/scaleout.md (the "Plusieurs serveurs" section of bench/results.md, bench/report.py); exits 1 when a
 check fails. tests/extranet/test_two_servers.py runs (a) and (b), smaller, on the suite's database.
 
@@ -27,6 +28,7 @@ import datetime as dt
 import html
 import http.client
 import http.cookies
+import json
 import multiprocessing
 import os
 import re
@@ -39,6 +41,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -117,10 +120,10 @@ class Browser:
         return found.group(1)
 
 
-def api_status(base, path, key, data=None):
+def api_status(base, path, key, data=None, content_type="application/json"):
     headers = {"Authorization": f"Token {key}", "Accept": "application/json"}
     if data is not None:
-        headers["Content-Type"] = "application/json"
+        headers["Content-Type"] = content_type
     parts = urllib.parse.urlsplit(base)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
     try:
@@ -462,7 +465,7 @@ def show_suspension(cluster, out):
             first_without = (pages, time.monotonic() - suspended_at)
         elif first_without is not None and header(other):
             first_without = None  # a worker still showed it: not yet everywhere
-    still_to_loire = api_status(other, "/api/v1/requests/", key, CONTACT.format(caisse="421").encode())[0]
+    still_to_loire, deposited = api_status(other, "/api/v1/requests/", key, CONTACT.format(caisse="421").encode())
     convention.refresh_from_db()
     services.update_convention(convention, signed_on=convention.signed_on, status="active", by=admin)
     ok = remembered and before == 201 and suspended_status == 302 and refused_status == 400
@@ -481,7 +484,50 @@ def show_suspension(cluster, out):
         "first_page": first_without and first_without[0],
         "header_ms": delay_ms,
         "other_caisse": still_to_loire,
+        "deposited": json.loads(deposited).get("number") if still_to_loire == 201 else None,
+        "key": key,
     }
+
+
+def show_media(cluster, number, key, out):
+    """A file added to a request through one server is downloaded, the same bytes, through the other (one media
+    folder: production's shared volume)."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 3), (200, 30, 30)).save(buffer, format="PNG")
+    content = buffer.getvalue()
+    boundary = uuid.uuid4().hex
+    body = b"".join(
+        [
+            f"--{boundary}\r\n".encode(),
+            b'Content-Disposition: form-data; name="files"; filename="justificatif.png"\r\n',
+            b"Content-Type: image/png\r\n\r\n",
+            content,
+            f"\r\n--{boundary}--\r\n".encode(),
+        ]
+    )
+    one, other = cluster.apps
+    added, answer = api_status(
+        one, f"/api/v1/requests/{number}/attachments/", key, body, f"multipart/form-data; boundary={boundary}"
+    )
+    public_id = json.loads(answer)[0]["id"] if added == 201 else None
+    parts = urllib.parse.urlsplit(other)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    try:
+        connection.request(
+            "GET", f"/api/v1/requests/{number}/attachments/{public_id}/", headers={"Authorization": f"Token {key}"}
+        )
+        response = connection.getresponse()
+        downloaded, same = response.status, response.read() == content
+    finally:
+        connection.close()
+    ok = added == 201 and downloaded == 200 and same
+    out(f"(f) pièce jointe ajoutée par le serveur 1 : {added} ; téléchargée par le serveur 2 : {downloaded}, ")
+    out(f"    {'mêmes octets' if same else 'octets différents'} → {'OK' if ok else 'ÉCHEC'}")
+    return ok, {"added": added, "downloaded": downloaded, "same": same}
 
 
 def load(front, cookies, seconds, threads):
@@ -559,22 +605,25 @@ def main(args):
         session_ok, session = show_session(cluster, out)
         rate_ok, rate = show_rate(cluster, out)
         suspension_ok, suspension = show_suspension(cluster, out)
+        media_ok, media = show_media(cluster, suspension["deposited"], suspension["key"], out)
         throughput = show_throughput(cluster, args, out)
+        load_after = os.getloadavg()
     finally:
         cluster.stop()
     write_results(
         args,
         started,
         requests_count,
-        load_before,
+        (load_before[0], load_after[0]),
         race=race,
         session=session,
         rate=rate,
         suspension=suspension,
+        media=media,
         throughput=throughput,
-        ok=(race_ok, session_ok, rate_ok, suspension_ok),
+        ok=(race_ok, session_ok, rate_ok, suspension_ok, media_ok),
     )
-    failed = not all((race_ok, session_ok, rate_ok, suspension_ok))
+    failed = not all((race_ok, session_ok, rate_ok, suspension_ok, media_ok))
     print(f"Résultats : {BENCH_DIR / 'results.md'} ; {'ÉCHEC' if failed else 'OK'}")
     return 1 if failed else 0
 
@@ -582,7 +631,7 @@ def main(args):
 BENCH_DIR = BASE_DIR / "bench"
 
 
-def write_results(args, started, requests_count, load_before, *, race, session, rate, suspension, throughput, ok):
+def write_results(args, started, requests_count, load, *, race, session, rate, suspension, media, throughput, ok):
     verdict = {True: "oui", False: "**non**"}
     t = throughput
     lines = [
@@ -590,7 +639,7 @@ def write_results(args, started, requests_count, load_before, *, race, session, 
         f"off, `--preload`), une base PostgreSQL (`{urllib.parse.urlsplit(args.database_url).path.lstrip('/')}`, "
         f"{requests_count:_} demandes), le cache commun de la base, un dossier de pièces jointes commun, derrière "
         f"HAProxy {haproxy_version()} (round robin) sur 127.0.0.1 ; {os.cpu_count()} processeurs, charge "
-        f"(`uptime`) {load_before[0]:.2f} au départ.",
+        f"(`uptime`, sur 1 min) {load[0]:.2f} au départ, {load[1]:.2f} à la fin.",
         "",
         "| Vérification | Mesuré | Tenue |",
         "|---|---|---|",
@@ -611,6 +660,9 @@ def write_results(args, started, requests_count, load_before, *, race, session, 
         f" en-tête sans la caisse dès la page n° {suspension['first_page']} "
         f"({suspension['header_ms'] and round(suspension['header_ms'])} ms après) ; dépôt à l'autre caisse : "
         f"{suspension['other_caisse']} | {verdict[ok[3]]} |",
+        f"| (f) Pièce jointe ajoutée par le serveur 1 (API), téléchargée par le serveur 2 | {media['added']} puis "
+        f"{media['downloaded']}, {'les mêmes octets' if media['same'] else '**des octets différents**'} | "
+        f"{verdict[ok[4]]} |",
         f"| (e) Débit du plancher par HAProxy, 2 serveurs / 1 serveur | **{t['ratio']:.2f}** (par tour : "
         f"{', '.join(f'{r:.2f}' for r in t['ratios'])} ; req/s : 1 serveur "
         f"{', '.join(f'{v:.0f}' for v in t['one'])}, 2 serveurs {', '.join(f'{v:.0f}' for v in t['two'])}) | "
@@ -644,8 +696,8 @@ def parse(argv):
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers of each server")
     parser.add_argument("--clients", type=int, default=8, help="(e): clients without pause")
     parser.add_argument("--client-processes", type=int, default=2, help="(e): processes the clients run in")
-    parser.add_argument("--rounds", type=int, default=4, help="(e): rounds with one server, as many with two")
-    parser.add_argument("--seconds", type=int, default=10, help="(e): length of a round")
+    parser.add_argument("--rounds", type=int, default=6, help="(e): rounds with one server, as many with two")
+    parser.add_argument("--seconds", type=int, default=8, help="(e): length of a round")
     return parser.parse_args(argv)
 
 
