@@ -217,8 +217,9 @@ def a_window_with_room(needed_seconds):
 
 
 class Cluster:
-    """Two gunicorn servers (2 workers each) and one HAProxy with two fronts: `fronts[2]` balances between both
-    servers, `fronts[1]` sends everything to the first (the one-server reference of (e))."""
+    """Two gunicorn servers (2 workers each) and one HAProxy with three fronts: `fronts[2]` balances between both
+    servers, `fronts[1]` sends everything to the first (the one-server reference of (e)); `fronts["wide"]` to a third
+    server with the workers of both (the same number of workers in one server, the other reference of (e))."""
 
     def __init__(self, database_url, workdir, workers):
         haproxy = shutil.which("haproxy")
@@ -227,27 +228,28 @@ class Cluster:
         self.processes = []
         self.env = server_env(database_url) | {
             "API_THROTTLE_RATE": f"{RATE}/minute",
-            # One media folder for both, as production's shared volume.
+            # One media folder for all, as production's shared volume.
             "PRIVATE_MEDIA_ROOT": str(workdir / "media"),
         }
-        ports = [free_port(), free_port()]
-        self.apps = [f"http://127.0.0.1:{port}" for port in ports]
-        for n, port in enumerate(ports, 1):
+        ports = [free_port(), free_port(), free_port()]
+        self.apps = [f"http://127.0.0.1:{port}" for port in ports[:2]]
+        for n, (port, count) in enumerate(zip(ports, [workers, workers, 2 * workers], strict=True), 1):
             log = open(workdir / f"gunicorn-{n}.log", "wb")  # noqa: SIM115 — closed with the process
-            command = [sys.executable, "-m", "gunicorn", "extranet.wsgi:application", "--workers", str(workers)]
+            command = [sys.executable, "-m", "gunicorn", "extranet.wsgi:application", "--workers", str(count)]
             command += ["--preload", "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
             self.processes.append(
                 subprocess.Popen(command, env=self.env, cwd=BASE_DIR, stdout=log, stderr=log)  # noqa: S603
             )
-        front_ports = {1: free_port(), 2: free_port()}
-        self.fronts = {n: f"http://127.0.0.1:{port}" for n, port in front_ports.items()}
+        backends = {1: ports[:1], 2: ports[:2], "wide": ports[2:]}
+        front_ports = {name: free_port() for name in backends}
+        self.fronts = {name: f"http://127.0.0.1:{port}" for name, port in front_ports.items()}
         fronts = "".join(
             FRONT.format(
-                n=n,
-                port=front_ports[n],
-                servers="\n".join(f"    server app{i} 127.0.0.1:{port}" for i, port in enumerate(ports[:n], 1)),
+                n=name,
+                port=front_ports[name],
+                servers="\n".join(f"    server app{port} 127.0.0.1:{port}" for port in servers),
             )
-            for n in (1, 2)
+            for name, servers in backends.items()
         )
         self.config = workdir / "haproxy.cfg"
         self.config.write_text(HAPROXY.format(fronts=fronts), encoding="utf-8")
@@ -255,7 +257,7 @@ class Cluster:
         self.processes.append(
             subprocess.Popen([haproxy, "-db", "-f", str(self.config)], stdout=log, stderr=log)  # noqa: S603
         )
-        for url in [*self.apps, *self.fronts.values()]:
+        for url in [*(f"http://127.0.0.1:{port}" for port in ports), *self.fronts.values()]:
             self._wait(url)
 
     def _wait(self, url):
@@ -563,24 +565,35 @@ def show_throughput(cluster, args, out):
     connections.close_all()  # the forked clients never use them
     context = multiprocessing.get_context("fork")
     per_process = max(1, args.clients // args.client_processes)
-    results = {1: [], 2: []}
+    configurations = [1, 2, "wide"]
+    results = {name: [] for name in configurations}
     with context.Pool(args.client_processes) as pool:
-        pool.starmap(load, [(cluster.fronts[2], cookies, 3, per_process)] * args.client_processes)  # warm-up
+        for name in configurations:  # every worker's first pages (its connection, its memory) left out
+            pool.starmap(load, [(cluster.fronts[name], cookies, 3, per_process)] * args.client_processes)
         for n in range(args.rounds):
-            for servers in (1, 2) if n % 2 == 0 else (2, 1):
+            # Each round measures every configuration, in an order that turns: none is always first.
+            for name in configurations[n % 3 :] + configurations[: n % 3]:
                 done = pool.starmap(
-                    load, [(cluster.fronts[servers], cookies, args.seconds, per_process)] * args.client_processes
+                    load, [(cluster.fronts[name], cookies, args.seconds, per_process)] * args.client_processes
                 )
-                results[servers].append(sum(done) / args.seconds)
+                results[name].append(sum(done) / args.seconds)
     ratios = [two / one for one, two in zip(results[1], results[2], strict=True)]
-    ratio = statistics.median(ratios)
+    wide_ratios = [two / wide for wide, two in zip(results["wide"], results[2], strict=True)]
+    ratio, wide_ratio = statistics.median(ratios), statistics.median(wide_ratios)
     out(f"(e) plancher par HAProxy, {per_process * args.client_processes} clients sans pause, {args.rounds} tours ")
     out(f"    de {args.seconds} s : 1 serveur {[round(v) for v in results[1]]} req/s, 2 serveurs ")
-    out(
-        f"    {[round(v) for v in results[2]]} req/s ; rapport (médiane des tours) {ratio:.2f} "
-        f"sur {os.cpu_count()} cœurs"
-    )
-    return {"one": results[1], "two": results[2], "ratios": ratios, "ratio": ratio}
+    out(f"    {[round(v) for v in results[2]]} req/s ; rapport (médiane des tours) {ratio:.2f} sur {os.cpu_count()} ")
+    out(f"    cœurs ; 1 serveur de {2 * args.workers} workers {[round(v) for v in results['wide']]} req/s, ")
+    out(f"    2 serveurs / celui-ci {wide_ratio:.2f}")
+    return {
+        "one": results[1],
+        "two": results[2],
+        "wide": results["wide"],
+        "ratios": ratios,
+        "ratio": ratio,
+        "wide_ratios": wide_ratios,
+        "wide_ratio": wide_ratio,
+    }
 
 
 def main(args):
@@ -667,9 +680,12 @@ def write_results(args, started, requests_count, load, *, race, session, rate, s
         f"{', '.join(f'{r:.2f}' for r in t['ratios'])} ; req/s : 1 serveur "
         f"{', '.join(f'{v:.0f}' for v in t['one'])}, 2 serveurs {', '.join(f'{v:.0f}' for v in t['two'])}) | "
         "mesure |",
+        f"| (e) Même débit, 2 serveurs de {args.workers} workers / 1 serveur de {2 * args.workers} workers | "
+        f"**{t['wide_ratio']:.2f}** (par tour : {', '.join(f'{r:.2f}' for r in t['wide_ratios'])} ; req/s : "
+        f"{', '.join(f'{v:.0f}' for v in t['wide'])}) | mesure |",
         "",
         f"(e) : {args.clients} clients sans pause dans {args.client_processes} processus, {args.rounds} tours de "
-        f"{args.seconds} s alternés (1 puis 2 serveurs, puis l'inverse), rapport des débits de chaque tour puis "
+        f"{args.seconds} s par configuration, dans un ordre qui tourne, rapport des débits de chaque tour puis "
         f"médiane. Clients, HAProxy, serveurs et PostgreSQL partagent les {os.cpu_count()} processeurs de la "
         "machine : le rapport mesure ce que la machine laisse, pas ce que deux machines donneraient (à refaire sur "
         "des machines séparées, ou au moins plus de cœurs que de workers).",
