@@ -649,7 +649,8 @@ def write_results(args, started, requests_count, load, *, race, session, rate, s
     t = throughput
     lines = [
         f"Mesuré le {started:%Y-%m-%d %H:%M} UTC — deux serveurs gunicorn ({args.workers} workers chacun, DEBUG "
-        f"off, `--preload`), une base PostgreSQL (`{urllib.parse.urlsplit(args.database_url).path.lstrip('/')}`, "
+        f"off, `--preload`), et pour la référence de (e) un troisième de {2 * args.workers} workers, une base "
+        f"PostgreSQL (`{urllib.parse.urlsplit(args.database_url).path.lstrip('/')}`, "
         f"{requests_count:_} demandes), le cache commun de la base, un dossier de pièces jointes commun, derrière "
         f"HAProxy {haproxy_version()} (round robin) sur 127.0.0.1 ; {os.cpu_count()} processeurs, charge "
         f"(`uptime`, sur 1 min) {load[0]:.2f} au départ, {load[1]:.2f} à la fin.",
