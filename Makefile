@@ -17,17 +17,22 @@ DEV := DEBUG=true
 # Chromium: the browser tests (chromium-l10n: its controls in French, as in the guide's screenshots).
 DEMO_PACKAGES := python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 BROWSER_PACKAGES := chromium chromium-l10n
-# HAProxy: the fault tests put it in front of two application servers (tests/extranet/test_two_servers.py).
+# HAProxy: the fault tests and `make bench-scaleout` put it in front of two application servers
+# (tests/extranet/test_two_servers.py, bench/scaleout.py).
 FAULT_PACKAGES := haproxy
 TEST_PACKAGES := $(DEMO_PACKAGES) $(FAULT_PACKAGES) $(if $(SKIP_BROWSER),,$(BROWSER_PACKAGES))
 
-.PHONY: install demo test test-sqlite test-postgres postgres lint lock guide-images bench demo-packages test-packages
+.PHONY: install demo test test-sqlite test-postgres postgres lint lock guide-images bench bench-scaleout demo-packages \
+	test-packages scaleout-packages
 
 demo-packages:
 	@sh .ci/debian-packages $(DEMO_PACKAGES)
 
 test-packages:
 	@sh .ci/debian-packages $(TEST_PACKAGES)
+
+scaleout-packages:
+	@sh .ci/debian-packages $(DEMO_PACKAGES) $(FAULT_PACKAGES)
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -100,3 +105,12 @@ bench: demo-packages $(VENV)/.bench-installed
 	DATABASE_URL=$(BENCH_SMALL_DB) $(PY) bench/generate.py --reset --requests 10000 --big 5000
 	$(PY) bench/run.py --database-url $(BENCH_DB) --small-database-url $(BENCH_SMALL_DB)
 	DATABASE_URL=$(BENCH_DB) $(PY) bench/inprocess.py
+
+# Several application servers (issue 20): two gunicorn servers sharing one PostgreSQL database, its cache and one media
+# folder, behind HAProxy started apart on 127.0.0.1 (bench/scaleout.py). Always PostgreSQL, in a database of its own
+# (<database>_scaleout), 20k requests: what it shows does not depend on the size.
+SCALEOUT_DB := $(if $(findstring postgres,$(DATABASE_URL)),$(DATABASE_URL),$(PG_URL))_scaleout
+
+bench-scaleout: scaleout-packages postgres $(VENV)/.bench-installed
+	DATABASE_URL=$(SCALEOUT_DB) $(PY) bench/generate.py --reset --requests 20000 --big 5000
+	$(PY) bench/scaleout.py --database-url $(SCALEOUT_DB)

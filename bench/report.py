@@ -1,6 +1,7 @@
 """bench/results.md: the last figures of bench/run.py (pages under load) and bench/inprocess.py (PDF, CSV) on each
-database, side by side. Each script writes its own part (bench/results-<database>.md, bench/inprocess-<database>.md)
-then calls `write_index()`: a run on PostgreSQL keeps the last SQLite figures, and the other way round."""
+database, side by side, then those of bench/scaleout.py (several servers). Each script writes its own part
+(bench/results-<database>.md, bench/inprocess-<database>.md, bench/scaleout.md) then calls `write_index()`: a run on
+PostgreSQL keeps the last SQLite figures, and the other way round."""
 
 from pathlib import Path
 
@@ -31,4 +32,8 @@ def write_index():
                 lines += [path.read_text(encoding="utf-8").rstrip("\n"), ""]
         if not found:
             lines += ["_Pas encore mesuré sur cette base._", ""]
+    # Two application servers behind HAProxy, on PostgreSQL (bench/scaleout.py, `make bench-scaleout`).
+    lines += ["## Plusieurs serveurs", ""]
+    scaleout = BENCH_DIR / "scaleout.md"
+    lines += [scaleout.read_text(encoding="utf-8").rstrip("\n") if scaleout.exists() else "_Pas encore mesuré._", ""]
     (BENCH_DIR / "results.md").write_text("\n".join(lines), encoding="utf-8")

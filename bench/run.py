@@ -85,6 +85,37 @@ def server_env(database_url):
 # --- Preparation, in a subprocess with the server's environment (same settings, same database) -----------------
 
 
+def signed_in_session(user):
+    """A session as a complete sign-in leaves it (password, then second factor), made in the database: its key.
+    (Django set up; bench/scaleout.py and tests/extranet/test_two_servers.py use it too.)"""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from extranet.accounts.session_store import LAST_SEEN_AT, STARTED_AT
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+        user=user, name="bench", confirmed=True
+    )
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
+    now = int(time.time())
+    session.update(
+        {
+            SESSION_KEY: str(user.pk),
+            BACKEND_SESSION_KEY: "extranet.accounts.backends.EmailBackend",
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+            DEVICE_ID_SESSION_KEY: device.persistent_id,
+            STARTED_AT: now,
+            LAST_SEEN_AT: now,
+        }
+    )
+    session.create()
+    return session.session_key
+
+
 def prepare(out, sessions, take_charge_count, partner_email, agent_email):
     import django
 
@@ -92,43 +123,17 @@ def prepare(out, sessions, take_charge_count, partner_email, agent_email):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "extranet.settings")
     django.setup()
 
-    from importlib import import_module
-
     from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.contrib.auth import get_user_model
     from django.db import connection
     from django.utils.crypto import get_random_string
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from extranet.accounts.models import ApiToken
-    from extranet.accounts.session_store import LAST_SEEN_AT, STARTED_AT
     from requests.models import Request, Status
     from structures.models import Caisse, Convention
     from structures.policy import caisse_membership, partner_membership
 
-    store = import_module(settings.SESSION_ENGINE).SessionStore
     users = get_user_model().objects
-
-    def signed_in(user):
-        """A session as a complete sign-in leaves it (password, then second factor)."""
-        device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
-            user=user, name="bench", confirmed=True
-        )
-        session = store()
-        now = int(time.time())
-        session.update(
-            {
-                SESSION_KEY: str(user.pk),
-                BACKEND_SESSION_KEY: "extranet.accounts.backends.EmailBackend",
-                HASH_SESSION_KEY: user.get_session_auth_hash(),
-                DEVICE_ID_SESSION_KEY: device.persistent_id,
-                STARTED_AT: now,
-                LAST_SEEN_AT: now,
-            }
-        )
-        session.create()
-        return session.session_key
 
     partner = users.get(email=partner_email)
     agent = users.get(email=agent_email)
@@ -145,8 +150,8 @@ def prepare(out, sessions, take_charge_count, partner_email, agent_email):
     config = {
         "cookie_names": {"session": settings.SESSION_COOKIE_NAME, "csrf": settings.CSRF_COOKIE_NAME},
         "csrf_secret": get_random_string(32),
-        "partner_sessions": [signed_in(partner) for _ in range(sessions)],
-        "agent_sessions": [signed_in(agent) for _ in range(sessions)],
+        "partner_sessions": [signed_in_session(partner) for _ in range(sessions)],
+        "agent_sessions": [signed_in_session(agent) for _ in range(sessions)],
         "api_key": api_key,
         "detail_numbers": list(history.order_by("-created_at").values_list("number", flat=True)[:200]),
         # A person of the agent's caisse, searched by name as an agent on the phone would.

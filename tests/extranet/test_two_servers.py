@@ -4,10 +4,14 @@ suite's PostgreSQL database (issue 22, §8 and §10):
 - the API's rate per token is one limit, whichever worker of whichever server counts (extranet/api/throttling.py);
 - a kept connection that PostgreSQL cut (pg_terminate_backend) is opened again, not answered with a 500;
 - a convention suspended on one server leaves the header of every server's every worker at its next page (issue 22,
-  §3: the version of the remembered conventions in the shared cache, structures/conventions.py).
+  §3: the version of the remembered conventions in the shared cache, structures/conventions.py);
+- marked `scaleout` (issue 20, the small version of `make bench-scaleout`, whose helpers they use: bench/scaleout.py):
+  of agents taking charge of a request at once through HAProxy exactly one wins and the others are told; a session
+  opened through HAProxy, second factor included, is one on each server.
+
+HAProxy is never missing silently: `make test-packages` installs it, and without it these tests fail and say so.
 """
 
-import base64
 import os
 import secrets
 import shutil
@@ -24,17 +28,33 @@ from typing import NamedTuple
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 
-from extranet.accounts.models import ApiToken
+from bench.run import signed_in_session
+from bench.scaleout import CLIENTS, sign_in, sign_in_holds, take_charge_race, totp_code
+from extranet.accounts.models import ApiToken, AuthenticatorApp
+from requests.models import StatusChange
 from structures.models import Convention
-from tests.factories import ConventionFactory, change_convention_status
+from tests.factories import (
+    PASSWORD,
+    CaisseMembershipFactory,
+    ConventionFactory,
+    RequestFactory,
+    change_convention_status,
+)
 
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(shutil.which("haproxy") is None, reason="HAProxy absent (make test-packages l'installe)"),
 ]
+MISSING_HAPROXY = (
+    "HAProxy introuvable : ces tests le mettent devant deux serveurs d'application. `make test` l'installe "
+    "(paquet Debian haproxy, `make test-packages`)."
+)
+# Production's cookie names (DEBUG off), which the servers read.
+COOKIE_NAMES = {"session": "__Host-sessionid", "csrf": "__Host-csrftoken"}
+TRIALS = 5
 
 RATE = 120
 STARTUP_SECONDS = 30
@@ -65,8 +85,9 @@ def server_env():
         "DJANGO_SETTINGS_MODULE": "extranet.settings",
         # The suite's: the servers read the sessions the suite's client opens.
         "SECRET_KEY": settings.SECRET_KEY,
-        "NIR_HASH_KEY": secrets.token_urlsafe(32),
-        "NIR_ENCRYPTION_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+        # The suite's too: the servers read the NIRs of the requests the suite's factories make.
+        "NIR_HASH_KEY": settings.NIR_HASH_KEY,
+        "NIR_ENCRYPTION_KEY": settings.NIR_ENCRYPTION_KEY,
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
         "DATABASE_URL": database_url(),
@@ -128,6 +149,8 @@ class Cluster(NamedTuple):
 @pytest.fixture(scope="module")
 def cluster(django_db_setup, django_db_blocker, tmp_path_factory):
     """The addresses of the load balancer and of each server; they stop at the end of the module."""
+    if shutil.which("haproxy") is None:
+        pytest.fail(MISSING_HAPROXY)
     logs = tmp_path_factory.mktemp("two-servers")
     ports = [free_port(), free_port()]
     processes = []
@@ -219,3 +242,39 @@ def test_a_convention_suspended_leaves_the_header_of_every_server_at_its_next_pa
         for _ in range(4):
             shown = page(f"{app}/", session)
             assert "CPAM DE LA LOIRE</strong>" in shown and "gironde" not in shown.lower()
+
+
+def signed_in_cookies(user):
+    """A complete sign-in's session (made in the database) and a CSRF secret, sent as the cookie and the form's
+    token."""
+    secret = secrets.token_hex(16)
+    return {COOKIE_NAMES["session"]: signed_in_session(user), COOKIE_NAMES["csrf"]: secret, "csrf_token": secret}
+
+
+@pytest.mark.scaleout
+def test_of_agents_taking_charge_at_once_through_the_load_balancer_exactly_one_wins(
+    cluster, caisse, structure, technicien
+):
+    agents = [CaisseMembershipFactory(caisse=caisse).user for _ in range(4)]
+    cookie_sets = [signed_in_cookies(agents[n % len(agents)]) for n in range(CLIENTS)]
+    for _ in range(TRIALS):
+        demande = RequestFactory(structure=structure, caisse=caisse, author=technicien)
+        logged = StatusChange.objects.filter(request=demande).count()
+        outcomes = take_charge_race(cluster.front, cookie_sets, demande.number)
+        # Every post answered with the page that tells its outcome: one "taken", the others the refusal.
+        assert sorted(outcomes) == [(302, "refused")] * (CLIENTS - 1) + [(302, "taken")]
+        demande.refresh_from_db()
+        assert demande.status == "in_progress" and demande.assigned_to in agents
+        assert StatusChange.objects.filter(request=demande).count() == logged + 1
+
+
+@pytest.mark.scaleout
+def test_a_session_opened_through_the_load_balancer_second_factor_included_is_one_on_each_server(cluster, technicien):
+    # Hashed as production hashes: the suite's fast hasher is not one the servers know.
+    hasher = PBKDF2PasswordHasher()
+    technicien.password = hasher.encode(PASSWORD, hasher.salt())
+    technicien.save(update_fields=["password"])
+    key = secrets.token_hex(20)
+    AuthenticatorApp.objects.create(user=technicien, name="Application d'authentification", key=key, confirmed=True)
+    outcomes = sign_in(cluster.front, cluster.apps, technicien.email, PASSWORD, lambda: totp_code(key))
+    assert sign_in_holds(outcomes), outcomes
