@@ -61,7 +61,10 @@ class Pages:
         self.csrf = config["csrf_secret"]
         self.partner = Client(enforce_csrf_checks=True, HTTP_HOST="127.0.0.1")
         self.agent = Client(enforce_csrf_checks=True, HTTP_HOST="127.0.0.1")
-        for client, session in ((self.partner, config["partner_sessions"][0]), (self.agent, config["agent_sessions"][0])):
+        for client, session in (
+            (self.partner, config["partner_sessions"][0]),
+            (self.agent, config["agent_sessions"][0]),
+        ):
             client.cookies[names["session"]] = session
             client.cookies[names["csrf"]] = self.csrf
         self.queue_query = queue_query
@@ -139,7 +142,9 @@ def profile(pages, name, rounds, top, sort):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"), required="DATABASE_URL" not in os.environ)
+    parser.add_argument(
+        "--database-url", default=os.environ.get("DATABASE_URL"), required="DATABASE_URL" not in os.environ
+    )
     parser.add_argument("--partner", default=BENCH_PARTNER)
     parser.add_argument("--agent", default=BENCH_AGENT)
     parser.add_argument("--queue-query", default=DEFAULT_QUEUE_QUERY)
