@@ -127,6 +127,8 @@ class HistoryFilter(ActiveCountMixin, NewsFilterMixin, django_filters.FilterSet)
             get_user_model()
             .objects.filter(membership__structure=structure)
             .order_by("last_name", "first_name", "email")
+            # What the choices show (AuthorChoiceIterator), not the whole account.
+            .only("first_name", "last_name", "email", "is_active")
         )
 
     def filter_followed(self, queryset, name, value):
