@@ -9,6 +9,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.choices import BaseChoiceIterator
 
+from extranet.core import widgets
 from extranet.core.filters import DayBoundFilter
 from extranet.core.forms import OnePassSelect, StyledFormMixin
 from requests import news
@@ -19,7 +20,7 @@ from requests.waiting import unanswered_q
 from structures import conventions
 
 # The browser's date picker (the value is sent as AAAA-MM-JJ).
-DAY = forms.DateInput(attrs={"type": "date"})
+DAY = widgets.DateInput(attrs={"type": "date"})
 
 
 class FilterForm(StyledFormMixin, forms.Form):
@@ -84,7 +85,9 @@ class HistoryFilter(ActiveCountMixin, NewsFilterMixin, django_filters.FilterSet)
     the person concerned: the filters are in the page's address, which servers and proxies log. A person is found by
     the person search (requests/search.py), whose criteria are posted."""
 
-    number = django_filters.CharFilter(field_name="number", lookup_expr="startswith", label="Numéro")
+    number = django_filters.CharFilter(
+        field_name="number", lookup_expr="startswith", label="Numéro", widget=widgets.TextInput
+    )
     status = django_filters.ChoiceFilter(
         choices=Status.choices, label="Statut", empty_label="Tous les statuts", widget=OnePassSelect
     )
@@ -100,17 +103,17 @@ class HistoryFilter(ActiveCountMixin, NewsFilterMixin, django_filters.FilterSet)
         widget=OnePassSelect,
     )
     followed = django_filters.BooleanFilter(
-        method="filter_followed", label="Seulement les demandes que je suis", widget=forms.CheckboxInput
+        method="filter_followed", label="Seulement les demandes que je suis", widget=widgets.CheckboxInput
     )
     news = django_filters.BooleanFilter(
         method="filter_news",
         label="Seulement les demandes avec du nouveau de la caisse",
-        widget=forms.CheckboxInput,
+        widget=widgets.CheckboxInput,
     )
     awaiting = django_filters.BooleanFilter(
         method="filter_awaiting",
         label="Seulement les demandes en attente de votre réponse",
-        widget=forms.CheckboxInput,
+        widget=widgets.CheckboxInput,
     )
 
     class Meta:
@@ -124,6 +127,8 @@ class HistoryFilter(ActiveCountMixin, NewsFilterMixin, django_filters.FilterSet)
             get_user_model()
             .objects.filter(membership__structure=structure)
             .order_by("last_name", "first_name", "email")
+            # What the choices show (AuthorChoiceIterator), not the whole account.
+            .only("first_name", "last_name", "email", "is_active")
         )
 
     def filter_followed(self, queryset, name, value):
@@ -196,19 +201,21 @@ class QueueFilter(ActiveCountMixin, NewsFilterMixin, django_filters.FilterSet):
     )
     deposited_from = DayBoundFilter(field_name="created_at", bound="from", label="Déposée à partir du", widget=DAY)
     deposited_to = DayBoundFilter(field_name="created_at", bound="through", label="Déposée jusqu'au", widget=DAY)
-    number = django_filters.CharFilter(field_name="number", lookup_expr="startswith", label="Numéro")
+    number = django_filters.CharFilter(
+        field_name="number", lookup_expr="startswith", label="Numéro", widget=widgets.TextInput
+    )
     overdue = django_filters.BooleanFilter(
-        method="filter_overdue", label="Seulement les demandes en retard", widget=forms.CheckboxInput
+        method="filter_overdue", label="Seulement les demandes en retard", widget=widgets.CheckboxInput
     )
     unanswered = django_filters.BooleanFilter(
         method="filter_unanswered",
         label="Seulement les demandes sans réponse de la structure",
-        widget=forms.CheckboxInput,
+        widget=widgets.CheckboxInput,
     )
     news = django_filters.BooleanFilter(
         method="filter_news",
         label="Seulement les réponses reçues de la structure (depuis ma dernière visite)",
-        widget=forms.CheckboxInput,
+        widget=widgets.CheckboxInput,
     )
 
     class Meta:

@@ -47,6 +47,9 @@ class RequestQuerySet(models.QuerySet):
         return self.filter(IS_MAS_REFERRAL)
 
 
+_KIND_LABELS, _STATUS_LABELS, _CIVILITY_LABELS = dict(Kind.choices), dict(Status.choices), dict(Civility.choices)
+
+
 class Request(models.Model):
     """A request (demande) from a partner structure to a caisse. Kind-specific answers live in `details`,
     described by the kind's entry in the catalogue (requests/catalog.py)."""
@@ -257,6 +260,17 @@ class Request(models.Model):
             for relation in self._meta.related_objects:
                 if relation.is_cached(self):
                     relation.delete_cached_value(self)
+
+    # Django's get_FOO_display builds a dictionary of the field's choices at every call (9 µs): the lists call them a
+    # few times a row (the queue five). The same answer: the choice's label, or the value when it has none.
+    def get_kind_display(self):
+        return _KIND_LABELS.get(self.kind, self.kind)
+
+    def get_status_display(self):
+        return _STATUS_LABELS.get(self.status, self.status)
+
+    def get_person_civility_display(self):
+        return _CIVILITY_LABELS.get(self.person_civility, self.person_civility)
 
     @property
     def spec(self):

@@ -8,6 +8,7 @@ from guardian.shortcuts import remove_perm
 from requests import services as request_services
 from requests.models import RequestUserObjectPermission
 from requests.policy import RESOLVE_REQUEST, holds_resolve_right
+from requests.workflow import _grant_resolve_right
 from structures import policy, services
 from structures.models import CaisseMembership, Membership
 from tests.factories import CaisseMembershipFactory, RequestFactory
@@ -161,3 +162,21 @@ def test_the_right_to_resolve_is_read_as_guardian_says_in_one_query(
     assert holds_resolve_right(agent, deposited)
     agent.is_active = False
     assert not holds_resolve_right(agent, deposited)
+
+
+def test_the_right_to_resolve_is_granted_in_one_statement_as_guardian_would(
+    caisse, structure, technicien, agent, django_assert_num_queries
+):
+    """The take-charge writes the right in one INSERT (requests/workflow.py) rather than guardian's `assign_perm`
+    (six queries): the same row guardian reads, and none added when the agent already holds it."""
+    deposited = RequestFactory(caisse=caisse, structure=structure, author=technicien, taken_by=agent)
+    assert holds_resolve_right(agent, deposited)
+    with django_assert_num_queries(1):
+        _grant_resolve_right(agent, deposited)
+    assert RequestUserObjectPermission.objects.filter(user=agent, content_object=deposited).count() == 1
+    assert fresh(agent).has_perm(RESOLVE_REQUEST, deposited)
+    remove_perm(RESOLVE_REQUEST, agent, deposited)
+    assert not holds_resolve_right(agent, deposited)
+    with django_assert_num_queries(1):
+        _grant_resolve_right(agent, deposited)
+    assert fresh(agent).has_perm(RESOLVE_REQUEST, deposited)
