@@ -187,11 +187,6 @@ class RequestForm(StyledFormMixin, forms.Form):
             field.accepted = []
             field.widget.kept, field.widget.kept_name = field.kept, staging.kept_name(name)
 
-    def discard_kept_files(self):
-        """After the deposit: the kept files it stored as the request's attachments go."""
-        for _, field in self.file_fields():
-            staging.discard(field.kept)
-
     def clean_caisse(self):
         """The chosen caisse, if the structure's convention with it is active now: read from the database."""
         return chosen_caisse(conventions.active_caisses(self.structure.pk, fresh=True), self.cleaned_data["caisse"])

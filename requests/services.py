@@ -13,7 +13,7 @@ from django.utils.html import format_html
 
 from extranet.core.text import clean_text
 from extranet.core.workdays import working_days_after
-from requests import deadlines, deposit_rules, drafts, mas, notifications, policy, waiting, workflow
+from requests import deadlines, deposit_rules, drafts, mas, notifications, policy, staging, waiting, workflow
 from requests.attachments import clean_original_name
 from requests.catalog import MAS_REFERRAL, is_mas_referral
 from requests.models import (
@@ -298,6 +298,7 @@ def deposit_request(*, kind, motif, structure, caisse, author, details, person, 
             if earlier is not None:
                 return earlier
             demande = _deposit(written, caisse=caisse, author=author, files=files, claimed=claimed, **deposit)
+            staging.used_by_deposit(files)
             drafts.discard_deposited(draft, author)
             return demande
     except AttachmentsNotStored:
@@ -337,6 +338,7 @@ def deposit_mas_referral(
                 consent_document=signed[0] if signed else None,
                 **{name: deposit_rules.stored_text(value) for name, value in referral.items()},
             )
+            staging.used_by_deposit([*files, *consent_document])
             drafts.discard_deposited(draft, author)
             return demande
     except AttachmentsNotStored:

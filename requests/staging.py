@@ -87,12 +87,21 @@ def stage(*, owner, field, files):
     return [(StagedUpload(row), row.content_type, row.sha256) for row in staged]
 
 
-def discard(uploads):
-    """After the deposit that stored them as its attachments: the kept files among these uploads go."""
+def used_by_deposit(uploads):
+    """In the deposit's transaction that stored them as its attachments: the kept files among these uploads go, their
+    rows with the deposit, their files once it committed (the deposit is done whatever happens to them: a file the
+    storage keeps is only disk space, swept by the nightly purge)."""
     kept = [upload for upload, _, _ in uploads if isinstance(upload, StagedUpload)]
-    for upload in kept:
-        upload.close()  # read by the deposit
-    _delete(StagedFile.objects.filter(pk__in=[upload.staged.pk for upload in kept]))
+    if not kept:
+        return
+    StagedFile.objects.filter(pk__in=[upload.staged.pk for upload in kept]).delete()
+
+    def delete_files():
+        for upload in kept:
+            upload.close()  # read by the deposit
+            _delete_file(upload.staged.file.storage, upload.staged.file.name)
+
+    transaction.on_commit(delete_files)
 
 
 def purge_expired(now=None):

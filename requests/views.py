@@ -191,12 +191,10 @@ def _page_fields(form, sections):
 def _deposited(request, form, structure, *, draft):
     """The request the posted form deposits (the draft it was resumed from goes with it); or None (the form in
     error, or the deposit refused), the files that passed the checks then kept for the next try
-    (requests/staging.py). Once deposited, the kept files it stored as attachments go."""
+    (requests/staging.py). The kept files the deposit stored as attachments went with it (requests/services.py)."""
     deposited = deposit_form(form, structure=structure, author=request.user, draft=draft) if form.is_valid() else None
     if deposited is None:
         form.keep_files()
-    else:
-        form.discard_kept_files()
     return deposited
 
 

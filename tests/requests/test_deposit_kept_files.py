@@ -39,14 +39,17 @@ class TestKeptAcrossErrors:
         assert stored_files() == [staged.file.name] and staged.file.name.startswith("staged/")
         assert not Request.objects.exists()
 
-    def test_the_deposit_attaches_the_kept_file_and_removes_it(self, technicien_client, technicien, stored_files):
+    def test_the_deposit_attaches_the_kept_file_and_removes_it(
+        self, technicien_client, technicien, stored_files, commit
+    ):
         first = technicien_client.post(
             create_url("etude-de-dossier"), form_data("etude-de-dossier", files=[a_pdf("avis.pdf")], description="")
         )
         ((name, public_id),) = kept_on_the_page(first)
         data = form_data("etude-de-dossier", files=[]) | {name: public_id}
         data.pop("attachments", None)
-        response = technicien_client.post(create_url("etude-de-dossier"), data)
+        with commit():  # the kept file's row goes with the deposit, the file once it committed
+            response = technicien_client.post(create_url("etude-de-dossier"), data)
         assert response.status_code == 302
         attachment = Attachment.objects.get()
         assert attachment.original_name == "avis.pdf" and attachment.request == Request.objects.get()

@@ -376,7 +376,9 @@ class TestFollowing:
         assert f'id="demande-{deposited.number}"' in html
         # The star sits before the number, in the same line.
         assert re.search(
-            rf'data-follow>.*?</form>\s*<p class="mb-0"><span class="font-monospace">{deposited.number}<', html, re.S
+            rf'data-follow[^>]*>.*?</form>\s*<p class="mb-0"><span class="font-monospace">{deposited.number}<',
+            html,
+            re.S,
         )
         response = technicien_client.post(
             f"/demandes/{deposited.number}/suivre/", {"next": "/demandes/?status=new&page=1#ailleurs"}
