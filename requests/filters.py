@@ -167,13 +167,14 @@ class QueueFilter(NewsFilterMixin, django_filters.FilterSet):
         form = FilterForm
         fields = []
 
-    def __init__(self, data=None, *args, caisse, user, today=None, **kwargs):
+    def __init__(self, data=None, *args, caisse, calendar, user, today=None, **kwargs):
         data = data.copy() if data is not None else QueryDict(mutable=True)
         if not data.get("status"):
             data["status"] = "open"
         super().__init__(data, *args, **kwargs)
         self.user = user
         self.today = today or timezone.localdate()
+        self.calendar = calendar  # the caisse's: its deadlines count its working days
         self.filters["structure"].extra["choices"] = StructureChoices(caisse)
 
     def filter_queryset(self, queryset):
@@ -198,10 +199,10 @@ class QueueFilter(NewsFilterMixin, django_filters.FilterSet):
         return queryset.filter(assigned_to__isnull=True)
 
     def filter_overdue(self, queryset, name, value):
-        return queryset.filter(overdue_q(self.today)) if value else queryset
+        return queryset.filter(overdue_q(self.today, calendar=self.calendar)) if value else queryset
 
     def filter_unanswered(self, queryset, name, value):
-        return queryset.filter(unanswered_q(self.today)) if value else queryset
+        return queryset.filter(unanswered_q(self.today, calendar=self.calendar)) if value else queryset
 
     def applied(self):
         """The filters in force, as JSON values (for the export log)."""

@@ -30,6 +30,7 @@ urlpatterns = [
         views.gestionnaire_reset_second_factor,
         name="gestionnaire_reset_second_factor",
     ),
+    path("caisse/calendrier/", views.caisse_calendar, name="caisse_calendar"),
     path("caisse/agents/", views.agent_list, name="agent_list"),
     path("caisse/agents/nouveau/", views.agent_create, name="agent_create"),
     path("caisse/agents/<int:pk>/desactiver/", views.agent_set_active, {"active": False}, name="agent_deactivate"),

@@ -232,6 +232,7 @@ MATRIX = {
     "structures:gestionnaire_reset_second_factor": Entry(
         scoped(ADMINS), args=by_pk("gestionnaire"), methods=("POST",)
     ),
+    "structures:caisse_calendar": Entry(only(ADMINS), methods=("GET", "POST")),
     "structures:agent_list": Entry(only(ADMINS)),
     "structures:agent_create": Entry(only(ADMINS), methods=("GET", "POST")),
     "structures:agent_deactivate": Entry(scoped(ADMINS), args=by_pk("agent"), methods=("POST",)),
