@@ -12,7 +12,8 @@ export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 DEV := DEBUG=true
 
 # Debian packages, listed here only. python3-venv: a bare Debian Python cannot create .venv without it. Pango and
-# HarfBuzz's subsetter: WeasyPrint's PDFs (without libharfbuzz-subset0 it falls back to fontTools, 40 times slower).
+# HarfBuzz's subsetter: WeasyPrint's PDFs (without libharfbuzz-subset0 it falls back to fontTools, 40 times slower);
+# DejaVu Sans: their one font family, a system font since WeasyPrint fetches none (templates/requests/pdf/).
 # Chromium: the browser tests (chromium-l10n: its controls in French, as in the guide's screenshots).
 DEMO_PACKAGES := python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 BROWSER_PACKAGES := chromium chromium-l10n

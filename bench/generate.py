@@ -83,7 +83,11 @@ EMAIL_DOMAIN = "bench.invalid"
 BIG_TECHNICIEN = f"technicien.0000@{EMAIL_DOMAIN}"
 BIG_GESTIONNAIRE = f"gestionnaire.0000@{EMAIL_DOMAIN}"
 AGENTS_PER_CAISSE = 5
-CAISSES = [("331", "CPAM de la Gironde"), ("421", "CPAM de la Loire")]
+# (code, name, postal address): the demo's (seed_demo), so that the récapitulatif measured prints its address block.
+CAISSES = [
+    ("331", "CPAM de la Gironde", "Place de l'Europe\n105, rue Jules Ferry\n33085 Bordeaux Cedex"),
+    ("421", "CPAM de la Loire", "3, avenue du Président Émile Loubet\n42027 Saint-Étienne Cedex 1"),
+]
 YEARS = 8
 PEOPLE = 500
 # Hash multiplier and modulus (Knuth): spreads kinds, motifs and statuses over n without following its order.
@@ -235,8 +239,8 @@ def create_reference_data(structure_count):
     password = make_password(BENCH_PASSWORD)
     now = datetime.now(UTC)
     caisses = []
-    for code, name in CAISSES:
-        caisse, _ = Caisse.objects.get_or_create(code=code, defaults={"name": name})
+    for code, name, address in CAISSES:
+        caisse, _ = Caisse.objects.get_or_create(code=code, defaults={"name": name, "postal_address": address})
         caisses.append(caisse)
     main_caisse, other_caisse = caisses
     kinds = [choice for choice, _ in Structure.Kind.choices]

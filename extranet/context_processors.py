@@ -1,5 +1,9 @@
+import time
+
+from django.conf import settings
 from django.urls import reverse
 
+from extranet.accounts.session_store import LAST_SEEN_AT, STARTED_AT
 from structures.policy import caisse_membership, can_administer_caisse, can_manage_technicians, partner_membership
 
 
@@ -36,7 +40,25 @@ def navigation(request):
         ]
     items.append(("Mon compte", reverse("accounts:account")))
     return {
+        "session_timer": _session_timer(request),
         "nav_items": items,
         "role_label": (partner or staff).get_role_display() if (partner or staff) else "",
         "caisse_context": request.caisse_context,
+    }
+
+
+def _session_timer(request):
+    """What the page's warning before the idle timeout counts with (static/js/session.js, read from <body>): the
+    seconds left now, as SessionTimeoutMiddleware will count them (its last-seen moment is up to a minute old), and
+    the settings. Signing in again is the way past the absolute timeout: staying signed in does not push it back."""
+    now = int(time.time())
+    session = request.session
+    ends_in = settings.SESSION_ABSOLUTE_TIMEOUT - (now - session.get(STARTED_AT, now))
+    idle_ends_in = settings.SESSION_IDLE_TIMEOUT - (now - session.get(LAST_SEEN_AT, now))
+    return {
+        "expires_in": max(0, min(idle_ends_in, ends_in)),
+        "ends_in": max(0, ends_in),
+        "idle_timeout": settings.SESSION_IDLE_TIMEOUT,
+        "warning": settings.SESSION_IDLE_WARNING,
+        "draft_save": settings.SESSION_IDLE_DRAFT_SAVE,
     }

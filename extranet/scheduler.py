@@ -11,9 +11,11 @@ from extranet.audit.retention import purge_access_log
 from extranet.models import JobRun
 from extranet.notifications import webhooks
 from extranet.notifications.delivery import send_pending
+from requests.drafts import purge_expired_drafts
 from requests.notifications import send_daily_digests
 from requests.retention import purge_expired_requests
 from requests.services import remind_awaiting_partners
+from requests.staging import purge_expired as purge_staged_files
 
 logger = logging.getLogger(__name__)
 DAILY_AT = time(3, 0)
@@ -29,20 +31,24 @@ NIGHTLY_JOBS = {
     "digests": ("Récapitulatif quotidien des agents", lambda: f"{send_daily_digests()} récapitulatif(s)"),
     "reminders": ("Relances des structures", lambda: f"{remind_awaiting_partners()} relance(s)"),
     "rate_counts": ("Compteurs de débit de l'API inactifs", lambda: f"{RateCounter.objects.purge()} compteur(s)"),
+    "staged_files": (
+        "Fichiers gardés après une erreur de saisie",
+        lambda: f"{purge_staged_files()} fichier(s) effacé(s)",
+    ),
     "webhook_deliveries": (
         "Journal des webhooks",
         lambda: f"{webhooks.purge_old_deliveries()} livraison(s) ancienne(s) effacée(s)",
     ),
+    "drafts": ("Brouillons de plus de 30 jours", lambda: f"{purge_expired_drafts()} brouillon(s) effacé(s)"),
 }
 
 
 @task()
 def daily_jobs():
-    """Every night: retention (requests' personal data, access journal), pending emails, the agents' morning
-    digest, the reminders of the structures whose answer is awaited, the API's idle request counts, the webhooks' old
-    deliveries. The next night
-    is planned first, so that neither a failing job nor a worker killed mid-way stops the chain; each job runs
-    whatever the others did."""
+    """Every night: retention (requests' personal data, access journal), pending emails, the agents' morning digest,
+    the reminders of the structures whose answer is awaited, the API's idle request counts, the files kept across a
+    form's errors, the webhooks' old deliveries, the drafts left for 30 days. The next night is planned first, so
+    that neither a failing job nor a worker killed mid-way stops the chain; each job runs whatever the others did."""
     schedule_daily_jobs()
     return "; ".join(f"{NIGHTLY_JOBS[key][0]} : {run_job(key)}" for key in NIGHTLY_JOBS)
 

@@ -190,6 +190,11 @@ SESSION_COOKIE_HTTPONLY = True
 # A signed-in session ends after 30 minutes without a request, and 12 hours after sign-in in any case.
 SESSION_IDLE_TIMEOUT = 30 * 60
 SESSION_ABSOLUTE_TIMEOUT = 12 * 60 * 60
+# Before the idle timeout, the page warns this long ahead and offers to stay signed in; a deposit form typed in and
+# left open is saved as a draft this long ahead (static/js/session.js). More than a minute: a tab in the background
+# for a while has its timers run once a minute only. In seconds: the tests make them short.
+SESSION_IDLE_WARNING = 3 * 60
+SESSION_IDLE_DRAFT_SAVE = 90
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
 # Lax, not Strict: with Strict, following a link from an email (activation, reset, a request's page) arrives
 # without the session cookie, so a signed-in user would be shown the login page. Lax still withholds the

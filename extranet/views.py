@@ -10,7 +10,7 @@ from extranet.api import errors as api_errors
 from extranet.api.authentication import CSRF_REFUSED
 from extranet.middleware import SESSION_KEY
 from extranet.pages.background.views import background_needs_attention
-from requests import news
+from requests import drafts, news
 from requests.catalog import KINDS
 from requests.models import Request
 from structures import conventions
@@ -39,6 +39,7 @@ def home(request):
                 "counts": news.partner_counts(request.user, caisse),
                 "count_cap": news.COUNT_CAP,
                 "can_manage_technicians": can_manage_technicians(request.user, partner.structure),
+                "drafts": drafts.home_list(request.user),
             },
         )
     staff = caisse_membership(request.user)

@@ -312,19 +312,40 @@ def inspect_upload(uploaded):
 
 
 TOO_FEW_ATTACHMENTS = "Joignez au moins un justificatif."
+KEPT_FILE_GONE = (
+    "Un fichier déjà joint n'est plus disponible (il n'est gardé que quelques heures) : choisissez-le de nouveau."
+)
 
 
 class MultipleFileInput(forms.FileInput):
+    """Several files; and, above the input, the files already joined on an earlier try (requests/staging.py), each
+    kept while its box stays ticked."""
+
     allow_multiple_selected = True
+    template_name = "forms/widgets/files_with_kept.html"
+    kept = ()
+    kept_name = ""
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["kept"] = [upload for upload, _, _ in self.kept]
+        context["widget"]["kept_name"] = self.kept_name
+        return context
 
 
 class AttachmentsField(forms.FileField):
-    """Several files in one field, each checked; the whole set within the count limit."""
+    """Several files in one field, each checked; the whole set within the count limit. The files already joined
+    (`kept`, set by the form) count with those sent now; `accepted` holds, even when the field fails, those sent now
+    that passed the checks (the form keeps them for the next try), and `lost` how many kept files were asked for but
+    are no longer available."""
 
     widget = MultipleFileInput
+    kept = ()
+    lost = 0
 
     def __init__(self, *, min_count=0, **kwargs):
         self.min_count = min_count
+        self.accepted = []
         kwargs.setdefault("label", "Pièces jointes")
         kwargs.setdefault(
             "help_text",
@@ -336,21 +357,23 @@ class AttachmentsField(forms.FileField):
 
     def clean(self, data, initial=None):
         files = [item for item in (data if isinstance(data, (list, tuple)) else [data]) if item]
-        if len(files) < self.min_count:
-            raise ValidationError(TOO_FEW_ATTACHMENTS, code="required")
-        if len(files) > settings.ATTACHMENT_MAX_COUNT:
+        count = len(self.kept) + len(files)
+        self.accepted = []
+        if count > settings.ATTACHMENT_MAX_COUNT:
             raise ValidationError(
-                f"Vous avez joint {len(files)} fichiers : {settings.ATTACHMENT_MAX_COUNT} au plus par envoi.",
+                f"Vous avez joint {count} fichiers : {settings.ATTACHMENT_MAX_COUNT} au plus par envoi.",
                 code="file_count",
             )
-        errors, accepted = [], []
+        errors = [ValidationError(KEPT_FILE_GONE, code="kept_file_gone")] if self.lost else []
         for uploaded in files:
             try:
                 file_type, digest = inspect_upload(uploaded)
             except ValidationError as error:
                 errors.append(error)
             else:
-                accepted.append((uploaded, file_type, digest))
+                self.accepted.append((uploaded, file_type, digest))
         if errors:
             raise ValidationError(errors)
-        return accepted
+        if count < self.min_count:
+            raise ValidationError(TOO_FEW_ATTACHMENTS, code="required")
+        return [*self.kept, *self.accepted]

@@ -27,6 +27,11 @@ class Motif:
     needs_precision: bool = False  # "Autre": the PRECISION detail is then required
     insured_document: bool = False  # a document about an insured person: habilitated structures only
     mas_referral: bool = False
+    short_label: str = ""  # where a list gives it one line; the label when it is short already
+
+    @property
+    def short(self):
+        return self.short_label or self.label
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,9 @@ class KindSpec:
     description: str
     motif_label: str  # what the kind calls its motif
     motifs: tuple
+    # The kind in a word or two, where a list gives it one line (the caisse's queue, the history); the title stays
+    # beside it for assistive technologies and as a tooltip.
+    short_label: str
     details: tuple = ()
     has_person: bool = True
     min_attachments: int = 0
@@ -79,6 +87,10 @@ class KindSpec:
     def motif_display(self, value):
         motif = self.motif(value)
         return motif.label if motif else value
+
+    def motif_short_display(self, value):
+        motif = self.motif(value)
+        return motif.short if motif else value
 
     @property
     def mas_referral_motif(self):
@@ -128,10 +140,11 @@ _KINDS = (
         "Objet de votre demande",
         motifs=(
             Motif("regulatory", "Réglementaire"),
-            Motif("services", "Offres de services de votre organisme"),
+            Motif("services", "Offres de services de votre organisme", short_label="Offres de services"),
             Motif("technical", "Technique"),
             Motif("other", "Autre"),
         ),
+        short_label="Contact",
         details=(
             FieldSpec("channel", "Rendez-vous souhaité", choices=CHANNELS),
             FieldSpec("availabilities", "Vos disponibilités", free_text=True),
@@ -148,16 +161,24 @@ _KINDS = (
         "Mission accompagnement santé, suivi du traitement d'une demande faite par l'assuré.",
         "Motif du signalement",
         motifs=(
-            Motif("complex_case", "Dossier complexe (rétroactivité, rupture de droits, IJ complexes…)"),
+            Motif(
+                "complex_case",
+                "Dossier complexe (rétroactivité, rupture de droits, IJ complexes…)",
+                short_label="Dossier complexe",
+            ),
             Motif("rights", "Droits"),
             Motif("emergency", "Situation d'urgence"),
             Motif(
                 "mas_referral",
                 "Saisine de la Mission accompagnement santé (MAS), avec l'accord de la personne",
                 mas_referral=True,
+                short_label="Saisine MAS",
             ),
-            Motif("follow_up", "Suivi du traitement d'une demande faite par l'assuré"),
+            Motif(
+                "follow_up", "Suivi du traitement d'une demande faite par l'assuré", short_label="Suivi d'une demande"
+            ),
         ),
+        short_label="Signalement",
         details=(FieldSpec("description", "Description de la situation", free_text=True),),
     ),
     KindSpec(
@@ -168,12 +189,13 @@ _KINDS = (
         "prévention en santé…).",
         "Motif du rendez-vous",
         motifs=(
-            Motif("ame", "Aide médicale de l'État (AME)"),
+            Motif("ame", "Aide médicale de l'État (AME)", short_label="AME"),
             Motif("sick_leave", "Arrêt de travail"),
-            Motif("c2s", "Complémentaire santé solidaire (C2S)"),
+            Motif("c2s", "Complémentaire santé solidaire (C2S)", short_label="C2S"),
             Motif("prevention_exam", "Examen de prévention en santé"),
             Motif("other", "Autre", needs_precision=True),
         ),
+        short_label="Rendez-vous",
         details=(
             FieldSpec(PRECISION, "Précisez le motif", required=False, max_length=200),
             FieldSpec("channel", "Rendez-vous souhaité", choices=CHANNELS),
@@ -191,11 +213,12 @@ _KINDS = (
         "Objet de la demande",
         motifs=(
             Motif("financial_aid", "Aide financière individuelle"),
-            Motif("c2s", "Complémentaire santé solidaire (C2S)"),
-            Motif("puma", "Protection universelle maladie (PUMa)"),
-            Motif("ame_renewal", "Renouvellement de l'AME"),
+            Motif("c2s", "Complémentaire santé solidaire (C2S)", short_label="C2S"),
+            Motif("puma", "Protection universelle maladie (PUMa)", short_label="PUMa"),
+            Motif("ame_renewal", "Renouvellement de l'AME", short_label="Renouvellement AME"),
             Motif("other", "Autre", needs_precision=True),
         ),
+        short_label="Étude de dossier",
         details=(
             FieldSpec(PRECISION, "Précisez l'objet", required=False, max_length=200),
             FieldSpec("description", "Description de la demande", free_text=True),
@@ -211,18 +234,26 @@ _KINDS = (
         "Document demandé",
         motifs=(
             Motif("rights_certificate", "Attestation de droits", group=INSURED, insured_document=True),
-            Motif("ceam", "Carte européenne d'assurance maladie (CEAM)", group=INSURED, insured_document=True),
+            Motif(
+                "ceam",
+                "Carte européenne d'assurance maladie (CEAM)",
+                group=INSURED,
+                insured_document=True,
+                short_label="CEAM",
+            ),
             Motif(
                 "daily_allowance_certificate",
                 "Attestation d'indemnités journalières",
                 group=INSURED,
                 insured_document=True,
+                short_label="Attestation d'IJ",
             ),
             Motif("vaccination", "Vaccination", group=PREVENTION),
             Motif("mt_dents", "M'T dents", group=PREVENTION),
             Motif("screening", "Dépistage", group=PREVENTION),
             Motif("prevention_exam", "Examen de prévention en santé", group=PREVENTION),
         ),
+        short_label="Document",
         details=(FieldSpec("comment", "Précisions", required=False, free_text=True),),
     ),
 )

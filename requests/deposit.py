@@ -5,16 +5,16 @@ from django.urls import reverse
 from django.utils.crypto import salted_hmac
 from django.utils.html import format_html
 
-from requests import services
+from requests import services, staging
 from requests.forms import MasReferralForm
 
 
 def fingerprint(form, caisse):
     """A keyed digest of what was posted (fields as sent, files by content, the caisse): a key sent again with
     other content is told apart, and nothing of the person can be read back from it."""
-    fields = sorted(
-        (name, values) for name, values in form.data.lists() if name not in {"csrfmiddlewaretoken", "deposit_token"}
-    )
+    # Kept files count by their content, as the files sent now, not by the ids the page sent back for them.
+    unposted = {"csrfmiddlewaretoken", "deposit_token", *(staging.kept_name(name) for name, _ in form.file_fields())}
+    fields = sorted((name, values) for name, values in form.data.lists() if name not in unposted)
     files = sorted(
         (name, digest)
         for name in ("attachments", "consent_document")
@@ -24,14 +24,15 @@ def fingerprint(form, caisse):
     return salted_hmac("requests.deposit.fingerprint", posted, algorithm="sha256").hexdigest()
 
 
-def deposit_form(form, *, structure, author, key=None):
+def deposit_form(form, *, structure, author, key=None, draft=None):
     """Deposit what the valid form holds, to the caisse it names. Returns the request; or None when the service
     refused it, with the refusal in `form.refused`, its errors in `form.refusal` ({field: [plain messages]}, as the
     API answers them) and its messages on the form, each next to its field (the existing request's number a link,
     for a duplicate).
 
     `key` (the API's Idempotency-Key), or else the form's one-time token, makes the deposit happen once: sent again,
-    it returns the request deposited the first time."""
+    it returns the request deposited the first time. The author's `draft` the form was resumed from goes with the
+    deposit."""
     key = key or form.cleaned_data.get("deposit_token")
     caisse = form.cleaned_data["caisse"]
     deposit = {
@@ -41,6 +42,7 @@ def deposit_form(form, *, structure, author, key=None):
         "person": form.person(),
         "files": form.cleaned_data["attachments"],
         "once": services.Once(key, fingerprint(form, caisse)) if key else None,
+        "draft": draft,
     }
     try:
         if isinstance(form, MasReferralForm):

@@ -10,8 +10,10 @@ from requests.journal import Action, journal_read
 from requests.models import MasReferral
 from requests.summary import status_history, summary_sections
 
-SUMMARY_PDF, SUMMARY_PDF_CSS = "requests/pdf/summary.html", "requests/pdf/summary.css"
-MAS_SHEET_PDF = "requests/pdf/mas_sheet.html"
+SUMMARY_PDF, MAS_SHEET_PDF = "requests/pdf/summary.html", "requests/pdf/mas_sheet.html"
+# What both documents share, then each one's own rules: a rule the document does not use still costs WeasyPrint time.
+SUMMARY_CSS = ("requests/pdf/document.css", "requests/pdf/summary.css")
+MAS_SHEET_CSS = ("requests/pdf/document.css", "requests/pdf/mas_sheet.css")
 
 
 def mas_referral(demande):
@@ -42,19 +44,27 @@ def summary_context(demande):
 
 
 def _pdf_context(demande):
+    # The PDF shows public exchanges only, whoever prints it; the detail page scopes them per user.
+    exchanges = list(
+        demande.messages.filter(is_internal=False).select_related("author").prefetch_related("attachments")
+    )
     return summary_context(demande) | {
         # Files of messages are shown with their message; the files listed here are the request's own.
         "attachments": demande.attachments.filter(message__isnull=True),
-        # The PDF shows public exchanges only, whoever prints it; the detail page scopes them per user.
-        "exchanges": demande.messages.filter(is_internal=False)
-        .select_related("author")
-        .prefetch_related("attachments"),
+        "exchanges": exchanges,
+        # Printed first, before the fields: what the reader of a resolved request looks for.
+        "answer": next((message for message in reversed(exchanges) if message.is_answer), None),
     }
 
 
 def render_summary(demande):
     """The récapitulatif's bytes (its caisse, structure, author and agent in charge read with the request)."""
-    return render_pdf(SUMMARY_PDF, _pdf_context(demande), css=SUMMARY_PDF_CSS)
+    return render_pdf(SUMMARY_PDF, _pdf_context(demande), css=SUMMARY_CSS)
+
+
+def render_mas_sheet(sheet, *, caisse, number=""):
+    """The MAS referral sheet (`sheet`: mas.sheet_values), addressed to the caisse's Mission accompagnement santé."""
+    return render_pdf(MAS_SHEET_PDF, sheet | {"caisse": caisse, "number": number}, css=MAS_SHEET_CSS)
 
 
 def pdf_response(pdf, filename):
@@ -76,4 +86,5 @@ def mas_sheet_response(user, demande):
     if referral is None:
         raise Http404
     journal_read(user, demande, Action.MAS_SHEET)
-    return pdf_response(render_pdf(MAS_SHEET_PDF, mas.sheet_values(referral)), f"fiche-saisine-{demande.number}.pdf")
+    pdf = render_mas_sheet(mas.sheet_values(referral), caisse=demande.caisse, number=demande.number)
+    return pdf_response(pdf, f"fiche-saisine-{demande.number}.pdf")

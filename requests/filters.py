@@ -1,3 +1,4 @@
+from collections import Counter
 from datetime import date
 
 import django_filters
@@ -25,6 +26,51 @@ class FilterForm(StyledFormMixin, forms.Form):
     pass
 
 
+class ActiveCountMixin:
+    """How many filters are in force: the filter panel's summary says it, and the panel opens when there are any.
+    A value the form refused counts too: the panel must open on its error."""
+
+    # A filter's value when none is asked for (the queue's open requests): in force, but not the user's choice.
+    defaults = {}
+
+    def active_count(self):
+        if not self.is_bound:
+            return 0
+        self.form.is_valid()
+        cleaned = getattr(self.form, "cleaned_data", {})
+        return sum(
+            1
+            for name in self.filters
+            if name in self.form.errors or cleaned.get(name) not in (None, "", False, self.defaults.get(name))
+        )
+
+
+class AuthorChoiceIterator(forms.models.ModelChoiceIterator):
+    """The structure's members by name; two of the same name (it happens: "Lina NGUYEN" twice) told apart by their
+    address, which is their login, and a deactivated account said so. One pass over the queryset, as before."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        members = list(self.queryset)
+        names = Counter(member.get_full_name() for member in members)
+        for member in members:
+            label = member.get_full_name() or member.email
+            if names[member.get_full_name()] > 1:
+                label = f"{label} ({member.email})"
+            if not member.is_active:
+                label = f"{label}, compte désactivé"
+            yield (forms.models.ModelChoiceIteratorValue(self.field.prepare_value(member), member), label)
+
+
+class AuthorChoiceField(forms.ModelChoiceField):
+    iterator = AuthorChoiceIterator
+
+
+class AuthorFilter(django_filters.ModelChoiceFilter):
+    field_class = AuthorChoiceField
+
+
 class NewsFilterMixin:
     """« Du nouveau » for the reader (requests/news.py): the same rule in the structure's history and the caisse's
     queue, each side reading its own moment."""
@@ -33,7 +79,7 @@ class NewsFilterMixin:
         return queryset.filter(news.unseen_q(self.user)) if value else queryset
 
 
-class HistoryFilter(NewsFilterMixin, django_filters.FilterSet):
+class HistoryFilter(ActiveCountMixin, NewsFilterMixin, django_filters.FilterSet):
     """Filters of the "Historique des demandes" (the queryset is already the structure's, for one caisse). None names
     the person concerned: the filters are in the page's address, which servers and proxies log. A person is found by
     the person search (requests/search.py), whose criteria are posted."""
@@ -47,7 +93,7 @@ class HistoryFilter(NewsFilterMixin, django_filters.FilterSet):
     )
     deposited_from = DayBoundFilter(field_name="created_at", bound="from", label="Déposée à partir du", widget=DAY)
     deposited_to = DayBoundFilter(field_name="created_at", bound="through", label="Déposée jusqu'au", widget=DAY)
-    author = django_filters.ModelChoiceFilter(
+    author = AuthorFilter(
         queryset=get_user_model().objects.none(),
         label="Demandeur",
         empty_label="Tous les demandeurs",
@@ -75,7 +121,9 @@ class HistoryFilter(NewsFilterMixin, django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         self.user = user
         self.filters["author"].queryset = (
-            get_user_model().objects.filter(membership__structure=structure).order_by("last_name", "first_name")
+            get_user_model()
+            .objects.filter(membership__structure=structure)
+            .order_by("last_name", "first_name", "email")
         )
 
     def filter_followed(self, queryset, name, value):
@@ -115,7 +163,7 @@ class StructureChoices(BaseChoiceIterator):
         return len(conventions.caisse_structures(self.caisse))
 
 
-class QueueFilter(NewsFilterMixin, django_filters.FilterSet):
+class QueueFilter(ActiveCountMixin, NewsFilterMixin, django_filters.FilterSet):
     """Filters of the caisse's queue (the queryset is already the caisse's). Without a status, the open requests.
 
     Period filters compare `created_at` with midnight in Europe/Paris rather than casting it to a date, so that
@@ -167,6 +215,11 @@ class QueueFilter(NewsFilterMixin, django_filters.FilterSet):
         form = FilterForm
         fields = []
 
+    defaults = {"status": "open"}
+    # Above the queue, one click each for what an agent looks at first: (label, filter, value), the filter as the
+    # panel sets it, so that the panel shows it chosen and the two never disagree.
+    QUICK = (("À moi", "assignment", "me"), ("Nouvelles", "status", "new"), ("En retard", "overdue", "on"))
+
     def __init__(self, data=None, *args, caisse, calendar, user, today=None, **kwargs):
         data = data.copy() if data is not None else QueryDict(mutable=True)
         if not data.get("status"):
@@ -203,6 +256,26 @@ class QueueFilter(NewsFilterMixin, django_filters.FilterSet):
 
     def filter_unanswered(self, queryset, name, value):
         return queryset.filter(unanswered_q(self.today, calendar=self.calendar)) if value else queryset
+
+    def quick_filters(self, params):
+        """(label, query string, active) of each quick filter: its link turns it on, or off when it is on, keeps the
+        other filters of `params` (the list's own parameters) and goes back to the first page."""
+        self.form.is_valid()
+        cleaned = getattr(self.form, "cleaned_data", {})
+        links = []
+        for label, name, value in self.QUICK:
+            field = self.form.fields[name]
+            # The value as the form reads it from an address (a checkbox's "on" is True).
+            wanted = field.clean(field.widget.value_from_datadict({name: value}, {}, name))
+            active = name not in self.form.errors and cleaned.get(name) == wanted
+            query = params.copy()
+            query.pop("page", None)
+            if active:
+                query.pop(name, None)
+            else:
+                query[name] = value
+            links.append((label, query.urlencode(), active))
+        return links
 
     def applied(self):
         """The filters in force, as JSON values (for the export log)."""

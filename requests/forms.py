@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from extranet.core.forms import StyledFormMixin
 from extranet.core.validators import normalize_french_phone
-from requests import canned, deposit_rules, mas
+from requests import canned, deposit_rules, mas, staging
 from requests.attachments import AttachmentsField
 from requests.catalog import (
     FREE_TEXT_MAX_LENGTH,
@@ -34,6 +34,7 @@ NO_ACTIVE_CONVENTION = "Votre structure n'a de convention active avec aucune cai
 NOT_AN_ACTIVE_CAISSE = (
     "Aucune convention active de votre structure avec la caisse {} : la demande n'a pas été déposée."
 )
+FILES_NOT_KEPT = "Les fichiers joints n'ont pas pu être gardés pour le prochain envoi : choisissez-les de nouveau."
 SEVERAL_CAISSES = "Votre structure a plusieurs conventions : précisez la caisse ({})."
 
 
@@ -129,11 +130,13 @@ class RequestForm(StyledFormMixin, forms.Form):
     # suspended meanwhile, another caisse chosen in another tab).
     caisse = forms.CharField(label="Caisse destinataire", required=False, max_length=3, widget=forms.HiddenInput)
 
-    def __init__(self, *args, structure, caisse_required=True, **kwargs):
+    def __init__(self, *args, structure, caisse_required=True, staged_by=None, **kwargs):
         """`caisse_required`: the pages always send the caisse they show; an API client may leave it out when its
-        structure has one active convention."""
+        structure has one active convention. `staged_by`: the pages' user, whose files that passed the checks are
+        kept across the form's errors (requests/staging.py); the API sends every file with each request."""
         super().__init__(*args, **kwargs)
         self.structure = structure
+        self.staged_by = staged_by
         if not self.is_bound:
             self.fields["deposit_token"].initial = secrets.token_urlsafe(32)
         self.fields["caisse"].required = caisse_required
@@ -158,6 +161,36 @@ class RequestForm(StyledFormMixin, forms.Form):
     def clean_person_phone(self):
         phone = self.cleaned_data["person_phone"]
         return normalize_french_phone(phone) if phone else phone
+
+    def file_fields(self):
+        return [(name, field) for name, field in self.fields.items() if isinstance(field, AttachmentsField)]
+
+    def full_clean(self):
+        # Here rather than at __init__: subclasses add file fields after it.
+        if self.is_bound and self.staged_by is not None:
+            for name, field in self.file_fields():
+                ids = self.data.getlist(staging.kept_name(name)) if hasattr(self.data, "getlist") else []
+                field.kept, field.lost = staging.kept(self.staged_by, name, ids)
+                field.widget.kept, field.widget.kept_name = field.kept, staging.kept_name(name)
+        super().full_clean()
+
+    def keep_files(self):
+        """After an error: the files sent now that passed the checks are kept for the next try, and shown so."""
+        if self.staged_by is None:
+            return
+        for name, field in self.file_fields():
+            try:
+                field.kept = [*field.kept, *staging.stage(owner=self.staged_by, field=name, files=field.accepted)]
+            except staging.FilesNotKept:
+                if name not in self.errors:  # else the field says already what went wrong with its files
+                    self.add_error(name, forms.ValidationError(FILES_NOT_KEPT, code="files_not_kept"))
+            field.accepted = []
+            field.widget.kept, field.widget.kept_name = field.kept, staging.kept_name(name)
+
+    def discard_kept_files(self):
+        """After the deposit: the kept files it stored as the request's attachments go."""
+        for _, field in self.file_fields():
+            staging.discard(field.kept)
 
     def clean_caisse(self):
         """The chosen caisse, if the structure's convention with it is active now: read from the database."""
@@ -314,6 +347,22 @@ class MasReferralForm(RequestForm):
         ("Accord de la personne", ["consent_mode", "notice_given", "consent_document"]),
         ("Autres pièces", ["attachments"]),
     ]
+    # What applies only after some answers, by section title or field: (the field answered, the answers that make it
+    # apply). The page shows it only then (static/js/forms.js; all of it without JavaScript); what was filled in but
+    # does not apply is ignored (clean, referral, mas.referral_refusals).
+    SHOWN_WHEN = {
+        "Renoncement aux soins": ("contexts", mas.RENUNCIATION_CONTEXTS),
+        "action_other": ("actions", {"other"}),
+        "care_other": ("cares", {"other"}),
+        "cause_other": ("causes", {"other"}),
+        "notice_given": ("consent_mode", {MasReferral.ConsentMode.REMOTE}),
+        "consent_document": ("consent_mode", {MasReferral.ConsentMode.SIGNED}),
+    }
+    # The section beside which the sheet to have signed is downloaded.
+    SHEET_SECTION = "Accord de la personne"
+    # Started from another form (carried_from): what it had that this one does not take.
+    carried = False
+    left_behind = files_refused = ()
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -328,6 +377,52 @@ class MasReferralForm(RequestForm):
         self.fields["detector_email"].initial = user.email
         self.fields["detector_phone"].initial = user.phone
         self.fields["referral_date"].initial = timezone.localdate()
+
+    @classmethod
+    def carried_from(cls, typed, *, user):
+        """The referral's form, started from what was typed in its kind's form where the referral was chosen as the
+        motif: the value of every field both forms have, the files kept (`typed.keep_files()`); and, shown so that
+        nothing typed disappears unseen, what has no field here (`left_behind`: (label, text)) and why files were
+        refused (`files_refused`)."""
+        form = cls(structure=typed.structure, user=user, staged_by=typed.staged_by)
+        files = dict(typed.file_fields())
+        skipped = {"deposit_token", "motif", *files}
+        carried = {
+            name: typed.data.get(name)
+            for name in typed.fields
+            if name in form.fields and name not in skipped and typed.data.get(name)
+        }
+        form.initial.update(carried)
+        for name, field in files.items():
+            if name in form.fields:
+                form.fields[name].kept = form.fields[name].widget.kept = field.kept
+                form.fields[name].widget.kept_name = field.widget.kept_name
+        form.left_behind = [
+            (typed.fields[name].label, typed.data.get(name).strip())
+            for name in typed.fields
+            if name not in form.fields and name not in skipped and (typed.data.get(name) or "").strip()
+        ]
+        form.files_refused = [message for name in files for message in typed.errors.get(name, [])]
+        # Whether the page says that something was carried (the caisse, which the page sends by itself, does not).
+        form.carried = bool(set(carried) - {"caisse"} or form.left_behind or form.files_refused) or any(
+            field.kept for field in files.values()
+        )
+        return form
+
+    def page_sections(self):
+        """The sections as the page shows them: (title, shown when, [(bound field, shown when)]), each `shown when`
+        (the field answered, the answers separated by spaces) or None."""
+
+        def shown_when(key):
+            if key not in self.SHOWN_WHEN:
+                return None
+            name, values = self.SHOWN_WHEN[key]
+            return name, " ".join(sorted(values))
+
+        return [
+            (title, shown_when(title), [(self[name], shown_when(name)) for name in names])
+            for title, names in self.sections
+        ]
 
     @property
     def detail_fields(self):

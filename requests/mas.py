@@ -13,6 +13,8 @@ from extranet.core.text import validate_storable
 from requests.catalog import PERSON_FIELD_NAMES
 from requests.deposit_rules import REQUIRED, invalid_choice
 from requests.models import MasReferral
+from requests.nir import SHAPE as NIR_SHAPE
+from requests.nir import format_nir, normalize_nir
 
 NOTICE_VERSION = "2026-01"
 NOTICE_TEMPLATE = "requests/mas_notice.html"
@@ -173,6 +175,9 @@ def sheet_values(source):
     person = {name: get(name) or "" for name in PERSON_FIELD_NAMES}
     person["person_civility"] = dict(Civility.choices).get(person["person_civility"], "")
     person["person_birth_date"] = _as_date_text(person["person_birth_date"])
+    # Spaced as on a carte Vitale when it has a NIR's shape; as typed otherwise (the sheet may be printed half filled).
+    nir = normalize_nir(person["person_nir"])
+    person["person_nir"] = format_nir(nir) if NIR_SHAPE.fullmatch(nir) else nir
     return {
         "referral_date": _as_date_text(get("referral_date")),
         "contexts": labels(CONTEXTS, get_list("contexts") or []),

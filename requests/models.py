@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django_fsm import FSMField, transition
 from guardian.models import UserObjectPermissionBase
@@ -265,6 +266,14 @@ class Request(models.Model):
     @property
     def motif_label(self):
         return self.spec.motif_display(self.motif)
+
+    @property
+    def kind_short_label(self):
+        return self.spec.short_label
+
+    @property
+    def motif_short_label(self):
+        return self.spec.motif_short_display(self.motif)
 
     @property
     def is_mas_referral(self):
@@ -624,3 +633,92 @@ class DepositKey(models.Model):
 
     def __str__(self):
         return self.key
+
+
+class DraftQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The author's own drafts, in the structure they work for now (requests/policy.py `draft_scope`)."""
+        scope = policy.draft_scope(user)
+        return self.none() if scope is None else self.filter(**scope)
+
+
+class Draft(models.Model):
+    """A deposit form saved before it is sent (requests/drafts.py): what was typed, without files, to resume later.
+    Deleted by the deposit it becomes, or 30 days after it was last saved (the nightly purge): it holds a person's
+    data. The NIR is out of `values`, encrypted as on a request."""
+
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    structure = models.ForeignKey("structures.Structure", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField("type de demande", max_length=20, choices=Kind.choices)
+    # As typed (blank until a motif is chosen); the MAS referral's form saves the catalogue's (MAS_REFERRAL).
+    motif = models.CharField("motif", max_length=40, blank=True)
+    values = models.JSONField("saisie", default=dict)
+    person_nir = EncryptedCharField("numéro de sécurité sociale", blank=True)
+    created_at = models.DateTimeField("créé le", default=timezone.now, editable=False)
+    updated_at = models.DateTimeField("enregistré le", default=timezone.now, editable=False)
+
+    objects = DraftQuerySet.as_manager()
+    # The deposit page's parameter naming the draft it resumes (requests/drafts.py `requested`).
+    PARAMETER = "brouillon"
+
+    class Meta:
+        verbose_name = "brouillon"
+        indexes = [
+            # The home page's list (newest first) and the nightly purge (the oldest).
+            models.Index(fields=["author", "structure", "-updated_at"], name="draft_author_newest"),
+            models.Index(fields=["updated_at"], name="draft_updated"),
+        ]
+
+    def __str__(self):
+        return f"Brouillon {self.pk}"
+
+    def get_absolute_url(self):
+        """Its form, resumed from it: the MAS referral's, or its kind's."""
+        if self.is_mas_referral:
+            return f"{reverse('requests:mas_create')}?{self.PARAMETER}={self.pk}"
+        return f"{reverse('requests:create', args=[self.spec.slug])}?{self.PARAMETER}={self.pk}"
+
+    @property
+    def spec(self):
+        return KINDS[self.kind]
+
+    @property
+    def is_mas_referral(self):
+        return is_mas_referral(self.kind, self.motif)
+
+    @property
+    def title(self):
+        return "Saisine de la Mission accompagnement santé" if self.is_mas_referral else self.spec.title
+
+    @property
+    def person_name(self):
+        names = (self.values.get("person_last_name") or "").upper(), self.values.get("person_first_name") or ""
+        return " ".join(name for name in names if name)
+
+
+STAGED_FOLDER = "staged"
+
+
+def staged_path(instance, filename):
+    """As attachment_path, in its own folder, which the nightly purge sweeps (requests/staging.py)."""
+    return f"{STAGED_FOLDER}/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
+
+
+class StagedFile(models.Model):
+    """A file that passed the checks on a deposit form that failed for another reason, kept for its owner's next try
+    (requests/staging.py): a few hours at most, never readable by anyone else."""
+
+    # The id the page sends back: unguessable, and looked up with its owner only.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The form field it was sent with (attachments, consent_document).
+    field = models.CharField(max_length=30)
+    file = models.FileField(storage=private_storage, upload_to=staged_path, max_length=200)
+    original_name = models.CharField("nom du fichier", max_length=120)
+    content_type = models.CharField(max_length=20, choices=Attachment.FileType.choices)
+    size = models.PositiveIntegerField("taille")
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self):
+        return self.original_name

@@ -25,6 +25,17 @@ def request_scope(user):
     return None
 
 
+def draft_scope(user):
+    """The drafts the user may see, as filter arguments: their own, in the structure they work for now. None: no
+    draft at all (caisse staff, an account that left its structure).
+
+    Only the author's, not the structure's: a draft is unsent work, often half-typed, holding a person's data the
+    person agreed to share with the caisse, not with every colleague; it is no request of the structure yet (DESIGN
+    §7 gives the structure its requests). Once deposited, the request is the whole structure's."""
+    partner = partner_membership(user)
+    return {"author_id": user.pk, "structure_id": partner.structure_id} if partner else None
+
+
 def can_see(user, demande):
     scope = request_scope(user)
     return scope is not None and all(getattr(demande, name) == value for name, value in scope.items())

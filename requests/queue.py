@@ -120,6 +120,8 @@ def _queue_page(request, staff, *, error=None, status=200):
             "order": order,
             "orders": [(key, label) for key, (_, label) in ORDERS.items()],
             "query": params.urlencode(),
+            "quick_filters": filterset.quick_filters(params),
+            "active_filters": filterset.active_count(),
             "export_params": [(name, value) for name, values in export_params.lists() for value in values],
             "personal_data_param": PERSONAL_DATA_PARAM,
             "can_export_personal_data": can_administer_caisse(request.user, staff.caisse),

@@ -1,12 +1,11 @@
 """Writes on requests. One transaction per user action; emails leave on commit."""
 
 import logging
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -14,7 +13,7 @@ from django.utils.html import format_html
 
 from extranet.core.text import clean_text
 from extranet.core.workdays import working_days_after
-from requests import deadlines, deposit_rules, mas, notifications, policy, waiting, workflow
+from requests import deadlines, deposit_rules, drafts, mas, notifications, policy, waiting, workflow
 from requests.attachments import clean_original_name
 from requests.catalog import MAS_REFERRAL, is_mas_referral
 from requests.models import (
@@ -32,6 +31,7 @@ from requests.models import (
 )
 from requests.nir import nir_digest
 from requests.workflow import NotAllowed, WorkflowRefused, WrongStatus
+from requests.written_files import files_removed_on_failure
 from structures import conventions
 from structures import policy as structure_policy
 from structures import services as structure_services
@@ -171,53 +171,6 @@ class DepositTooManyAttachments(DepositRefused):
         super().__init__({"attachments": [str(refusal)]})
 
 
-class WrittenFiles(list):
-    """The files an action wrote, and whether its transaction committed: known from the on_commit callback registered
-    with the first file, which runs before the action's later callbacks (its emails) can fail."""
-
-    committed = False
-
-    def append(self, file):
-        if not self:
-            transaction.on_commit(self._commit_seen)
-        super().append(file)
-
-    def _commit_seen(self):
-        self.committed = True
-
-    def remove_uncommitted(self, error):
-        """After a failure: the files whose rows did not commit go. When the failure cut the connection while it
-        committed, whether it did is asked of the database afresh; if it cannot tell, the files stay (an orphan file
-        costs disk space, a committed request without its files loses the person's documents)."""
-        if self.committed or not self:
-            return
-        names = [stored.name for stored in self]
-        if isinstance(error, DatabaseError) and not connection.in_atomic_block:
-            try:
-                connection.close_if_unusable_or_obsolete()
-                kept = set(Attachment.objects.filter(file__in=names).values_list("file", flat=True))
-            except DatabaseError:
-                logger.exception("Issue du dépôt inconnue : %s fichier(s) gardé(s) sans vérification", len(names))
-                return
-        else:
-            kept = set()
-        for stored in self:
-            if stored.name not in kept:
-                stored.storage.delete(stored.name)
-
-
-@contextmanager
-def files_removed_on_failure():
-    """Files are written last in the transaction; if it fails before committing, they are removed so none is
-    orphaned. Once it committed they belong to the request, whatever fails after (an email's queueing, say)."""
-    written = WrittenFiles()
-    try:
-        yield written
-    except BaseException as error:
-        written.remove_uncommitted(error)
-        raise
-
-
 def _check_attachment_room(demande, files):
     """Under the request's row lock: the request's files, with these, stay within the limits."""
     held = Attachment.objects.filter(request=demande).aggregate(count=Count("pk"), size=Sum("size"))
@@ -326,9 +279,10 @@ def _deposit(written, *, kind, motif, structure, caisse, author, details, person
     return demande
 
 
-def deposit_request(*, kind, motif, structure, caisse, author, details, person, files, once=None):
+def deposit_request(*, kind, motif, structure, caisse, author, details, person, files, once=None, draft=None):
     """Create a request with its number, its first log row and its attachments, then acknowledge it by email.
-    Under a key (`once`) already used by the author for the same content, returns the request it created.
+    Under a key (`once`) already used by the author for the same content, returns the request it created. The
+    author's `draft` it was resumed from, if any, goes with the deposit (requests/drafts.py).
 
     Refuses (DepositRefused, nothing written) what the domain forbids, whoever calls: requests/deposit_rules.py.
     A MAS referral comes with its referral form and the person's consent: deposit_mas_referral."""
@@ -343,13 +297,15 @@ def deposit_request(*, kind, motif, structure, caisse, author, details, person, 
             earlier, claimed = _claim(once, author)
             if earlier is not None:
                 return earlier
-            return _deposit(written, caisse=caisse, author=author, files=files, claimed=claimed, **deposit)
+            demande = _deposit(written, caisse=caisse, author=author, files=files, claimed=claimed, **deposit)
+            drafts.discard_deposited(draft, author)
+            return demande
     except AttachmentsNotStored:
         raise DepositAttachmentsNotStored from None
 
 
 def deposit_mas_referral(
-    *, referral, consent_document, notice_given, structure, caisse, author, person, files, once=None
+    *, referral, consent_document, notice_given, structure, caisse, author, person, files, once=None, draft=None
 ):
     """A MAS referral: the request, the referral form and the evidence of the person's consent, together. Its kind and
     motif are the catalogue's (MAS_REFERRAL); it stores no details of its kind, its referral form has them."""
@@ -381,6 +337,7 @@ def deposit_mas_referral(
                 consent_document=signed[0] if signed else None,
                 **{name: deposit_rules.stored_text(value) for name, value in referral.items()},
             )
+            drafts.discard_deposited(draft, author)
             return demande
     except AttachmentsNotStored:
         raise DepositAttachmentsNotStored from None

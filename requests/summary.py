@@ -1,8 +1,7 @@
 """What a request's page and its PDF récapitulatif both show: titled lists of (label, value), and the status history.
 
-The page lays them out as description lists and a table; the PDF writes one line per field and per status change,
-which WeasyPrint lays out in a fraction of the time (a label above its value took twice as long, a table of three
-rows a quarter of the whole récapitulatif; bench/results.md). Never internal notes.
+The page lays them out as description lists and a table; the PDF as a form: a grid of labels and values
+(templates/requests/pdf/summary.html). Never internal notes.
 """
 
 from dataclasses import dataclass, field
@@ -70,11 +69,7 @@ def _request_section(demande):
     fields = [
         Field("Numéro", demande.number),
         Field("Type", demande.get_kind_display()),
-        Field(
-            "Statut",
-            demande.get_status_display()
-            + (f" — en charge : {_name(demande.assigned_to)}" if demande.assigned_to else ""),
-        ),
+        *_status_fields(demande),
         Field("Déposée le", _local(demande.created_at)),
         Field("Demandeur", f"{demande.author.last_name.upper()} {demande.author.first_name}"),
         *([Field("Suivie par", _name(demande.handled_by))] if demande.handled_by_id else []),
@@ -90,6 +85,18 @@ def _request_section(demande):
             f"ont été effacées le {_local(demande.purged_at, DATE)}, à l'échéance de leur durée de conservation."
         )
     return Section("La demande", "demande-titre", [("", fields)], note=note)
+
+
+def _status_fields(demande):
+    """The status, then who has the request or answered it: a field each (a status is not a person)."""
+    status = demande.get_status_display()
+    if demande.status == Status.RESOLVED and demande.resolved_at:
+        status += f" le {_local(demande.resolved_at, DATE)}"
+    fields = [Field("Statut", status)]
+    if demande.assigned_to_id:
+        label = "Résolue par" if demande.status == Status.RESOLVED else "Agent en charge"
+        fields.append(Field(label, _name(demande.assigned_to)))
+    return fields
 
 
 def _person_section(demande):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from requests import answer_templates, dashboard, handover, queue, search, views
+from requests import answer_templates, dashboard, drafts, handover, queue, search, views
 
 app_name = "requests"
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("recherche/", search.search, name="search"),
     path("demandes/nouvelle/saisine-mas/", views.mas_create, name="mas_create"),
     path("demandes/nouvelle/<slug:slug>/", views.create, name="create"),
+    path("brouillons/<int:pk>/supprimer/", drafts.delete, name="draft_delete"),
     path("demandes/<str:number>/", views.detail, name="detail"),
     path("demandes/<str:number>/confirmation/", views.confirmation, name="confirmation"),
     path("demandes/<str:number>/recapitulatif.pdf", views.summary_pdf, name="summary_pdf"),

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -9,8 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from extranet.core.pagination import bounded_page, link_query
-from extranet.core.pdf import render_pdf
-from requests import canned, documents, mas, news, policy, search, services, workflow
+from requests import canned, documents, drafts, mas, news, policy, search, services, workflow
 from requests.catalog import KINDS, KINDS_BY_SLUG, PERSON_FIELD_NAMES, is_mas_referral
 from requests.deposit import deposit_form
 from requests.filters import HistoryFilter
@@ -28,6 +27,7 @@ from requests.models import AnswerTemplate, Attachment, Follow, Kind, Message, R
 from requests.nir import format_nir
 from structures import conventions
 from structures.guards import no_convention, require_partner
+from structures.models import Caisse
 from structures.policy import caisse_membership, partner_membership
 
 PAGE_SIZES = (10, 20, 50)
@@ -102,6 +102,7 @@ def history(request):
             "sorts": [(key, label) for key, (_, label) in SORTS.items()],
             "page_sizes": PAGE_SIZES,
             "query": params.urlencode(),
+            "active_filters": filterset.active_count(),
             "return_to": f"{request.path}?{here.urlencode()}",
             "inactive_conventions": inactive_conventions,
             "structure": membership.structure,
@@ -126,22 +127,59 @@ def create(request, slug):
         if request.method == "GET":
             initial = _linked_initial(linked, spec)
             journal_read(request.user, linked, Action.DETAIL)  # the form shows the person's data
-    if request.method == "POST" and is_mas_referral(spec.value, request.POST.get("motif")):
-        return redirect("requests:mas_create")
+    draft = drafts.requested(request, kind=spec.value)
     form = deposit_form_class(spec.value)(
-        request.POST or None, request.FILES or None, structure=membership.structure, initial=initial
+        request.POST or None,
+        request.FILES or None,
+        structure=membership.structure,
+        initial=initial or drafts.initial(draft),
+        staged_by=request.user,
     )
-    if request.method == "POST" and form.is_valid():
-        deposited = deposit_form(form, structure=membership.structure, author=request.user)
-        if deposited is not None:
-            return redirect("requests:confirmation", deposited.number)
+    if drafts.saving(request):
+        if saved := drafts.save_from_form(request, form, structure=membership.structure, draft=draft):
+            return saved
+    elif request.method == "POST" and is_mas_referral(spec.value, request.POST.get("motif")):
+        # The referral has its own form: shown in answer to this post, with everything typed so far (never put in
+        # an address), and posting to its own page; the draft resumed, if any, goes along.
+        form.is_valid()  # the files checked, those that pass kept for the referral
+        form.keep_files()
+        return _mas_page(request, MasReferralForm.carried_from(form, user=request.user), caisse, draft=draft)
+    elif request.method == "POST" and (deposited := _deposited(request, form, membership.structure, draft=draft)):
+        return redirect("requests:confirmation", deposited.number)
     sections = [("Votre demande", [form["motif"], *(form[name] for name in form.detail_fields)])]
     if form.has_person:
         sections.append(("Personne concernée", [form[name] for name in PERSON_FIELD_NAMES]))
     sections.append(("Pièces jointes", [form["attachments"]]))
     return render(
-        request, "requests/request_form.html", {"form": form, "spec": spec, "caisse": caisse, "sections": sections}
+        request,
+        "requests/request_form.html",
+        {
+            "form": form,
+            "spec": spec,
+            "caisse": caisse,
+            "sections": sections,
+            "page_fields": _page_fields(form, sections),
+            "draft": draft,
+        },
     )
+
+
+def _page_fields(form, sections):
+    """A deposit form's fields in the order its page shows them, for its error summary (forms/errors_summary.html):
+    the caisse at the top (requests/caisse_field.html), then the sections, which do not follow the form's order."""
+    return [form["caisse"], *(field for _, fields in sections for field in fields)]
+
+
+def _deposited(request, form, structure, *, draft):
+    """The request the posted form deposits (the draft it was resumed from goes with it); or None (the form in
+    error, or the deposit refused), the files that passed the checks then kept for the next try
+    (requests/staging.py). Once deposited, the kept files it stored as attachments go."""
+    deposited = deposit_form(form, structure=structure, author=request.user, draft=draft) if form.is_valid() else None
+    if deposited is None:
+        form.keep_files()
+    else:
+        form.discard_kept_files()
+    return deposited
 
 
 # « Nouvelle demande liée »: the deposit page's parameter naming the resolved request it follows, by its number
@@ -427,25 +465,45 @@ def mas_create(request):
     membership, caisse = _partner_and_caisse(request)
     if caisse is None:
         return no_convention(request, membership.structure)
+    draft = drafts.requested(request)
     form = MasReferralForm(
-        request.POST or None, request.FILES or None, structure=membership.structure, user=request.user
+        request.POST or None,
+        request.FILES or None,
+        structure=membership.structure,
+        user=request.user,
+        initial=drafts.initial(draft),
+        staged_by=request.user,
     )
-    if request.method == "POST" and request.POST.get("action") == "fiche":
+    if drafts.saving(request):
+        if saved := drafts.save_from_form(request, form, structure=membership.structure, draft=draft):
+            return saved
+    elif request.method == "POST" and request.POST.get("action") == "fiche":
         # The sheet to print and have signed, from what is typed so far: nothing is validated nor saved.
         typed = request.POST.copy()
         typed["detector_name"], typed["detector_structure"] = request.user.get_full_name(), membership.structure.name
+        # The caisse context holds the caisse's id, code and name only: the sheet prints its address too.
+        addressee = Caisse.objects.get(pk=caisse.pk)
         return documents.pdf_response(
-            render_pdf(documents.MAS_SHEET_PDF, mas.sheet_values(typed)), "fiche-saisine-mas.pdf"
+            documents.render_mas_sheet(mas.sheet_values(typed), caisse=addressee), "fiche-saisine-mas.pdf"
         )
-    if request.method == "POST" and form.is_valid():
-        deposited = deposit_form(form, structure=membership.structure, author=request.user)
-        if deposited is not None:
-            return redirect("requests:confirmation", deposited.number)
-    sections = [(title, [form[name] for name in names]) for title, names in form.sections]
+    elif request.method == "POST" and (deposited := _deposited(request, form, membership.structure, draft=draft)):
+        return redirect("requests:confirmation", deposited.number)
+    return _mas_page(request, form, caisse, draft=draft)
+
+
+def _mas_page(request, form, caisse, *, draft):
+    sections = form.page_sections()  # (title, shown when, [(field, shown when)])
     return render(
         request,
         "requests/mas_form.html",
-        {"form": form, "caisse": caisse, "sections": sections, "notice_template": mas.NOTICE_TEMPLATE},
+        {
+            "form": form,
+            "caisse": caisse,
+            "sections": sections,
+            "page_fields": _page_fields(form, [(title, [f for f, _ in fields]) for title, _, fields in sections]),
+            "notice_template": mas.NOTICE_TEMPLATE,
+            "draft": draft,
+        },
     )
 
 
@@ -498,13 +556,21 @@ def download_attachment(request, number, public_id):
 def toggle_follow(request, number):
     demande = _visible_request(request, number)
     following = services.toggle_follow(demande, request.user)
-    messages.success(
-        request,
-        f"Vous suivez la demande {demande.number}."
-        if following
-        else f"Vous ne suivez plus la demande {demande.number}.",
-    )
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+    said = f"Vous {'suivez' if following else 'ne suivez plus'} la demande {demande.number}."
+    if request.headers.get("Accept") == "application/json":
+        # The star's script (static/js/lists.js) toggles it in place and says it in the page's live region.
+        return JsonResponse({"following": following, "message": said})
+    messages.success(request, said)
+    next_url = _local_path(request, request.POST.get("next", ""))
+    if next_url is None:
         return redirect("requests:detail", demande.number)
-    return redirect(next_url)
+    # Back to the list at the star's row, not at the top of the page (the row's id: requests/request_row.html).
+    return redirect(f"{next_url.partition('#')[0]}#demande-{demande.number}")
+
+
+def _local_path(request, url):
+    """`url` if it is a path of this site ("/demandes/?page=2"), else None: never another site, nor this one written
+    with its host or a scheme (a full address is not what the lists send), nor a scheme-relative "//" or "/\\"."""
+    if not url.startswith("/") or url.startswith(("//", "/\\")):
+        return None
+    return url if url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}) else None

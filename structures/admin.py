@@ -12,6 +12,9 @@ class CaisseAdmin(admin.ModelAdmin):
 class ConventionInline(admin.TabularInline):
     model = Convention
     extra = 0
+    # A status changes through the administrateur's page, which asks for confirmation, logs the change and tells the
+    # structure's gestionnaires (structures/services.py update_convention).
+    readonly_fields = ["status"]
 
 
 @admin.register(Structure)

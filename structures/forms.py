@@ -34,6 +34,15 @@ class StructureForm(StyledFormMixin, forms.ModelForm):
 
 
 class ConventionForm(StyledFormMixin, forms.ModelForm):
+    reason = forms.CharField(
+        label="Motif du changement de statut",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Facultatif. Il est écrit dans l'historique de la convention et dans le courriel qui prévient les "
+        "gestionnaires de la structure.",
+    )
+
     class Meta:
         model = Convention
         fields = ["signed_on", "status"]
@@ -115,3 +124,13 @@ class CaisseCalendarForm(StyledFormMixin, forms.Form):
             "invalid_choice": "Choisissez un des calendriers proposés.",
         },
     )
+
+
+class IdentityCorrectionForm(IdentityForm):
+    """What an administrateur corrects on an account of the caisse or of one of its structures: the name and the
+    phone. The email is the person's to change (confirmed by a link), the civility theirs to state."""
+
+    civility = None
+
+    class Meta(IdentityForm.Meta):
+        fields = ["last_name", "first_name", "phone"]

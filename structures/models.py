@@ -35,6 +35,15 @@ class Caisse(models.Model):
             "Les jours fériés que la caisse ne travaille pas : âge des demandes, délais et relances en jours ouvrés."
         ),
     )
+    # The sender's address on the PDFs of the caisse's requests (templates/requests/pdf/), as on its letters: one line
+    # per line of the address, the last with the postal code and the city.
+    postal_address = models.TextField(
+        "adresse postale",
+        blank=True,
+        default="",
+        db_default="",  # for the code deployed before it, which inserts caisses without it
+        help_text="Une ligne par ligne d'adresse ; la dernière : code postal et ville.",
+    )
 
     class Meta:
         ordering = ["code"]
@@ -49,6 +58,10 @@ class Caisse(models.Model):
         if not self.calendar:
             self.calendar = calendar_for_code(self.code)
         super().save(*args, **kwargs)
+
+    @property
+    def address_lines(self):
+        return [line.strip() for line in self.postal_address.splitlines() if line.strip()]
 
 
 class StructureQuerySet(models.QuerySet):
@@ -126,6 +139,40 @@ class Convention(models.Model):
 
     def __str__(self):
         return f"Convention {self.structure} – {self.caisse}"
+
+
+# What a convention's new status means for the structure: said on the confirmation page before the change and in
+# the email that tells the structure's gestionnaires after it.
+CONVENTION_CONSEQUENCES = {
+    Convention.Status.ACTIVE: "Les techniciens et les gestionnaires de la structure peuvent déposer des demandes "
+    "à la caisse.",
+    Convention.Status.SUSPENDED: "Les techniciens et les gestionnaires de la structure ne pourront plus déposer de "
+    "demande à la caisse tant que la convention est suspendue. Les demandes déjà déposées restent consultables.",
+    Convention.Status.ENDED: "Les techniciens et les gestionnaires de la structure ne pourront plus déposer de "
+    "demande à la caisse. Les demandes déjà déposées restent consultables.",
+}
+
+
+class ConventionChange(models.Model):
+    """A change of a convention's status: who, when, from, to, and why if said. Written by the service that makes
+    the change (structures/services.py update_convention), in its transaction; never edited."""
+
+    convention = models.ForeignKey(Convention, on_delete=models.PROTECT, related_name="changes")
+    at = models.DateTimeField("date", default=timezone.now)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="par")
+    from_status = models.CharField("ancien statut", max_length=10, choices=Convention.Status.choices)
+    to_status = models.CharField("nouveau statut", max_length=10, choices=Convention.Status.choices)
+    reason = models.CharField("motif", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "changement de statut de convention"
+        ordering = ["-at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(from_status=models.F("to_status")), name="convention_change_changes")
+        ]
+
+    def __str__(self):
+        return f"{self.convention} : {self.from_status} → {self.to_status}"
 
 
 class AccountStatus(models.TextChoices):

@@ -2,11 +2,14 @@
 
 A membership is both the role and the right: nothing else is stored for what it says. The user's memberships are
 read with the user (extranet/accounts/backends.py, extranet/api/authentication.py), so these predicates ask the
-database nothing, except `can_deposit`, which reads the convention afresh. Pages (structures/guards.py), the API,
-the services, the templates and the workflow (requests/policy.py) all ask here; no other place restates a rule.
+database nothing, except `can_deposit`, which reads the convention afresh, and `can_administer_structure`, which
+reads the caisse's structures once per process and version of the conventions (structures/conventions.py). Pages
+(structures/guards.py), the API, the services, the templates and the workflow (requests/policy.py) all ask here; no
+other place restates a rule.
 """
 
 from structures import conventions
+from structures.models import CaisseMembership
 
 
 def partner_membership(user):
@@ -60,6 +63,34 @@ def can_administer_caisse(user, caisse):
     export with personal data, reassignments and resolving any request of the caisse."""
     staff = staff_of_caisse(user, caisse.pk)
     return staff is not None and staff.is_admin
+
+
+def can_administer_structure(user, structure):
+    """Administrateurs of a caisse the structure has a convention with, whatever its status: its gestionnaires'
+    accounts and its convention with that caisse (the caisse's structures as remembered, structures/conventions.py)."""
+    staff = caisse_membership(user)
+    return (
+        staff is not None
+        and staff.is_admin
+        and any(pk == structure.pk for pk, _name in conventions.caisse_structures(staff.caisse_id))
+    )
+
+
+def can_change_convention(user, convention):
+    """Administrateurs of the convention's caisse: its status (activate, suspend, end) and its signature date."""
+    staff = staff_of_caisse(user, convention.caisse_id)
+    return staff is not None and staff.is_admin
+
+
+def can_edit_account(user, membership):
+    """Who corrects an account's name and phone: for a caisse's agents and administrateurs, its administrateurs; for
+    a structure's gestionnaires, the administrateurs of its caisses; for its techniciens, its gestionnaires."""
+    if isinstance(membership, CaisseMembership):
+        staff = staff_of_caisse(user, membership.caisse_id)
+        return staff is not None and staff.is_admin
+    if membership.is_gestionnaire:
+        return can_administer_structure(user, membership.structure)
+    return can_manage_technicians(user, membership.structure)
 
 
 def can_manage_webhooks(user, *, structure=None, caisse=None):

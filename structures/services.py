@@ -8,10 +8,19 @@ from django.utils import timezone
 
 from extranet.accounts import second_factor
 from extranet.accounts.services import end_sessions, revoke_api_tokens, send_activation_link
+from extranet.audit.models import AccessLog, record_access
 from extranet.core.plurals import quantity
-from extranet.notifications.emails import send_templated_email
-from structures import conventions
-from structures.models import Caisse, CaisseMembership, Convention, Membership, Structure
+from extranet.notifications.emails import absolute_url, send_templated_email
+from structures import conventions, policy
+from structures.models import (
+    CONVENTION_CONSEQUENCES,
+    Caisse,
+    CaisseMembership,
+    Convention,
+    ConventionChange,
+    Membership,
+    Structure,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +40,19 @@ class SeatLimitReached(Exception):
 
 class EmailAlreadyUsed(Exception):
     message = "Cette adresse électronique est déjà associée à un compte."
+
+
+class NotAllowed(Exception):
+    """The policy refuses this action to this user (the pages reach the services only for what they may do: this is
+    the services' own check, for any other caller)."""
+
+
+class LastAdministrator(Exception):
+    def __init__(self, caisse):
+        super().__init__(
+            f"La {caisse.name} doit garder au moins un administrateur actif : créez ou réactivez d'abord un autre "
+            "administrateur, et attendez qu'il ait activé son compte, avant de désactiver celui-ci."
+        )
 
 
 def _create_invited_user(*, email, civility, last_name, first_name, phone):
@@ -111,12 +133,77 @@ def add_convention(structure, *, caisse, signed_on, status):
 
 
 @transaction.atomic
-def update_convention(convention, *, signed_on, status):
+def update_convention(convention, *, signed_on, status, by, reason=""):
+    """Change a convention's signature date or status. A change of status is logged (who, when, from, to, why) and
+    the structure's active gestionnaires are told by email. Returns the change logged, or None (date only)."""
+    if not policy.can_change_convention(by, convention):
+        raise NotAllowed("Seuls les administrateurs de la caisse modifient ses conventions.")
+    # Fresh and locked: the status it changes from is the one in the database (a bound ModelForm has already copied
+    # the submitted values onto its instance), and two administrateurs changing it at once log one change each.
+    convention = Convention.objects.select_for_update().select_related("structure", "caisse").get(pk=convention.pk)
+    previous = convention.status
     convention.signed_on = signed_on
     convention.status = status
     convention.save(update_fields=["signed_on", "status"])
     conventions.forget(convention.structure_id)
-    return convention
+    if previous == status:
+        return None
+    change = ConventionChange.objects.create(
+        convention=convention, by=by, from_status=previous, to_status=status, reason=reason.strip()
+    )
+    _tell_gestionnaires_of_convention_change(change)
+    return change
+
+
+def _tell_gestionnaires_of_convention_change(change):
+    convention = change.convention
+    context = {
+        "convention": convention,
+        "structure": convention.structure,
+        "caisse": convention.caisse,
+        "change": change,
+        "from_label": Convention.Status(change.from_status).label,
+        "to_label": Convention.Status(change.to_status).label,
+        "consequence": CONVENTION_CONSEQUENCES[change.to_status],
+        "link": absolute_url("home"),
+    }
+    gestionnaires = convention.structure.active_gestionnaires().filter(user__is_active=True).select_related("user")
+    for membership in gestionnaires.order_by("pk"):
+        send_templated_email(membership.user.email, "convention_changed", context | {"user": membership.user})
+
+
+IDENTITY_LABELS = {"first_name": "prénom", "last_name": "nom", "phone": "téléphone"}
+
+
+@transaction.atomic
+def correct_identity(membership, *, by, first_name, last_name, phone):
+    """An administrateur corrects the name or phone of an account (an agent's, an administrateur's, a gestionnaire's
+    of one of the caisse's structures). Logged in the caisse's journal: whose account, which fields, the name before
+    and after (a phone number is not copied there). Returns the fields changed."""
+    staff = policy.caisse_membership(by)
+    # A gestionnaire may edit their techniciens (technicien_edit, with the email): not here, where the change is
+    # logged in a caisse's journal.
+    if staff is None or not policy.can_edit_account(by, membership):
+        raise NotAllowed("Seuls les administrateurs de la caisse modifient ce compte.")
+    user = get_user_model().objects.select_for_update().get(pk=membership.user_id)
+    before = user.get_full_name()
+    new = {"first_name": first_name, "last_name": last_name, "phone": phone}
+    changed = [name for name, value in new.items() if getattr(user, name) != value]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(user, name, new[name])
+    user.save(update_fields=changed)
+    where = membership.structure.name if isinstance(membership, Membership) else membership.caisse.name
+    renamed = f" ({before} → {user.get_full_name()})" if user.get_full_name() != before else ""
+    record_access(
+        by,
+        AccessLog.Action.ACCOUNT_EDIT,
+        caisse=staff.caisse,
+        target=f"{membership.get_role_display()} {user.email}, {where} : "
+        f"{', '.join(IDENTITY_LABELS[name] for name in changed)}{renamed}",
+    )
+    return changed
 
 
 @transaction.atomic
@@ -198,6 +285,18 @@ def create_caisse_account(caisse, *, role, by, **identity):
 
 @transaction.atomic
 def set_caisse_account_active(membership, active, *, by):
+    """Deactivating an administrateur never leaves the caisse without one who can sign in: another active
+    administrateur must have activated their account. Deactivations in one caisse wait for each other (the caisse's
+    row is locked), so two administrateurs deactivating each other at once cannot both succeed."""
+    if not active and membership.is_admin:
+        caisse = Caisse.objects.select_for_update().get(pk=membership.caisse_id)
+        others = (
+            CaisseMembership.objects.filter(caisse=caisse, role=CaisseMembership.Role.ADMIN, is_active=True)
+            .exclude(pk=membership.pk)
+            .select_related("user")
+        )
+        if not any(other.user.is_active and not other.user.is_invited for other in others):
+            raise LastAdministrator(caisse)
     membership = _lock_membership(membership)
     _set_membership_active(membership, active, by=by)
     return membership

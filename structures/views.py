@@ -17,11 +17,19 @@ from structures.forms import (
     CaisseCalendarForm,
     ConventionForm,
     ExistingStructureConventionForm,
+    IdentityCorrectionForm,
     StructureCreateForm,
     StructureForm,
 )
 from structures.guards import require_caisse_admin, require_gestionnaire
-from structures.models import AccountStatus, CaisseMembership, Membership, Structure
+from structures.models import (
+    CONVENTION_CONSEQUENCES,
+    AccountStatus,
+    CaisseMembership,
+    Convention,
+    Membership,
+    Structure,
+)
 
 PAGE_SIZE = 25
 
@@ -119,12 +127,14 @@ def structure_detail(request, pk):
         .select_related("user")
         .order_by("-is_active", "user__last_name")
     )
+    convention = structure.conventions.get(caisse=caisse)
     return render(
         request,
         "structures/structure_detail.html",
         {
             "structure": structure,
-            "convention": structure.conventions.get(caisse=caisse),
+            "convention": convention,
+            "changes": list(convention.changes.select_related("by")),
             "gestionnaires": gestionnaires,
             "seats": services.seat_situation(structure),
         },
@@ -175,15 +185,46 @@ def caisse_calendar(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def convention_edit(request, pk):
+    """The convention's form, then, when its status changes, a confirmation step that says from what to what, what
+    it means for the structure and who will be told. Only `confirm` changes the status; `edit` goes back to the form
+    with what was typed. A change of the signature date alone is saved at once."""
     caisse = require_caisse_admin(request.user).caisse
     structure = get_object_or_404(_admin_structures(caisse), pk=pk)
     convention = structure.conventions.get(caisse=caisse)
+    current = Convention.Status(convention.status)
     form = ConventionForm(request.POST or None, instance=convention)
     if request.method == "POST" and form.is_valid():
-        services.update_convention(convention, **form.cleaned_data)
-        messages.success(request, f"La convention est désormais « {convention.get_status_display()} ».")
-        return redirect("structures:structure_detail", structure.pk)
-    return render(request, "structures/convention_form.html", {"form": form, "structure": structure})
+        data = form.cleaned_data
+        if data["status"] != current and "confirm" not in request.POST and "edit" not in request.POST:
+            gestionnaires = structure.active_gestionnaires().filter(user__is_active=True).select_related("user")
+            return render(
+                request,
+                "structures/convention_confirm.html",
+                {
+                    "structure": structure,
+                    "data": data,
+                    "from_label": current.label,
+                    "to_label": Convention.Status(data["status"]).label,
+                    "consequence": CONVENTION_CONSEQUENCES[data["status"]],
+                    "gestionnaires": gestionnaires.order_by("user__last_name", "user__first_name", "pk"),
+                },
+            )
+        if "edit" not in request.POST:
+            change = services.update_convention(
+                convention, signed_on=data["signed_on"], status=data["status"], reason=data["reason"], by=request.user
+            )
+            if change is None:
+                messages.success(request, "La convention est mise à jour.")
+            else:
+                messages.success(
+                    request,
+                    f"La convention est désormais « {change.get_to_status_display()} » ; les gestionnaires de la "
+                    "structure en sont prévenus par courriel.",
+                )
+            return redirect("structures:structure_detail", structure.pk)
+    return render(
+        request, "structures/convention_form.html", {"form": form, "structure": structure, "current": current}
+    )
 
 
 @login_required
@@ -268,6 +309,38 @@ def gestionnaire_resend(request, pk):
     return redirect("structures:structure_detail", membership.structure_id)
 
 
+@login_required
+@require_http_methods(["GET", "POST"])
+def gestionnaire_edit(request, pk):
+    membership = _admin_gestionnaire(request, pk)
+    return _correct_identity(
+        request, membership, reverse("structures:structure_detail", args=[membership.structure_id])
+    )
+
+
+def _correct_identity(request, membership, back_url):
+    """An administrateur's correction of an account's name and phone (the email and the rest are the person's)."""
+    form = IdentityCorrectionForm(request.POST or None, instance=membership.user)
+    name = membership.user.get_full_name()
+    if request.method == "POST" and form.is_valid():
+        changed = services.correct_identity(membership, by=request.user, **form.cleaned_data)
+        messages.success(
+            request, f"Le compte de {membership.user} est mis à jour." if changed else "Aucune modification."
+        )
+        return redirect(back_url)
+    return render(
+        request,
+        "structures/account_form.html",
+        {
+            "form": form,
+            "title": f"Modifier le compte de {name}",
+            "intro": f"{membership.get_role_display()} — {membership.user.email}. Seule la personne peut changer "
+            "son adresse électronique, depuis « Mon compte ».",
+            "cancel_url": back_url,
+        },
+    )
+
+
 def _reset_second_factor(request, membership):
     if membership.account_status != AccountStatus.ACTIVE:
         messages.error(request, "Seul un compte actif a une double authentification à réinitialiser.")
@@ -321,8 +394,16 @@ def _resend(request, membership):
 # Administrateur caisse: agents
 
 
+def _caisse_staff(caisse, role):
+    return CaisseMembership.objects.filter(caisse=caisse, role=role).select_related("user", "caisse")
+
+
 def _caisse_agents(caisse):
-    return CaisseMembership.objects.filter(caisse=caisse, role=CaisseMembership.Role.AGENT).select_related("user")
+    return _caisse_staff(caisse, CaisseMembership.Role.AGENT)
+
+
+def _caisse_admins(request):
+    return _caisse_staff(require_caisse_admin(request.user).caisse, CaisseMembership.Role.ADMIN)
 
 
 # A request in progress, as requests/models.py Status.IN_PROGRESS says it (this layer does not import requests).
@@ -387,6 +468,89 @@ def agent_resend(request, pk):
     membership = get_object_or_404(_caisse_agents(require_caisse_admin(request.user).caisse), pk=pk)
     _resend(request, membership)
     return redirect("structures:agent_list")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agent_edit(request, pk):
+    membership = get_object_or_404(_caisse_agents(require_caisse_admin(request.user).caisse), pk=pk)
+    return _correct_identity(request, membership, reverse("structures:agent_list"))
+
+
+# Administrateur caisse: the caisse's other administrateurs
+
+
+@login_required
+def administrateur_list(request):
+    """The caisse's administrateurs, active first; invited ones say so (their account is not activated yet)."""
+    caisse = require_caisse_admin(request.user).caisse
+    administrateurs = _caisse_admins(request).order_by("-is_active", "user__last_name", "user__first_name", "pk")
+    page = Paginator(administrateurs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "structures/administrateur_list.html", {"page": page, "caisse": caisse})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def administrateur_create(request):
+    """Another administrateur of the caisse: invited by email like agents and gestionnaires (the same service)."""
+    caisse = require_caisse_admin(request.user).caisse
+    form = IdentityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        membership = _create_account(
+            request, form, services.create_caisse_account, caisse=caisse, role=CaisseMembership.Role.ADMIN
+        )
+        if membership:
+            messages.success(
+                request, f"Le compte de {membership.user} est créé ; un lien d'activation lui est envoyé."
+            )
+            return redirect("structures:administrateur_list")
+    return render(
+        request,
+        "structures/account_form.html",
+        {
+            "form": form,
+            "title": f"Nouvel administrateur — {caisse}",
+            "intro": "Un administrateur gère les structures, leurs conventions et leurs gestionnaires, les agents et "
+            "les autres administrateurs de la caisse.",
+            "cancel_url": reverse("structures:administrateur_list"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def administrateur_set_active(request, pk, active):
+    membership = get_object_or_404(_caisse_admins(request), pk=pk)
+    try:
+        services.set_caisse_account_active(membership, active, by=request.user)
+    except services.LastAdministrator as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(
+            request, f"Le compte de {membership.user} est réactivé." if active else _deactivated(membership)
+        )
+    return redirect("structures:administrateur_list")
+
+
+@login_required
+@require_POST
+def administrateur_resend(request, pk):
+    _resend(request, get_object_or_404(_caisse_admins(request), pk=pk))
+    return redirect("structures:administrateur_list")
+
+
+@login_required
+@require_POST
+def administrateur_reset_second_factor(request, pk):
+    _reset_second_factor(request, get_object_or_404(_caisse_admins(request), pk=pk))
+    return redirect("structures:administrateur_list")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def administrateur_edit(request, pk):
+    membership = get_object_or_404(_caisse_admins(request), pk=pk)
+    return _correct_identity(request, membership, reverse("structures:administrateur_list"))
 
 
 # Gestionnaire: the structure's techniciens

@@ -48,6 +48,7 @@ class CaisseFactory(factory.django.DjangoModelFactory):
     # sequence reached. A test of a local calendar names its code (671, 972…).
     code = factory.Sequence(lambda n: METROPOLE_CODES[n % len(METROPOLE_CODES)])
     name = factory.LazyAttribute(lambda o: f"CPAM {o.code}")
+    postal_address = factory.LazyAttribute(lambda o: f"1, rue de la Santé\n{o.code}00 Ville-{o.code}")
 
 
 class StructureFactory(factory.django.DjangoModelFactory):
@@ -76,14 +77,20 @@ class ConventionFactory(factory.django.DjangoModelFactory):
         conventions.forget(convention.structure_id)
 
 
-def change_convention_status(convention, status, *, in_another_process=False):
-    """Suspend, end or reactivate a convention through its service. `in_another_process`: as another application
-    server would, whose service forgets the remembered caisses of the structure in its own memory only (and gives the
-    conventions a new version in the cache the servers share)."""
+def change_convention_status(convention, status, *, in_another_process=False, by=None):
+    """Suspend, end or reactivate a convention through its service, as an administrateur of its caisse (`by`, or the
+    caisse's first active one, created if it has none). `in_another_process`: as another application server would,
+    whose service forgets the remembered caisses of the structure in its own memory only (and gives the conventions a
+    new version in the cache the servers share)."""
     from structures import services
 
+    if by is None:
+        admin = CaisseMembership.objects.filter(
+            caisse_id=convention.caisse_id, role=CaisseMembership.Role.ADMIN, is_active=True
+        ).first() or CaisseMembershipFactory(caisse_id=convention.caisse_id, admin=True)
+        by = admin.user
     with mock.patch.object(conventions, "forget_here") if in_another_process else nullcontext():
-        return services.update_convention(convention, signed_on=convention.signed_on, status=status)
+        return services.update_convention(convention, signed_on=convention.signed_on, status=status, by=by)
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):

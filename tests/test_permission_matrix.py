@@ -37,6 +37,7 @@ from extranet.notifications.models import OutgoingEmail, WebhookDelivery, Webhoo
 from requests.models import (
     AnswerTemplate,
     Attachment,
+    Draft,
     ExportLog,
     Follow,
     MasReferral,
@@ -45,7 +46,7 @@ from requests.models import (
     RequestUserObjectPermission,
     StatusChange,
 )
-from structures.models import Caisse, CaisseMembership, Convention, Membership, Structure
+from structures.models import Caisse, CaisseMembership, Convention, ConventionChange, Membership, Structure
 from tests.factories import (
     CaisseFactory,
     CaisseMembershipFactory,
@@ -161,6 +162,14 @@ def own_side(outcome, allowed, refused="missing"):
     }
 
 
+def own_draft():
+    """Each side's draft is its technicien's (the author): everyone else, of either side, finds nothing."""
+    authors = {"technicien_s1": ("ok", "missing"), "technicien_s2": ("missing", "ok")}
+    return {
+        role: ("login", "login") if role == ANONYMOUS else authors.get(role, ("missing", "missing")) for role in ROLES
+    }
+
+
 def an_upload(side, scene):
     return {"files": SimpleUploadedFile("matrice.pdf", pdf_bytes("Matrice"), content_type="application/pdf")}
 
@@ -168,6 +177,10 @@ def an_upload(side, scene):
 def a_webhook(side, scene):
     """A new endpoint's form: an address given by its public IP, which registration accepts without DNS."""
     return {"name": "Crochet de la matrice", "url": "https://8.8.8.8/", "events": webhooks.STATUS_CHANGED}
+
+
+def an_identity_correction(side, scene):
+    return {"last_name": "Corrigé", "first_name": "Compte", "phone": "05 56 00 00 00"}
 
 
 def structure_webhook_only():
@@ -188,6 +201,8 @@ MATRIX = {
     # Accounts: public pages, bogus links, and one's own account
     "accounts:login": Entry(everyone("ok")),
     "accounts:logout": Entry(everyone("ok"), methods=("POST",)),
+    # « Rester connecté » before the idle timeout (204): any session's own.
+    "accounts:session_keepalive": Entry(logged_in(), methods=("POST",)),
     "accounts:activate": Entry(everyone("gone"), args=bogus_secret, methods=("GET", "POST")),
     "accounts:password_reset": Entry(everyone("ok")),
     "accounts:password_reset_confirm": Entry(everyone("gone"), args=bogus_secret, methods=("GET", "POST")),
@@ -222,7 +237,13 @@ MATRIX = {
     "structures:structure_add_convention": Entry(only(ADMINS), methods=("GET", "POST")),
     "structures:structure_detail": Entry(scoped(ADMINS), args=by_pk("structure")),
     "structures:structure_edit": Entry(scoped(ADMINS), args=by_pk("structure"), methods=("GET", "POST")),
-    "structures:convention_edit": Entry(scoped(ADMINS), args=by_pk("structure"), methods=("GET", "POST")),
+    # The confirmed suspension: logged and told to the gestionnaires on one's own side, nothing anywhere else.
+    "structures:convention_edit": Entry(
+        scoped(ADMINS),
+        args=by_pk("structure"),
+        methods=("GET", "POST"),
+        data=lambda side, scene: {"signed_on": "2024-01-15", "status": "suspended", "confirm": "1"},
+    ),
     "structures:gestionnaire_create": Entry(scoped(ADMINS), args=by_pk("structure"), methods=("GET", "POST")),
     "structures:gestionnaire_deactivate": Entry(scoped(ADMINS), args=by_pk("gestionnaire"), methods=("POST",)),
     "structures:gestionnaire_reactivate": Entry(
@@ -233,7 +254,27 @@ MATRIX = {
         scoped(ADMINS), args=by_pk("gestionnaire"), methods=("POST",)
     ),
     "structures:caisse_calendar": Entry(only(ADMINS), methods=("GET", "POST")),
+    "structures:gestionnaire_edit": Entry(
+        scoped(ADMINS), args=by_pk("gestionnaire"), methods=("GET", "POST"), data=an_identity_correction
+    ),
     "structures:agent_list": Entry(only(ADMINS)),
+    "structures:agent_edit": Entry(
+        scoped(ADMINS), args=by_pk("agent"), methods=("GET", "POST"), data=an_identity_correction
+    ),
+    # The caisse's other administrateurs (the scene's own administrateur is not the object: the last one stays).
+    "structures:administrateur_list": Entry(only(ADMINS)),
+    "structures:administrateur_create": Entry(only(ADMINS), methods=("GET", "POST")),
+    "structures:administrateur_edit": Entry(
+        scoped(ADMINS), args=by_pk("administrateur"), methods=("GET", "POST"), data=an_identity_correction
+    ),
+    "structures:administrateur_deactivate": Entry(scoped(ADMINS), args=by_pk("administrateur"), methods=("POST",)),
+    "structures:administrateur_reactivate": Entry(
+        scoped(ADMINS), args=by_pk("inactive_administrateur"), methods=("POST",)
+    ),
+    "structures:administrateur_resend": Entry(scoped(ADMINS), args=by_pk("administrateur"), methods=("POST",)),
+    "structures:administrateur_reset_second_factor": Entry(
+        scoped(ADMINS), args=by_pk("administrateur"), methods=("POST",)
+    ),
     "structures:agent_create": Entry(only(ADMINS), methods=("GET", "POST")),
     "structures:agent_deactivate": Entry(scoped(ADMINS), args=by_pk("agent"), methods=("POST",)),
     "structures:agent_reactivate": Entry(scoped(ADMINS), args=by_pk("inactive_agent"), methods=("POST",)),
@@ -276,6 +317,8 @@ MATRIX = {
     "requests:queue_export": Entry(only(STAFF)),
     "requests:mas_create": Entry(only(PARTNERS), methods=("GET", "POST")),
     "requests:create": Entry(only(PARTNERS), args=lambda side: ["contacter"], methods=("GET", "POST")),
+    # A draft is its author's only (requests/policy.py draft_scope): not even the structure's gestionnaire sees it.
+    "requests:draft_delete": Entry(own_draft(), args=by_pk("draft"), methods=("GET", "POST")),
     "requests:dashboard": Entry(only(STAFF)),
     "requests:structure_dashboard": Entry(only(GESTIONNAIRES)),
     # Both sides' persons are named "Canari…": each role finds its own side's only (the leak check below).
@@ -489,10 +532,13 @@ class Side:
     inactive_gestionnaire: Membership = None
     agent: CaisseMembership = None
     inactive_agent: CaisseMembership = None
+    administrateur: CaisseMembership = None
+    inactive_administrateur: CaisseMembership = None
     answer_template: AnswerTemplate = None
     inactive_answer_template: AnswerTemplate = None
     structure_webhook: WebhookEndpoint = None
     caisse_webhook: WebhookEndpoint = None
+    draft: Draft = None
     markers: list = field(default_factory=list)
 
 
@@ -549,6 +595,10 @@ def build_side(label, structure, caisse, author, staff_user):
     )
     side.agent = CaisseMembershipFactory(caisse=caisse, user=invited("agent"))
     side.inactive_agent = CaisseMembershipFactory(caisse=caisse, user=deactivated("agent"), is_active=False)
+    side.administrateur = CaisseMembershipFactory(caisse=caisse, admin=True, user=invited("administrateur"))
+    side.inactive_administrateur = CaisseMembershipFactory(
+        caisse=caisse, admin=True, user=deactivated("administrateur"), is_active=False
+    )
     side.answer_template = AnswerTemplate.objects.create(
         caisse=caisse, title=f"ModeleCanari{label}", body=f"TexteModeleCanari{label} pour {{numero}}."
     )
@@ -565,8 +615,17 @@ def build_side(label, structure, caisse, author, staff_user):
         )[0]
         for kind, owner in (("Structure", {"structure": structure}), ("Caisse", {"caisse": caisse}))
     )
+    side.draft = Draft.objects.create(
+        author=author,
+        structure=structure,
+        kind="access_difficulty",
+        motif="rights",
+        values={"person_last_name": f"Brouillon{label}Canari"},
+        person_nir=side.request.person_nir,
+    )
     side.markers = [
         side.request.number,
+        f"Brouillon{label}Canari",
         *(f"Crochet{kind}Canari{label}" for kind in ("Structure", "Caisse")),
         *(f"crochet-{kind}-{label.lower()}" for kind in ("structure", "caisse")),
         f"ModeleCanari{label}",
@@ -588,6 +647,8 @@ def build_side(label, structure, caisse, author, staff_user):
                 side.inactive_gestionnaire,
                 side.agent,
                 side.inactive_agent,
+                side.administrateur,
+                side.inactive_administrateur,
             )
         ),
     ]
@@ -603,6 +664,7 @@ SNAPSHOT_MODELS = [
     MasReferral,
     Structure,
     Convention,
+    ConventionChange,
     Caisse,
     Membership,
     CaisseMembership,
@@ -617,6 +679,7 @@ SNAPSHOT_MODELS = [
     AnswerTemplate,
     WebhookEndpoint,
     WebhookDelivery,
+    Draft,
 ]
 
 

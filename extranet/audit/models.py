@@ -20,7 +20,7 @@ class AccessLogQuerySet(models.QuerySet):
 
 
 class AccessLog(models.Model):
-    """Who read a person's data, when, how, and on which request."""
+    """Who read a person's data, when, how, and on which request; and who corrected an account's identity."""
 
     class Action(models.TextChoices):
         DETAIL = "detail", "Consultation de la demande"
@@ -30,6 +30,8 @@ class AccessLog(models.Model):
         EXPORT = "export", "Export CSV avec données personnelles"
         API = "api", "Lecture par l'API"
         SEARCH = "search", "Recherche d'une personne"
+        # An administrateur corrected the name or phone of an account of the caisse or of one of its structures.
+        ACCOUNT_EDIT = "account_edit", "Modification d'un compte"
 
     at = models.DateTimeField("date", default=timezone.now, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

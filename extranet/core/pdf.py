@@ -24,9 +24,15 @@ def stylesheet(name):
     return CSS(string=render_to_string(name), url_fetcher=RefuseEveryURL(), font_config=FONT_CONFIG)
 
 
-def render_pdf(template, context, *, css=None):
+# Tagged PDF/UA-1: a structure tree from the HTML (headings, tables, lists), the language from <html lang>, the title
+# from <title>, shown by readers instead of the file name.
+PDF_OPTIONS = {"pdf_variant": "pdf/ua-1"}
+
+
+def render_pdf(template, context, *, css=()):
+    """The template as PDF, with the stylesheets named in `css` (templates, in cascade order)."""
     # Django's template autoescaping escapes every user-typed value before WeasyPrint reads the HTML.
     html = render_to_string(template, context)
     return HTML(string=html, base_url=None, url_fetcher=RefuseEveryURL()).write_pdf(
-        font_config=FONT_CONFIG, stylesheets=[stylesheet(css)] if css else None
+        font_config=FONT_CONFIG, stylesheets=[stylesheet(name) for name in css], **PDF_OPTIONS
     )

@@ -185,11 +185,25 @@ def technicien(page: Page, audit: Audit, requests):
         audit.submit_empty("Déposer la demande", f"/demandes/nouvelle/{slug}/ envoyé vide")
     audit.visit("/demandes/nouvelle/saisine-mas/")
     audit.submit_empty("Transmettre la saisine", "/demandes/nouvelle/saisine-mas/ envoyé vide")
+    drafts(page, audit)
     for status, demande in requests.items():
         audit.visit(f"/demandes/{demande.number}/", f"demande {status}")
     audit.visit(f"/demandes/{requests['new'].number}/confirmation/")
+    page.goto(f"/demandes/{requests['resolved'].number}/")
+    page.get_by_test_id("linked-request").click()
+    audit("nouvelle demande liée, préremplie")
     person_search(page, audit, requests["resolved"])
     account_pages(page, audit)
+
+
+def drafts(page: Page, audit: Audit):
+    """The form saved as a draft and resumed, the home page's « Brouillons », the deletion's confirmation."""
+    page.get_by_role("button", name="Enregistrer le brouillon").click()
+    expect(page.get_by_role("status")).to_contain_text("Brouillon enregistré.")
+    audit("/demandes/nouvelle/saisine-mas/ brouillon repris")
+    audit.visit("/", "accueil avec un brouillon")
+    page.get_by_role("link", name=re.compile(r"^Supprimer le brouillon")).click()
+    audit("supprimer un brouillon")
 
 
 def person_search(page: Page, audit: Audit, demande):
@@ -248,10 +262,16 @@ def gestionnaire(page: Page, audit: Audit, requests):
     audit.visit(f"/structure/techniciens/{membership.pk}/modifier/")
     audit.visit(f"/structure/techniciens/{membership.pk}/depart/", "départ d'un technicien, ses demandes en cours")
     audit.visit("/structure/tableau-de-bord/")
+    audit.visit("/structure/webhooks/")
+    audit.visit("/structure/webhooks/nouveau/")
+    audit.submit_empty("Enregistrer", "nouveau webhook, erreurs")
     api_token_pages(page, audit)
 
 
 def agent(page: Page, audit: Audit, requests):
+    from requests.catalog import MAS_REFERRAL
+    from requests.models import Request
+
     log_in(page, "agent@demo.example")
     audit("accueil")
     audit.visit("/caisse/demandes/")
@@ -274,10 +294,13 @@ def agent(page: Page, audit: Audit, requests):
     audit("résoudre : aperçu et confirmation")
     person_search(page, audit, requests["in_progress"])
     audit.visit("/caisse/tableau-de-bord/")
+    referral = Request.objects.filter(kind=MAS_REFERRAL.kind, caisse__code="331").order_by("-created_at").first()
+    audit.visit(f"/demandes/{referral.number}/", "saisine MAS")
 
 
 def admin_caisse(page: Page, audit: Audit, requests):
     from structures.models import Structure
+    from tests.factories import MembershipFactory
 
     log_in(page, "admin@demo.example")
     audit("accueil")
@@ -286,8 +309,21 @@ def admin_caisse(page: Page, audit: Audit, requests):
     audit.visit(f"/caisse/structures/{structure.pk}/", "fiche structure")
     audit.visit(f"/caisse/structures/{structure.pk}/modifier/")
     audit.visit(f"/caisse/structures/{structure.pk}/convention/")
+    field(page, "Statut").select_option(label="Suspendue")
+    page.get_by_role("main").get_by_role("button", name="Enregistrer").click()
+    audit("convention, confirmation du changement de statut")
+    page.get_by_role("button", name="Confirmer : convention suspendue").click()
+    audit("fiche structure, historique de la convention")
+    page.get_by_role("link", name=re.compile("^Modifier Karim BENALI")).click()
+    audit("modifier un gestionnaire")
+    field(page, "Nom").fill("")
+    audit.submit_empty("Enregistrer", "modifier un gestionnaire, erreurs")
     audit.visit(f"/caisse/structures/{structure.pk}/gestionnaires/nouveau/")
     audit.submit_empty("Enregistrer", "nouveau gestionnaire, erreurs")
+    full = Structure.objects.get(name="Association Solidarité Santé Bordeaux")
+    for _ in range(full.gestionnaire_seat_cap - full.active_gestionnaires().count()):
+        MembershipFactory(structure=full, gestionnaire=True)
+    audit.visit(f"/caisse/structures/{full.pk}/gestionnaires/nouveau/", "places de gestionnaire occupées")
     audit.visit("/caisse/structures/nouvelle/")
     audit.submit_empty("Enregistrer", "nouvelle structure, erreurs")
     audit.visit("/caisse/structures/conventionner/")
@@ -296,7 +332,12 @@ def admin_caisse(page: Page, audit: Audit, requests):
     audit.visit(f"/demandes/{requests['new'].number}/", "demande nouvelle, attribuer à un agent")
     audit.visit("/caisse/agents/nouveau/")
     audit.submit_empty("Enregistrer", "nouvel agent, erreurs")
+    audit.visit("/caisse/administrateurs/")
+    audit.visit("/caisse/administrateurs/nouveau/")
+    audit.submit_empty("Enregistrer", "nouvel administrateur, erreurs")
     audit.visit("/caisse/journal-des-acces/")
+    audit.visit("/caisse/webhooks/")
+    audit.visit("/caisse/taches-de-fond/")
     audit.visit(f"/caisse/journal-des-acces/?numero={requests['new'].number}")
     audit.visit("/caisse/modeles-de-reponse/")
     audit.visit("/caisse/modeles-de-reponse/nouveau/")

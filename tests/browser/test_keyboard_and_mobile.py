@@ -289,11 +289,12 @@ def test_pages_fit_375_px_without_horizontal_scrolling(page: Page, many_requests
 
     for url in forms:
         page.goto(url)
-        expect(page.locator("main form button[type=submit]").first).to_be_visible()
+        # The form's main button (the MAS form's first one is hidden, its default for Enter; then comes the fiche's).
+        expect(page.locator("main form button[type=submit].btn-primary").first).to_be_visible()
         expect_no_horizontal_scroll(page, url)
         screenshot(page, f"mobile-formulaire-{url.rstrip('/').rsplit('/', 1)[-1]}")
         # With its errors shown too.
-        page.locator("main form button[type=submit]").first.press("Enter")
+        page.locator("main form button[type=submit].btn-primary").first.press("Enter")
         expect(page.locator("[data-error-summary]")).to_be_visible()
         expect_no_horizontal_scroll(page, f"{url} with errors")
 

@@ -55,6 +55,13 @@ def go_to_history(page: Page):
     expect(page.get_by_role("heading", level=1)).to_have_text("Historique des demandes")
 
 
+def open_filters(page: Page):
+    """The filter panel, folded under its summary when no filter is in force."""
+    panel = page.get_by_test_id("filter-panel")
+    if panel.get_attribute("open") is None:
+        panel.locator("summary").click()
+
+
 def filter_history(page: Page):
     page.get_by_role("button", name="Afficher").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Historique des demandes")
@@ -202,11 +209,14 @@ def test_history_filters_by_kind_finds_a_person_and_follows_a_request(page: Page
     expect(page.get_by_test_id("result-count")).to_have_text("1-3 sur 3 résultats")
     assert listed_numbers(page) == [signalement, document, appointment]
 
-    # By kind.
+    # By kind, in the filters folded under their summary.
+    expect(page.get_by_test_id("filter-panel").locator("summary")).to_have_text("Filtres")
+    open_filters(page)
     page.get_by_label("Type de demande", exact=True).select_option(label=DOCUMENT)
     filter_history(page)
     expect(page.get_by_test_id("result-count")).to_have_text("1-1 sur 1 résultat")
     assert listed_numbers(page) == [document]
+    expect(page.get_by_test_id("filter-panel").locator("summary")).to_have_text("Filtres (1 actif)")
     expect(page.get_by_label("Type de demande", exact=True).locator("option:checked")).to_have_text(DOCUMENT)
     page.get_by_role("link", name="Effacer les filtres").click()
     expect(page.get_by_test_id("result-count")).to_have_text("1-3 sur 3 résultats")
@@ -231,30 +241,37 @@ def test_history_filters_by_kind_finds_a_person_and_follows_a_request(page: Page
     expect(page.get_by_test_id("search-count")).to_have_text("Aucune demande ne correspond à ces critères.")
     go_to_history(page)
 
-    # Following a request: the star is a toggle button.
-    star = page.get_by_role("button", name=f"Suivre la demande {document}")
+    # Following a request: the star is a toggle button, toggled in place.
+    star = page.get_by_role("button", name=f"Suivre la demande n° {document}")
     expect(star).to_have_attribute("aria-pressed", "false")
     for number in (appointment, signalement):
-        expect(page.get_by_role("button", name=f"Suivre la demande {number}")).to_have_attribute(
+        expect(page.get_by_role("button", name=f"Suivre la demande n° {number}")).to_have_attribute(
             "aria-pressed", "false"
         )
     star.click()
-    expect(page.get_by_role("status").first).to_have_text(f"Vous suivez la demande {document}.")
+    expect(page.locator("[data-follow-status]")).to_have_text(f"Vous suivez la demande {document}.")
     expect(page.get_by_role("heading", level=1)).to_have_text("Historique des demandes")
-    expect(page.get_by_role("button", name=f"Suivre la demande {document}")).to_have_attribute("aria-pressed", "true")
-    expect(page.get_by_role("button", name=f"Suivre la demande {appointment}")).to_have_attribute(
+    expect(page.get_by_role("button", name=f"Suivre la demande n° {document}")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(page.get_by_role("button", name=f"Suivre la demande n° {appointment}")).to_have_attribute(
         "aria-pressed", "false"
     )
 
+    open_filters(page)
     page.get_by_label("Seulement les demandes que je suis").check()
     filter_history(page)
     expect(page.get_by_test_id("result-count")).to_have_text("1-1 sur 1 résultat")
     assert listed_numbers(page) == [document]
     expect(page.get_by_label("Seulement les demandes que je suis")).to_be_checked()
 
-    # Unfollowed from the filtered list, it leaves it; the filter stays.
-    page.get_by_role("button", name=f"Suivre la demande {document}").click()
-    expect(page.get_by_role("status").first).to_have_text(f"Vous ne suivez plus la demande {document}.")
+    # Unfollowed from the filtered list, it stays under the pointer until the list is shown again; the filter stays.
+    page.get_by_role("button", name=f"Suivre la demande n° {document}").click()
+    expect(page.locator("[data-follow-status]")).to_have_text(f"Vous ne suivez plus la demande {document}.")
+    expect(page.get_by_role("button", name=f"Suivre la demande n° {document}")).to_have_attribute(
+        "aria-pressed", "false"
+    )
+    page.reload()
     expect(page.get_by_test_id("result-count")).to_have_text("Aucune demande ne correspond.")
     expect(page.get_by_label("Seulement les demandes que je suis")).to_be_checked()
 
@@ -267,7 +284,7 @@ def open_mas_form(page: Page):
     expect(page.get_by_text("Pour une saisine de la Mission accompagnement santé")).to_be_visible()
     page.get_by_label(MAS_MOTIF, exact=True).check()
     page.get_by_role("button", name="Déposer la demande").click()
-    expect(page).to_have_url(re.compile(r"/demandes/nouvelle/saisine-mas/$"))
+    # The referral's form, in answer to that post (what was typed comes along: tests/browser/test_deposit_forms.py).
     expect(page.get_by_role("heading", level=1)).to_have_text("Saisine de la Mission accompagnement santé (MAS)")
     expect_page_basics(page)
     expect(page.get_by_role("region", name="Notice d'information à donner à la personne")).to_contain_text(

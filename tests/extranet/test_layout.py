@@ -115,11 +115,9 @@ class TestCaisseSwitch:
         assert "CPAM DE LA GIRONDE —" in text(two_caisses_partner.get("/"))
 
     def test_a_convention_changed_by_the_services_shows_at_once(self, two_caisses_partner, structure, other_caisse):
-        from structures import services
-
         convention = structure.conventions.get(caisse=other_caisse)
         assert "Changer" in text(two_caisses_partner.get("/"))
-        services.update_convention(convention, signed_on=convention.signed_on, status=Convention.Status.ENDED)
+        change_convention_status(convention, Convention.Status.ENDED)
         assert "Changer" not in text(two_caisses_partner.get("/"))
 
     def test_switch_refuses_foreign_redirects(self, two_caisses_partner, other_caisse):

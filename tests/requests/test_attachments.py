@@ -4,7 +4,7 @@ import re
 import pytest
 from django.utils import timezone
 
-from requests.models import Attachment, Request
+from requests.models import Attachment, Request, StagedFile
 from tests.requests.builders import a_pdf, create_url, form_data, image_bytes, pdf_bytes, upload
 
 ELF = b"\x7fELF\x02\x01\x01\x00" + bytes(56) + b"\x00" * 200
@@ -72,7 +72,10 @@ class TestRefusedFiles:
             upload("image.png", image_bytes("PNG"), "image/png"),
         )
         assert attachment_errors(response) == [content_error("faux.pdf", "PDF")]
-        assert not Request.objects.exists() and stored_files() == []
+        assert not Request.objects.exists() and not Attachment.objects.exists()
+        # The good ones are kept for the next try (tests/requests/test_deposit_kept_files.py), the bad one is not.
+        assert sorted(StagedFile.objects.values_list("original_name", flat=True)) == ["bon.pdf", "image.png"]
+        assert all(name.startswith("staged/") for name in stored_files()) and len(stored_files()) == 2
 
     def test_every_bad_file_is_named(self, technicien_client):
         response = deposit(

@@ -34,6 +34,19 @@ def test_the_models_kinds_are_the_catalogues():
     assert len(KINDS_BY_SLUG) == len(KINDS)
 
 
+def test_short_labels_fit_one_line_and_tell_kinds_and_motifs_apart():
+    """The queue gives a request one line: a kind's and a motif's short labels are short, and no two of a list
+    read the same (the full ones stay beside them, requests/kind_label.html)."""
+    shorts = [spec.short_label for spec in KINDS.values()]
+    assert len(set(shorts)) == len(shorts) and all(0 < len(short) <= 20 for short in shorts)
+    for spec in KINDS.values():
+        motifs = [motif.short for motif in spec.motifs]
+        assert len(set(motifs)) == len(motifs) and all(len(short) <= 30 for short in motifs), spec.value
+        assert all(spec.motif_short_display(motif.value) == motif.short for motif in spec.motifs)
+    assert KINDS["access_difficulty"].motif_short_display(MAS_REFERRAL.motif) == "Saisine MAS"
+    assert KINDS["contact"].motif_short_display("regulatory") == "Réglementaire"  # short already: its label
+
+
 def test_every_kind_has_its_form_and_nothing_else_does():
     assert set(DEPOSIT_FORMS) == set(KINDS)
     for kind, form_class in DEPOSIT_FORMS.items():

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 
 from requests import services as request_services
 from requests.models import Request
-from structures import conventions, services
+from structures import conventions
 from structures.models import Convention
 from tests.factories import CaisseFactory, ConventionFactory, change_convention_status
 from tests.helpers import api_client, text
@@ -136,7 +136,7 @@ def test_the_api_files_with_the_caisse_named_checked_afresh(technicien, structur
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_deposit_during_a_suspension_waits_for_it_then_files_nothing(technicien, structure, caisse):
+def test_a_deposit_during_a_suspension_waits_for_it_then_files_nothing(technicien, structure, caisse, caisse_admin):
     """Between the form's check and the deposit's write, a suspension commits on another server: the deposit reads the
     convention under its row lock, so it waits for the suspension and refuses, at the caisse's field."""
     convention = structure.conventions.get()
@@ -145,7 +145,7 @@ def test_a_deposit_during_a_suspension_waits_for_it_then_files_nothing(technicie
     def suspend():
         try:
             with transaction.atomic():
-                services.update_convention(convention, signed_on=convention.signed_on, status="suspended")
+                change_convention_status(convention, "suspended", by=caisse_admin)
                 suspending.set()
                 deposit_started.wait(5)
                 # The deposit waits on the lock (its own connection); a moment for it to reach the lock.

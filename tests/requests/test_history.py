@@ -64,7 +64,7 @@ class TestListing:
         author = f"{technicien.last_name.upper()} {technicien.first_name}"
         assert (
             "Signaler une situation de difficulté d'accès aux droits et aux soins Nouveau "
-            f"☆ Suivre la demande 2233100012 2233100012 — déposée le 16/02/2022 16h30 "
+            f"☆ Suivre la demande n° 2233100012 2233100012 — déposée le 16/02/2022 16h30 "
             f"Demandeur {author} — Personne concernée Madame DURAND Léa (NIR 2 91 •• •• ••• ••• ••) "
             "Consulter le détail de la demande 2233100012"
         ) in page
@@ -287,6 +287,42 @@ class TestFilters:
         assert '<a class="btn btn-link" href="/demandes/">Effacer les filtres</a>' in html
 
 
+def filter_summary(response):
+    return re.search(r"<summary[^>]*>([^<]*)</summary>", response.content.decode()).group(1)
+
+
+@pytest.mark.django_db
+class TestFilterPanel:
+    def test_the_summary_counts_the_filters_in_force(self, technicien_client, make):
+        make(1)
+        assert filter_summary(technicien_client.get("/demandes/")) == "Filtres"
+        assert filter_summary(technicien_client.get("/demandes/?tri=status&ordre=asc&taille=20")) == "Filtres"
+        assert filter_summary(technicien_client.get("/demandes/?status=new")) == "Filtres (1 actif)"
+        assert filter_summary(technicien_client.get("/demandes/?status=new&followed=on&kind=")) == "Filtres (2 actifs)"
+        html = technicien_client.get("/demandes/?followed=on").content.decode()
+        assert '<details class="filter-panel border rounded mb-3" data-collapse-on-small open' in html
+
+
+@pytest.mark.django_db
+class TestAuthorChoices:
+    def test_namesakes_are_told_apart_by_their_address(self, technicien_client, structure, make):
+        first = MembershipFactory(structure=structure, user__first_name="Lina", user__last_name="Nguyen").user
+        second = MembershipFactory(
+            structure=structure, user__first_name="Lina", user__last_name="Nguyen", user__is_active=False
+        ).user
+        other = MembershipFactory(structure=structure, user__first_name="Paul", user__last_name="Martin").user
+        make(1, author=second)
+        html = technicien_client.get("/demandes/").content.decode()
+        select = re.search(r'<select name="author".*?</select>', html, re.S).group(0)
+        options = dict(re.findall(r'<option value="(\d*)"[^>]*>([^<]*)</option>', select))
+        assert options[str(first.pk)] == f"Lina NGUYEN ({first.email})"
+        assert options[str(second.pk)] == f"Lina NGUYEN ({second.email}), compte désactivé"
+        assert options[str(other.pk)] == "Paul MARTIN"
+        response = technicien_client.get(f"/demandes/?author={second.pk}")
+        assert len(listed_numbers(response)) == 1
+        assert f'<option value="{second.pk}" selected>' in response.content.decode()
+
+
 @pytest.mark.django_db
 class TestFollowing:
     def test_star_toggles_following_and_the_followed_filter_lists_it(self, technicien_client, technicien, make):
@@ -295,13 +331,15 @@ class TestFollowing:
         assert html.count('aria-pressed="false"') == 2 and 'aria-pressed="true"' not in html
 
         response = technicien_client.post(f"/demandes/{followed.number}/suivre/", {"next": "/demandes/?tri=date"})
-        assert response.status_code == 302 and response["Location"] == "/demandes/?tri=date"
+        # Back to the list at the star's row, not at the top of the page.
+        assert response.status_code == 302
+        assert response["Location"] == f"/demandes/?tri=date#demande-{followed.number}"
         page = technicien_client.get(response["Location"])
         assert f"Vous suivez la demande {followed.number}." in text(page)
         assert Follow.objects.filter(user=technicien, request=followed).exists()
         star = re.search(
-            rf'<button[^>]*aria-pressed="(true|false)">\s*<span aria-hidden="true">(.)</span>\s*'
-            rf'<span class="visually-hidden">Suivre la demande {followed.number}</span>',
+            rf'<button[^>]*aria-pressed="(true|false)"[^>]*>\s*<span aria-hidden="true" data-star>(.)</span>\s*'
+            rf'<span class="visually-hidden">Suivre la demande n° {followed.number}</span>',
             page.content.decode(),
         )
         assert star.groups() == ("true", "★")
@@ -332,8 +370,60 @@ class TestFollowing:
         assert response["Location"] == f"/demandes/{deposited.number}/"
         assert "★ Ne plus suivre" in text(technicien_client.get(response["Location"]))
 
+    def test_the_row_is_the_anchor_the_star_comes_back_to(self, technicien_client, make):
+        deposited = make(1)
+        html = technicien_client.get("/demandes/?status=new&page=1").content.decode()
+        assert f'id="demande-{deposited.number}"' in html
+        # The star sits before the number, in the same line.
+        assert re.search(
+            rf'data-follow>.*?</form>\s*<p class="mb-0"><span class="font-monospace">{deposited.number}<', html, re.S
+        )
+        response = technicien_client.post(
+            f"/demandes/{deposited.number}/suivre/", {"next": "/demandes/?status=new&page=1#ailleurs"}
+        )
+        assert response["Location"] == f"/demandes/?status=new&page=1#demande-{deposited.number}"
+
+    def test_the_script_toggles_in_place(self, technicien_client, technicien, make):
+        """The star's script asks for JSON: the answer says the new state, with no redirect and no message left for
+        the next page."""
+        deposited = make(1)
+        url = f"/demandes/{deposited.number}/suivre/"
+        response = technicien_client.post(url, {"next": "/demandes/"}, headers={"accept": "application/json"})
+        assert response.status_code == 200
+        assert response.json() == {"following": True, "message": f"Vous suivez la demande {deposited.number}."}
+        assert Follow.objects.filter(user=technicien, request=deposited).exists()
+        assert "Vous suivez la demande" not in text(technicien_client.get("/demandes/"))
+        response = technicien_client.post(url, headers={"accept": "application/json"})
+        assert response.json() == {
+            "following": False,
+            "message": f"Vous ne suivez plus la demande {deposited.number}.",
+        }
+        assert not Follow.objects.exists()
+
+    def test_the_script_is_held_to_the_csrf_check(self, make, technicien, client_factory):
+        deposited = make(1)
+        strict = client_factory(enforce_csrf_checks=True)
+        strict.force_login(technicien)
+        response = strict.post(f"/demandes/{deposited.number}/suivre/", headers={"accept": "application/json"})
+        assert response.status_code == 403
+        assert not Follow.objects.exists()
+
+    def test_another_structures_request_cannot_be_followed(self, technicien_client, caisse, make):
+        other = make(1, structure=ConventionFactory(caisse=caisse).structure)
+        response = technicien_client.post(f"/demandes/{other.number}/suivre/", headers={"accept": "application/json"})
+        assert response.status_code == 404
+        assert not Follow.objects.exists()
+
     @pytest.mark.parametrize(
-        "next_url", ["https://pirate.example/", "//pirate.example/demandes/", "javascript:alert(1)"]
+        "next_url",
+        [
+            "https://pirate.example/",
+            "//pirate.example/demandes/",
+            "/\\pirate.example/demandes/",
+            "javascript:alert(1)",
+            "http://testserver/demandes/",
+            "demandes/",
+        ],
     )
     def test_follow_never_redirects_elsewhere(self, technicien_client, make, next_url):
         deposited = make(1)

@@ -191,14 +191,14 @@ class TestPartnerPages:
 class TestSummaryPdf:
     def test_the_partner_pdf_has_no_trace_of_the_note(self, any_scene):
         extracted = any_scene.pdf(any_scene.partner)
-        assert squeeze(f"Demande {any_scene.number}") in squeeze(extracted)
+        assert squeeze(f"Récapitulatif de la demande n° {any_scene.number}") in squeeze(extracted)
         assert_no_canary("the partner's PDF", extracted)
 
     def test_the_agent_pdf_has_no_trace_of_the_note_either(self, any_scene, caisse):
         """The PDF is printed and handed over: it never carries internal notes, whoever downloads it."""
         for browser in (any_scene.caisse_side, any_scene.browser_for(CaisseMembershipFactory(caisse=caisse).user)):
             extracted = any_scene.pdf(browser)
-            assert squeeze(f"Demande {any_scene.number}") in squeeze(extracted)
+            assert squeeze(f"Récapitulatif de la demande n° {any_scene.number}") in squeeze(extracted)
             assert_no_canary("the agent's PDF", extracted)
 
     def test_the_pdf_shows_the_public_exchanges(self, scene):

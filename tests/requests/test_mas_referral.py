@@ -9,10 +9,12 @@ from pypdf import PdfReader
 
 from extranet.core.dates import months_before
 from requests.models import Attachment, MasReferral, Request, Status
+from requests.nir import format_nir
 from requests.retention import purge_expired_requests
 from tests.factories import CaisseMembershipFactory, MasReferralFactory, advance
 from tests.helpers import api_client, text
 from tests.requests.builders import MAS_REFERRAL_URL, a_pdf, api_deposit, referral_data
+from tests.requests.pdfs import accessibility, font_families, page_of, page_texts, squeeze, structure_tags
 
 URL = MAS_REFERRAL_URL
 NOTICE_EXTRACT = "conservées au plus 18 mois après la fin de l'accompagnement"
@@ -39,8 +41,8 @@ def pdf_text(content):
 class TestForm:
     def test_signaler_form_routes_the_mas_motif_to_the_referral_form(self, partner):
         response = partner.post("/demandes/nouvelle/signaler/", {"motif": "mas_referral"})
-        assert response["Location"] == URL
-        page = text(partner.get(URL))
+        assert response.status_code == 200 and f'action="{URL}"' in response.content.decode()
+        page = text(response)
         assert "Saisine de la Mission accompagnement santé" in page
         assert NOTICE_EXTRACT in page
 
@@ -179,12 +181,13 @@ class TestSheet:
         assert "attachment" in response["Content-Disposition"]
         content = pdf_text(response.content)
         assert "Madame DURAND" in content and "Léa" in content
-        assert "X Renoncement ou difficultés d'accès à des soins" in content
-        assert "X Fragilité face au numérique" in content
-        assert "X Situation sociale complexe" not in content
-        assert "X Pharmacie" in content and "Kinésithérapie" in content
-        assert "Signature de la personne" in content
-        assert "accepte que ces informations soient transmises" in content
+        # ☒ a box ticked, ☐ one left blank: text, read as such.
+        assert "☒ Renoncement ou difficultés d'accès à des soins" in content
+        assert "☒ Fragilité face au numérique" in content
+        assert "☐ Situation sociale complexe" in content
+        assert "☒ Pharmacie" in content and "Kinésithérapie" in content
+        assert "SIGNATURE DE L'ASSURÉ(E)" in content
+        assert "accepte que mes coordonnées soient transmises" in " ".join(content.split())
         assert NOTICE_EXTRACT in " ".join(content.split())
         assert not Request.objects.exists()
 
@@ -193,7 +196,87 @@ class TestSheet:
             partner.post(URL, referral_data())
         number = Request.objects.get().number
         content = pdf_text(partner.get(f"/demandes/{number}/fiche-saisine.pdf").content)
-        assert "DURAND" in content and "X Fragilité face au numérique" in content
+        assert "DURAND" in content and "☒ Fragilité face au numérique" in content
+
+    # The official « MISSION ACCOMPAGNEMENT SANTÉ — FORMULAIRE PARTENAIRES », its blocks in its order.
+    OFFICIAL_ORDER = [
+        "Mission accompagnement santé",
+        "Formulaire partenaires",
+        "DATE DE LA SAISINE",
+        "ACCOMPAGNEMENT SANTÉ SOLLICITÉ DANS LE CADRE",
+        "COORDONNÉES DE L'ASSURÉ(E)",
+        "COORDONNÉES DU DÉTECTEUR",
+        "QUELLES ACTIONS LE DÉTECTEUR A-T-IL DÉJÀ ENGAGÉES ?",
+        "PARTIE À COMPLÉTER EN CAS DE RENONCEMENT OU DE DIFFICULTÉS D'ACCÈS À DES SOINS",
+        "QUELS SOINS NE SONT PAS RÉALISÉS ?",
+        "DEPUIS QUAND DURE LE RENONCEMENT ?",
+        "QUELLES EN SONT LES CAUSES ?",
+        "Accord de l'assuré(e)",
+        "J'accepte",
+        "FAIT À",
+        "SIGNATURE DE L'ASSURÉ(E)",
+        "Mention d'information pour l'assuré(e)",
+    ]
+
+    @pytest.fixture
+    def deposited_sheet(self, partner, commit):
+        with commit():
+            partner.post(URL, referral_data())
+        demande = Request.objects.get()
+        response = partner.get(f"/demandes/{demande.number}/fiche-saisine.pdf")
+        assert response.status_code == 200
+        return demande, response.content
+
+    def test_the_sheet_follows_the_official_form(self, deposited_sheet, caisse):
+        demande, content = deposited_sheet
+        texts = page_texts(content)
+        whole = squeeze("".join(texts))
+        # Addressed to the caisse's Mission accompagnement santé, its name and address in the identity block.
+        for expected in ["Espace Partenaires", "Destinataire : Mission accompagnement santé", caisse.name]:
+            assert squeeze(expected) in squeeze(texts[0]), expected
+        assert all(squeeze(line) in squeeze(texts[0]) for line in caisse.address_lines)
+        positions = [
+            whole.find(squeeze(label.replace("J'accepte", "accepte que mes coordonnées")))
+            for label in self.OFFICIAL_ORDER
+        ]
+        assert -1 not in positions, dict(zip(self.OFFICIAL_ORDER, positions, strict=True))
+        assert positions == sorted(positions), dict(zip(self.OFFICIAL_ORDER, positions, strict=True))
+        # The NIR spaced as on a carte Vitale.
+        assert f"NIR (N° DE SÉCURITÉ SOCIALE)\n{format_nir(demande.person_nir)}" in texts[0]
+
+    def test_the_place_date_and_signature_stay_together_on_one_page(self, deposited_sheet):
+        """The person signs what they read: the consent, "Fait à", "Le" and the signature box on the same page."""
+        _, content = deposited_sheet
+        texts = page_texts(content)
+        together = page_of(texts, "SIGNATURE DE L'ASSURÉ(E)")
+        assert together is not None
+        assert (
+            page_of(texts, "FAIT À LE") == page_of(texts, "accepte que mes coordonnées soient transmises") == together
+        )
+
+    def test_every_page_has_the_running_header_and_the_marking(self, deposited_sheet):
+        demande, content = deposited_sheet
+        texts = page_texts(content)
+        for number, page in enumerate(texts, 1):
+            assert squeeze(f"fiche de saisine MAS, demande n° {demande.number}") in squeeze(page)
+            assert squeeze(f"page {number} / {len(texts)}") in squeeze(page)
+            assert squeeze("Confidentiel — données personnelles de santé") in squeeze(page)
+
+    def test_the_sheet_is_tagged_in_one_font_family(self, deposited_sheet, partner):
+        demande, content = deposited_sheet
+        title = f"Mission accompagnement santé — formulaire partenaires (demande n° {demande.number})"
+        facts = accessibility(content)
+        assert (facts["structure"], facts["marked"], facts["lang"], facts["pdf_ua"]) == ("/Document", True, "fr", "1")
+        assert facts["title"] == facts["xmp_title"] == title
+        assert {"/H1", "/H2", "/L", "/LI", "/Table", "/TD"} <= structure_tags(content)
+        assert font_families(content) == {"DejaVu-Sans"}
+        # The sheet printed before the deposit too, addressed to the caisse the user works with.
+        blank = partner.post(URL, referral_data(action="fiche", consent_mode="")).content
+        assert font_families(blank) == {"DejaVu-Sans"}
+        assert accessibility(blank)["title"] == "Mission accompagnement santé — formulaire partenaires"
+        assert squeeze("Destinataire : Mission accompagnement santé CPAM de la Gironde") in squeeze(
+            page_texts(blank)[0]
+        )
 
     def test_typed_markup_is_printed_as_text(self, partner):
         response = partner.post(URL, referral_data(action="fiche", person_last_name='<img src="file:///etc/passwd">'))

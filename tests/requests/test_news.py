@@ -23,7 +23,7 @@ HISTORY, QUEUE = "/demandes/", "/caisse/demandes/"
 
 def history_badges(response):
     """The numbers of the history's rows showing « Du nouveau »."""
-    rows = re.findall(r'<li class="list-group-item py-3">(.*?)</li>', response.content.decode(), re.S)
+    rows = re.findall(r'<li class="list-group-item py-3[^"]*"[^>]*>(.*?)</li>', response.content.decode(), re.S)
     return {re.search(r"\d{10}", row).group(0) for row in rows if "Du nouveau" in visible_text(row)}
 
 

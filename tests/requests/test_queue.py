@@ -1,4 +1,5 @@
 import csv
+import html as html_module
 import io
 import re
 from datetime import date, datetime, timedelta
@@ -189,13 +190,19 @@ class TestRows:
         author = deposited.author.get_full_name()
         assert row == (
             f"{deposited.number} : consulter la demande "
-            "Demander un rendez-vous pour un assuré Complémentaire santé solidaire (C2S) "
+            "Rendez-vous Demander un rendez-vous pour un assuré · C2S Complémentaire santé solidaire (C2S) "
             f"Association Alpha par {author} "
             "Madame DURAND Léa NIR 2 91 •• •• ••• ••• •• "
             "05/03/2026 16h30 Pris en charge "
-            f"{agent.get_full_name()} 5 Dans les délais"
+            f"{agent.get_full_name()} 5"
         )
         html = response.content.decode()
+        # Short labels on the line, the full ones for assistive technologies and as the cell's tooltip.
+        assert (
+            '<span title="Demander un rendez-vous pour un assuré"><span aria-hidden="true">Rendez-vous</span>'
+            '<span class="visually-hidden">Demander un rendez-vous pour un assuré</span></span>'
+        ) in html
+        assert 'title="Demander un rendez-vous pour un assuré — Complémentaire santé solidaire (C2S)"' in html
         assert f'<a href="/demandes/{deposited.number}/">' in html
         assert deposited.person_nir not in html
 
@@ -210,7 +217,7 @@ class TestRows:
         make(date(2026, 3, 2))
         html = agent_client.get(QUEUE).content.decode()
         assert "<caption" in html and "des plus anciennes aux plus récentes</caption>" in html
-        assert html.count('<th scope="col">') == 9
+        assert html.count('<th scope="col">') == 8
         assert '<th scope="row">' in html
         # The overdue state is written, not only coloured.
         assert '<tr class="table-danger" data-testid="queue-row">' in html
@@ -370,11 +377,11 @@ class TestFilters:
         everything = agent_client.get(QUEUE + "?status=all")
         assert overdue_numbers(everything) == [late_taken.number, late_new.number]
         rows = queue_rows(everything)
-        assert rows[on_time_new.number].endswith("2 Dans les délais")
-        assert rows[on_time_taken.number].endswith("10 Dans les délais")
+        assert rows[on_time_new.number].endswith(" 2")
+        assert rows[on_time_taken.number].endswith(" 10")
         assert rows[late_taken.number].endswith("11 En retard")
         # A resolved request's age stopped at its resolution.
-        assert rows[old_resolved.number].endswith(" 47 —")
+        assert rows[old_resolved.number].endswith(" 47")
         assert listed_numbers(agent_client.get(QUEUE + "?overdue=")) == [
             late_taken.number,
             on_time_taken.number,
@@ -394,6 +401,81 @@ class TestFilters:
     def test_clear_filters_link(self, agent_client):
         html = agent_client.get(QUEUE + "?status=resolved").content.decode()
         assert '<a class="btn btn-link" href="/caisse/demandes/">Effacer les filtres</a>' in html
+
+
+def quick_filters(response):
+    """{label: (href, active)} of the quick filters above the queue."""
+    nav = re.search(r'<ul[^>]*data-testid="quick-filters">(.*?)</ul>', response.content.decode(), re.S).group(1)
+    return {
+        visible_text(label).removeprefix("✓ "): (html_module.unescape(href), bool(current))
+        for href, current, label in re.findall(r'<a[^>]*href="([^"]*)"( aria-current="true")?>(.*?)</a>', nav, re.S)
+    }
+
+
+def filter_summary(response):
+    return re.search(r"<summary[^>]*>([^<]*)</summary>", response.content.decode()).group(1)
+
+
+@pytest.mark.django_db
+class TestQuickFilters:
+    def test_each_sets_its_filter_and_keeps_the_others(self, agent_client, agent, make):
+        mine, theirs, new = make(date(2026, 2, 2)), make(date(2026, 3, 3)), make(date(2026, 3, 10))
+        take(mine, agent)
+        take(theirs, CaisseMembershipFactory(caisse=mine.caisse).user)
+        links = quick_filters(agent_client.get(QUEUE + "?ordre=recentes&page=2"))
+        assert links == {
+            "À moi": ("?ordre=recentes&assignment=me", False),
+            "Nouvelles": ("?ordre=recentes&status=new", False),
+            "En retard": ("?ordre=recentes&overdue=on", False),
+        }
+        assert listed_numbers(agent_client.get(QUEUE + links["À moi"][0])) == [mine.number]
+        assert listed_numbers(agent_client.get(QUEUE + links["Nouvelles"][0])) == [new.number]
+        # Mine and overdue: both quick filters on, each link turning its own off.
+        response = agent_client.get(QUEUE + "?assignment=me&overdue=on")
+        assert listed_numbers(response) == [mine.number]
+        links = quick_filters(response)
+        assert links["À moi"] == ("?overdue=on", True)
+        assert links["En retard"] == ("?assignment=me", True)
+        assert links["Nouvelles"] == ("?assignment=me&overdue=on&status=new", False)
+
+    def test_the_panel_shows_the_same_choice(self, agent_client, make):
+        make(date(2026, 3, 2))
+        response = agent_client.get(QUEUE + "?status=new")
+        assert quick_filters(response)["Nouvelles"][1]
+        assert '<option value="new" selected>' in response.content.decode()
+        # Another status chosen in the panel: "Nouvelles" is off, and replaces it when clicked.
+        links = quick_filters(agent_client.get(QUEUE + "?status=resolved"))
+        assert links["Nouvelles"] == ("?status=new", False)
+        # overdue=1 is the same filter as overdue=on.
+        assert quick_filters(agent_client.get(QUEUE + "?overdue=1"))["En retard"][1]
+
+    def test_a_refused_value_leaves_its_quick_filter_off(self, agent_client, make):
+        make(date(2026, 3, 2))
+        response = agent_client.get(QUEUE + "?assignment=tous")
+        assert response.status_code == 200
+        assert quick_filters(response)["À moi"] == ("?assignment=me", False)
+
+
+@pytest.mark.django_db
+class TestFilterPanel:
+    @pytest.mark.parametrize(
+        ("query", "summary"),
+        [
+            ("", "Filtres"),
+            ("?status=open&ordre=recentes&taille=50", "Filtres"),  # the default status, a sort and a size: no filter
+            ("?status=all", "Filtres (1 actif)"),
+            ("?assignment=me&overdue=on", "Filtres (2 actifs)"),
+            ("?kind=contact&number=26&deposited_from=2026-03-01&unanswered=on", "Filtres (4 actifs)"),
+            ("?deposited_from=2026-13-45", "Filtres (1 actif)"),  # refused, shown with its error
+        ],
+    )
+    def test_the_summary_counts_the_filters_in_force(self, agent_client, make, query, summary):
+        make(date(2026, 3, 2))
+        response = agent_client.get(QUEUE + query)
+        assert filter_summary(response) == summary
+        details = re.search(r"<details[^>]*>", response.content.decode()).group(0)
+        # Open when filters are in force (the script closes it on small screens), closed otherwise.
+        assert (" open" in details) == (summary != "Filtres")
 
 
 @pytest.mark.django_db

@@ -64,9 +64,10 @@ class TestStructures:
         assert (structure.name, structure.kind, structure.headcount) == ("Nouveau nom", "ccas", 14)
 
     def test_suspend_convention(self, admin_client, structure, caisse):
-        admin_client.post(
-            f"/caisse/structures/{structure.pk}/convention/", {"signed_on": "2024-01-15", "status": "suspended"}
-        )
+        url = f"/caisse/structures/{structure.pk}/convention/"
+        admin_client.post(url, {"signed_on": "2024-01-15", "status": "suspended"})
+        assert structure.conventions.get(caisse=caisse).status == Convention.Status.ACTIVE  # asked to confirm first
+        admin_client.post(url, {"signed_on": "2024-01-15", "status": "suspended", "confirm": "1"})
         assert structure.conventions.get(caisse=caisse).status == Convention.Status.SUSPENDED
 
     @pytest.mark.parametrize("day", ["0001-01-01", "1999-12-31", "2205-01-01"])

@@ -32,7 +32,7 @@ def test_the_services_forget_at_once(structure, caisse):
     services.update_structure(structure, name="Association Alpha Santé")
     assert [name for _, name in conventions.caisse_structures(other.pk)] == ["Association Alpha Santé"]
 
-    services.update_convention(convention, signed_on=convention.signed_on, status=Convention.Status.ENDED)
+    change_convention_status(convention, Convention.Status.ENDED)
     assert [c.pk for c in conventions.active_caisses(structure.pk)] == [caisse.pk]
 
 

@@ -5,7 +5,7 @@ the deposit's convention, read afresh."""
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from structures import policy
+from structures import conventions, policy
 from structures.models import Convention
 from tests.factories import CaisseMembershipFactory, MembershipFactory, UserFactory, change_convention_status
 from tests.helpers import as_loaded
@@ -106,3 +106,44 @@ def test_no_deposit_once_the_convention_is_suspended_though_the_membership_stays
 
 def test_no_deposit_to_a_caisse_without_convention(users, structure, other_caisse):
     assert not policy.can_deposit(as_loaded(users["technicien"]), structure, other_caisse)
+
+
+# What each role may administer: S's convention with C and the accounts of S and C (a technicien, a gestionnaire and an
+# agent). The structure's caisses are the ones remembered (structures/conventions.py): read once, before counting.
+ADMINISTRATION = {
+    "gestionnaire": {"can_edit_technicien"},
+    "administrateur": {"can_administer_structure", "can_change_convention", "can_edit_gestionnaire", "can_edit_agent"},
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_administration_predicates_for_each_role(
+    users, role, structure, caisse, other_caisse, django_assert_num_queries
+):
+    user = as_loaded(users[role])
+    convention = structure.conventions.get(caisse=caisse)
+    technicien = users["technicien"].membership
+    gestionnaire = users["gestionnaire"].membership
+    agent = users["agent"].caissemembership
+    for remembered in (caisse, other_caisse):
+        conventions.caisse_structures(remembered.pk)
+    with django_assert_num_queries(0):
+        held = {
+            name
+            for name, answer in (
+                ("can_administer_structure", policy.can_administer_structure(user, structure)),
+                ("can_change_convention", policy.can_change_convention(user, convention)),
+                ("can_edit_technicien", policy.can_edit_account(user, technicien)),
+                ("can_edit_gestionnaire", policy.can_edit_account(user, gestionnaire)),
+                ("can_edit_agent", policy.can_edit_account(user, agent)),
+            )
+            if answer
+        }
+    assert held == ADMINISTRATION.get(role, set())
+
+
+def test_a_structure_stays_its_caisses_to_administer_whatever_the_convention_says(users, structure, caisse):
+    admin = as_loaded(users["administrateur"])
+    change_convention_status(structure.conventions.get(caisse=caisse), Convention.Status.ENDED)
+    assert policy.can_administer_structure(admin, structure)
+    assert not policy.can_administer_structure(as_loaded(users["administrateur of another caisse"]), structure)

@@ -17,6 +17,11 @@ DEMO_PASSWORD = "Demo-Partenaires-2026"
 DEMO_TOTP_KEY = b"demo-espace-partners"
 
 CAISSES = [("331", "CPAM de la Gironde"), ("421", "CPAM de la Loire")]
+# Their postal addresses, printed as the sender's on the PDFs (the caisses' public addresses for mail).
+CAISSE_ADDRESSES = {
+    "331": "Place de l'Europe\n105, rue Jules Ferry\n33085 Bordeaux Cedex",
+    "421": "3, avenue du Président Émile Loubet\n42027 Saint-Étienne Cedex 1",
+}
 
 # (SIRET, name, kind, headcount, habilitated for insured people's documents, caisse codes with an active convention)
 STRUCTURES = [
@@ -58,7 +63,9 @@ class Command(BaseCommand):
     def seed(self, *, no_requests):
         caisses = {}
         for code, name in CAISSES:
-            caisses[code], _ = Caisse.objects.update_or_create(code=code, defaults={"name": name})
+            caisses[code], _ = Caisse.objects.update_or_create(
+                code=code, defaults={"name": name, "postal_address": CAISSE_ADDRESSES[code]}
+            )
         structures = {}
         for siret, name, kind, headcount, habilitated, codes in STRUCTURES:
             structure, _ = Structure.objects.update_or_create(

@@ -7,6 +7,7 @@ app_name = "accounts"
 urlpatterns = [
     path("connexion/", views.LoginView.as_view(), name="login"),
     path("deconnexion/", views.LogoutView.as_view(), name="logout"),
+    path("session/prolonger/", views.session_keepalive, name="session_keepalive"),
     path("activation/<str:secret>/", views.activate, name="activate"),
     path("mot-de-passe-oublie/", views.password_reset, name="password_reset"),
     path("mot-de-passe-oublie/<str:secret>/", views.password_reset_confirm, name="password_reset_confirm"),

@@ -1,10 +1,13 @@
+import time
+
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from extranet.accounts import second_factor, services, throttling
 from extranet.accounts.forms import (
@@ -17,6 +20,7 @@ from extranet.accounts.forms import (
     SetPasswordForm,
 )
 from extranet.accounts.models import AccountToken, ApiToken
+from extranet.accounts.session_store import LAST_SEEN_AT
 from structures.policy import may_create_api_tokens
 
 
@@ -160,3 +164,13 @@ def email_change_confirm(request, secret):
             request, "accounts/link_invalid.html", {"purpose": AccountToken.Purpose.EMAIL_CHANGE}, status=410
         )
     return render(request, "accounts/email_change_confirm.html", {"new_email": token.new_email})
+
+
+@login_required
+@require_POST
+def session_keepalive(request):
+    """« Rester connecté » (static/js/session.js): the idle clock starts again now. Written whatever its age, where
+    other requests write it once a minute at most (extranet/middleware.py): the page counts from this very moment.
+    The absolute timeout stays where it was. Past either, the middleware has already signed the user out."""
+    request.session[LAST_SEEN_AT] = int(time.time())
+    return HttpResponse(status=204)

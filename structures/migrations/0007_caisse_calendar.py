@@ -27,7 +27,7 @@ def set_from_code(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("structures", "0004_rights_from_memberships")]
+    dependencies = [("structures", "0006_caisse_postal_address")]
 
     operations = [
         migrations.AddField(
