@@ -186,6 +186,7 @@ def test_a_form_being_sent_says_so_until_the_page_is_shown_again(page: Page, dem
     expect_confirmation(page, SIGNALER)
     assert page.evaluate("JSON.parse(sessionStorage.getItem('seen'))") == [
         {"text": "Envoi en cours…", "disabled": True},
+        {"text": "Enregistrer le brouillon", "disabled": True},  # the form's other button: one send at a time
         {"text": "Annuler", "disabled": False},  # a link
     ]
 

@@ -794,7 +794,9 @@ class TestExport:
         client.force_login(caisse_admin)
         html = client.get(QUEUE + "?kind=document&page=2").content.decode()
         assert 'name="donnees_personnelles"' in html and "Inclure les données personnelles" in html
-        form = re.search(r'<form method="get" action="/caisse/demandes/export.csv">.*?</form>', html, re.S).group(0)
+        form = re.search(r'<form method="get" action="/caisse/demandes/export.csv"[^>]*>.*?</form>', html, re.S).group(
+            0
+        )
         assert '<input type="hidden" name="kind" value="document">' in form
         assert 'name="page"' not in form
         client.force_login(agent)
