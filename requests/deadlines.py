@@ -1,4 +1,5 @@
-"""Age and deadlines of requests in the caisse's queue, in working days (extranet/core/workdays.py).
+"""Age and deadlines of requests in the caisse's queue, in working days of the request's caisse's calendar
+(extranet/core/workdays.py: a caisse of Moselle does not work on Good Friday, one of Martinique on 22 May).
 
 - Age: working days from the deposit date (Europe/Paris) to today; a resolved request's age stops at its
   resolution date.
@@ -12,17 +13,20 @@ forward by the working days waited, and the age counts from it. Its limit: a wai
 day of the answer included (an answer on the day asked gives nothing back).
 
 The same rule runs in Python for a page of rows (`is_overdue`) and in the database for the "en retard" filter
-(`overdue_q`): each deadline becomes a cutoff datetime, so the filter is a comparison on `created_at`.
+(`overdue_q`): each deadline becomes a cutoff datetime, so the filter is a comparison on `created_at`. The cutoffs
+are the caisse's calendar's: a filter over several caisses has one clause per calendar (`per_calendar`).
 """
 
+import operator
 from collections import defaultdict
+from functools import reduce
 
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
 from extranet.core.dates import start_of_day
-from extranet.core.workdays import first_day_within, working_days_between
+from extranet.core.workdays import Calendar, first_day_within, working_days_between
 from requests.models import Kind, Status
 
 DEADLINE_SETTINGS = {
@@ -40,11 +44,16 @@ def within(status, kind):
     return int(table.get(kind, table["default"]))
 
 
+def calendar_of(demande):
+    """The calendar of the request's caisse (read with the request: the lists select or set its caisse)."""
+    return demande.caisse.calendar
+
+
 def age(demande, today=None):
     today = today or timezone.localdate()
     if demande.status == Status.RESOLVED and demande.resolved_at:
         today = min(today, timezone.localdate(demande.resolved_at))
-    return working_days_between(clock_start(demande), today)
+    return working_days_between(clock_start(demande), today, calendar=calendar_of(demande))
 
 
 def clock_start(demande):
@@ -59,9 +68,16 @@ def is_overdue(demande, today=None, *, age_in_days=None):
     return (age(demande, today) if age_in_days is None else age_in_days) > limit
 
 
-def overdue_q(today=None):
-    """The requests overdue on `today`, as a filter on status, kind and created_at (an index range per clause); a
-    request whose clock was paused compares its `clock_from` instead, and a waiting request is never overdue."""
+def per_calendar(clause):
+    """A filter over the requests of every caisse: `clause(calendar)` for the requests of the caisses with that
+    calendar. A caisse's own list passes its calendar to the clause directly."""
+    return reduce(operator.or_, (Q(caisse__calendar=calendar) & clause(calendar) for calendar in Calendar.values))
+
+
+def overdue_q(today=None, *, calendar):
+    """The requests overdue on `today` for a caisse of this calendar, as a filter on status, kind and created_at (an
+    index range per clause); a request whose clock was paused compares its `clock_from` instead, and a waiting
+    request is never overdue."""
     today = today or timezone.localdate()
     clauses = Q()
     for status in DEADLINE_SETTINGS:
@@ -69,7 +85,7 @@ def overdue_q(today=None):
         for kind in Kind.values:
             kinds_by_limit[within(status, kind)].append(kind)
         for limit, kinds in kinds_by_limit.items():
-            first_day = first_day_within(today, limit)
+            first_day = first_day_within(today, limit, calendar=calendar)
             clause = Q(status=status) & (
                 Q(clock_from__isnull=True, created_at__lt=start_of_day(first_day)) | Q(clock_from__lt=first_day)
             )

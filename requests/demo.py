@@ -24,7 +24,7 @@ from django.db.models import Max
 from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 
-from extranet.core.workdays import is_working_day
+from extranet.core.workdays import Calendar, is_working_day
 from extranet.notifications.models import OutgoingEmail
 from requests import services
 from requests.attachments import inspect_upload
@@ -64,7 +64,8 @@ class When:
         day = timezone.localdate(now)
         for _ in range(self.working_days_ago):
             day -= timedelta(days=1)
-            while not is_working_day(day):
+            # The demo's caisses (Gironde, Loire) keep the national holidays.
+            while not is_working_day(day, calendar=Calendar.METROPOLE):
                 day -= timedelta(days=1)
         return timezone.make_aware(datetime.combine(day, time.fromisoformat(self.at)))
 

@@ -227,13 +227,14 @@ class QueueFilter(ActiveCountMixin, NewsFilterMixin, django_filters.FilterSet):
     # panel sets it, so that the panel shows it chosen and the two never disagree.
     QUICK = (("À moi", "assignment", "me"), ("Nouvelles", "status", "new"), ("En retard", "overdue", "on"))
 
-    def __init__(self, data=None, *args, caisse, user, today=None, **kwargs):
+    def __init__(self, data=None, *args, caisse, calendar, user, today=None, **kwargs):
         data = data.copy() if data is not None else QueryDict(mutable=True)
         if not data.get("status"):
             data["status"] = "open"
         super().__init__(data, *args, **kwargs)
         self.user = user
         self.today = today or timezone.localdate()
+        self.calendar = calendar  # the caisse's: its deadlines count its working days
         self.filters["structure"].extra["choices"] = StructureChoices(caisse)
 
     def filter_queryset(self, queryset):
@@ -258,10 +259,10 @@ class QueueFilter(ActiveCountMixin, NewsFilterMixin, django_filters.FilterSet):
         return queryset.filter(assigned_to__isnull=True)
 
     def filter_overdue(self, queryset, name, value):
-        return queryset.filter(overdue_q(self.today)) if value else queryset
+        return queryset.filter(overdue_q(self.today, calendar=self.calendar)) if value else queryset
 
     def filter_unanswered(self, queryset, name, value):
-        return queryset.filter(unanswered_q(self.today)) if value else queryset
+        return queryset.filter(unanswered_q(self.today, calendar=self.calendar)) if value else queryset
 
     def quick_filters(self, params):
         """(label, query string, active) of each quick filter: its link turns it on, or off when it is on, keeps the

@@ -81,7 +81,7 @@ def caisse_counts(user, caisse, today):
     return {
         "mine": bounded_count(open_requests.filter(assigned_to=user)),
         "new": bounded_count(open_requests.filter(status=Status.NEW)),
-        "overdue": bounded_count(open_requests.filter(overdue_q(today))),
+        "overdue": bounded_count(open_requests.filter(overdue_q(today, calendar=caisse.calendar))),
         "replied": bounded_count(open_requests.filter(assigned_to=user).filter(unseen_q(user))),
     }
 

@@ -58,6 +58,7 @@ def _filtered(request, staff, today):
         request.GET,
         queryset=Request.objects.visible_to(request.user),
         caisse=staff.caisse_id,
+        calendar=staff.caisse.calendar,
         user=request.user,
         today=today,
     )
@@ -93,6 +94,7 @@ def _queue_page(request, staff, *, error=None, status=200):
     has_next = len(rows) > size
     rows = rows[:size]
     for row in rows:
+        row.caisse = staff.caisse  # the queue is the caisse's own: its calendar counts the ages, with no query
         row.age = deadlines.age(row, today)
         row.overdue = deadlines.is_overdue(row, today, age_in_days=row.age)
         row.unanswered = waiting.is_unanswered(row, today)

@@ -516,7 +516,9 @@ WAIT_FIELDS = ["awaiting_partner_since", "reminded_at", "clock_from"]
 def _end_wait(demande, at):
     """The wait is over: the working days waited are given back to the clock (requests/deadlines.py)."""
     days = waiting.waited(demande, timezone.localdate(at))
-    demande.clock_from = working_days_after(deadlines.clock_start(demande), days)
+    demande.clock_from = working_days_after(
+        deadlines.clock_start(demande), days, calendar=deadlines.calendar_of(demande)
+    )
     demande.awaiting_partner_since = None
     demande.reminded_at = None
 
@@ -581,7 +583,9 @@ def remind_awaiting_partners(today=None):
     wait. Each in its own transaction, under the request's row lock: run twice, the job sends one. Returns how many
     requests were reminded."""
     reminded = 0
-    due = Request.objects.filter(status=Status.IN_PROGRESS).filter(waiting.reminder_due_q(today))
+    due = Request.objects.filter(status=Status.IN_PROGRESS).filter(
+        deadlines.per_calendar(lambda calendar: waiting.reminder_due_q(today, calendar=calendar))
+    )
     for pk in due.order_by("pk").values_list("pk", flat=True).iterator():
         with transaction.atomic():
             demande = workflow.lock(Request(pk=pk))

@@ -52,7 +52,7 @@ _caisses_of_structure = _Remembered(
     lambda structure_id: list(
         Caisse.objects.filter(conventions__structure_id=structure_id, conventions__status=Convention.Status.ACTIVE)
         .order_by("code")
-        .values_list("pk", "code", "name")
+        .values_list("pk", "code", "name", "calendar")
     )
 )
 _structures_of_caisse = _Remembered(
@@ -61,9 +61,12 @@ _structures_of_caisse = _Remembered(
 
 
 def active_caisses(structure_id, *, fresh=False):
-    """The structure's caisses with an active convention, by code: new Caisse objects (id, code and name only).
-    `fresh`: read from the database now (and remembered from now on)."""
-    return [Caisse(pk=pk, code=code, name=name) for pk, code, name in _caisses_of_structure(structure_id, fresh=fresh)]
+    """The structure's caisses with an active convention, by code: new Caisse objects (id, code, name and calendar
+    only). `fresh`: read from the database now (and remembered from now on)."""
+    return [
+        Caisse(pk=pk, code=code, name=name, calendar=calendar)
+        for pk, code, name, calendar in _caisses_of_structure(structure_id, fresh=fresh)
+    ]
 
 
 def caisse_structures(caisse_id):

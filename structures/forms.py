@@ -3,6 +3,7 @@ from django import forms
 from extranet.accounts.forms import IdentityForm
 from extranet.core.forms import StyledFormMixin
 from extranet.core.validators import validate_event_date
+from extranet.core.workdays import Calendar
 from structures.models import Convention, Structure
 from structures.validators import normalize_siret, validate_siret
 
@@ -110,6 +111,19 @@ class AccountEditForm(IdentityForm):
             self.fields["email"].help_text = "La personne change elle-même son adresse depuis « Mon compte »."
         else:
             self.fields["email"].help_text = "Modifier l'adresse renvoie le lien d'activation à la nouvelle adresse."
+
+
+class CaisseCalendarForm(StyledFormMixin, forms.Form):
+    calendar = forms.ChoiceField(
+        label="Jours fériés de la caisse",
+        choices=Calendar.choices,
+        widget=forms.RadioSelect,
+        help_text="Ces jours ne comptent pas dans l'âge des demandes, leurs délais et les relances.",
+        error_messages={
+            "required": "Choisissez le calendrier de la caisse.",
+            "invalid_choice": "Choisissez un des calendriers proposés.",
+        },
+    )
 
 
 class IdentityCorrectionForm(IdentityForm):

@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from extranet.core.workdays import Calendar, calendar_for_code
 from structures.validators import validate_siret
 
 
@@ -24,6 +25,16 @@ class Caisse(models.Model):
         validators=[RegexValidator(r"^\d{3}$", "Le code caisse comporte 3 chiffres.")],
     )
     name = models.CharField("nom", max_length=120)
+    # The public holidays its working days skip (extranet/core/workdays.py): the queue's ages, the deadlines, the
+    # reminders. Set from the code when the caisse is created; the administrateur may change it.
+    calendar = models.CharField(
+        "calendrier des jours fériés",
+        max_length=20,
+        choices=Calendar.choices,
+        help_text=(
+            "Les jours fériés que la caisse ne travaille pas : âge des demandes, délais et relances en jours ouvrés."
+        ),
+    )
     # The sender's address on the PDFs of the caisse's requests (templates/requests/pdf/), as on its letters: one line
     # per line of the address, the last with the postal code and the city.
     postal_address = models.TextField(
@@ -36,9 +47,17 @@ class Caisse(models.Model):
 
     class Meta:
         ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(calendar__in=Calendar.values), name="caisse_calendar_known"),
+        ]
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.calendar:
+            self.calendar = calendar_for_code(self.code)
+        super().save(*args, **kwargs)
 
     @property
     def address_lines(self):

@@ -1,5 +1,7 @@
 """Writes on caisses, structures, conventions and accounts. One transaction per user action."""
 
+import logging
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -19,6 +21,8 @@ from structures.models import (
     Membership,
     Structure,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class SeatLimitReached(Exception):
@@ -105,6 +109,20 @@ def update_structure(structure, **fields):
     structure.save()
     conventions.forget(structure.pk)
     return seat_situation(structure)
+
+
+@transaction.atomic
+def set_caisse_calendar(caisse, *, calendar, by):
+    """The administrateur's choice of the caisse's public holidays: from now on, every age, deadline and reminder
+    of its requests counts its working days (the ages are computed when read, so the past ones follow too)."""
+    caisse = Caisse.objects.select_for_update().get(pk=caisse.pk)
+    previous = caisse.calendar
+    caisse.calendar = calendar
+    caisse.save(update_fields=["calendar"])
+    # The partners' headers remember their caisses, calendar included, in each process.
+    conventions.forget()
+    logger.info("caisse %s: calendar %s -> %s by user %s", caisse.code, previous, calendar, by.pk)
+    return caisse
 
 
 @transaction.atomic

@@ -31,6 +31,7 @@ urlpatterns = [
         views.gestionnaire_reset_second_factor,
         name="gestionnaire_reset_second_factor",
     ),
+    path("caisse/calendrier/", views.caisse_calendar, name="caisse_calendar"),
     path("caisse/agents/", views.agent_list, name="agent_list"),
     path("caisse/agents/nouveau/", views.agent_create, name="agent_create"),
     path("caisse/agents/<int:pk>/modifier/", views.agent_edit, name="agent_edit"),

@@ -4,14 +4,17 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from extranet.accounts.forms import IdentityForm
 from extranet.core.names import name_key
 from extranet.core.plurals import quantity
+from extranet.core.workdays import Calendar, public_holidays
 from structures import services
 from structures.forms import (
     AccountEditForm,
+    CaisseCalendarForm,
     ConventionForm,
     ExistingStructureConventionForm,
     IdentityCorrectionForm,
@@ -152,6 +155,31 @@ def structure_edit(request, pk):
         _seat_message(request, structure, situation)
         return redirect("structures:structure_detail", structure.pk)
     return render(request, "structures/structure_form.html", {"form": form, "structure": structure})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def caisse_calendar(request):
+    caisse = require_caisse_admin(request.user).caisse
+    form = CaisseCalendarForm(request.POST or None, initial={"calendar": caisse.calendar})
+    if request.method == "POST" and form.is_valid():
+        calendar = Calendar(form.cleaned_data["calendar"])
+        services.set_caisse_calendar(caisse, calendar=calendar, by=request.user)
+        messages.success(request, f"Le calendrier de la caisse est désormais « {calendar.label} ».")
+        return redirect("structures:caisse_calendar")
+    this_year = timezone.localdate().year
+    return render(
+        request,
+        "structures/caisse_calendar.html",
+        {
+            "form": form,
+            "caisse": caisse,
+            "calendar_label": Calendar(caisse.calendar).label,
+            "years": [
+                (year, public_holidays(year, calendar=caisse.calendar).items()) for year in (this_year, this_year + 1)
+            ],
+        },
+    )
 
 
 @login_required

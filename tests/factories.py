@@ -6,6 +6,7 @@ import factory
 from django.contrib.auth import get_user_model
 from stdnum import luhn
 
+from extranet.core.workdays import Calendar, calendar_for_code
 from requests.nir import nir_digest, nir_key
 from structures import conventions
 from structures.models import Caisse, CaisseMembership, Convention, Membership, Structure
@@ -35,12 +36,17 @@ class UserFactory(factory.django.DjangoModelFactory):
         invited = factory.Trait(password=factory.django.Password(None))
 
 
+METROPOLE_CODES = [f"{n:03d}" for n in range(100, 1000) if calendar_for_code(f"{n:03d}") == Calendar.METROPOLE]
+
+
 class CaisseFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Caisse
         django_get_or_create = ("code",)
 
-    code = factory.Sequence(lambda n: f"{(n % 900) + 100:03d}")
+    # Codes of caisses with the national holidays only: a test's ages and deadlines do not depend on which code the
+    # sequence reached. A test of a local calendar names its code (671, 972…).
+    code = factory.Sequence(lambda n: METROPOLE_CODES[n % len(METROPOLE_CODES)])
     name = factory.LazyAttribute(lambda o: f"CPAM {o.code}")
     postal_address = factory.LazyAttribute(lambda o: f"1, rue de la Santé\n{o.code}00 Ville-{o.code}")
 

@@ -253,6 +253,7 @@ MATRIX = {
     "structures:gestionnaire_reset_second_factor": Entry(
         scoped(ADMINS), args=by_pk("gestionnaire"), methods=("POST",)
     ),
+    "structures:caisse_calendar": Entry(only(ADMINS), methods=("GET", "POST")),
     "structures:gestionnaire_edit": Entry(
         scoped(ADMINS), args=by_pk("gestionnaire"), methods=("GET", "POST"), data=an_identity_correction
     ),

@@ -46,6 +46,7 @@ SUMMARY = {
     "resolved_at": "2026-11-23T11:30:00+01:00",
     "updated_at": "2026-11-23T11:30:00+01:00",
     "awaiting_partner_since": None,
+    "age_working_days": 1,  # deposited on Friday 20, resolved on Monday 23
     "url": f"{SITE}/api/v1/requests/{NUMBER}/",
 }
 

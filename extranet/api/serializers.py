@@ -12,7 +12,7 @@ from extranet.accounts.models import Civility
 from extranet.accounts.second_factor import has_second_factor
 from extranet.api.refusals import errors_refusal
 from extranet.core.text import clean_text
-from requests import mas
+from requests import deadlines, mas
 from requests.attachments import AttachmentsField
 from requests.catalog import KINDS
 from requests.models import Attachment, MasReferral, Message, Request, Status, StatusChange
@@ -144,6 +144,13 @@ class RequestSummarySerializer(serializers.ModelSerializer):
     assigned_to = AccountSerializer(allow_null=True, help_text="L'agent en charge, ou null.")
     has_person = serializers.BooleanField(help_text="La demande concerne une personne (tous les types sauf contact).")
     updated_at = serializers.DateTimeField(help_text=UPDATED_AT)
+    age_working_days = serializers.SerializerMethodField(
+        help_text=(
+            "Âge de la demande en jours ouvrés de sa caisse (hors week-ends et jours fériés de son calendrier, "
+            "attentes de la réponse de la structure déduites), arrêté à sa résolution : celui de la file de la "
+            "caisse et de son export."
+        )
+    )
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -166,8 +173,12 @@ class RequestSummarySerializer(serializers.ModelSerializer):
             "resolved_at",
             "updated_at",
             "awaiting_partner_since",
+            "age_working_days",
             "url",
         ]
+
+    def get_age_working_days(self, demande) -> int:
+        return deadlines.age(demande)
 
     def get_url(self, demande) -> str:
         return self.context["request"].build_absolute_uri(reverse("api:request-detail", args=[demande.number]))

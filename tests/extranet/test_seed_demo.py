@@ -106,7 +106,11 @@ def test_seed_demo_looks_like_a_working_caisse():
 
     # Late, as the queue says: in the page (Python) and in its "en retard" filter (database) alike.
     overdue = [r for r in demo if deadlines.is_overdue(r)]
-    assert {r.pk for r in overdue} == set(Request.objects.filter(deadlines.overdue_q()).values_list("pk", flat=True))
+    assert {r.pk for r in overdue} == set(
+        Request.objects.filter(deadlines.per_calendar(lambda c: deadlines.overdue_q(calendar=c))).values_list(
+            "pk", flat=True
+        )
+    )
     assert Counter(r.status for r in overdue).keys() == {"new", "in_progress"}
     assert {r.caisse.code for r in overdue} == {"331", "421"}
     assert any(r.status == "in_progress" and not deadlines.is_overdue(r) for r in demo)
@@ -176,7 +180,7 @@ def test_demo_pages_render_for_who_may_see_them(client):
     # The queue shows the late ones; the history, the requests of the selected caisse.
     client.force_login(User.objects.get(email="agent@demo.example"))
     late = text(client.get("/caisse/demandes/?overdue=on"))
-    assert all(r.number in late for r in demo.filter(deadlines.overdue_q(), caisse__code="331"))
+    assert all(r.number in late for r in demo.filter(deadlines.overdue_q(calendar="metropole"), caisse__code="331"))
     # A PDF per kind, of its request with the most exchanges, and an answer's file, as the partner.
     client.force_login(User.objects.get(email="technicien@demo.example"))
     for kind in Kind.values:

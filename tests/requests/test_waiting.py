@@ -164,7 +164,9 @@ class TestThePausedClock:
     def overdue(self, demande, day):
         demande = Request.objects.get(pk=demande.pk)
         in_python = deadlines.is_overdue(demande, day)
-        in_the_database = Request.objects.filter(deadlines.overdue_q(day), pk=demande.pk).exists()
+        in_the_database = Request.objects.filter(
+            deadlines.overdue_q(day, calendar=demande.caisse.calendar), pk=demande.pk
+        ).exists()
         assert in_python == in_the_database
         return in_python
 
