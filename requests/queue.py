@@ -16,8 +16,10 @@ from django.utils import timezone
 from extranet.audit.models import AccessLog, record_access
 from extranet.core.pagination import link_query, page_number
 from requests import deadlines, news, waiting
+from requests.catalog import KINDS, Kind
 from requests.filters import QueueFilter
-from requests.models import ExportLog, Request
+from requests.models import ExportLog, Request, Status
+from requests.nir import format_nir
 from structures.guards import require_caisse_staff
 from structures.models import Structure
 from structures.policy import can_administer_caisse
@@ -157,8 +159,11 @@ def queue_export(request):
         record_access(
             request.user, AccessLog.Action.EXPORT, caisse=staff.caisse, target=f"export n° {log.pk} de la file"
         )
-    rows = filterset.qs.select_related("structure", "caisse", "assigned_to").order_by(*ORDERS[order][0])
-    response = StreamingHttpResponse(_csv_stream(rows, log, personal, today), content_type="text/csv; charset=utf-8")
+    rows = filterset.qs.order_by(*ORDERS[order][0]).values_list(*EXPORT_FIELDS + (PERSONAL_FIELDS if personal else ()))
+    clock = deadlines.Clock(calendar=staff.caisse.calendar, today=today)
+    response = StreamingHttpResponse(
+        _csv_stream(rows, log, staff.caisse, clock, personal), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = (
         f'attachment; filename="file-des-demandes-{staff.caisse.code}-{timezone.localtime():%Y%m%d-%H%M}.csv"'
     )
@@ -166,11 +171,17 @@ def queue_export(request):
     return response
 
 
-class _Line:
-    """csv.writer writes one line into this and gets it back."""
+class _Lines:
+    """csv.writer writes its lines into this; `take` hands them over as one string."""
 
-    def write(self, value):
-        return value
+    def __init__(self):
+        self.lines = []
+        self.write = self.lines.append
+
+    def take(self):
+        text = "".join(self.lines)
+        self.lines.clear()
+        return text
 
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -184,50 +195,89 @@ def _cell(value):
     return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
 
 
-def _when(moment):
-    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M") if moment else ""
+# What the export reads of each request, as values (no model instance: at 100,000 rows, building them was most of the
+# time): the structure's and the agent's names by joins, the labels from the catalogue, the caisse is the queue's.
+EXPORT_FIELDS = (
+    "number",
+    "kind",
+    "motif",
+    "structure__name",
+    "status",
+    "created_at",
+    "taken_at",
+    "resolved_at",
+    "assigned_to__first_name",
+    "assigned_to__last_name",
+    "clock_from",
+    "awaiting_partner_since",
+)
+PERSONAL_FIELDS = ("person_last_name", "person_first_name", "person_birth_date", "person_nir")
+# The labels as the model gives them (get_kind_display, motif_label, get_status_display), guarded once.
+KIND_CELLS = {kind: _cell(label) for kind, label in Kind.choices}
+MOTIF_CELLS = {
+    (spec.value, motif.value): _cell(spec.motif_display(motif.value))
+    for spec in KINDS.values()
+    for motif in spec.motifs
+}
+STATUS_CELLS = {status: _cell(label) for status, label in Status.choices}
 
 
-def _csv_row(row, personal, today):
-    age = deadlines.age(row, today)
-    values = [
-        row.number,
-        row.get_kind_display(),
-        row.motif_label,
-        row.structure.name,
-        row.caisse.name,
-        row.get_status_display(),
-        _when(row.created_at),
-        _when(row.taken_at),
-        _when(row.resolved_at),
-        row.assigned_to.get_full_name() if row.assigned_to else "",
-        age,
-        "Oui" if deadlines.is_overdue(row, today, age_in_days=age) else "Non",
-    ]
-    if personal:
-        values += [
-            row.person_last_name,
-            row.person_first_name,
-            row.person_birth_date.strftime("%d/%m/%Y") if row.person_birth_date else "",
-            # Spaced as the pages show it (1 61 03 75 612 345 67): Excel and LibreOffice read a bare NIR as a
-            # 15-digit number, shown as 1,61E+14. Spaced groups of one or two digits are no thousands grouping to
-            # either, so both keep the cell as text; it starts with a digit, so the formula guard leaves it as is.
-            # Not the usual tricks: a leading apostrophe or tab stays visible (and is what the guard adds to
-            # formulas), and `="…"` is itself a formula.
-            row.formatted_nir,
+def _minute(local):
+    """As strftime("%d/%m/%Y %H:%M") writes it, four times faster (and the f-string's specifiers are slower)."""
+    return "%02d/%02d/%d %02d:%02d" % (local.day, local.month, local.year, local.hour, local.minute)  # noqa: UP031
+
+
+def _csv_rows(rows, caisse, clock, personal):
+    """Each row's cells, as they were read from each request: the model's labels, dates in Europe/Paris, the age and
+    overdue flag by the caisse's calendar (deadlines.Clock), the formula guard on every text users typed."""
+    zone = timezone.get_current_timezone()
+    caisse_name = _cell(caisse.name)
+    for row in rows:
+        number, kind, motif, structure, status, created, taken, resolved, first_name, last_name, clock_from = row[:11]
+        deposited = created.astimezone(zone)
+        resolved = resolved and resolved.astimezone(zone)
+        age = clock.age(status, clock_from or deposited.date(), resolved and resolved.date())
+        cells = [
+            number,
+            KIND_CELLS.get(kind) or _cell(kind),
+            MOTIF_CELLS.get((kind, motif)) or _cell(motif),
+            _cell(structure),
+            caisse_name,
+            STATUS_CELLS.get(status) or _cell(status),
+            _minute(deposited),
+            _minute(taken.astimezone(zone)) if taken else "",
+            _minute(resolved) if resolved else "",
+            # As User.get_full_name; the left join's None: no agent.
+            "" if first_name is None else _cell(f"{first_name} {last_name.upper()}".strip()),
+            str(age),
+            "Oui" if clock.is_overdue(status, kind, age, row[11]) else "Non",
         ]
-    return [_cell(value) for value in values]
+        if personal:
+            last, first, birth, nir = row[12:]
+            cells += [
+                _cell(last),
+                _cell(first),
+                f"{birth.day:02d}/{birth.month:02d}/{birth.year}" if birth else "",
+                # Spaced as the pages show it (1 61 03 75 612 345 67): Excel and LibreOffice read a bare NIR as a
+                # 15-digit number, shown as 1,61E+14. Spaced groups of one or two digits are no thousands grouping
+                # to either, so both keep the cell as text; it starts with a digit, so the formula guard leaves it
+                # as is. Not the usual tricks: a leading apostrophe or tab stays visible (and is what the guard adds
+                # to formulas), and `="…"` is itself a formula.
+                _cell(format_nir(nir)),
+            ]
+        yield cells
 
 
-def _csv_stream(rows, log, personal, today, lines_per_chunk=200):
-    writer = csv.writer(_Line(), delimiter=";")
-    chunk = ["\ufeff", writer.writerow(CSV_COLUMNS + (CSV_PERSONAL_COLUMNS if personal else []))]
+def _csv_stream(rows, log, caisse, clock, personal, lines_per_chunk=200):
+    lines = _Lines()
+    writer = csv.writer(lines, delimiter=";")
+    lines.write("\ufeff")
+    writer.writerow(CSV_COLUMNS + (CSV_PERSONAL_COLUMNS if personal else []))
     count = 0
-    for row in rows.iterator(chunk_size=EXPORT_CHUNK_SIZE):
-        chunk.append(writer.writerow(_csv_row(row, personal, today)))
+    for cells in _csv_rows(rows.iterator(chunk_size=EXPORT_CHUNK_SIZE), caisse, clock, personal):
+        writer.writerow(cells)
         count += 1
-        if len(chunk) >= lines_per_chunk:
-            yield "".join(chunk)
-            chunk = []
-    yield "".join(chunk)
+        if len(lines.lines) >= lines_per_chunk:
+            yield lines.take()
+    yield lines.take()
     ExportLog.objects.filter(pk=log.pk).update(row_count=count, finished_at=timezone.now())
