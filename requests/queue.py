@@ -4,8 +4,6 @@ The queue of a big caisse is a hot list: no COUNT(*) of the filtered rows, a pag
 index (the extra row tells whether a next page exists), and the export streams from a server-side cursor.
 """
 
-import csv
-
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.db.models import OuterRef, Subquery
@@ -171,19 +169,6 @@ def queue_export(request):
     return response
 
 
-class _Lines:
-    """csv.writer writes its lines into this; `take` hands them over as one string."""
-
-    def __init__(self):
-        self.lines = []
-        self.write = self.lines.append
-
-    def take(self):
-        text = "".join(self.lines)
-        self.lines.clear()
-        return text
-
-
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -193,6 +178,24 @@ def _cell(value):
         return ""
     value = str(value)
     return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
+
+
+def _quoted(text):
+    """The field as csv.writer writes it for Excel (";", minimal quoting): written by hand, since csv.writer took a
+    third of the export's time (5 µs a row, a join of the fields 0.2 µs). Proven the same by tests/requests/
+    test_export.py over any text."""
+    if ";" in text or '"' in text or "\n" in text or "\r" in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _text(value):
+    """A text users typed (a name), as a field of the file: guarded, then quoted."""
+    return _quoted(_cell(value))
+
+
+def _line(fields):
+    return ";".join(fields) + "\r\n"
 
 
 # What the export reads of each request, as values (no model instance: at 100,000 rows, building them was most of the
@@ -212,14 +215,14 @@ EXPORT_FIELDS = (
     "awaiting_partner_since",
 )
 PERSONAL_FIELDS = ("person_last_name", "person_first_name", "person_birth_date", "person_nir")
-# The labels as the model gives them (get_kind_display, motif_label, get_status_display), guarded once.
-KIND_CELLS = {kind: _cell(label) for kind, label in Kind.choices}
-MOTIF_CELLS = {
-    (spec.value, motif.value): _cell(spec.motif_display(motif.value))
+# The labels as the model gives them (get_kind_display, motif_label, get_status_display), as fields, made once.
+KIND_FIELDS = {kind: _text(label) for kind, label in Kind.choices}
+MOTIF_FIELDS = {
+    (spec.value, motif.value): _text(spec.motif_display(motif.value))
     for spec in KINDS.values()
     for motif in spec.motifs
 }
-STATUS_CELLS = {status: _cell(label) for status, label in Status.choices}
+STATUS_FIELDS = {status: _text(label) for status, label in Status.choices}
 
 
 def _minute(local):
@@ -227,57 +230,56 @@ def _minute(local):
     return "%02d/%02d/%d %02d:%02d" % (local.day, local.month, local.year, local.hour, local.minute)  # noqa: UP031
 
 
-def _csv_rows(rows, caisse, clock, personal):
-    """Each row's cells, as they were read from each request: the model's labels, dates in Europe/Paris, the age and
-    overdue flag by the caisse's calendar (deadlines.Clock), the formula guard on every text users typed."""
+def _csv_lines(rows, caisse, clock, personal):
+    """Each row's line, as it was written from each request: the model's labels, dates in Europe/Paris, the age and
+    overdue flag by the caisse's calendar (deadlines.Clock), the formula guard on every text users typed. Numbers,
+    dates and flags are digits and letters: no guard or quote changes them."""
     zone = timezone.get_current_timezone()
-    caisse_name = _cell(caisse.name)
+    caisse_name = _text(caisse.name)
     for row in rows:
         number, kind, motif, structure, status, created, taken, resolved, first_name, last_name, clock_from = row[:11]
         deposited = created.astimezone(zone)
         resolved = resolved and resolved.astimezone(zone)
         age = clock.age(status, clock_from or deposited.date(), resolved and resolved.date())
-        cells = [
+        fields = [
             number,
-            KIND_CELLS.get(kind) or _cell(kind),
-            MOTIF_CELLS.get((kind, motif)) or _cell(motif),
-            _cell(structure),
+            KIND_FIELDS.get(kind) or _text(kind),
+            MOTIF_FIELDS.get((kind, motif)) or _text(motif),
+            _text(structure),
             caisse_name,
-            STATUS_CELLS.get(status) or _cell(status),
+            STATUS_FIELDS.get(status) or _text(status),
             _minute(deposited),
             _minute(taken.astimezone(zone)) if taken else "",
             _minute(resolved) if resolved else "",
             # As User.get_full_name; the left join's None: no agent.
-            "" if first_name is None else _cell(f"{first_name} {last_name.upper()}".strip()),
+            "" if first_name is None else _text(f"{first_name} {last_name.upper()}".strip()),
             str(age),
             "Oui" if clock.is_overdue(status, kind, age, row[11]) else "Non",
         ]
         if personal:
             last, first, birth, nir = row[12:]
-            cells += [
-                _cell(last),
-                _cell(first),
+            fields += [
+                _text(last),
+                _text(first),
                 f"{birth.day:02d}/{birth.month:02d}/{birth.year}" if birth else "",
                 # Spaced as the pages show it (1 61 03 75 612 345 67): Excel and LibreOffice read a bare NIR as a
                 # 15-digit number, shown as 1,61E+14. Spaced groups of one or two digits are no thousands grouping
                 # to either, so both keep the cell as text; it starts with a digit, so the formula guard leaves it
                 # as is. Not the usual tricks: a leading apostrophe or tab stays visible (and is what the guard adds
                 # to formulas), and `="…"` is itself a formula.
-                _cell(format_nir(nir)),
+                _text(format_nir(nir)),
             ]
-        yield cells
+        yield _line(fields)
 
 
 def _csv_stream(rows, log, caisse, clock, personal, lines_per_chunk=200):
-    lines = _Lines()
-    writer = csv.writer(lines, delimiter=";")
-    lines.write("\ufeff")
-    writer.writerow(CSV_COLUMNS + (CSV_PERSONAL_COLUMNS if personal else []))
+    chunk = ["\ufeff", _line([_quoted(name) for name in CSV_COLUMNS + (CSV_PERSONAL_COLUMNS if personal else [])])]
     count = 0
-    for cells in _csv_rows(rows.iterator(chunk_size=EXPORT_CHUNK_SIZE), caisse, clock, personal):
-        writer.writerow(cells)
+    for line in _csv_lines(rows.iterator(chunk_size=EXPORT_CHUNK_SIZE), caisse, clock, personal):
+        chunk.append(line)
         count += 1
-        if len(lines.lines) >= lines_per_chunk:
-            yield lines.take()
-    yield lines.take()
+        if len(chunk) >= lines_per_chunk:
+            yield "".join(chunk)
+            chunk = []
+    yield "".join(chunk)
     ExportLog.objects.filter(pk=log.pk).update(row_count=count, finished_at=timezone.now())
