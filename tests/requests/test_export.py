@@ -16,6 +16,7 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bench.inprocess import copy_request
 from extranet.core.workdays import Calendar
 from requests import deadlines, queue
 from requests.catalog import KINDS
@@ -211,8 +212,6 @@ class TestAtDatabaseSpeed:
     def fill(self, caisse, structure, technicien):
         def add(count):
             seed = RequestFactory(caisse=caisse, structure=structure, author=technicien)
-            from bench.inprocess import copy_request
-
             copy_request(seed, count - 1, start=Request.objects.count())
 
         return add
