@@ -6,7 +6,7 @@ index (the extra row tells whether a next page exists), and the export streams f
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.db.models import OuterRef, Subquery
+from django.db.models import DateTimeField, Func, OuterRef, Subquery
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -198,6 +198,24 @@ def _line(fields):
     return ";".join(fields) + "\r\n"
 
 
+class _WallClock(Func):
+    """A moment as the wall-clock time of the current time zone (Europe/Paris), naive, converted by PostgreSQL: its
+    driver reads a naive timestamp three times faster than an aware one, whose time zone Django's loader sets in
+    Python (0.6 s of the 100,000 rows' three moments, measured). SQLite has no time zones: there, the aware moment,
+    converted in Python (`_local`)."""
+
+    template = "%(expressions)s"
+    output_field = DateTimeField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"({sql} AT TIME ZONE %s)", (*params, timezone.get_current_timezone_name())
+
+
+def _local(moment, zone):
+    return moment if moment.tzinfo is None else moment.astimezone(zone)
+
+
 # What the export reads of each request, as values (no model instance: at 100,000 rows, building them was most of the
 # time): the structure's and the agent's names by joins, the labels from the catalogue, the caisse is the queue's.
 EXPORT_FIELDS = (
@@ -206,9 +224,9 @@ EXPORT_FIELDS = (
     "motif",
     "structure__name",
     "status",
-    "created_at",
-    "taken_at",
-    "resolved_at",
+    _WallClock("created_at"),
+    _WallClock("taken_at"),
+    _WallClock("resolved_at"),
     "assigned_to__first_name",
     "assigned_to__last_name",
     "clock_from",
@@ -238,8 +256,8 @@ def _csv_lines(rows, caisse, clock, personal):
     caisse_name = _text(caisse.name)
     for row in rows:
         number, kind, motif, structure, status, created, taken, resolved, first_name, last_name, clock_from = row[:11]
-        deposited = created.astimezone(zone)
-        resolved = resolved and resolved.astimezone(zone)
+        deposited = _local(created, zone)
+        resolved = resolved and _local(resolved, zone)
         age = clock.age(status, clock_from or deposited.date(), resolved and resolved.date())
         fields = [
             number,
@@ -249,7 +267,7 @@ def _csv_lines(rows, caisse, clock, personal):
             caisse_name,
             STATUS_FIELDS.get(status) or _text(status),
             _minute(deposited),
-            _minute(taken.astimezone(zone)) if taken else "",
+            _minute(_local(taken, zone)) if taken else "",
             _minute(resolved) if resolved else "",
             # As User.get_full_name; the left join's None: no agent.
             "" if first_name is None else _text(f"{first_name} {last_name.upper()}".strip()),
