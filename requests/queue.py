@@ -248,12 +248,20 @@ def _minute(local):
     return "%02d/%02d/%d %02d:%02d" % (local.day, local.month, local.year, local.hour, local.minute)  # noqa: UP031
 
 
+def _agent(agents, first_name, last_name):
+    """The agent's name as User.get_full_name writes it, as a field, remembered."""
+    agents[first_name, last_name] = field = _text(f"{first_name} {last_name.upper()}".strip())
+    return field
+
+
 def _csv_lines(rows, caisse, clock, personal):
     """Each row's line, as it was written from each request: the model's labels, dates in Europe/Paris, the age and
     overdue flag by the caisse's calendar (deadlines.Clock), the formula guard on every text users typed. Numbers,
     dates and flags are digits and letters: no guard or quote changes them."""
     zone = timezone.get_current_timezone()
     caisse_name = _text(caisse.name)
+    # The fields of the queue's structures and agents, made once each (hundreds of structures, a few agents).
+    structures, agents = {}, {}
     for row in rows:
         number, kind, motif, structure, status, created, taken, resolved, first_name, last_name, clock_from = row[:11]
         deposited = _local(created, zone)
@@ -263,14 +271,14 @@ def _csv_lines(rows, caisse, clock, personal):
             number,
             KIND_FIELDS.get(kind) or _text(kind),
             MOTIF_FIELDS.get((kind, motif)) or _text(motif),
-            _text(structure),
+            structures.get(structure) or structures.setdefault(structure, _text(structure)),
             caisse_name,
             STATUS_FIELDS.get(status) or _text(status),
             _minute(deposited),
             _minute(_local(taken, zone)) if taken else "",
             _minute(resolved) if resolved else "",
-            # As User.get_full_name; the left join's None: no agent.
-            "" if first_name is None else _text(f"{first_name} {last_name.upper()}".strip()),
+            # The left join's None: no agent.
+            "" if first_name is None else agents.get((first_name, last_name)) or _agent(agents, first_name, last_name),
             str(age),
             "Oui" if clock.is_overdue(status, kind, age, row[11]) else "Non",
         ]
