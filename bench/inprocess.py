@@ -11,7 +11,8 @@ Targets:
 - CSV: `--csv-rows` rows of the queue export streamed in ≤ 1 s per 100,000 rows (issue 20: wall time of a pass
   without tracemalloc, the median of `--csv-passes`), with a peak of traced Python memory (tracemalloc, peak minus
   start, a further pass) ≤ 16 MiB. `--csv-personal`: the administrateur's export with the personal data (the NIRs
-  decrypted one by one), reported beside it.
+  decrypted one by one), reported beside it: its memory has the same bound, its time none (issue 20 sets it for the
+  agents' export).
 
 Everything the benchmark writes (export log, audit lines, a request or an agent when the database has none) is
 written in a transaction rolled back at the end: the benchmark database is left as it was.
@@ -310,7 +311,7 @@ def measure_csv(rows=100_000, make_rows=False, passes=1, personal=False):
     streamed = min(lines - 1, rows)
     growth = (peak - start) / MIB
     seconds = statistics.median(durations) if durations else None
-    seconds_target = CSV_SECONDS_PER_100K_TARGET * rows / 100_000
+    seconds_target = None if personal else CSV_SECONDS_PER_100K_TARGET * rows / 100_000
     return {
         "rows": streamed,
         "available": available,
@@ -319,9 +320,9 @@ def measure_csv(rows=100_000, make_rows=False, passes=1, personal=False):
         "peak_growth_mib": round(growth, 2),
         "seconds": round(seconds, 2) if seconds is not None else None,
         "seconds_samples": [round(duration, 2) for duration in durations],
-        "seconds_target": round(seconds_target, 2),
+        "seconds_target": round(seconds_target, 2) if seconds_target else None,
         "target_mib": CSV_PEAK_TARGET_MIB,
-        "ok": streamed >= rows and growth <= CSV_PEAK_TARGET_MIB and (seconds is None or seconds <= seconds_target),
+        "ok": streamed >= rows and growth <= CSV_PEAK_TARGET_MIB and (not seconds_target or seconds <= seconds_target),
     }
 
 
@@ -367,7 +368,7 @@ def main(argv=None):
             if csv["peak_growth_mib"] is not None:
                 print(
                     f"{name}: {csv['rows']} rows, {csv['bytes']} bytes in {csv['seconds']} s (median of "
-                    f"{csv['seconds_samples']}, target ≤ {csv['seconds_target']} s); peak memory growth "
+                    f"{csv['seconds_samples']}, target {_target(csv['seconds_target'], 's')}); peak memory growth "
                     f"{csv['peak_growth_mib']} MiB (target ≤ {CSV_PEAK_TARGET_MIB}): {'OK' if csv['ok'] else 'FAILED'}"
                 )
     failed = [
@@ -384,6 +385,10 @@ def main(argv=None):
     results["failed"] = failed
     write_part(results, connection.vendor, args)
     return results
+
+
+def _target(bound, unit, none="none"):
+    return f"≤ {bound} {unit}" if bound else none
 
 
 def write_part(results, vendor, args):
@@ -410,7 +415,7 @@ def write_part(results, vendor, args):
         lines.append(
             f"| Export CSV en flux de {csv['rows']:_} lignes{what} : durée (médiane de {csv['seconds_samples']}), "
             f"pic de mémoire Python (tracemalloc) | {csv['seconds']} s ; {csv['peak_growth_mib']} Mio | "
-            f"≤ {csv['seconds_target']} s ; ≤ {CSV_PEAK_TARGET_MIB} Mio | {verdict[csv['ok']]} |"
+            f"{_target(csv['seconds_target'], 's', 'aucune')} ; ≤ {CSV_PEAK_TARGET_MIB} Mio | {verdict[csv['ok']]} |"
         )
     command = " ".join([f"DATABASE_URL={os.environ.get('DATABASE_URL', '')}", ".venv/bin/python bench/inprocess.py"])
     lines += ["", f"Reproduire : `{' '.join([command, *sys.argv[1:]])}`", ""]
