@@ -181,9 +181,8 @@ def _cell(value):
 
 
 def _quoted(text):
-    """The field as csv.writer writes it for Excel (";", minimal quoting): written by hand, since csv.writer took a
-    third of the export's time (5 µs a row, a join of the fields 0.2 µs). Proven the same by tests/requests/
-    test_export.py over any text."""
+    """The field as csv.writer writes it for Excel (";", minimal quoting), by hand: csv.writer took a third of the
+    export's time (5 µs a row; joining the fields, 0.2 µs). The tests compare the two over any text."""
     if ";" in text or '"' in text or "\n" in text or "\r" in text:
         return '"' + text.replace('"', '""') + '"'
     return text
