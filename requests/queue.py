@@ -4,11 +4,9 @@ The queue of a big caisse is a hot list: no COUNT(*) of the filtered rows, a pag
 index (the extra row tells whether a next page exists), and the export streams from a server-side cursor.
 """
 
-import csv
-
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.db.models import OuterRef, Subquery
+from django.db.models import DateTimeField, Func, OuterRef, Subquery
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -16,8 +14,10 @@ from django.utils import timezone
 from extranet.audit.models import AccessLog, record_access
 from extranet.core.pagination import link_query, page_number
 from requests import deadlines, news, waiting
+from requests.catalog import KINDS, Kind
 from requests.filters import QueueFilter
-from requests.models import ExportLog, Request
+from requests.models import ExportLog, Request, Status
+from requests.nir import format_nir
 from structures.guards import require_caisse_staff
 from structures.models import Structure
 from structures.policy import can_administer_caisse
@@ -157,20 +157,16 @@ def queue_export(request):
         record_access(
             request.user, AccessLog.Action.EXPORT, caisse=staff.caisse, target=f"export n° {log.pk} de la file"
         )
-    rows = filterset.qs.select_related("structure", "caisse", "assigned_to").order_by(*ORDERS[order][0])
-    response = StreamingHttpResponse(_csv_stream(rows, log, personal, today), content_type="text/csv; charset=utf-8")
+    rows = filterset.qs.order_by(*ORDERS[order][0]).values_list(*EXPORT_FIELDS + (PERSONAL_FIELDS if personal else ()))
+    clock = deadlines.Clock(calendar=staff.caisse.calendar, today=today)
+    response = StreamingHttpResponse(
+        _csv_stream(rows, log, staff.caisse, clock, personal), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = (
         f'attachment; filename="file-des-demandes-{staff.caisse.code}-{timezone.localtime():%Y%m%d-%H%M}.csv"'
     )
     response["Cache-Control"] = "no-store"
     return response
-
-
-class _Line:
-    """csv.writer writes one line into this and gets it back."""
-
-    def write(self, value):
-        return value
 
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -184,47 +180,128 @@ def _cell(value):
     return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
 
 
-def _when(moment):
-    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M") if moment else ""
+def _quoted(text):
+    """The field as csv.writer writes it for Excel (";", minimal quoting), by hand: csv.writer took a third of the
+    export's time (5 µs a row; joining the fields, 0.2 µs). The tests compare the two over any text."""
+    if ";" in text or '"' in text or "\n" in text or "\r" in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
-def _csv_row(row, personal, today):
-    age = deadlines.age(row, today)
-    values = [
-        row.number,
-        row.get_kind_display(),
-        row.motif_label,
-        row.structure.name,
-        row.caisse.name,
-        row.get_status_display(),
-        _when(row.created_at),
-        _when(row.taken_at),
-        _when(row.resolved_at),
-        row.assigned_to.get_full_name() if row.assigned_to else "",
-        age,
-        "Oui" if deadlines.is_overdue(row, today, age_in_days=age) else "Non",
-    ]
-    if personal:
-        values += [
-            row.person_last_name,
-            row.person_first_name,
-            row.person_birth_date.strftime("%d/%m/%Y") if row.person_birth_date else "",
-            # Spaced as the pages show it (1 61 03 75 612 345 67): Excel and LibreOffice read a bare NIR as a
-            # 15-digit number, shown as 1,61E+14. Spaced groups of one or two digits are no thousands grouping to
-            # either, so both keep the cell as text; it starts with a digit, so the formula guard leaves it as is.
-            # Not the usual tricks: a leading apostrophe or tab stays visible (and is what the guard adds to
-            # formulas), and `="…"` is itself a formula.
-            row.formatted_nir,
+def _text(value):
+    """A text users typed (a name), as a field of the file: guarded, then quoted."""
+    return _quoted(_cell(value))
+
+
+def _line(fields):
+    return ";".join(fields) + "\r\n"
+
+
+class _WallClock(Func):
+    """A moment as the wall-clock time of the current time zone (Europe/Paris), naive, converted by PostgreSQL: its
+    driver reads a naive timestamp three times faster than an aware one, whose time zone Django's loader sets in
+    Python (0.6 s of the 100,000 rows' three moments, measured). SQLite has no time zones: there, the aware moment,
+    converted in Python (`_local`)."""
+
+    template = "%(expressions)s"
+    output_field = DateTimeField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"({sql} AT TIME ZONE %s)", (*params, timezone.get_current_timezone_name())
+
+
+def _local(moment, zone):
+    return moment if moment.tzinfo is None else moment.astimezone(zone)
+
+
+# What the export reads of each request, as values (no model instance: at 100,000 rows, building them was most of the
+# time): the structure's and the agent's names by joins, the labels from the catalogue, the caisse is the queue's.
+EXPORT_FIELDS = (
+    "number",
+    "kind",
+    "motif",
+    "structure__name",
+    "status",
+    _WallClock("created_at"),
+    _WallClock("taken_at"),
+    _WallClock("resolved_at"),
+    "assigned_to__first_name",
+    "assigned_to__last_name",
+    "clock_from",
+    "awaiting_partner_since",
+)
+PERSONAL_FIELDS = ("person_last_name", "person_first_name", "person_birth_date", "person_nir")
+# The labels as the model gives them (get_kind_display, motif_label, get_status_display), as fields, made once.
+KIND_FIELDS = {kind: _text(label) for kind, label in Kind.choices}
+MOTIF_FIELDS = {
+    (spec.value, motif.value): _text(spec.motif_display(motif.value))
+    for spec in KINDS.values()
+    for motif in spec.motifs
+}
+STATUS_FIELDS = {status: _text(label) for status, label in Status.choices}
+
+
+def _minute(local):
+    """As strftime("%d/%m/%Y %H:%M") writes it, four times faster (and the f-string's specifiers are slower)."""
+    return "%02d/%02d/%d %02d:%02d" % (local.day, local.month, local.year, local.hour, local.minute)  # noqa: UP031
+
+
+def _agent(agents, first_name, last_name):
+    """The agent's name as User.get_full_name writes it, as a field, remembered."""
+    agents[first_name, last_name] = field = _text(f"{first_name} {last_name.upper()}".strip())
+    return field
+
+
+def _csv_lines(rows, caisse, clock, personal):
+    """Each row's line, as it was written from each request: the model's labels, dates in Europe/Paris, the age and
+    overdue flag by the caisse's calendar (deadlines.Clock), the formula guard on every text users typed. Numbers,
+    dates and flags are digits and letters: no guard or quote changes them."""
+    zone = timezone.get_current_timezone()
+    caisse_name = _text(caisse.name)
+    # The fields of the queue's structures and agents, made once each (hundreds of structures, a few agents).
+    structures, agents = {}, {}
+    for row in rows:
+        number, kind, motif, structure, status, created, taken, resolved, first_name, last_name, clock_from = row[:11]
+        deposited = _local(created, zone)
+        resolved = resolved and _local(resolved, zone)
+        age = clock.age(status, clock_from or deposited.date(), resolved and resolved.date())
+        fields = [
+            number,
+            KIND_FIELDS.get(kind) or _text(kind),
+            MOTIF_FIELDS.get((kind, motif)) or _text(motif),
+            structures.get(structure) or structures.setdefault(structure, _text(structure)),
+            caisse_name,
+            STATUS_FIELDS.get(status) or _text(status),
+            _minute(deposited),
+            _minute(_local(taken, zone)) if taken else "",
+            _minute(resolved) if resolved else "",
+            # The left join's None: no agent.
+            "" if first_name is None else agents.get((first_name, last_name)) or _agent(agents, first_name, last_name),
+            str(age),
+            "Oui" if clock.is_overdue(status, kind, age, row[11]) else "Non",
         ]
-    return [_cell(value) for value in values]
+        if personal:
+            last, first, birth, nir = row[12:]
+            fields += [
+                _text(last),
+                _text(first),
+                f"{birth.day:02d}/{birth.month:02d}/{birth.year}" if birth else "",
+                # Spaced as the pages show it (1 61 03 75 612 345 67): Excel and LibreOffice read a bare NIR as a
+                # 15-digit number, shown as 1,61E+14. Spaced groups of one or two digits are no thousands grouping
+                # to either, so both keep the cell as text; it starts with a digit, so the formula guard leaves it
+                # as is. Not the usual tricks: a leading apostrophe or tab stays visible (and is what the guard adds
+                # to formulas), and `="…"` is itself a formula.
+                _text(format_nir(nir)),
+            ]
+        yield _line(fields)
 
 
-def _csv_stream(rows, log, personal, today, lines_per_chunk=200):
-    writer = csv.writer(_Line(), delimiter=";")
-    chunk = ["\ufeff", writer.writerow(CSV_COLUMNS + (CSV_PERSONAL_COLUMNS if personal else []))]
+def _csv_stream(rows, log, caisse, clock, personal, lines_per_chunk=200):
+    chunk = ["\ufeff", _line([_quoted(name) for name in CSV_COLUMNS + (CSV_PERSONAL_COLUMNS if personal else [])])]
     count = 0
-    for row in rows.iterator(chunk_size=EXPORT_CHUNK_SIZE):
-        chunk.append(writer.writerow(_csv_row(row, personal, today)))
+    for line in _csv_lines(rows.iterator(chunk_size=EXPORT_CHUNK_SIZE), caisse, clock, personal):
+        chunk.append(line)
         count += 1
         if len(chunk) >= lines_per_chunk:
             yield "".join(chunk)
