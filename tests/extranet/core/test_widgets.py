@@ -44,7 +44,9 @@ def test_one_pass_inputs_write_what_djangos_templates_write(ours, djangos, optio
 @override_settings(DEBUG=False)
 @pytest.mark.parametrize("filterset", [HistoryFilter, QueueFilter])
 def test_the_filter_forms_render_no_widget_template(filterset, structure, caisse, technicien):
-    kwargs = {"structure": structure} if filterset is HistoryFilter else {"caisse": caisse}
+    kwargs = (
+        {"structure": structure} if filterset is HistoryFilter else {"caisse": caisse, "calendar": caisse.calendar}
+    )
     rendered = []
     original = base.Template.render
 
