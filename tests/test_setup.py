@@ -164,5 +164,11 @@ def pytest_commands_of_make_test(*variables):
 
 
 def test_make_test_shares_them_only_when_both_runs_go_together():
-    assert pytest_commands_of_make_test("CI=true") == ["postgres --alongside", "sqlite --alongside"]
+    # Each run in two processes: tests/requests, and the rest.
+    assert pytest_commands_of_make_test("CI=true") == [
+        "postgres --alongside --ignore=tests/requests",
+        "postgres --alongside tests/requests",
+        "sqlite --alongside --ignore=tests/requests",
+        "sqlite --alongside tests/requests",
+    ]
     assert pytest_commands_of_make_test("CI=false", "LOCAL_POSTGRES=") == ["sqlite"]
