@@ -145,7 +145,7 @@ def test_sqlite_alone_runs_the_one_database_tests(tmp_path):
     assert not any("passe PostgreSQL" in line for line in lines)
 
 
-MAKE_VARIABLES = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "SQLITE_ARGS", "POSTGRES_ARGS", "PYTEST_ARGS"}
+MAKE_VARIABLES = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "SQLITE_ARGS", "POSTGRES_ARGS", "REST_ARGS", "PYTEST_ARGS"}
 
 
 def pytest_commands_of_make_test(*variables):
