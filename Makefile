@@ -54,20 +54,22 @@ lint: install
 
 # The suite's settings (tests/settings.py) set DEBUG themselves: a plain `pytest` works too.
 test-sqlite: install
-	DATABASE_URL=$(SQLITE_URL) $(VENV)/bin/pytest $(SQLITE_ARGS) $(REST_ARGS) $(PYTEST_ARGS)
+	DATABASE_URL=$(SQLITE_URL) $(VENV)/bin/pytest $(SQLITE_ARGS) $(SQLITE_REST) $(PYTEST_ARGS)
 
 test-postgres: install postgres
-	DATABASE_URL=$(if $(findstring postgres,$(DATABASE_URL)),$(DATABASE_URL),$(PG_URL)) $(VENV)/bin/pytest $(POSTGRES_ARGS) $(REST_ARGS) $(PYTEST_ARGS)
+	DATABASE_URL=$(if $(findstring postgres,$(DATABASE_URL)),$(DATABASE_URL),$(PG_URL)) $(VENV)/bin/pytest $(POSTGRES_ARGS) $(POSTGRES_REST) $(PYTEST_ARGS)
 
-# With both runs at once, each is also split by folder: tests/requests in a process of its own, with its own
-# database (pytest-django names the test database after it). The suite waits on databases, processes and the browser
-# more than it computes: four processes keep two cores busy where two left them half idle (CI: 15 min 40 s before).
-SPLIT := tests/requests
+# With both runs at once, each is also split in two processes: on SQLite the browser journeys apart, on PostgreSQL
+# tests/requests and the permission matrix apart, with its own database (pytest-django names the test database after
+# it). The suite waits on databases, processes and the browser more than it computes: four processes keep two cores
+# busy where two left them half idle (CI took 15 min 40 s with two).
+SQLITE_SPLIT := tests/browser
+POSTGRES_SPLIT := tests/requests tests/test_permission_matrix.py
 test-sqlite-split: install
-	DATABASE_URL=sqlite:///$(CURDIR)/db-split.sqlite3 $(VENV)/bin/pytest $(SQLITE_ARGS) $(PYTEST_ARGS) $(SPLIT)
+	DATABASE_URL=sqlite:///$(CURDIR)/db-split.sqlite3 $(VENV)/bin/pytest $(SQLITE_ARGS) $(PYTEST_ARGS) $(SQLITE_SPLIT)
 
 test-postgres-split: install postgres
-	DATABASE_URL=$(if $(findstring postgres,$(DATABASE_URL)),$(DATABASE_URL),$(PG_URL))_split $(VENV)/bin/pytest $(POSTGRES_ARGS) $(PYTEST_ARGS) $(SPLIT)
+	DATABASE_URL=$(if $(findstring postgres,$(DATABASE_URL)),$(DATABASE_URL),$(PG_URL))_split $(VENV)/bin/pytest $(POSTGRES_ARGS) $(PYTEST_ARGS) $(POSTGRES_SPLIT)
 
 # The local PostgreSQL cluster, started if it is installed and stopped (CI machines, as root).
 postgres:
@@ -75,8 +77,8 @@ postgres:
 		&& [ -d /etc/postgresql ]; then pg_ctlcluster --skip-systemctl-redirect "$$(ls /etc/postgresql | head -n 1)" main start; fi
 
 # The suite runs on SQLite, and on PostgreSQL too when DATABASE_URL points to it, in CI, or when a local server
-# answers (as on these machines): then both run at once, each in two processes (separate databases and files), each one's output printed
-# whole when it ends, and the tests that need one database only are shared (tests/conftest.py): the browser journeys
+# answers (as on these machines): then both run at once, each in two processes (separate databases and files), each
+# one's output printed whole when it ends, and the tests that need one database only are shared (tests/conftest.py): the browser journeys
 # in the SQLite run, the processes started apart (`one_database`) in the PostgreSQL run; each summary says how many
 # it left to the other. On SQLite alone, everything but the PostgreSQL-only tests runs, and the summary says how
 # many of those it skipped.
@@ -84,7 +86,8 @@ LOCAL_POSTGRES := $(shell pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null && echo
 test: test-packages lint
 ifneq ($(or $(findstring postgres,$(DATABASE_URL)),$(filter true,$(CI)),$(LOCAL_POSTGRES)),)
 	$(MAKE) --jobs=4 --output-sync=target test-sqlite test-postgres test-sqlite-split test-postgres-split \
-		SQLITE_ARGS=--alongside POSTGRES_ARGS=--alongside REST_ARGS=--ignore=$(SPLIT)
+		SQLITE_ARGS=--alongside POSTGRES_ARGS=--alongside SQLITE_REST="$(SQLITE_SPLIT:%=--ignore=%)" \
+		POSTGRES_REST="$(POSTGRES_SPLIT:%=--ignore=%)"
 else
 	$(MAKE) test-sqlite
 endif

@@ -145,7 +145,16 @@ def test_sqlite_alone_runs_the_one_database_tests(tmp_path):
     assert not any("passe PostgreSQL" in line for line in lines)
 
 
-MAKE_VARIABLES = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "SQLITE_ARGS", "POSTGRES_ARGS", "REST_ARGS", "PYTEST_ARGS"}
+MAKE_VARIABLES = {
+    "MAKEFLAGS",
+    "MFLAGS",
+    "MAKELEVEL",
+    "SQLITE_ARGS",
+    "POSTGRES_ARGS",
+    "SQLITE_REST",
+    "POSTGRES_REST",
+    "PYTEST_ARGS",
+}
 
 
 def pytest_commands_of_make_test(*variables):
@@ -164,11 +173,12 @@ def pytest_commands_of_make_test(*variables):
 
 
 def test_make_test_shares_them_only_when_both_runs_go_together():
-    # Each run in two processes: tests/requests, and the rest.
+    # Each run in two processes: on SQLite the browser journeys apart, on PostgreSQL the requests' tests and the
+    # permission matrix apart.
     assert pytest_commands_of_make_test("CI=true") == [
-        "postgres --alongside --ignore=tests/requests",
-        "postgres --alongside tests/requests",
-        "sqlite --alongside --ignore=tests/requests",
-        "sqlite --alongside tests/requests",
+        "postgres --alongside --ignore=tests/requests --ignore=tests/test_permission_matrix.py",
+        "postgres --alongside tests/requests tests/test_permission_matrix.py",
+        "sqlite --alongside --ignore=tests/browser",
+        "sqlite --alongside tests/browser",
     ]
     assert pytest_commands_of_make_test("CI=false", "LOCAL_POSTGRES=") == ["sqlite"]
