@@ -59,11 +59,11 @@ test-sqlite: install
 test-postgres: install postgres
 	DATABASE_URL=$(if $(findstring postgres,$(DATABASE_URL)),$(DATABASE_URL),$(PG_URL)) $(VENV)/bin/pytest $(POSTGRES_ARGS) $(POSTGRES_REST) $(PYTEST_ARGS)
 
-# With both runs at once, each is also split in two processes: on SQLite the browser journeys apart, on PostgreSQL
-# tests/requests and the permission matrix apart, with its own database (pytest-django names the test database after
-# it). The suite waits on databases, processes and the browser more than it computes: four processes keep two cores
+# With both runs at once, each is also split in two processes: on SQLite the browser journeys and tests/extranet
+# apart, on PostgreSQL tests/requests and the permission matrix apart, with its own database (pytest-django names the
+# test database after it). The suite waits on databases, processes and the browser more than it computes: four processes keep two cores
 # busy where two left them half idle (CI took 15 min 40 s with two).
-SQLITE_SPLIT := tests/browser
+SQLITE_SPLIT := tests/browser tests/extranet
 POSTGRES_SPLIT := tests/requests tests/test_permission_matrix.py
 test-sqlite-split: install
 	DATABASE_URL=sqlite:///$(CURDIR)/db-split.sqlite3 $(VENV)/bin/pytest $(SQLITE_ARGS) $(PYTEST_ARGS) $(SQLITE_SPLIT)

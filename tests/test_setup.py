@@ -173,12 +173,12 @@ def pytest_commands_of_make_test(*variables):
 
 
 def test_make_test_shares_them_only_when_both_runs_go_together():
-    # Each run in two processes: on SQLite the browser journeys apart, on PostgreSQL the requests' tests and the
-    # permission matrix apart.
+    # Each run in two processes: on SQLite the browser journeys and tests/extranet apart, on PostgreSQL the requests'
+    # tests and the permission matrix apart.
     assert pytest_commands_of_make_test("CI=true") == [
         "postgres --alongside --ignore=tests/requests --ignore=tests/test_permission_matrix.py",
         "postgres --alongside tests/requests tests/test_permission_matrix.py",
-        "sqlite --alongside --ignore=tests/browser",
-        "sqlite --alongside tests/browser",
+        "sqlite --alongside --ignore=tests/browser --ignore=tests/extranet",
+        "sqlite --alongside tests/browser tests/extranet",
     ]
     assert pytest_commands_of_make_test("CI=false", "LOCAL_POSTGRES=") == ["sqlite"]

@@ -215,8 +215,9 @@ def test_simultaneous_attempts_count_each_other(technicien):
     assert len(statuses) == attempts
     assert statuses.count(200) + statuses.count(429) == attempts
     # Every checked password left its failure; refused attempts left none. Attempts that see each other may both
-    # be refused: fewer than five may be checked, never more.
-    assert 1 <= LoginFailure.objects.count() <= 5
+    # be refused: fewer than five may be checked (none, when all twelve counted themselves before any was checked, as
+    # a loaded CI machine showed), never more.
+    assert LoginFailure.objects.count() <= 5
 
 
 @pytest.mark.django_db(transaction=True)
