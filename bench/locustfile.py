@@ -69,7 +69,7 @@ class BenchUser(HttpUser):
     def history_page_50(self):
         self._get("/demandes/?page=50", "history_p50", self.partner)
 
-    @tag("queue")
+    @tag("queue", "small")
     @task
     def queue(self):
         self._get(f"/caisse/demandes/?{CONFIG['queue_query']}", "queue_filtered", self.agent)
