@@ -19,6 +19,7 @@ script, or it cannot decrypt the NIRs.
 
 import argparse
 import base64
+import math
 import os
 import random
 import sys
@@ -89,6 +90,15 @@ CAISSES = [
     ("421", "CPAM de la Loire", "3, avenue du Président Émile Loubet\n42027 Saint-Étienne Cedex 1"),
 ]
 YEARS = 8
+# The numbering gives a caisse 99,999 numbers a year (requests/models.py: YY + caisse code + 5 digits) and caisse 331
+# gets about 60 % of the requests: past 1M (8 years of 125,000), the requests spread over more years instead.
+REQUESTS_PER_YEAR = 125_000
+
+
+def years_for(requests):
+    return max(YEARS, math.ceil(requests / REQUESTS_PER_YEAR))
+
+
 PEOPLE = 500
 # Hash multiplier and modulus (Knuth): spreads kinds, motifs and statuses over n without following its order.
 HASH_MUL, HASH_MOD = 2654435761, 4294967291
@@ -233,7 +243,7 @@ def siret(index):
     return body + luhn.calc_check_digit(body)
 
 
-def create_reference_data(structure_count):
+def create_reference_data(structure_count, years):
     """Caisses (reused), structures with conventions, one technicien each (+ a gestionnaire for the big one), five
     agents per caisse; the login accounts get a TOTP device. Returns a dict of ids."""
     password = make_password(BENCH_PASSWORD)
@@ -252,7 +262,7 @@ def create_reference_data(structure_count):
                 kind=kinds[i % len(kinds)],
                 headcount=5 + i % 40,
                 insured_documents_habilitation=i % 4 == 2,
-                created_at=now - timedelta(days=YEARS * 366),
+                created_at=now - timedelta(days=years * 366),
             )
             for i in range(structure_count)
         ],
@@ -260,7 +270,7 @@ def create_reference_data(structure_count):
     )
     first_other = structure_count * 6 // 10  # structures 0–59 % with caisse 331, the rest with 421
     conventions = []
-    signed = date.today() - timedelta(days=YEARS * 366)
+    signed = date.today() - timedelta(days=years * 366)
     for i, structure in enumerate(structures):
         own = main_caisse if i < first_other else other_caisse
         conventions.append(Convention(structure=structure, caisse=own, signed_on=signed))
@@ -426,7 +436,7 @@ def insert_requests(dialect, reference, count, big_count, now):
     """One INSERT … SELECT: n → time, structure, caisse, kind, motif, person, status; numbers by caisse-year."""
     structure_count = len(reference["structures"])
     end = int(now.timestamp())
-    start = end - YEARS * 365 * 86400
+    start = end - years_for(count) * 365 * 86400
     span = end - start
     years = range(datetime.fromtimestamp(start, UTC).year - 1, now.year + 1)
     codes = " ".join(f"WHEN {c.pk} THEN '{int(c.code):03d}'" for c in reference["caisses"])
@@ -748,7 +758,9 @@ def generate(*, requests=1_000_000, structures=1000, big=10_000, out=print):
         if dialect.postgres:
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit = off")
-        reference = clock.step("caisses, structures, conventions, accounts", create_reference_data, structures)
+        reference = clock.step(
+            "caisses, structures, conventions, accounts", create_reference_data, structures, years_for(requests)
+        )
         people = clock.step(f"{PEOPLE} people with encrypted NIRs", make_people, PEOPLE)
         clock.step("temporary tables", _fill_temporary_tables, dialect, reference, people)
         clock.step(f"requests ({requests:,})", insert_requests, dialect, reference, requests, big, now)

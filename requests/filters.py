@@ -1,3 +1,4 @@
+import threading
 from collections import Counter
 from datetime import date
 
@@ -24,7 +25,62 @@ DAY = widgets.DateInput(attrs={"type": "date"})
 
 
 class FilterForm(StyledFormMixin, forms.Form):
-    pass
+    def field_groups(self):
+        """Each field as `as_field_group` renders it (label, input, messages), remembered by the process.
+
+        The history and the queue are read all day with a handful of filter combinations, and rendering their nine
+        or so field groups was a tenth of those pages' time (bench/profile_pages.py). A field group is a function of
+        what `_signature` gathers (the submitted values, the errors, every field's label, help, attributes and
+        choices as they stand now), so a remembered one is the one the templates would render. The choices are read
+        once here (the authors' query, as rendering did; a model field is given its list, so as not to ask again).
+        """
+        signature = self._signature()
+        groups = _FIELD_GROUPS.get(signature)
+        if groups is None:
+            groups = [field.as_field_group() for field in self]
+            with _FIELD_GROUPS_LOCK:
+                if len(_FIELD_GROUPS) >= _FIELD_GROUPS_SIZE:
+                    del _FIELD_GROUPS[next(iter(_FIELD_GROUPS))]
+                _FIELD_GROUPS[signature] = groups
+        return groups
+
+    def _signature(self):
+        errors = (
+            tuple((name, tuple(map(str, messages))) for name, messages in self.errors.items()) if self.is_bound else ()
+        )
+        parts = [type(self).__qualname__, self.prefix, self.auto_id, self.is_bound, errors]
+        for name, field in self.fields.items():
+            # iter(): list() of a model field's choices would ask their len() first, a COUNT query.
+            choices = list(iter(field.choices)) if hasattr(field, "choices") else None
+            if isinstance(field, forms.ModelChoiceField):
+                # Its list comes from a query: given to the field, which renders from it (no second query).
+                field.choices = choices
+            parts.append(
+                (
+                    name,
+                    str(field.label),
+                    str(field.help_text),
+                    field.required,
+                    tuple(sorted((key, str(value)) for key, value in field.widget.attrs.items())),
+                    repr(self[name].value()),
+                    _plain_choices(choices) if choices is not None else None,
+                )
+            )
+        return tuple(parts)
+
+
+# The remembered field groups (FilterForm.field_groups): a few hundred combinations, the oldest forgotten first.
+_FIELD_GROUPS = {}
+_FIELD_GROUPS_SIZE = 256
+_FIELD_GROUPS_LOCK = threading.Lock()
+
+
+def _plain_choices(choices):
+    # Model choices' values are ModelChoiceIteratorValue (no stable repr): their str is the value rendered.
+    return tuple(
+        (str(value), _plain_choices(label) if isinstance(label, (list, tuple)) else str(label))
+        for value, label in choices
+    )
 
 
 class ActiveCountMixin:

@@ -14,6 +14,7 @@ from guardian.models import UserObjectPermissionBase
 
 from extranet.accounts.models import Civility
 from extranet.core.crypto import EncryptedCharField
+from extranet.core.links import object_url
 from extranet.core.names import name_key
 from requests import policy
 from requests.catalog import KINDS, MAS_REFERRAL, Kind, is_mas_referral
@@ -192,6 +193,14 @@ class Request(models.Model):
         self.person_last_name_key = name_key(self.person_last_name)
         self.person_first_name_key = name_key(self.person_first_name)
         super().save(*args, **kwargs)
+
+    # The lists' links (history, queue, search): built without `reverse` per row (extranet/core/links.py).
+    def get_absolute_url(self):
+        return object_url("requests:detail", self.number)
+
+    @property
+    def follow_url(self):
+        return object_url("requests:follow", self.number)
 
     # The workflow: only requests/workflow.py `move` calls these, under the row lock, asking the FSM whether the
     # request is where the transition starts and the policy (`permission`) whether the user may; it logs each move.

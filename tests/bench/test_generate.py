@@ -141,3 +141,12 @@ def test_news_and_visits_are_what_the_services_would_have_written(counts):
     unseen = news.with_news(mine, agent).filter(has_news=True).count()
     assert unseen == mine.count() - Visit.objects.filter(user=agent, request__in=mine).count()
     assert mine.filter(news.unseen_q(agent)).count() == unseen
+
+
+def test_past_a_million_the_requests_spread_over_more_years():
+    """The numbering gives a caisse 99,999 numbers a year: 10M requests over 8 years would run out of them."""
+    from bench.generate import REQUESTS_PER_YEAR, years_for
+
+    assert years_for(10_000) == years_for(1_000_000) == 8
+    assert years_for(10_000_000) == 80
+    assert REQUESTS_PER_YEAR * 0.6 < 99_999  # caisse 331 gets about 60 % of them

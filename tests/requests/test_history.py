@@ -1,7 +1,9 @@
 import re
 from datetime import UTC, datetime, timedelta
+from unittest import mock
 
 import pytest
+from django.urls import URLResolver
 
 from requests.models import Follow, Request
 from tests.factories import (
@@ -531,6 +533,30 @@ def test_history_has_constant_queries(technicien_client, technicien, structure, 
     with django_assert_num_queries(7):
         response = technicien_client.get("/demandes/?taille=50&status=new")
     assert len(listed_numbers(response)) == size
+
+
+@pytest.mark.django_db
+def test_history_rows_reverse_no_url(technicien_client, structure, make):
+    """The rows' links are built from one reversed pattern (extranet/core/links.py), not by `reverse` on each row: the
+    page reverses as many URLs for 2 rows as for 12."""
+    reversed_urls = []
+    real = URLResolver._reverse_with_prefix
+
+    def counting(resolver, *args, **kwargs):
+        reversed_urls.append(args[0])
+        return real(resolver, *args, **kwargs)
+
+    counts = []
+    for size in (2, 12):
+        for hour in range(len(counts) * 2, size):
+            make(hour)
+        technicien_client.get("/demandes/")
+        reversed_urls.clear()
+        with mock.patch.object(URLResolver, "_reverse_with_prefix", counting):
+            response = technicien_client.get("/demandes/?taille=50")
+        assert len(listed_numbers(response)) == size
+        counts.append(len(reversed_urls))
+    assert counts[0] == counts[1], reversed_urls
 
 
 @pytest.mark.django_db
