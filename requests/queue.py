@@ -18,6 +18,7 @@ from requests.catalog import KINDS, Kind
 from requests.filters import QueueFilter
 from requests.models import ExportLog, Request, Status
 from requests.nir import format_nir
+from requests.rows import queue_rows
 from structures.guards import require_caisse_staff
 from structures.models import Structure
 from structures.policy import can_administer_caisse
@@ -110,6 +111,7 @@ def _queue_page(request, staff, *, error=None, status=200):
         {
             "filterset": filterset,
             "rows": rows,
+            "rows_html": queue_rows(rows),
             "page": page,
             "has_previous": page > 1,
             "has_next": has_next,
