@@ -13,6 +13,7 @@ from extranet.pages.background.views import background_needs_attention
 from requests import drafts, news
 from requests.catalog import KINDS
 from requests.models import Request
+from requests.rows import request_rows
 from structures import conventions
 from structures.guards import no_convention
 from structures.models import Convention, Membership
@@ -36,6 +37,7 @@ def home(request):
                 "membership": partner,
                 "offers": KINDS.values(),
                 "latest": latest,
+                "latest_rows": request_rows(latest, followed=None, next_url=request.path, csrf_token=""),
                 "counts": news.partner_counts(request.user, caisse),
                 "count_cap": news.COUNT_CAP,
                 "can_manage_technicians": can_manage_technicians(request.user, partner.structure),

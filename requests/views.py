@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
 from django.http import FileResponse, Http404, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +26,7 @@ from requests.forms import (
 from requests.journal import Action, journal_read
 from requests.models import AnswerTemplate, Attachment, Follow, Kind, Message, Request, Status
 from requests.nir import format_nir
+from requests.rows import request_rows
 from structures import conventions
 from structures.guards import no_convention, require_partner
 from structures.models import Caisse
@@ -58,7 +60,7 @@ def _followed_ids(user, requests):
     )
 
 
-# What a row of the history shows (requests/request_row.html): not the other columns (the details' JSON, the
+# What a row of the history shows (requests/rows.py request_rows): not the other columns (the details' JSON, the
 # author's password hash and preferences…), read, converted and dropped ten to a hundred times a page.
 HISTORY_ROW_FIELDS = (
     "number",
@@ -107,13 +109,17 @@ def history(request):
     # Where a star's form brings the user back: this page of the list, with its filters only.
     here = params.copy()
     here["page"] = str(page.number)
+    return_to = f"{request.path}?{here.urlencode()}"
+    followed = _followed_ids(request.user, page)
     return render(
         request,
         "requests/history.html",
         {
             "filterset": filterset,
             "page": page,
-            "followed": _followed_ids(request.user, page),
+            "rows_html": request_rows(
+                page.object_list, followed=followed, next_url=return_to, csrf_token=get_token(request)
+            ),
             "sort": sort,
             "descending": descending,
             "size": size,
@@ -121,7 +127,6 @@ def history(request):
             "page_sizes": PAGE_SIZES,
             "query": params.urlencode(),
             "active_filters": filterset.active_count(),
-            "return_to": f"{request.path}?{here.urlencode()}",
             "inactive_conventions": inactive_conventions,
             "structure": membership.structure,
         },
@@ -580,7 +585,7 @@ def toggle_follow(request, number):
     next_url = _local_path(request, request.POST.get("next", ""))
     if next_url is None:
         return redirect("requests:detail", demande.number)
-    # Back to the list at the star's row, not at the top of the page (the row's id: requests/request_row.html).
+    # Back to the list at the star's row, not at the top of the page (the row's id: requests/rows.py).
     return redirect(f"{next_url.partition('#')[0]}#demande-{demande.number}")
 
 

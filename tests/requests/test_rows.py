@@ -2,6 +2,7 @@
 (queue_rows_reference.html, with the includes it used), rendered by Django over generated rows, hostile text
 included, and compared with queue_rows."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -10,9 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from requests.catalog import KINDS
-from requests.rows import queue_rows
+from requests.rows import queue_rows, request_rows
 
 REFERENCE = (Path(__file__).parent / "queue_rows_reference.html").read_text(encoding="utf-8")
+# The history's and home page's rows: the row template, included in a loop as the pages did.
+ROW_REFERENCE = (
+    "{% for demande in rows %}"
+    + (Path(__file__).parent / "request_row_reference.html").read_text(encoding="utf-8")
+    + "{% endfor %}"
+)
 
 text = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=12) | st.sampled_from(
     ["", "<b>é</b>", 'O\'Brien & "fils"', "ßtraße", "{{ x }}"]
@@ -66,3 +73,44 @@ def rows(draw):
 def test_queue_rows_are_the_template_s(listed):
     reference = engines["django"].from_string(REFERENCE).render({"rows": listed})
     assert queue_rows(listed) == reference
+
+
+@st.composite
+def history_rows(draw):
+    kind = draw(st.sampled_from(list(KINDS)))
+    has_person = draw(st.booleans())
+    number = draw(st.from_regex(r"\A26[0-9]{8}\Z"))
+    return SimpleNamespace(
+        pk=draw(st.integers(1, 6)),
+        number=number,
+        get_absolute_url=lambda: f"/demandes/{number}/",
+        follow_url=f"/demandes/{number}/suivre/",
+        get_kind_display=lambda: KINDS[kind].title,
+        status=draw(st.sampled_from(["new", "in_progress", "resolved"])),
+        awaiting_partner_since=draw(st.sampled_from([None, "2026-11-30"])),
+        has_news=draw(st.booleans()),
+        created_at=draw(
+            st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC))
+        ),
+        author=SimpleNamespace(last_name=draw(text), first_name=draw(text)),
+        has_person=has_person,
+        person_name=draw(text) if has_person else "",
+        masked_nir=draw(st.sampled_from(["2 84 05 •• ••• ••• 12", "<nir>"])),
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    listed=st.lists(history_rows(), max_size=4),
+    followed=st.none() | st.sets(st.integers(1, 6)),
+    next_url=st.sampled_from(["", "/demandes/?page=2&status=new", '/x"<>']),
+    token=st.sampled_from(["abc", 'a<b>"c']),
+)
+def test_history_rows_are_the_template_s(listed, followed, next_url, token):
+    request = SimpleNamespace(path="/demandes/")
+    reference = (
+        engines["django"]
+        .from_string(ROW_REFERENCE)
+        .render({"rows": listed, "followed": followed, "return_to": next_url, "csrf_token": token, "request": request})
+    )
+    assert request_rows(listed, followed=followed, next_url=next_url or request.path, csrf_token=token) == reference
