@@ -32,8 +32,22 @@ def write_index():
                 lines += [path.read_text(encoding="utf-8").rstrip("\n"), ""]
         if not found:
             lines += ["_Pas encore mesuré sur cette base._", ""]
+        # `make bench BENCH_REQUESTS=10000000`: the pages at 10M, beside the 1M figures (bench/run.py results_part).
+        for path in sorted(BENCH_DIR.glob(f"results-{vendor}-*m.md")):
+            millions = path.stem.rsplit("-", 1)[1].removesuffix("m")
+            lines += [
+                f"### {label}, {millions} millions de demandes",
+                "",
+                _demoted(path.read_text(encoding="utf-8")),
+                "",
+            ]
     # Two application servers behind HAProxy, on PostgreSQL (bench/scaleout.py, `make bench-scaleout`).
     lines += ["## Plusieurs serveurs", ""]
     scaleout = BENCH_DIR / "scaleout.md"
     lines += [scaleout.read_text(encoding="utf-8").rstrip("\n") if scaleout.exists() else "_Pas encore mesuré._", ""]
     (BENCH_DIR / "results.md").write_text("\n".join(lines), encoding="utf-8")
+
+
+def _demoted(text):
+    """A part's headings one level down, under the heading that names its size."""
+    return "\n".join(f"#{line}" if line.startswith("#") else line for line in text.rstrip("\n").split("\n"))

@@ -374,8 +374,16 @@ def write_chart(rows, path):
     plt.close(fig)
 
 
+def results_part(database):
+    """Where a run's figures go: its database's part of bench/results.md, or, past 1.5M requests (`make bench
+    BENCH_REQUESTS=10000000`), a part of their own, so that the default 1M figures stay beside them."""
+    if database["requests"] <= 1_500_000:
+        return database["vendor"]
+    return f"{database['vendor']}-{round(database['requests'] / 1_000_000)}m"
+
+
 def write_results(args, started, big, small, rows, medians_ms, counts, failures):
-    vendor = big["database"]["vendor"]
+    vendor = results_part(big["database"])
     write_chart(rows, BENCH_DIR / f"ratios-{vendor}.png")
 
     def db_line(config, label):
