@@ -96,7 +96,10 @@ REQUESTS_PER_YEAR = 125_000
 
 
 def years_for(requests):
-    return max(YEARS, math.ceil(requests / REQUESTS_PER_YEAR))
+    years = max(YEARS, math.ceil(requests / REQUESTS_PER_YEAR))
+    if years > 98:  # the number's year has two digits: a century would repeat numbers
+        raise ValueError(f"At most {98 * REQUESTS_PER_YEAR:,} requests (the numbering's two-digit year).")
+    return years
 
 
 PEOPLE = 500

@@ -49,5 +49,9 @@ def write_index():
 
 
 def _demoted(text):
-    """A part's headings one level down, under the heading that names its size."""
-    return "\n".join(f"#{line}" if line.startswith("#") else line for line in text.rstrip("\n").split("\n"))
+    """A part's headings one level down, under the heading that names its size (not a code block's comments)."""
+    lines, fenced = [], False
+    for line in text.rstrip("\n").split("\n"):
+        fenced = fenced != line.startswith("```")
+        lines.append(f"#{line}" if line.startswith("#") and not fenced else line)
+    return "\n".join(lines)

@@ -110,7 +110,7 @@ def _request_row(d, followed, next_url, csrf_token):
             f'        <span class="visually-hidden">Suivre la demande n° {number}</span>\n'
             "      </button>\n    </form>\n    "
         )
-    deposited = timezone.localtime(d.created_at)
+    deposited = timezone.template_localtime(d.created_at)  # as the template's date filter
     person = (
         f" — Personne concernée <strong>{e(d.person_name)}</strong> "
         f'<span class="text-body-secondary small">(NIR {e(d.masked_nir)})</span>'

@@ -150,3 +150,5 @@ def test_past_a_million_the_requests_spread_over_more_years():
     assert years_for(10_000) == years_for(1_000_000) == 8
     assert years_for(10_000_000) == 80
     assert REQUESTS_PER_YEAR * 0.6 < 99_999  # caisse 331 gets about 60 % of them
+    with pytest.raises(ValueError, match="two-digit year"):
+        years_for(99 * REQUESTS_PER_YEAR)
