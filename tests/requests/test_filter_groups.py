@@ -72,24 +72,19 @@ def test_queue_groups_are_the_rendered_ones(caisse, structure, agent, data):
 
 
 @pytest.mark.django_db
-def test_history_renders_its_fields_once(technicien_client):
-    first = technicien_client.get("/demandes/?status=new")
-    second = technicien_client.get("/demandes/?status=new")
+@pytest.mark.parametrize(
+    ("user_client", "url"), [("technicien_client", "/demandes/"), ("agent_client", "/caisse/demandes/")]
+)
+def test_a_list_renders_its_fields_once(request, user_client, url):
+    client = request.getfixturevalue(user_client)
+    first = client.get(f"{url}?status=new")
+    second = client.get(f"{url}?status=new")
     assert "forms/field.html" in field_templates(first)
     assert field_templates(second) == []
     assert panel(second) == panel(first)
-    other = technicien_client.get("/demandes/?status=resolved")
+    other = client.get(f"{url}?status=resolved")
     assert "forms/field.html" in field_templates(other)
     assert '<option value="resolved" selected>' in panel(other)
-
-
-@pytest.mark.django_db
-def test_queue_renders_its_fields_once(agent_client):
-    first = agent_client.get("/caisse/demandes/?status=new")
-    second = agent_client.get("/caisse/demandes/?status=new")
-    assert "forms/field.html" in field_templates(first)
-    assert field_templates(second) == []
-    assert panel(second) == panel(first)
 
 
 @pytest.mark.django_db
