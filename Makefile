@@ -54,22 +54,10 @@ lint: install
 
 # The suite's settings (tests/settings.py) set DEBUG themselves: a plain `pytest` works too.
 test-sqlite: install
-	DATABASE_URL=$(SQLITE_URL) $(VENV)/bin/pytest $(SQLITE_ARGS) $(SQLITE_REST) $(PYTEST_ARGS)
+	DATABASE_URL=$(SQLITE_URL) $(VENV)/bin/pytest $(SQLITE_ARGS) $(PYTEST_ARGS)
 
 test-postgres: install postgres
-	DATABASE_URL=$(if $(findstring postgres,$(DATABASE_URL)),$(DATABASE_URL),$(PG_URL)) $(VENV)/bin/pytest $(POSTGRES_ARGS) $(POSTGRES_REST) $(PYTEST_ARGS)
-
-# With both runs at once, each is also split in two processes: on SQLite the browser journeys and tests/extranet
-# apart, on PostgreSQL tests/requests and the permission matrix apart, with its own database (pytest-django names the
-# test database after it). The suite waits on databases, processes and the browser more than it computes: four processes keep two cores
-# busy where two left them half idle (CI took 15 min 40 s with two).
-SQLITE_SPLIT := tests/browser tests/extranet
-POSTGRES_SPLIT := tests/requests tests/test_permission_matrix.py
-test-sqlite-split: install
-	DATABASE_URL=sqlite:///$(CURDIR)/db-split.sqlite3 $(VENV)/bin/pytest $(SQLITE_ARGS) $(PYTEST_ARGS) $(SQLITE_SPLIT)
-
-test-postgres-split: install postgres
-	DATABASE_URL=$(if $(findstring postgres,$(DATABASE_URL)),$(DATABASE_URL),$(PG_URL))_split $(VENV)/bin/pytest $(POSTGRES_ARGS) $(PYTEST_ARGS) $(POSTGRES_SPLIT)
+	DATABASE_URL=$(if $(findstring postgres,$(DATABASE_URL)),$(DATABASE_URL),$(PG_URL)) $(VENV)/bin/pytest $(POSTGRES_ARGS) $(PYTEST_ARGS)
 
 # The local PostgreSQL cluster, started if it is installed and stopped (CI machines, as root).
 postgres:
@@ -77,19 +65,23 @@ postgres:
 		&& [ -d /etc/postgresql ]; then pg_ctlcluster --skip-systemctl-redirect "$$(ls /etc/postgresql | head -n 1)" main start; fi
 
 # The suite runs on SQLite, and on PostgreSQL too when DATABASE_URL points to it, in CI, or when a local server
-# answers (as on these machines): then both run at once, each in two processes (separate databases and files), each
-# one's output printed whole when it ends, and the tests that need one database only are shared (tests/conftest.py): the browser journeys
+# answers (as on these machines): then both run at once (separate databases and files), each one's output printed
+# whole when it ends, and the tests that need one database only are shared (tests/conftest.py): the browser journeys
 # in the SQLite run, the processes started apart (`one_database`) in the PostgreSQL run; each summary says how many
 # it left to the other. On SQLite alone, everything but the PostgreSQL-only tests runs, and the summary says how
 # many of those it skipped.
+# Each run spreads its tests over TEST_WORKERS processes (pytest-xdist; an idle one takes tests from a busy one, so
+# a long module does not hold the run back): the suite waits on databases, subprocesses and the browser as much as it
+# computes, and four processes keep two cores busy. Each worker has its own test database (test_<name>_gw0, …).
+TEST_WORKERS ?= 2
+PARALLEL := -n $(TEST_WORKERS) --dist worksteal
 LOCAL_POSTGRES := $(shell pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null && echo yes)
 test: test-packages lint
 ifneq ($(or $(findstring postgres,$(DATABASE_URL)),$(filter true,$(CI)),$(LOCAL_POSTGRES)),)
-	$(MAKE) --jobs=4 --output-sync=target test-sqlite test-postgres test-sqlite-split test-postgres-split \
-		SQLITE_ARGS=--alongside POSTGRES_ARGS=--alongside SQLITE_REST="$(SQLITE_SPLIT:%=--ignore=%)" \
-		POSTGRES_REST="$(POSTGRES_SPLIT:%=--ignore=%)"
+	$(MAKE) --jobs=2 --output-sync=target test-sqlite test-postgres SQLITE_ARGS="--alongside $(PARALLEL)" \
+		POSTGRES_ARGS="--alongside $(PARALLEL)"
 else
-	$(MAKE) test-sqlite
+	$(MAKE) test-sqlite SQLITE_ARGS="$(PARALLEL)"
 endif
 
 lock: install

@@ -14,8 +14,27 @@ from tests.factories import (
 )
 from tests.helpers import log_in_with_password_only
 
-SKIPPED_POSTGRES_TESTS = pytest.StashKey[int]()
-LEFT_TO_THE_OTHER_RUN = pytest.StashKey[tuple]()
+POSTGRES_ONLY = "PostgreSQL only (set DATABASE_URL=postgres://…)"
+
+
+def left_to(other):
+    return f"left to the {other} run alongside (one database is enough)"
+
+
+# What the summary says of the tests skipped for each reason. The skips are counted from the tests' reports, not at
+# collection: under pytest-xdist the process that writes the summary collects nothing, its workers do.
+SKIP_SUMMARIES = {
+    POSTGRES_ONLY: "Tests PostgreSQL ignorés sur SQLite : {} (DATABASE_URL=postgres://… make test pour les lancer).",
+    left_to("PostgreSQL"): (
+        "Tests laissés à la passe PostgreSQL qui tourne en même temps : {} (processus à part, configuration : une "
+        "seule base suffit)."
+    ),
+    left_to("SQLite"): (
+        "Tests laissés à la passe SQLite qui tourne en même temps : {} (parcours dans le navigateur : une seule base "
+        "suffit)."
+    ),
+    "SKIP_BROWSER=1": "Tests de navigateur ignorés à la demande (SKIP_BROWSER=1) : {}.",
+}
 
 
 def pytest_addoption(parser):
@@ -24,6 +43,26 @@ def pytest_addoption(parser):
         action="store_true",
         help="the other database's run of the suite goes at the same time (make test): share the one-database tests",
     )
+
+
+class SkipSummary:
+    def __init__(self):
+        self.counts = dict.fromkeys(SKIP_SUMMARIES, 0)
+
+    def pytest_runtest_logreport(self, report):
+        if report.skipped and report.when == "setup" and isinstance(report.longrepr, tuple):
+            reason = report.longrepr[2].removeprefix("Skipped: ")
+            if reason in self.counts:
+                self.counts[reason] += 1
+
+    def pytest_terminal_summary(self, terminalreporter):
+        for reason, count in self.counts.items():
+            if count:
+                terminalreporter.write_line(SKIP_SUMMARIES[reason].format(count))
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(SkipSummary(), "skip-summary")
 
 
 def _is_postgres():
@@ -43,38 +82,16 @@ def pytest_collection_modifyitems(config, items):
     run's summary says how many it left to the other; a run alone runs them all."""
     on_postgres = _is_postgres()
     if not on_postgres:
-        skip = pytest.mark.skip(reason="PostgreSQL only (set DATABASE_URL=postgres://…)")
-        postgres_only = [item for item in items if "postgres" in item.keywords]
-        for item in postgres_only:
-            item.add_marker(skip)
-        config.stash[SKIPPED_POSTGRES_TESTS] = len(postgres_only)
+        skip = pytest.mark.skip(reason=POSTGRES_ONLY)
+        for item in items:
+            if "postgres" in item.keywords:
+                item.add_marker(skip)
     if config.getoption("--alongside"):
         shared, other = ("browser", "SQLite") if on_postgres else ("one_database", "PostgreSQL")
-        leave = pytest.mark.skip(reason=f"left to the {other} run alongside (one database is enough)")
-        left = [
-            item
-            for item in items
-            if shared in item.keywords and "postgres" not in item.keywords and not item.get_closest_marker("skip")
-        ]
-        for item in left:
-            item.add_marker(leave)
-        config.stash[LEFT_TO_THE_OTHER_RUN] = (len(left), other)
-
-
-WHAT_IS_LEFT = {"SQLite": "parcours dans le navigateur", "PostgreSQL": "processus à part, configuration"}
-
-
-def pytest_terminal_summary(terminalreporter, config):
-    if skipped := config.stash.get(SKIPPED_POSTGRES_TESTS, 0):
-        terminalreporter.write_line(
-            f"Tests PostgreSQL ignorés sur SQLite : {skipped} (DATABASE_URL=postgres://… make test pour les lancer)."
-        )
-    left, other = config.stash.get(LEFT_TO_THE_OTHER_RUN, (0, None))
-    if left:
-        terminalreporter.write_line(
-            f"Tests laissés à la passe {other} qui tourne en même temps : {left} ({WHAT_IS_LEFT[other]} : une seule "
-            "base suffit)."
-        )
+        leave = pytest.mark.skip(reason=left_to(other))
+        for item in items:
+            if shared in item.keywords and "postgres" not in item.keywords and not item.get_closest_marker("skip"):
+                item.add_marker(leave)
 
 
 @pytest.fixture(autouse=True)
