@@ -16,7 +16,7 @@ from extranet.core.forms import OnePassSelect, StyledFormMixin
 from requests import news
 from requests.catalog import KINDS
 from requests.deadlines import overdue_q
-from requests.models import OPEN_STATUSES, Kind, Status
+from requests.models import Kind, Status
 from requests.waiting import unanswered_q
 from structures import conventions
 
@@ -302,7 +302,7 @@ class QueueFilter(ActiveCountMixin, NewsFilterMixin, django_filters.FilterSet):
 
     def filter_status(self, queryset, name, value):
         if value == "open":
-            return queryset.filter(status__in=OPEN_STATUSES)
+            return queryset.open()
         return queryset if value == "all" else queryset.filter(status=value)
 
     def filter_motif(self, queryset, name, value):

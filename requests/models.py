@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
+from django.db.models.lookups import In
 from django.urls import reverse
 from django.utils import timezone
 from django_fsm import FSMField, transition
@@ -30,6 +31,23 @@ class Status(models.TextChoices):
 OPEN_STATUSES = (Status.NEW, Status.IN_PROGRESS)
 
 
+class AmongStatuses(In):
+    """`status__among=OPEN_STATUSES`: `IN` with the statuses written into the SQL, not bound as parameters.
+
+    SQLite uses a partial index only when the query's terms imply the index's condition, and a bound parameter
+    implies nothing: with `status IN (?, ?)` the indexes kept for the open requests (request_caisse_open_oldest,
+    request_caisse_replied) were never used, and the replied queue read all of an agent's requests to sort them
+    (1M requests: 134 ms instead of 0.1 ms). The values can only be the statuses' own slugs."""
+
+    lookup_name = "among"
+
+    def process_rhs(self, compiler, connection):
+        values = list(dict.fromkeys(self.rhs))
+        if not values or any(value not in Status.values for value in values):
+            raise ValueError(f"status__among takes statuses, not {values!r}")
+        return "({})".format(", ".join(f"'{value}'" for value in values)), ()
+
+
 # The requests that are MAS referrals (requests.catalog.MAS_REFERRAL), as a condition of a query.
 IS_MAS_REFERRAL = Q(kind=MAS_REFERRAL.kind, motif=MAS_REFERRAL.motif)
 
@@ -42,7 +60,7 @@ class RequestQuerySet(models.QuerySet):
         return self.none() if scope is None else self.filter(**scope)
 
     def open(self):
-        return self.filter(status__in=OPEN_STATUSES)
+        return self.filter(status__among=OPEN_STATUSES)
 
     def mas_referrals(self):
         return self.filter(IS_MAS_REFERRAL)
@@ -327,6 +345,9 @@ class Request(models.Model):
     @property
     def is_awaiting_partner(self):
         return self.awaiting_partner_since is not None
+
+
+Request._meta.get_field("status").register_lookup(AmongStatuses)
 
 
 class RequestUserObjectPermission(UserObjectPermissionBase):

@@ -17,7 +17,6 @@ from requests import deadlines, deposit_rules, drafts, mas, notifications, polic
 from requests.attachments import clean_original_name
 from requests.catalog import MAS_REFERRAL, is_mas_referral
 from requests.models import (
-    OPEN_STATUSES,
     AnswerTemplate,
     Attachment,
     DepositKey,
@@ -445,7 +444,8 @@ def open_requests_followed_by(user, structure):
     """The open requests of the structure the partner-side user is the one told about: theirs (unless handed to
     someone else) and those handed to them."""
     return (
-        Request.objects.filter(structure=structure, status__in=OPEN_STATUSES)
+        Request.objects.open()
+        .filter(structure=structure)
         .filter(Q(author=user, handled_by__isnull=True) | Q(handled_by=user))
         .order_by("created_at", "pk")
     )
