@@ -8,12 +8,27 @@ writes them back (pagination, sort or export links, form values, redirects), and
 """
 
 import re
+from typing import NamedTuple
 
 import pytest
+from django.conf import settings
+from django.db import connection, transaction
+from django.test import Client
 from django.urls import NoReverseMatch, URLResolver, get_resolver, reverse
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.test import APIClient
 
-from tests.factories import RequestFactory, make_nir
-from tests.helpers import api_client
+from extranet.accounts.models import ApiToken
+from tests.factories import (
+    CaisseFactory,
+    CaisseMembershipFactory,
+    ConventionFactory,
+    MembershipFactory,
+    RequestFactory,
+    make_nir,
+)
+from tests.helpers import log_in_with_password_only
 from tests.requests.builders import listed_numbers
 
 pytestmark = pytest.mark.django_db
@@ -65,21 +80,64 @@ def test_the_list_routes_are_among_them():
     assert len(ROUTES) > 30
 
 
+class Scene(NamedTuple):
+    people: tuple  # the canary person's request and another one's
+    sessions: dict  # role: the session key of a complete sign-in
+    api_key: str  # a personal API token of the technicien
+
+
+def signed_in_session(user):
+    """The session key of a complete sign-in, second factor included: what the suite's `client.force_login` leaves
+    (tests/conftest.py; patched in for each test only, so not yet when the module's scene is built)."""
+    client = Client()
+    log_in_with_password_only(client, user)
+    device = TOTPDevice.objects.create(user=user, name="Application d'authentification")
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return session.session_key
+
+
+@pytest.fixture(scope="module")
+def built_scene(django_db_setup, django_db_blocker):
+    """The requests and the signed-in accounts, built once for the module's seventy tests (most of their time when
+    each built its own), in a transaction rolled back at the end of the module. Each test runs in a savepoint of it
+    (pytest-django's `db`, see `people`) rolled back after it, sessions included (they are rows): a page that signs
+    out or writes the session leaves the next test the very same accounts."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        caisse = CaisseFactory(code="331", name="CPAM de la Gironde")
+        structure = ConventionFactory(caisse=caisse, structure__name="Association Alpha").structure
+        technicien = MembershipFactory(structure=structure).user
+        gestionnaire = MembershipFactory(structure=structure, gestionnaire=True).user
+        caisse_admin = CaisseMembershipFactory(caisse=caisse, admin=True).user
+        canary = RequestFactory(
+            structure=structure,
+            caisse=caisse,
+            author=technicien,
+            person_last_name=LAST_NAME,
+            person_first_name=FIRST_NAME,
+            person_nir=NIR,
+        )
+        other = RequestFactory(structure=structure, caisse=caisse, author=technicien, person_last_name="Martin")
+        # Enough requests for a next page, whose link would carry the query string on.
+        RequestFactory.create_batch(10, structure=structure, caisse=caisse, author=technicien)
+        sessions = {
+            role: signed_in_session(user)
+            for role, user in [("technicien", technicien), ("gestionnaire", gestionnaire), ("admin", caisse_admin)]
+        }
+        # As tests.helpers.api_client makes it: the second factor set up (done above), a fresh personal token.
+        _, api_key = ApiToken.objects.issue(technicien, name="Logiciel de suivi")
+        # The scene's foreign keys, checked here once: left deferred, PostgreSQL checked them again at the end of
+        # each test (pytest-django's teardown checks the constraints, in the savepoint it then rolls back).
+        connection.check_constraints()
+        yield Scene((canary, other), sessions, api_key)
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def people(structure, caisse, technicien):
+def people(built_scene, db):
     """The canary person's request and another one's, so that a filter applied would show."""
-    canary = RequestFactory(
-        structure=structure,
-        caisse=caisse,
-        author=technicien,
-        person_last_name=LAST_NAME,
-        person_first_name=FIRST_NAME,
-        person_nir=NIR,
-    )
-    other = RequestFactory(structure=structure, caisse=caisse, author=technicien, person_last_name="Martin")
-    # Enough requests for a next page, whose link would carry the query string on.
-    RequestFactory.create_batch(10, structure=structure, caisse=caisse, author=technicien)
-    return canary, other
+    return built_scene.people
 
 
 def client_for(path, clients):
@@ -93,12 +151,14 @@ def client_for(path, clients):
 
 
 @pytest.fixture
-def clients(client_factory, technicien, gestionnaire, caisse_admin):
+def clients(built_scene, db):
+    """New clients for each test (cookies of their own) on the scene's sessions."""
     signed_in = {}
-    for role, user in [("technicien", technicien), ("gestionnaire", gestionnaire), ("admin", caisse_admin)]:
-        signed_in[role] = client_factory()
-        signed_in[role].force_login(user)
-    signed_in["api"] = api_client(technicien)
+    for role, session_key in built_scene.sessions.items():
+        signed_in[role] = Client()
+        signed_in[role].cookies[settings.SESSION_COOKIE_NAME] = session_key
+    signed_in["api"] = APIClient()
+    signed_in["api"].credentials(HTTP_AUTHORIZATION=f"Token {built_scene.api_key}")
     for each in signed_in.values():
         each.raise_request_exception = False
     return signed_in
@@ -121,6 +181,7 @@ def echoed(response):
 def test_no_route_writes_a_persons_data_back(clients, people, name, path):
     response = client_for(path, clients).get(path, PERSON_PARAMS)
     assert response.status_code < 500, response.status_code
+    assert response.wsgi_request.user.is_authenticated, f"{name} was asked signed out"
     assert echoed(response) == [], f"{name} wrote the person's data back"
 
 

@@ -75,9 +75,20 @@ def test_the_demo_installs_weasyprints_libraries_and_the_tests_haproxy_and_chrom
     assert packages_for("test-packages", SKIP_BROWSER="1") == [*demo, "haproxy"]
 
 
-def run_browser_tests(**env):
+# What the pytest processes below have no use for, two thirds of their start-up: the suite's plugins they use none of
+# (hypothesis alone about a second; `-p no:` is harmless for one not installed: locust, the bench's extra), and the
+# rewriting of assertions, redone at each start where no bytecode is written (PYTHONDONTWRITEBYTECODE): what they
+# show is which tests ran and the summary, never an assertion's message.
+LEAN = ["--assert=plain"] + [
+    arg
+    for name in ("hypothesispytest", "anyio", "syrupy", "faker", "time_machine", "locust")
+    for arg in ("-p", f"no:{name}")
+]
+
+
+def run_browser_tests(*args, **env):
     return subprocess.run(  # noqa: S603 — the test's own interpreter
-        [sys.executable, "-m", "pytest", "-q", "tests/browser/test_security.py"],
+        [sys.executable, "-m", "pytest", "-q", *LEAN, *args, "tests/browser/test_security.py"],
         cwd=ROOT,
         env={k: v for k, v in os.environ.items() if k != "SKIP_BROWSER"} | env,
         capture_output=True,
@@ -93,6 +104,14 @@ def test_without_chromium_the_browser_tests_stop_the_run_with_what_to_do(skip):
     assert "SKIP_BROWSER=1" in result.stderr
 
 
+def test_under_xdist_without_chromium_each_browser_test_fails_saying_what_to_do():
+    """A worker of `make test`'s pytest-xdist cannot stop the run with a usage error: the tests fail instead."""
+    result = run_browser_tests("-n", "2", CHROMIUM="/nonexistent/chromium")
+    assert result.returncode == pytest.ExitCode.TESTS_FAILED, result.stdout + result.stderr
+    assert result.stdout.count("Chromium introuvable (/nonexistent/chromium)") == 2, result.stdout
+    assert "2 error" in result.stdout.splitlines()[-1]
+
+
 def test_browser_tests_are_skipped_only_when_asked_and_the_summary_says_so():
     result = run_browser_tests(CHROMIUM="/nonexistent/chromium", SKIP_BROWSER="1")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -101,7 +120,7 @@ def test_browser_tests_are_skipped_only_when_asked_and_the_summary_says_so():
 
 def pytest_lines(*args, **env):
     result = subprocess.run(  # noqa: S603 — the test's own interpreter
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", *args],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", *LEAN, *args],
         cwd=ROOT,
         env={k: v for k, v in os.environ.items() if k != "SKIP_BROWSER"} | env,
         capture_output=True,
@@ -111,7 +130,9 @@ def pytest_lines(*args, **env):
     return result.stdout.splitlines()
 
 
-ONE_DATABASE_AND_OTHERS = ["tests/browser/test_security.py", "tests/requests/test_nir_encryption.py"]
+# Three tests of both runs and one `one_database` test, none touching a database (tests/setup_sample.py).
+SAMPLE = "tests/setup_sample.py"
+ONE_DATABASE_AND_OTHERS = ["tests/browser/test_security.py", SAMPLE]
 SUMMARY_SQLITE = (
     "Tests laissés à la passe PostgreSQL qui tourne en même temps : 1 (processus à part, configuration : une seule "
     "base suffit)."
@@ -123,9 +144,7 @@ SUMMARY_POSTGRES = (
 
 
 def test_next_to_a_postgresql_run_sqlite_leaves_it_the_processes_apart_and_the_summary_says_so(tmp_path):
-    lines = pytest_lines(
-        "--alongside", "tests/requests/test_nir_encryption.py", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}"
-    )
+    lines = pytest_lines("--alongside", SAMPLE, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
     assert SUMMARY_SQLITE in lines
     assert any(line.startswith("3 passed, 1 skipped") for line in lines), lines
 
@@ -140,21 +159,12 @@ def test_next_to_a_sqlite_run_postgresql_leaves_it_the_browser_journeys_and_the_
 
 
 def test_sqlite_alone_runs_the_one_database_tests(tmp_path):
-    lines = pytest_lines("tests/requests/test_nir_encryption.py", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    lines = pytest_lines(SAMPLE, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
     assert any(line.startswith("4 passed") for line in lines), lines
     assert not any("passe PostgreSQL" in line for line in lines)
 
 
-MAKE_VARIABLES = {
-    "MAKEFLAGS",
-    "MFLAGS",
-    "MAKELEVEL",
-    "SQLITE_ARGS",
-    "POSTGRES_ARGS",
-    "SQLITE_REST",
-    "POSTGRES_REST",
-    "PYTEST_ARGS",
-}
+MAKE_VARIABLES = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "SQLITE_ARGS", "POSTGRES_ARGS", "PYTEST_ARGS"}
 
 
 def pytest_commands_of_make_test(*variables):
@@ -173,12 +183,9 @@ def pytest_commands_of_make_test(*variables):
 
 
 def test_make_test_shares_them_only_when_both_runs_go_together():
-    # Each run in two processes: on SQLite the browser journeys and tests/extranet apart, on PostgreSQL the requests'
-    # tests and the permission matrix apart.
+    # Each run spread over two processes (pytest-xdist), whatever the machine says of its cores.
     assert pytest_commands_of_make_test("CI=true") == [
-        "postgres --alongside --ignore=tests/requests --ignore=tests/test_permission_matrix.py",
-        "postgres --alongside tests/requests tests/test_permission_matrix.py",
-        "sqlite --alongside --ignore=tests/browser --ignore=tests/extranet",
-        "sqlite --alongside tests/browser tests/extranet",
+        "postgres --alongside -n 2 --dist worksteal",
+        "sqlite --alongside -n 2 --dist worksteal",
     ]
-    assert pytest_commands_of_make_test("CI=false", "LOCAL_POSTGRES=") == ["sqlite"]
+    assert pytest_commands_of_make_test("CI=false", "LOCAL_POSTGRES=") == ["sqlite -n 2 --dist worksteal"]
