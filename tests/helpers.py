@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
+from django.db import connection, transaction
 from django.test.client import ClientMixin
 
 LINK = re.compile(r"https?://\S+")
@@ -99,3 +100,18 @@ def refusal(response):
     """An API refusal as (HTTP status, code, fields): what a client branches on (extranet/api/errors.py)."""
     body = response.json()
     return response.status_code, body["code"], body.get("fields")
+
+
+def built_once(django_db_blocker, build):
+    """For a module- or class-scoped fixture: `yield from built_once(django_db_blocker, build)` yields what `build()`
+    makes, in a transaction rolled back once the fixture's tests are done. Each test runs in a savepoint of it
+    (pytest-django's `db`) rolled back after it: every test starts from the very same rows, whatever an earlier one
+    changed, without building them again. The fixture must ask for `django_db_setup`; no `transaction=True` test may
+    use it (it would run inside this transaction)."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        built = build()
+        # Foreign keys checked here once: left deferred, PostgreSQL would check all these rows again at the end of
+        # each test (pytest-django's teardown checks the constraints, in the savepoint it then rolls back).
+        connection.check_constraints()
+        yield built
+        transaction.set_rollback(True)

@@ -12,7 +12,6 @@ from typing import NamedTuple
 
 import pytest
 from django.conf import settings
-from django.db import connection, transaction
 from django.test import Client
 from django.urls import NoReverseMatch, URLResolver, get_resolver, reverse
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -28,7 +27,7 @@ from tests.factories import (
     RequestFactory,
     make_nir,
 )
-from tests.helpers import log_in_with_password_only
+from tests.helpers import built_once, log_in_with_password_only
 from tests.requests.builders import listed_numbers
 
 pytestmark = pytest.mark.django_db
@@ -104,7 +103,8 @@ def built_scene(django_db_setup, django_db_blocker):
     each built its own), in a transaction rolled back at the end of the module. Each test runs in a savepoint of it
     (pytest-django's `db`, see `people`) rolled back after it, sessions included (they are rows): a page that signs
     out or writes the session leaves the next test the very same accounts."""
-    with django_db_blocker.unblock(), transaction.atomic():
+
+    def build():
         caisse = CaisseFactory(code="331", name="CPAM de la Gironde")
         structure = ConventionFactory(caisse=caisse, structure__name="Association Alpha").structure
         technicien = MembershipFactory(structure=structure).user
@@ -127,11 +127,9 @@ def built_scene(django_db_setup, django_db_blocker):
         }
         # As tests.helpers.api_client makes it: the second factor set up (done above), a fresh personal token.
         _, api_key = ApiToken.objects.issue(technicien, name="Logiciel de suivi")
-        # The scene's foreign keys, checked here once: left deferred, PostgreSQL checked them again at the end of
-        # each test (pytest-django's teardown checks the constraints, in the savepoint it then rolls back).
-        connection.check_constraints()
-        yield Scene((canary, other), sessions, api_key)
-        transaction.set_rollback(True)
+        return Scene((canary, other), sessions, api_key)
+
+    yield from built_once(django_db_blocker, build)
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, transaction
+from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLResolver, get_resolver, reverse
@@ -57,6 +57,7 @@ from tests.factories import (
     RequestFactory,
     UserFactory,
 )
+from tests.helpers import built_once
 from tests.requests.builders import pdf_bytes
 
 ANONYMOUS = "anonyme"
@@ -719,18 +720,17 @@ def built_scene(django_db_setup, django_db_blocker, scene_files):
     """The scene, built once for the module's hundreds of tests (a third of the suite's setup time on PostgreSQL
     when each built its own), in a transaction rolled back at the end of the module. Each test runs in a savepoint
     of it (pytest-django's `db`, see `scene`) rolled back after it: every test starts from the very same rows, as
-    when it built them itself, whatever an earlier one changed."""
-    with (
-        django_db_blocker.unblock(),
-        override_settings(PRIVATE_MEDIA_ROOT=scene_files),
-        transaction.atomic(),
-    ):
+    when it built them itself, whatever an earlier one changed (tests/helpers.py `built_once`)."""
+
+    def build():
         caisse = CaisseFactory(code="331", name="CPAM de la Gironde")
         other_caisse = CaisseFactory(code="421", name="CPAM de la Loire")
         structure = ConventionFactory(caisse=caisse, structure__name="Association Alpha").structure
         other_structure = ConventionFactory(caisse=other_caisse, structure__name="Association Beta").structure
-        yield Scene(structure, other_structure, caisse, other_caisse)
-        transaction.set_rollback(True)
+        return Scene(structure, other_structure, caisse, other_caisse)
+
+    with override_settings(PRIVATE_MEDIA_ROOT=scene_files):
+        yield from built_once(django_db_blocker, build)
 
 
 @pytest.fixture

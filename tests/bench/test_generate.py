@@ -4,7 +4,6 @@ import re
 from datetime import date
 
 import pytest
-from django.db import connection, transaction
 from django.db.models import Count
 
 from bench import generate as bench
@@ -15,6 +14,7 @@ from requests.nir import nir_digest, validate_nir
 from structures import policy
 from structures.models import Structure
 from tests.factories import make_nir
+from tests.helpers import built_once
 
 REQUESTS, STRUCTURES, BIG = 2000, 20, 300
 
@@ -23,13 +23,10 @@ REQUESTS, STRUCTURES, BIG = 2000, 20, 300
 def generated(django_db_setup, django_db_blocker):
     """Generated once for the module (seconds on PostgreSQL, for each test when each had its own), in a transaction
     rolled back at the end of the module; each test runs in a savepoint of it (`counts`), rolled back after it."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        counts = bench.generate(requests=REQUESTS, structures=STRUCTURES, big=BIG, out=lambda line: None)
-        # The foreign keys of every row, checked here once: left deferred, PostgreSQL checked them again at the end
-        # of each test (pytest-django's teardown checks the constraints, in the savepoint it then rolls back).
-        connection.check_constraints()
-        yield counts
-        transaction.set_rollback(True)
+    yield from built_once(
+        django_db_blocker,
+        lambda: bench.generate(requests=REQUESTS, structures=STRUCTURES, big=BIG, out=lambda line: None),
+    )
 
 
 @pytest.fixture

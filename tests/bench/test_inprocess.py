@@ -9,7 +9,6 @@ import io
 
 import pypdf
 import pytest
-from django.db import connection, transaction
 
 from bench.inprocess import copy_request, measure_csv, measure_pdf, render_summary
 from requests import queue
@@ -21,6 +20,7 @@ from tests.factories import (
     MembershipFactory,
     RequestFactory,
 )
+from tests.helpers import built_once
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,8 @@ def measured(django_db_setup, django_db_blocker):
     interleaved with a blank page, as the first test had; then 30 renders with the RSS every 10, as the second had,
     whose 4 more renders of warm-up were needless: its reference is the RSS after the tenth. In a transaction rolled
     back after the class, before the module's other tests; each test runs in a savepoint of it (`pdf`)."""
-    with django_db_blocker.unblock(), transaction.atomic():
+
+    def build():
         caisse = CaisseFactory(code="331", name="CPAM de la Gironde")
         structure = ConventionFactory(caisse=caisse, structure__name="Association Alpha").structure
         technicien = MembershipFactory(structure=structure).user
@@ -45,11 +46,9 @@ def measured(django_db_setup, django_db_blocker):
                 side=Message.Side.PARTNER if index % 2 == 0 else Message.Side.CAISSE,
                 body=f"Échange n° {index} : pièces justificatives envoyées, dossier en cours d'étude.",
             )
-        # The foreign keys checked here once: left deferred, PostgreSQL checked them again at the end of each test
-        # (pytest-django's teardown checks the constraints, in the savepoint it then rolls back).
-        connection.check_constraints()
-        yield demande, measure_pdf(renders=30, rounds=2, warmup=1, sample_every=10, pk=demande.pk)
-        transaction.set_rollback(True)
+        return demande, measure_pdf(renders=30, rounds=2, warmup=1, sample_every=10, pk=demande.pk)
+
+    yield from built_once(django_db_blocker, build)
 
 
 @pytest.fixture

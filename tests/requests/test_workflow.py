@@ -10,7 +10,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages import ERROR, SUCCESS, get_messages
-from django.db import transaction
 from django.shortcuts import resolve_url
 
 from extranet.notifications.models import OutgoingEmail
@@ -24,7 +23,7 @@ from tests.factories import (
     MembershipFactory,
     RequestFactory,
 )
-from tests.helpers import text
+from tests.helpers import built_once, text
 from tests.requests.builders import a_pdf, image_bytes, upload
 
 NEW, IN_PROGRESS, RESOLVED = Status.NEW, Status.IN_PROGRESS, Status.RESOLVED
@@ -162,8 +161,9 @@ def built(django_db_setup, django_db_blocker):
     each was a third of the module's time) in a transaction rolled back at the end of the module. Each test runs in
     a savepoint of it (pytest-django's `db`, see `cast_for`) rolled back after it: every test starts from the very
     same rows, whatever an earlier one moved. The module has no `transaction=True` test (test_workflow_race.py):
-    one would run inside this transaction."""
-    with django_db_blocker.unblock(), transaction.atomic():
+    one would run inside this transaction (tests/helpers.py `built_once`)."""
+
+    def build():
         scene = {
             "caisse": CaisseFactory(code="331", name="CPAM de la Gironde"),
             "other_caisse": CaisseFactory(code="421", name="CPAM de la Loire"),
@@ -178,8 +178,9 @@ def built(django_db_setup, django_db_blocker):
             )
             for status in STATUSES
         }
-        yield scene
-        transaction.set_rollback(True)
+        return scene
+
+    yield from built_once(django_db_blocker, build)
 
 
 @pytest.fixture
