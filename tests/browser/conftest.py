@@ -30,8 +30,6 @@ MISSING_CHROMIUM = (
     "(paquets Debian chromium et chromium-l10n) ; pour les ignorer exprès : SKIP_BROWSER=1."
 )
 
-SKIPPED_BROWSER_TESTS = pytest.StashKey[int]()
-
 
 def pytest_collection_modifyitems(config, items):
     browser_items = [item for item in items if "browser" in item.keywords]
@@ -39,16 +37,12 @@ def pytest_collection_modifyitems(config, items):
         return
     if SKIP_BROWSER:
         skip = pytest.mark.skip(reason="SKIP_BROWSER=1")
-        for item in browser_items:
+        for item in browser_items:  # tests/conftest.py's summary counts them
             item.add_marker(skip)
-        config.stash[SKIPPED_BROWSER_TESTS] = len(browser_items)
-    elif not os.path.exists(CHROMIUM):
+    # A pytest-xdist worker cannot stop the run with a usage error (its controller reports a crash, not the reason):
+    # there each browser test fails with the reason instead (`browser`).
+    elif not os.path.exists(CHROMIUM) and not hasattr(config, "workerinput"):
         raise pytest.UsageError(MISSING_CHROMIUM)
-
-
-def pytest_terminal_summary(terminalreporter, config):
-    if skipped := config.stash.get(SKIPPED_BROWSER_TESTS, 0):
-        terminalreporter.write_line(f"Tests de navigateur ignorés à la demande (SKIP_BROWSER=1) : {skipped}.")
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +50,8 @@ def browser():
     """One headless Chromium per test module; the Playwright loop stops with it, so other modules are unaffected."""
     from playwright.sync_api import sync_playwright
 
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(MISSING_CHROMIUM, pytrace=False)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM,
