@@ -86,34 +86,38 @@ LEAN = ["--assert=plain"] + [
 ]
 
 
-def run_browser_tests(*args, **env):
+def run_browser_tests(tmp_path, *args, **env):
+    # A database of its own: under xdist its workers' test databases are named like this run's (test_extranet_gw0…),
+    # and dropping them at the end would pull this run's from under its feet on PostgreSQL.
     return subprocess.run(  # noqa: S603 — the test's own interpreter
         [sys.executable, "-m", "pytest", "-q", *LEAN, *args, "tests/browser/test_security.py"],
         cwd=ROOT,
-        env={k: v for k, v in os.environ.items() if k != "SKIP_BROWSER"} | env,
+        env={k: v for k, v in os.environ.items() if k != "SKIP_BROWSER"}
+        | {"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+        | env,
         capture_output=True,
         text=True,
     )
 
 
 @pytest.mark.parametrize("skip", ["", "0"])
-def test_without_chromium_the_browser_tests_stop_the_run_with_what_to_do(skip):
-    result = run_browser_tests(CHROMIUM="/nonexistent/chromium", SKIP_BROWSER=skip)
+def test_without_chromium_the_browser_tests_stop_the_run_with_what_to_do(skip, tmp_path):
+    result = run_browser_tests(tmp_path, CHROMIUM="/nonexistent/chromium", SKIP_BROWSER=skip)
     assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout + result.stderr
     assert "Chromium introuvable (/nonexistent/chromium)" in result.stderr
     assert "SKIP_BROWSER=1" in result.stderr
 
 
-def test_under_xdist_without_chromium_each_browser_test_fails_saying_what_to_do():
+def test_under_xdist_without_chromium_each_browser_test_fails_saying_what_to_do(tmp_path):
     """A worker of `make test`'s pytest-xdist cannot stop the run with a usage error: the tests fail instead."""
-    result = run_browser_tests("-n", "2", CHROMIUM="/nonexistent/chromium")
+    result = run_browser_tests(tmp_path, "-n", "2", CHROMIUM="/nonexistent/chromium")
     assert result.returncode == pytest.ExitCode.TESTS_FAILED, result.stdout + result.stderr
     assert result.stdout.count("Chromium introuvable (/nonexistent/chromium)") == 2, result.stdout
     assert "2 error" in result.stdout.splitlines()[-1]
 
 
-def test_browser_tests_are_skipped_only_when_asked_and_the_summary_says_so():
-    result = run_browser_tests(CHROMIUM="/nonexistent/chromium", SKIP_BROWSER="1")
+def test_browser_tests_are_skipped_only_when_asked_and_the_summary_says_so(tmp_path):
+    result = run_browser_tests(tmp_path, CHROMIUM="/nonexistent/chromium", SKIP_BROWSER="1")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Tests de navigateur ignorés à la demande (SKIP_BROWSER=1) : 2." in result.stdout.splitlines()
 
