@@ -45,9 +45,10 @@ def pytest_collection_modifyitems(config, items):
         raise pytest.UsageError(MISSING_CHROMIUM)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def browser():
-    """One headless Chromium per test module; the Playwright loop stops with it, so other modules are unaffected."""
+    """One headless Chromium for the browser tests (starting one takes a second or two, per module it added up); the
+    Playwright loop stops with it once this package's tests are done, so other packages are unaffected."""
     from playwright.sync_api import sync_playwright
 
     if not os.path.exists(CHROMIUM):
@@ -99,10 +100,13 @@ def page(context):
 
 @pytest.fixture
 def demo(transactional_db):
-    """The demo accounts, caisses and structures (`manage.py seed_demo --no-requests`): journeys start empty."""
+    """The demo accounts, caisses and structures (`manage.py seed_demo --no-requests`): journeys start empty. Seeded
+    once, then copied back for each test (tests/browser/seeding.py)."""
     from django.core.management import call_command
 
-    call_command("seed_demo", "--no-requests", stdout=io.StringIO())
+    from tests.browser.seeding import seeded
+
+    seeded("demo", lambda: call_command("seed_demo", "--no-requests", stdout=io.StringIO()))
 
 
 # Screenshots of the journeys: kept as test artifacts (CI keeps this folder), and the source of the user guide's

@@ -3,7 +3,9 @@ technicien would (the offers' titles, the person concerned, each kind's form).""
 
 import re
 import time
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core import mail
 from playwright.sync_api import Page, expect
 
@@ -26,6 +28,32 @@ def log_in(page: Page, email, password=DEMO_PASSWORD):
     field(page, "Code de vérification").fill(second_factor_code(email))
     page.get_by_role("button", name="Valider").click()
     expect(page).to_have_url(re.compile(r"://[^/]+/$"))  # the home page
+
+
+def log_in_directly(page: Page, email, password=DEMO_PASSWORD):
+    """Signed in as `log_in` signs in (the same forms posted to the live server, CSRF token included: the password,
+    then the code the email brought or the application's), but by requests sharing the browser's cookies rather than
+    through pages the browser draws (three of them, a second in all): for the journeys where signing in is only the
+    way in. The sign-in pages themselves stay driven in the browser: `log_in` in test_journeys.py, test_security.py,
+    test_drafts.py (signing in again) and without JavaScript; step by step in test_full_journey.py, test_drafts.py
+    (after the session ended) and the accessibility audit's anonymous journey."""
+    http = page.request
+    http.get("/connexion/")  # the CSRF cookie, as the login page gives it
+    answer = http.post("/connexion/", form={"username": email, "password": password}, headers=csrf_header(page))
+    assert urlsplit(answer.url).path == "/connexion/verification/", f"{email}: {answer.status} {answer.url}"
+    # The code as the verification page asks it; the home page next, as after `log_in`.
+    answer = http.post(
+        answer.url, form={"code": second_factor_code(email)}, headers=csrf_header(page), max_redirects=0
+    )
+    assert answer.status == 302 and answer.headers["location"] == "/", f"{email}: {answer.status} {answer.headers}"
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"://[^/]+/$"))
+
+
+def csrf_header(page: Page):
+    """Django's CSRF token for a post outside a form: the browser's cookie (renewed at sign-in), in its header."""
+    [token] = [cookie["value"] for cookie in page.context.cookies() if cookie["name"] == settings.CSRF_COOKIE_NAME]
+    return {"X-CSRFToken": token}
 
 
 def enter_password(page: Page, email, password):

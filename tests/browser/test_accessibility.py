@@ -1,8 +1,11 @@
-"""Every page the journeys visit, for each role, checked by axe-core against WCAG 2.0/2.1 levels A and AA.
+"""Every page the journeys visit, for each role, checked by axe-core against WCAG 2.0/2.1 levels A and AA, and, on
+the same page state, for what axe-core does not check: reflow, non-text contrast, focus indicators and target sizes
+(tests/browser/layout.py). Each state is reached once and gets both: the journeys are the slow part.
 
 One browser context per role (the `page` fixture); each page is audited in its ordinary state and, for forms, once
-submitted empty so that the error state (summary, invalid fields, messages) is audited too. Violations of all the
-pages of a role are gathered, then reported together: rule id, impact, help and the target selectors.
+submitted empty so that the error state (summary, invalid fields, messages) is audited too. Problems found on all
+the pages of a role are gathered, then reported together: for axe-core, rule id, impact, help and the target
+selectors; for the others, the check, the width and the elements.
 
 Not audited: /api/docs/ (Swagger UI, a third-party page served as is) and the PDF and CSV downloads.
 """
@@ -14,7 +17,9 @@ from axe_playwright_python.base import AxeResults
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from tests.browser.helpers import DEMO_PASSWORD, email_code, enter_password, field, log_in
+from tests.browser.helpers import DEMO_PASSWORD, email_code, enter_password, field, log_in_directly
+from tests.browser.layout import LayoutChecks
+from tests.browser.seeding import seeded
 from tests.helpers import last_link, path_of
 
 pytestmark = pytest.mark.browser
@@ -42,6 +47,9 @@ class Audit:
         self.axe = Axe()
         self.pages = []
         self.violations = []
+        # axe-core (half a megabyte) given once to the browser, which runs it in each page the context opens from now
+        # on, rather than sent again for each page audited; the page open already gets it the first time it is audited.
+        page.context.add_init_script(script=self.axe.axe_script)
 
     def __call__(self, name):
         self.page.wait_for_load_state("load")
@@ -76,6 +84,24 @@ class Audit:
         assert not self.violations, f"{len(self.violations)} violation(s) WCAG A/AA :\n" + "\n".join(self.violations)
 
 
+class FullAudit(Audit):
+    """axe-core, then the checks it does not make (tests/browser/layout.py), on each page state; one report."""
+
+    def __init__(self, page: Page):
+        super().__init__(page)
+        self.layout = LayoutChecks(page)
+
+    def __call__(self, name):
+        super().__call__(name)
+        self.layout(f"{name} ({self.page.url})")
+
+    def check(self):
+        assert self.pages
+        assert self.layout.focused, "aucun élément n'a pris le focus : l'indicateur de focus n'est pas vérifié"
+        problems = [f"WCAG A/AA (axe-core) : {violation}" for violation in self.violations] + self.layout.findings
+        assert not problems, f"{len(problems)} problème(s) :\n" + "\n".join(problems)
+
+
 def seed_requests():
     """The demo's requests; for each status, the UDAF's request to the Gironde with the most exchanges (the technicien
     and the agent both see it; the one in progress is the agent's, so that she may resolve it)."""
@@ -84,7 +110,7 @@ def seed_requests():
     from requests import demo
     from requests.models import Request
 
-    demo.seed_requests()
+    seeded("demo and its requests", demo.seed_requests)
     udaf_to_gironde = (
         Request.objects.filter(structure__siret=demo.UDAF, caisse__code="331")
         .annotate(exchanges=Count("messages"))
@@ -175,7 +201,7 @@ def anonymous(page: Page, audit: Audit):
 
 
 def technicien(page: Page, audit: Audit, requests):
-    log_in(page, "technicien@demo.example")
+    log_in_directly(page, "technicien@demo.example")
     audit("accueil")
     audit.visit("/demandes/")
     audit.visit("/demandes/?kind=case_review&status=new&deposited_from=2020-01-01&followed=on")
@@ -253,7 +279,7 @@ def api_token_pages(page: Page, audit: Audit):
 def gestionnaire(page: Page, audit: Audit, requests):
     from structures.models import Membership
 
-    log_in(page, "gestionnaire@demo.example")
+    log_in_directly(page, "gestionnaire@demo.example")
     audit("accueil")
     audit.visit("/structure/techniciens/")
     audit.visit("/structure/techniciens/nouveau/")
@@ -272,7 +298,7 @@ def agent(page: Page, audit: Audit, requests):
     from requests.catalog import MAS_REFERRAL
     from requests.models import Request
 
-    log_in(page, "agent@demo.example")
+    log_in_directly(page, "agent@demo.example")
     audit("accueil")
     audit.visit("/caisse/demandes/")
     audit.visit("/caisse/demandes/?status=all&kind=access_difficulty&assignment=me&deposited_from=2020-01-01")
@@ -302,7 +328,7 @@ def admin_caisse(page: Page, audit: Audit, requests):
     from structures.models import Structure
     from tests.factories import MembershipFactory
 
-    log_in(page, "admin@demo.example")
+    log_in_directly(page, "admin@demo.example")
     audit("accueil")
     audit.visit("/caisse/structures/")
     structure = Structure.objects.get(siret="31834567800011")
@@ -357,8 +383,8 @@ ROLES = {
 
 
 @pytest.mark.parametrize("role", list(ROLES))
-def test_pages_have_no_wcag_a_or_aa_violation(page: Page, demo, role):
+def test_pages_meet_wcag_a_aa_reflow_contrast_and_target_sizes(page: Page, demo, role):
     requests = seed_requests()
-    audit = Audit(page)
+    audit = FullAudit(page)
     ROLES[role](page, audit, requests)
     audit.check()

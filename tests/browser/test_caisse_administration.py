@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from playwright.sync_api import Page, expect
 
-from tests.browser.helpers import expect_page_basics, field, log_in
+from tests.browser.helpers import expect_page_basics, field, log_in_directly
 from tests.browser.test_keyboard_and_mobile import expect_no_horizontal_scroll
 
 pytestmark = pytest.mark.browser
@@ -23,7 +23,7 @@ def open_udaf(page: Page):
 
 
 def test_admin_suspends_a_convention_after_its_confirmation_and_reads_it_in_the_history(page: Page, demo, screenshot):
-    log_in(page, "admin@demo.example")
+    log_in_directly(page, "admin@demo.example")
     open_udaf(page)
     expect(page.get_by_text("Aucun changement de statut enregistré.")).to_be_visible()
 
@@ -73,7 +73,7 @@ def test_admin_suspends_a_convention_after_its_confirmation_and_reads_it_in_the_
 
 
 def test_admin_invites_another_administrateur_and_cannot_leave_the_caisse_without_one(page: Page, demo):
-    log_in(page, "admin@demo.example")
+    log_in_directly(page, "admin@demo.example")
     page.get_by_role("link", name="Agents", exact=True).click()
     page.get_by_role("navigation", name="Comptes de la caisse").get_by_role(
         "link", name="Administrateurs de la caisse"
@@ -115,7 +115,7 @@ def test_admin_invites_another_administrateur_and_cannot_leave_the_caisse_withou
 
 
 def test_the_administration_pages_fit_320_px(page: Page, demo):
-    log_in(page, "admin@demo.example")
+    log_in_directly(page, "admin@demo.example")
     page.set_viewport_size({"width": 320, "height": 640})
     page.goto("/caisse/administrateurs/")
     expect_no_horizontal_scroll(page, "the administrateurs, 320 px wide")

@@ -16,7 +16,7 @@ from tests.browser.helpers import (
     expect_confirmation,
     field,
     fill_access_difficulty,
-    log_in,
+    log_in_directly,
     log_out,
     start_request,
 )
@@ -27,7 +27,7 @@ TECHNICIEN, AGENT = "technicien@demo.example", "agent@demo.example"
 
 
 def deposit(page: Page):
-    log_in(page, TECHNICIEN)
+    log_in_directly(page, TECHNICIEN)
     start_request(page, SIGNALER)
     fill_access_difficulty(page)
     page.get_by_role("button", name="Déposer la demande").click()
@@ -38,7 +38,7 @@ def deposit(page: Page):
 
 def ask_and_wait(page: Page, number, question):
     """The agent takes the request in charge and asks the structure, waiting for its answer."""
-    log_in(page, AGENT)
+    log_in_directly(page, AGENT)
     page.goto(f"/demandes/{number}/")
     page.get_by_role("button", name="Prendre en charge").click()
     field(page, "Votre message").fill(question)
@@ -65,7 +65,7 @@ def test_a_question_waits_for_the_answer_then_the_request_is_resolved(page: Page
 
     # The technicien: the email, the home page's counts, the badge in the history.
     assert len(emails_to(TECHNICIEN, f"Nouveau message de la caisse sur la demande {number}")) == 1
-    log_in(page, TECHNICIEN)
+    log_in_directly(page, TECHNICIEN)
     expect(count_card(page, "En attente de votre réponse")).to_contain_text("1")
     expect(count_card(page, "Avec du nouveau de la caisse")).to_contain_text("1")
     screenshot(page, "technicien-10-accueil-du-nouveau")
@@ -84,7 +84,7 @@ def test_a_question_waits_for_the_answer_then_the_request_is_resolved(page: Page
 
     # The agent: the email, « réponses reçues » at home and in the queue, then the resolution, confirmed.
     assert len(emails_to(AGENT, f"La structure a répondu sur la demande {number}")) == 1
-    log_in(page, AGENT)
+    log_in_directly(page, AGENT)
     expect(count_card(page, "Réponses reçues")).to_contain_text("1")
     screenshot(page, "agent-10-accueil-reponses-recues")
     count_card(page, "Réponses reçues").click()
@@ -102,7 +102,7 @@ def test_a_question_waits_for_the_answer_then_the_request_is_resolved(page: Page
     log_out(page)
 
     # The technicien is told, and the answer is news in the history until read.
-    log_in(page, TECHNICIEN)
+    log_in_directly(page, TECHNICIEN)
     expect(count_card(page, "Avec du nouveau de la caisse")).to_contain_text("1")
     page.goto("/demandes/?news=on")
     expect(page.locator("li.list-group-item", has_text=number)).to_contain_text("Résolu")
@@ -124,6 +124,6 @@ def test_the_wait_reminds_the_structure_once_then_shows_sans_réponse(page: Page
     with time_machine.travel(start + timedelta(days=23), tick=True):
         services.remind_awaiting_partners()
         assert len(emails_to(TECHNICIEN, reminder)) == 1
-        log_in(page, AGENT)
+        log_in_directly(page, AGENT)
         page.goto("/caisse/demandes/?unanswered=on")
         expect(page.get_by_test_id("queue-row").filter(has_text=number)).to_contain_text("Sans réponse")

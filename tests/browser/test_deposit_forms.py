@@ -18,6 +18,7 @@ from tests.browser.helpers import (
     fill_case_review,
     fill_person,
     log_in,
+    log_in_directly,
     pdf_file,
     start_request,
 )
@@ -39,6 +40,7 @@ SEEN_WHILE_SENDING = """() => document.addEventListener("submit", () => setTimeo
         b => ({text: b.textContent, disabled: !!b.disabled})
     );
     sessionStorage.setItem("seen", JSON.stringify(seen));
+    console.log("boutons notés");
 }, 200))"""
 
 
@@ -55,7 +57,7 @@ def kept_file(page: Page, name):
 
 
 def test_choosing_the_mas_motif_carries_what_was_typed_into_the_referral(page: Page, demo, audit):
-    log_in(page, "technicien@demo.example")
+    log_in_directly(page, "technicien@demo.example")
     start_request(page, SIGNALER)
     page.get_by_label(MAS_MOTIF, exact=True).check()
     field(page, "Description de la situation").fill(DESCRIPTION)
@@ -88,7 +90,7 @@ def test_choosing_the_mas_motif_carries_what_was_typed_into_the_referral(page: P
 
 
 def test_files_are_kept_across_an_error_then_attached(page: Page, demo, audit):
-    log_in(page, "technicien@demo.example")
+    log_in_directly(page, "technicien@demo.example")
     start_request(page, CASE_REVIEW)
     fill_case_review(page)  # with its attachment
     field(page, "Description de la demande").fill("")
@@ -115,7 +117,7 @@ def test_files_are_kept_across_an_error_then_attached(page: Page, demo, audit):
 
 
 def test_the_mas_form_shows_each_part_when_it_applies(page: Page, demo, audit):
-    log_in(page, "technicien@demo.example")
+    log_in_directly(page, "technicien@demo.example")
     page.goto("/demandes/nouvelle/saisine-mas/")
     renunciation = page.get_by_role("group", name="Renoncement aux soins")
     expect(renunciation).to_be_hidden()
@@ -171,7 +173,7 @@ def test_the_mas_form_without_javascript_shows_every_part(browser, live_server, 
 
 
 def test_a_form_being_sent_says_so_until_the_page_is_shown_again(page: Page, demo):
-    log_in(page, "technicien@demo.example")
+    log_in_directly(page, "technicien@demo.example")
     start_request(page, SIGNALER)
     fill_access_difficulty(page)
     # While a navigation is on its way the page is not read from outside: it notes its own buttons, shortly after
@@ -179,8 +181,13 @@ def test_a_form_being_sent_says_so_until_the_page_is_shown_again(page: Page, dem
     page.evaluate(SEEN_WHILE_SENDING)
     held = []
     page.route(re.compile(r"/demandes/nouvelle/signaler/$"), lambda route: hold_posts(route, held))
-    page.get_by_role("button", name="Déposer la demande").click(no_wait_after=True)
-    page.wait_for_timeout(600)
+    # Let go once the page says it has noted them (its console), rather than after a fixed wait.
+    with page.expect_console_message(lambda message: message.text == "boutons notés"):
+        page.get_by_role("button", name="Déposer la demande").click(no_wait_after=True)
+    for _ in range(100):  # the held post reaches its handler before the page's note, 200 ms after the click
+        if held:
+            break
+        page.wait_for_timeout(20)
     held[0].continue_()
     page.unroute(re.compile(r"/demandes/nouvelle/signaler/$"))
     expect_confirmation(page, SIGNALER)

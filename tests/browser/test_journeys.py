@@ -14,6 +14,7 @@ from tests.browser.helpers import (
     expect_page_basics,
     field,
     log_in,
+    log_in_directly,
     log_out,
     navigation_links,
 )
@@ -87,7 +88,7 @@ def test_demo_role_logs_in_sees_their_home_and_logs_out(page: Page, demo, email,
 
 
 def test_technicien_switches_caisse_and_the_choice_persists(page: Page, demo):
-    log_in(page, "technicien@demo.example")
+    log_in_directly(page, "technicien@demo.example")
     expect_header(page, "CPAM DE LA GIRONDE — Martine LAPIERRE", "Technicien")
     switch = page.get_by_label("Caisse avec laquelle vous travaillez")
     expect(switch.locator("option")).to_have_text(["CPAM de la Gironde", "CPAM de la Loire"])
@@ -107,7 +108,7 @@ def test_technicien_switches_caisse_and_the_choice_persists(page: Page, demo):
 
 
 def test_caisse_staff_have_no_caisse_switch(page: Page, demo):
-    log_in(page, "agent@demo.example")
+    log_in_directly(page, "agent@demo.example")
     expect(page.get_by_label("Caisse avec laquelle vous travaillez")).to_have_count(0)
     expect(page.get_by_role("button", name="Changer")).to_have_count(0)
 
@@ -116,7 +117,7 @@ def test_caisse_staff_have_no_caisse_switch(page: Page, demo):
 
 
 def test_admin_creates_structure_and_gestionnaire_who_activates_and_invites_a_technicien(page: Page, demo):
-    log_in(page, "admin@demo.example")
+    log_in_directly(page, "admin@demo.example")
     page.get_by_role("link", name="Structures", exact=True).click()
     page.get_by_role("link", name="Nouvelle structure").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Nouvelle structure partenaire")
@@ -288,7 +289,7 @@ def test_pages_are_in_french_with_one_h1_and_load_nothing_from_elsewhere(page: P
 
 
 def test_civility_radios_can_be_chosen_with_the_mouse(page: Page, demo):
-    log_in(page, "gestionnaire@demo.example")
+    log_in_directly(page, "gestionnaire@demo.example")
     page.goto("/structure/techniciens/nouveau/")
     monsieur = page.get_by_label("Monsieur")
     monsieur.click()

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from tests.browser.helpers import log_in
+from tests.browser.helpers import log_in_directly
 from tests.browser.test_accessibility import Audit
 
 pytestmark = pytest.mark.browser
@@ -107,7 +107,7 @@ def expect_visible_focus_while_tabbing(page: Page):
 
 
 def test_technicien_deposits_a_request_with_the_keyboard_only(page: Page, demo, screenshot):
-    log_in(page, "technicien@demo.example")
+    log_in_directly(page, "technicien@demo.example")
     expect(page.get_by_role("heading", level=1)).to_have_text("Bonjour Martine")
 
     tab_to_text(page, f"Nouvelle demande : {CONTACT}")
@@ -202,7 +202,7 @@ def test_focus_is_visible_on_the_login_page_the_home_page_and_a_deposit_form(pag
     met = expect_visible_focus_while_tabbing(page)
     assert {"Aller au contenu", "Se connecter", "Mot de passe oublié ?"} <= {state["name"] for state in met}
 
-    log_in(page, "technicien@demo.example")
+    log_in_directly(page, "technicien@demo.example")
     met = expect_visible_focus_while_tabbing(page)
     assert f"Nouvelle demande : {CONTACT}" in {state["name"] for state in met}
 
@@ -272,7 +272,7 @@ def test_pages_fit_375_px_without_horizontal_scrolling(page: Page, many_requests
     expect_no_horizontal_scroll(page, "the login page")
     screenshot(page, "mobile-connexion")
 
-    log_in(page, "technicien@demo.example")
+    log_in_directly(page, "technicien@demo.example")
     expect_no_horizontal_scroll(page, "the home page")
     screenshot(page, "mobile-accueil")
     forms = page.locator("main a", has_text="Nouvelle demande").evaluate_all(
@@ -304,7 +304,7 @@ def test_pages_fit_375_px_without_horizontal_scrolling(page: Page, many_requests
     screenshot(page, "mobile-detail")
 
     page.context.clear_cookies()
-    log_in(page, "agent@demo.example")
+    log_in_directly(page, "agent@demo.example")
     page.goto("/caisse/demandes/")
     expect(page.get_by_role("heading", level=1)).to_have_text("File des demandes")
     expect(page.get_by_test_id("queue-row")).to_have_count(10)
@@ -358,7 +358,7 @@ def test_the_full_seat_page_says_so_before_any_form_at_320_px(page: Page, demo, 
             email="marie-amelie.de-la-tour-beauregard@solidarite-sante-bordeaux.example",
         ),
     )
-    log_in(page, "admin@demo.example")
+    log_in_directly(page, "admin@demo.example")
     page.set_viewport_size({"width": 320, "height": 640})
     page.goto(f"/caisse/structures/{structure.pk}/gestionnaires/nouveau/")
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Nouveau gestionnaire — {structure.name}")

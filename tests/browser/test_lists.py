@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from tests.browser.helpers import log_in
+from tests.browser.helpers import log_in, log_in_directly
 
 pytestmark = pytest.mark.browser
 
@@ -83,7 +83,7 @@ ROW_METRICS = """() => {
 
 def test_the_queue_gives_each_request_one_line(page: Page, requests_of_every_kind):
     page.set_viewport_size({"width": 1280, "height": 900})
-    log_in(page, "agent@demo.example")
+    log_in_directly(page, "agent@demo.example")
     page.goto(QUEUE + "?taille=50")  # the open requests: all of them
     expect(page.get_by_test_id("queue-row")).to_have_count(30)
     metrics = page.evaluate(ROW_METRICS)
@@ -108,7 +108,7 @@ def test_the_queue_gives_each_request_one_line(page: Page, requests_of_every_kin
 
 def test_quick_filters_set_and_clear_their_filter(page: Page, requests_of_every_kind):
     page.set_viewport_size({"width": 1280, "height": 900})
-    log_in(page, "agent@demo.example")
+    log_in_directly(page, "agent@demo.example")
     page.goto(QUEUE)
     quick = page.get_by_role("navigation", name="Filtres rapides")
     mine = quick.get_by_role("link", name="À moi")
@@ -143,7 +143,7 @@ def test_quick_filters_set_and_clear_their_filter(page: Page, requests_of_every_
 @pytest.mark.parametrize("path", [QUEUE, HISTORY])
 def test_the_filter_panel_is_folded_on_small_screens_with_its_count(page: Page, requests_of_every_kind, path):
     user = "agent@demo.example" if path == QUEUE else "technicien@demo.example"
-    log_in(page, user)
+    log_in_directly(page, user)
     page.set_viewport_size({"width": 375, "height": 800})
     page.goto(path + "?status=new&kind=document")
     panel = page.get_by_test_id("filter-panel")
@@ -167,7 +167,7 @@ def test_the_filter_panel_is_folded_on_small_screens_with_its_count(page: Page, 
 
 
 def test_the_queue_does_not_scroll_sideways_at_320_px(page: Page, requests_of_every_kind):
-    log_in(page, "agent@demo.example")
+    log_in_directly(page, "agent@demo.example")
     page.set_viewport_size({"width": 320, "height": 700})
     page.goto(QUEUE + "?status=all")
     expect(page.get_by_test_id("queue-row")).to_have_count(20)
@@ -183,7 +183,7 @@ def test_the_star_toggles_in_place(page: Page, requests_of_every_kind):
     from requests.models import Follow
 
     page.set_viewport_size({"width": 1280, "height": 800})
-    log_in(page, "technicien@demo.example")
+    log_in_directly(page, "technicien@demo.example")
     page.goto(HISTORY + "?taille=20")
     target = requests_of_every_kind[15]
     star = page.get_by_role("button", name=f"Suivre la demande n° {target.number}")

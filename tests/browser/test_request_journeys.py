@@ -32,7 +32,7 @@ from tests.browser.helpers import (
     fill_document,
     fill_person,
     history_rows,
-    log_in,
+    log_in_directly,
     log_out,
     pdf_file,
     start_request,
@@ -90,7 +90,7 @@ DEPOSITS = [
 
 
 def test_technicien_deposits_each_kind_and_finds_it_in_the_history(page: Page, demo):
-    log_in(page, "technicien@demo.example")
+    log_in_directly(page, "technicien@demo.example")
     expect(page.get_by_text("Aucune demande déposée auprès de la CPAM de la Gironde pour l'instant.")).to_be_visible()
 
     numbers = []
@@ -204,7 +204,7 @@ def listed_numbers(page: Page):
 
 def test_history_filters_by_kind_finds_a_person_and_follows_a_request(page: Page, gironde_requests):
     appointment, document, signalement = (item.number for item in gironde_requests)
-    log_in(page, "technicien@demo.example")
+    log_in_directly(page, "technicien@demo.example")
     go_to_history(page)
     expect(page.get_by_test_id("result-count")).to_have_text("1-3 sur 3 résultats")
     assert listed_numbers(page) == [signalement, document, appointment]
@@ -303,7 +303,7 @@ def transmit(page: Page):
 
 
 def test_mas_referral_detected_remotely_then_the_caisse_sends_the_confirmation_letter(page: Page, demo):
-    log_in(page, "technicien@demo.example")
+    log_in_directly(page, "technicien@demo.example")
     open_mas_form(page)
 
     page.get_by_label("Renoncement ou difficultés d'accès à des soins", exact=True).check()
@@ -329,7 +329,7 @@ def test_mas_referral_detected_remotely_then_the_caisse_sends_the_confirmation_l
     expect(page.get_by_role("button", name="Courrier de confirmation envoyé")).to_have_count(0)  # caisse only
     log_out(page)
 
-    log_in(page, "agent@demo.example")
+    log_in_directly(page, "agent@demo.example")
     page.goto(f"/demandes/{number}/")
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Demande {number}")
     expect_page_basics(page)
@@ -348,7 +348,7 @@ def test_mas_referral_detected_remotely_then_the_caisse_sends_the_confirmation_l
 
 
 def test_mas_referral_signed_by_the_person_needs_the_signed_sheet(page: Page, demo, tmp_path):
-    log_in(page, "technicien@demo.example")
+    log_in_directly(page, "technicien@demo.example")
     open_mas_form(page)
     page.get_by_label("Difficultés d'accès aux droits", exact=True).check()
     fill_person(page, LEFEBVRE)
@@ -388,7 +388,7 @@ def test_mas_referral_signed_by_the_person_needs_the_signed_sheet(page: Page, de
 
 
 def test_mas_referral_without_consent_is_not_transmitted(page: Page, demo):
-    log_in(page, "technicien@demo.example")
+    log_in_directly(page, "technicien@demo.example")
     open_mas_form(page)
     page.get_by_label("Situation sociale complexe", exact=True).check()
     fill_person(page, PETIT)
@@ -408,7 +408,7 @@ def test_mas_referral_without_consent_is_not_transmitted(page: Page, demo):
 
 
 def test_history_and_numbering_follow_the_caisse_chosen_in_the_header(page: Page, gironde_requests):
-    log_in(page, "technicien@demo.example")
+    log_in_directly(page, "technicien@demo.example")
     go_to_history(page)
     expect(page.get_by_test_id("result-count")).to_have_text("1-3 sur 3 résultats")
 

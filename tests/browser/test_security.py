@@ -33,16 +33,17 @@ def test_pages_raise_no_csp_violation_and_the_collapsed_menu_opens(page: Page, d
     assert refused == []
 
     # The policy is enforced, and the listener above does hear refusals: an injected inline script does not run.
-    ran = page.evaluate(
-        """() => {
-            const script = document.createElement("script");
-            script.textContent = "window.inlineRan = true";
-            document.body.append(script);
-            return window.inlineRan === true;
-        }"""
-    )
+    # The refusal reaches the console a moment later: waited for, rather than a fixed while.
+    with page.expect_console_message(lambda message: "Content Security Policy" in message.text):
+        ran = page.evaluate(
+            """() => {
+                const script = document.createElement("script");
+                script.textContent = "window.inlineRan = true";
+                document.body.append(script);
+                return window.inlineRan === true;
+            }"""
+        )
     assert ran is False
-    page.wait_for_timeout(200)
     assert refused and "script-src" in refused[0]
 
 

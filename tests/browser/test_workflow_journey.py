@@ -10,7 +10,7 @@ from tests.browser.helpers import (
     expect_confirmation,
     field,
     fill_access_difficulty,
-    log_in,
+    log_in_directly,
     log_out,
     start_request,
 )
@@ -28,7 +28,7 @@ def exchanges(page: Page):
 
 
 def test_partner_and_agent_work_a_request_to_its_answer(page: Page, demo):
-    log_in(page, "technicien@demo.example")
+    log_in_directly(page, "technicien@demo.example")
     start_request(page, "Signaler une situation de difficulté d'accès aux droits et aux soins")
     fill_access_difficulty(page)
     page.get_by_role("button", name="Déposer la demande").click()
@@ -36,7 +36,7 @@ def test_partner_and_agent_work_a_request_to_its_answer(page: Page, demo):
     log_out(page)
 
     # The agent takes charge, asks the structure a question and leaves a note for colleagues.
-    log_in(page, "agent@demo.example")
+    log_in_directly(page, "agent@demo.example")
     open_request(page, number)
     page.get_by_role("button", name="Prendre en charge").click()
     expect(page.get_by_text(f"Vous avez pris en charge la demande {number}.")).to_be_visible()
@@ -56,7 +56,7 @@ def test_partner_and_agent_work_a_request_to_its_answer(page: Page, demo):
     log_out(page)
 
     # The partner sees the question, never the note, and answers.
-    log_in(page, "technicien@demo.example")
+    log_in_directly(page, "technicien@demo.example")
     open_request(page, number)
     expect(page.get_by_text("Pris en charge", exact=True).first).to_be_visible()
     expect(exchanges(page)).to_contain_text("Pouvez-vous préciser la date de la rupture de droits ?")
@@ -69,7 +69,7 @@ def test_partner_and_agent_work_a_request_to_its_answer(page: Page, demo):
     log_out(page)
 
     # The agent resolves with the answer.
-    log_in(page, "agent@demo.example")
+    log_in_directly(page, "agent@demo.example")
     open_request(page, number)
     expect(exchanges(page)).to_contain_text("Depuis le 1er mars.")
     # Resolution is its own step: write, read the preview, confirm.
@@ -86,7 +86,7 @@ def test_partner_and_agent_work_a_request_to_its_answer(page: Page, demo):
     log_out(page)
 
     # The partner reads the answer; the request is closed to new messages.
-    log_in(page, "technicien@demo.example")
+    log_in_directly(page, "technicien@demo.example")
     open_request(page, number)
     expect(page.get_by_text("Résolu", exact=True).first).to_be_visible()
     expect(exchanges(page)).to_contain_text("Réponse de la caisse")

@@ -1,9 +1,10 @@
-"""What axe-core does not check, on every page state the accessibility audit visits (test_accessibility.py's journeys,
-role by role, forms submitted empty included):
+"""What axe-core does not check, run on every page state the accessibility audit visits (test_accessibility.py's
+journeys, role by role, forms submitted empty included), right after axe-core on the same state:
 
 - reflow (WCAG 1.4.10): no horizontal scrolling at 320 px and 375 px wide, nor at 200 % zoom of a 1280 px window;
 - non-text contrast (WCAG 1.4.11): each visible form control's and button's boundary (its border, or its own
   background when it has no border) at least 3:1 against the background it sits on, computed in the page;
+- focus indicators (WCAG 2.4.7, 1.4.11): each focusable element's outline or ring at least 3:1 against what is around;
 - target size (WCAG 2.2, 2.5.8): each visible control at least 24 × 24 CSS pixels; only links with text may be
   smaller, when they are in a sentence (WCAG's "inline" exception) or stand apart from other targets (its spacing
   exception); buttons, checkboxes, radios, selects, icon links, pagination and the header's controls never.
@@ -15,12 +16,7 @@ for 400 % (WCAG's own example of 1.4.10). The viewport changes size on the page 
 checked as it was submitted.
 """
 
-import pytest
 from playwright.sync_api import Page
-
-from tests.browser.test_accessibility import ROLES, Audit, seed_requests
-
-pytestmark = pytest.mark.browser
 
 # 320 px: 1280 px at 400 % and WCAG's reflow width; 375 px: a common phone; 640 px: 1280 px at 200 %.
 WIDTHS = (320, 375, 640)
@@ -209,19 +205,17 @@ TARGETS = with_helpers(r"""
 """)
 
 
-class LayoutAudit(Audit):
-    """The same page states as the axe audit, each checked at every width (overflow), and at the desktop width for
-    contrast and target sizes (checked again at 320 px, where the header's menu and the tables change layout)."""
+class LayoutChecks:
+    """Each page state checked at every width (overflow), and at the desktop width for contrast, focus indicators and
+    target sizes (contrast and targets checked again at 320 px, where the header's menu and the tables change
+    layout). Called by test_accessibility.py's audit after axe-core, on the same state: each state is reached once."""
 
     def __init__(self, page: Page):
-        super().__init__(page)
+        self.page = page
         self.findings = []
         self.focused = 0
 
-    def __call__(self, name):
-        self.page.wait_for_load_state("load")
-        self.pages.append(name)
-        where = f"{name} ({self.page.url})"
+    def __call__(self, where):
         try:
             self.check_controls(where, "1280 px")
             self.check_focus_rings(where)
@@ -250,16 +244,3 @@ class LayoutAudit(Audit):
         self.focused += rings["focused"]
         for failure in rings["failures"]:
             self.findings.append(f"{where} : indicateur de focus sous 3:1 : {failure}")
-
-    def check(self):
-        assert self.pages
-        assert self.focused, "aucun élément n'a pris le focus : l'indicateur de focus n'est pas vérifié"
-        assert not self.findings, f"{len(self.findings)} problème(s) :\n" + "\n".join(self.findings)
-
-
-@pytest.mark.parametrize("role", list(ROLES))
-def test_pages_reflow_contrast_and_targets(page: Page, demo, role):
-    requests = seed_requests()
-    audit = LayoutAudit(page)
-    ROLES[role](page, audit, requests)
-    audit.check()
