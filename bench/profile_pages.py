@@ -9,7 +9,9 @@ mounted: bench/run.server_env), the bench accounts of bench/generate.py signed i
 (the middleware stack runs in full, as under gunicorn, without the network and the WSGI server). Every round renders
 the floor and each page once, in an order rotated round after round; the report gives each page's median wall time,
 its ratio to the floor's median, its CPU time and its number of queries. Then, with --profile, each named page is run
---profile-rounds more times under cProfile and the --top functions by cumulative time are printed.
+--profile-rounds more times under cProfile and the --top functions by cumulative time are printed. With --breakdown N,
+every page is profiled N times and the share of the ORM, the database, the templates and the sign-in checks is
+written to bench/breakdown-<vendor>.md, which bench/results.md shows (bench/report.py).
 
 The take-charge POST commits, as in bench/run.py: each round takes a new request of the agent's caisse in charge
 (bench/run.py's prepared numbers); run it on a benchmark database only.
@@ -140,6 +142,96 @@ def profile(pages, name, rounds, top, sort):
     return out.getvalue()
 
 
+# Where a page's time goes (--breakdown): cumulative times of these functions under cProfile, per request. They nest
+# (the ORM's queries include the database's replies; a template may run a lazy query), so each line reads "of which".
+BREAKDOWN = (
+    (
+        "Requêtes de l'ORM (compilation, envoi, lecture des lignes)",
+        [("django/db/models/sql/compiler.py", "execute_sql")],
+    ),
+    (
+        "  dont l'attente de la base",
+        # psycopg waits on its socket; SQLite runs in the process, in its cursor's C methods.
+        [
+            ("psycopg/connection.py", "wait"),
+            ("~", "<method 'execute' of 'sqlite3.Cursor' objects>"),
+            ("~", "<method 'fetchmany' of 'sqlite3.Cursor' objects>"),
+            ("~", "<method 'fetchone' of 'sqlite3.Cursor' objects>"),
+        ],
+    ),
+    ("  dont la compilation du SQL", [("django/db/models/sql/compiler.py", "as_sql")]),
+    ("Gabarits (processeurs de contexte compris)", [("django/template/backends/django.py", "render")]),
+    ("Session, utilisateur et second facteur (django-otp)", [("django_otp/middleware.py", "_verify_user_sync")]),
+)
+
+
+def breakdown(pages, names, rounds):
+    """Per page, the profiled time per request and that of each BREAKDOWN part: rows of (label, values by page)."""
+    values = {}
+    for name in names:
+        profiler = cProfile.Profile()
+        call = getattr(pages, name)
+        profiler.enable()
+        for _ in range(rounds):
+            call()
+        profiler.disable()
+        stats = pstats.Stats(profiler).stats
+        total = sum(tottime for _, _, tottime, _, _ in stats.values())
+        parts = []
+        for _, functions in BREAKDOWN:
+            # Per function, its outermost entry's cumulative time (nested calls counted once, as pstats does).
+            parts.append(
+                sum(
+                    max(
+                        (
+                            entry[3]
+                            for (filename, _, func), entry in stats.items()
+                            if func == function and filename.endswith(path)
+                        ),
+                        default=0.0,
+                    )
+                    for path, function in functions
+                )
+            )
+        values[name] = [total / rounds * 1000] + [part / rounds * 1000 for part in parts]
+    labels = ["Requête entière"] + [label for label, _ in BREAKDOWN]
+    rows = [(label, [values[name][index] for name in names]) for index, label in enumerate(labels)]
+    rows.append(("Requête entière, au-dessus du plancher", [values[name][0] - values["floor"][0] for name in names]))
+    return rows
+
+
+def breakdown_part(database, names, medians, queries, rows, rounds, command):
+    """bench/breakdown-<vendor>.md, which bench/results.md shows under that database's figures (bench/report.py)."""
+    floor_wall, floor_cpu = medians["floor"]
+    lines = [
+        "### Où va le temps (dans le processus)",
+        "",
+        f"Mesuré le {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} par `bench/profile_pages.py` : le client de "
+        "test de Django, tous les intergiciels, les réglages du banc, sans le réseau ni gunicorn ; "
+        f"{database['requests']:_} demandes ({database['vendor']}).",
+        "",
+        "| Page | Médiane (ms) | / plancher | Temps CPU (ms) | / plancher | Requêtes SQL |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name in names:
+        wall, cpu = medians[name]
+        lines.append(
+            f"| {name} | {wall:.2f} | {wall / floor_wall:.2f} | {cpu:.2f} | {cpu / floor_cpu:.2f} | {queries[name]} |"
+        )
+    lines += [
+        "",
+        f"Sous cProfile ({rounds} requêtes par page ; ms par requête, gonflées par le profileur : les proportions "
+        "comptent). Les lignes s'emboîtent : « dont » fait partie de la ligne du dessus, et un gabarit peut lancer "
+        "une requête.",
+        "",
+        "| Part | " + " | ".join(names) + " |",
+        "|---|" + "---:|" * len(names),
+    ]
+    lines += [f"| {label.strip()} | " + " | ".join(f"{value:.2f}" for value in row) + " |" for label, row in rows]
+    lines += ["", f"Reproduire : `{command}`", ""]
+    return "\n".join(lines)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
@@ -156,6 +248,13 @@ def main(argv=None):
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sort", default="cumulative", help="cProfile order: cumulative, tottime…")
     parser.add_argument("--sql", action="store_true", help="print each page's queries")
+    parser.add_argument(
+        "--breakdown",
+        type=int,
+        default=0,
+        metavar="N",
+        help="where the time goes, N profiled requests each; written to bench/breakdown-<vendor>.md",
+    )
     args = parser.parse_args(argv)
     names = ["floor"] + [name for name in args.pages.split(",") if name and name != "floor"]
     profiled = [name for name in args.profile.split(",") if name]
@@ -163,8 +262,8 @@ def main(argv=None):
     if unknown:
         parser.error(f"unknown pages: {', '.join(sorted(unknown))} (known: {', '.join(PAGES)})")
     setup(args.database_url)
-    take_charges = (args.warmup + args.rounds + 1) * ("take_charge" in names) + args.profile_rounds * (
-        "take_charge" in profiled
+    take_charges = (args.warmup + args.rounds + 1 + args.breakdown) * ("take_charge" in names) + (
+        args.profile_rounds * ("take_charge" in profiled)
     )
     config = load_config(args.partner, args.agent, take_charges)
     pages = Pages(config, args.queue_query)
@@ -190,6 +289,17 @@ def main(argv=None):
     for name in names if args.sql else ():
         print(f"\n===== queries: {name} =====")
         print("\n".join(f"{index}. {query}" for index, query in enumerate(sql[name], 1)))
+    if args.breakdown:
+        rows = breakdown(pages, names, args.breakdown)
+        command = " ".join(
+            [".venv/bin/python", "bench/profile_pages.py", *(argv if argv is not None else sys.argv[1:])]
+        )
+        text = breakdown_part(database, names, medians, queries, rows, args.breakdown, command)
+        print("\n" + text)
+        from bench.report import BENCH_DIR, write_index
+
+        (BENCH_DIR / f"breakdown-{database['vendor']}.md").write_text(text, encoding="utf-8")
+        write_index()
     for name in profiled:
         print(f"\n===== cProfile: {name}, {args.profile_rounds} requests =====")
         print(profile(pages, name, args.profile_rounds, args.top, args.sort))

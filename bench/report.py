@@ -1,6 +1,7 @@
 """bench/results.md: the last figures of bench/run.py (pages under load) and bench/inprocess.py (PDF, CSV) on each
 database, side by side, then those of bench/scaleout.py (several servers). Each script writes its own part
-(bench/results-<database>.md, bench/inprocess-<database>.md, bench/scaleout.md) then calls `write_index()`: a run on
+(bench/results-<database>.md, bench/inprocess-<database>.md, bench/breakdown-<database>.md from
+bench/profile_pages.py --breakdown, bench/scaleout.md) then calls `write_index()`: a run on
 PostgreSQL keeps the last SQLite figures, and the other way round."""
 
 from pathlib import Path
@@ -25,7 +26,8 @@ def write_index():
     for vendor, label in DATABASES:
         lines += [f"## {label}", ""]
         found = False
-        for kind in ("results", "inprocess"):
+        # breakdown: where the time goes, in the process (bench/profile_pages.py --breakdown).
+        for kind in ("results", "inprocess", "breakdown"):
             path = part(kind, vendor)
             if path.exists():
                 found = True

@@ -4,9 +4,11 @@ The queue of a big caisse is a hot list: no COUNT(*) of the filtered rows, a pag
 index (the extra row tells whether a next page exists), and the export streams from a server-side cursor.
 """
 
+import datetime
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.db.models import DateTimeField, Func, OuterRef, Subquery
+from django.db.models import Func, OuterRef, Subquery, TextField
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -202,18 +204,31 @@ def _line(fields):
 class _WallClock(Func):
     """A moment as the wall-clock time of the current time zone (Europe/Paris), naive, converted by PostgreSQL: its
     driver reads a naive timestamp three times faster than an aware one, whose time zone Django's loader sets in
-    Python (0.6 s of the 100,000 rows' three moments, measured). SQLite has no time zones: there, the aware moment,
-    converted in Python (`_local`)."""
+    Python (0.6 s of the 100,000 rows' three moments, measured). SQLite has no time zones: there, the stored text
+    (UTC), parsed and converted by `_local`. Read as text, not as a DateTimeField, so that neither the driver's parser
+    nor Django's SQLite converter (a regular expression, then the time zone set, then checked, per value) runs: they
+    were half of the export's time on SQLite (bench/inprocess.py under cProfile); PostgreSQL's driver still gives its
+    naive timestamps."""
 
     template = "%(expressions)s"
-    output_field = DateTimeField()
+    output_field = TextField()
 
     def as_postgresql(self, compiler, connection, **extra_context):
         sql, params = compiler.compile(self.source_expressions[0])
         return f"({sql} AT TIME ZONE %s)", (*params, timezone.get_current_timezone_name())
 
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # An expression, not the column: the driver parses a column declared datetime itself (naive, UTC).
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"CAST({sql} AS TEXT)", params
+
 
 def _local(moment, zone):
+    """The wall-clock time of a `_WallClock` value: PostgreSQL's already is; SQLite's text is UTC."""
+    if isinstance(moment, str):
+        moment = datetime.datetime.fromisoformat(moment)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=datetime.UTC)
     return moment if moment.tzinfo is None else moment.astimezone(zone)
 
 
