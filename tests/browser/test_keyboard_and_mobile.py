@@ -250,6 +250,8 @@ def many_requests(demo):
 
 
 def expect_no_horizontal_scroll(page: Page, what):
+    # Right after a click on a link, the next document may not be there yet (its root still null): measured loaded.
+    page.wait_for_load_state()
     sizes = page.evaluate(
         """() => {
             const width = window.innerWidth;
