@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.report import BENCH_DIR, write_index  # noqa: E402
 from bench.run import BENCH_AGENT, BENCH_PARTNER, DEFAULT_QUEUE_QUERY, prepare, server_env  # noqa: E402
 
 PAGES = ("floor", "history", "queue", "detail", "take_charge")
@@ -129,15 +130,20 @@ def measure(pages, names, rounds, warmup):
     return {name: (statistics.median(wall[name]) * 1000, statistics.median(cpu[name]) * 1000) for name in names}
 
 
-def profile(pages, name, rounds, top, sort):
+def _profiled(pages, name, rounds):
+    """The profiler that watched `rounds` requests of the page."""
     profiler = cProfile.Profile()
     call = getattr(pages, name)
     profiler.enable()
     for _ in range(rounds):
         call()
     profiler.disable()
+    return profiler
+
+
+def profile(pages, name, rounds, top, sort):
     out = io.StringIO()
-    stats = pstats.Stats(profiler, stream=out)
+    stats = pstats.Stats(_profiled(pages, name, rounds), stream=out)
     stats.sort_stats(sort).print_stats(top)
     return out.getvalue()
 
@@ -165,34 +171,21 @@ BREAKDOWN = (
 )
 
 
+def _cumulative(stats, path, function):
+    """The function's cumulative time: that of its outermost entry (pstats counts nested calls once)."""
+    entries = (
+        entry[3] for (filename, _, func), entry in stats.items() if func == function and filename.endswith(path)
+    )
+    return max(entries, default=0.0)
+
+
 def breakdown(pages, names, rounds):
     """Per page, the profiled time per request and that of each BREAKDOWN part: rows of (label, values by page)."""
     values = {}
     for name in names:
-        profiler = cProfile.Profile()
-        call = getattr(pages, name)
-        profiler.enable()
-        for _ in range(rounds):
-            call()
-        profiler.disable()
-        stats = pstats.Stats(profiler).stats
+        stats = pstats.Stats(_profiled(pages, name, rounds)).stats
         total = sum(tottime for _, _, tottime, _, _ in stats.values())
-        parts = []
-        for _, functions in BREAKDOWN:
-            # Per function, its outermost entry's cumulative time (nested calls counted once, as pstats does).
-            parts.append(
-                sum(
-                    max(
-                        (
-                            entry[3]
-                            for (filename, _, func), entry in stats.items()
-                            if func == function and filename.endswith(path)
-                        ),
-                        default=0.0,
-                    )
-                    for path, function in functions
-                )
-            )
+        parts = [sum(_cumulative(stats, path, function) for path, function in functions) for _, functions in BREAKDOWN]
         values[name] = [total / rounds * 1000] + [part / rounds * 1000 for part in parts]
     labels = ["Requête entière"] + [label for label, _ in BREAKDOWN]
     rows = [(label, [values[name][index] for name in names]) for index, label in enumerate(labels)]
@@ -296,8 +289,6 @@ def main(argv=None):
         )
         text = breakdown_part(database, names, medians, queries, rows, args.breakdown, command)
         print("\n" + text)
-        from bench.report import BENCH_DIR, write_index
-
         (BENCH_DIR / f"breakdown-{database['vendor']}.md").write_text(text, encoding="utf-8")
         write_index()
     for name in profiled:
